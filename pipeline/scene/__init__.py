@@ -1,0 +1,1 @@
+"""The bpy layer: builds Blender data (avatar, garments, studio, renders) from core arrays; thin by design."""
