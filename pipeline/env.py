@@ -12,7 +12,14 @@ from pathlib import Path
 from pipeline.errors import InternalError, MissingEnvironmentError, UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SETUP_HINT = "run `make setup` in the project folder, or set TRYON_PYTHON to the project's .venv/bin/python"
+SETUP_HINT = (
+    "run `make setup` in the project folder and point the add-on's preferences (or TRYON_PROJECT_DIR) at it"
+)
+
+
+def project_dir() -> Path:
+    """The project checkout whose .venv runs worker steps: $TRYON_PROJECT_DIR, else the one this code is in."""
+    return Path(os.environ.get("TRYON_PROJECT_DIR") or REPO_ROOT)
 
 
 def has_module(name: str) -> bool:
@@ -32,7 +39,7 @@ def pipeline_python() -> str:
         if not Path(explicit).is_file():
             raise MissingEnvironmentError(f"TRYON_PYTHON={explicit} does not exist; {SETUP_HINT}")
         return explicit
-    venv = REPO_ROOT / ".venv" / "bin" / "python"
+    venv = project_dir() / ".venv" / "bin" / "python"
     if venv.is_file():
         return str(venv)
     if all(has_module(m) for m in ("torch", "anny")):
@@ -51,8 +58,8 @@ def run_worker(argv: list[str], step: str) -> None:
     cmd = [pipeline_python(), "-m", "pipeline", *argv]
     env = dict(os.environ)
     env.pop("TRYON_WORKER", None)
-    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env["PYTHONPATH"] = str(project_dir()) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(cmd, cwd=project_dir(), env=env, capture_output=True, text=True)
     if proc.returncode == 0:
         return
     lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]

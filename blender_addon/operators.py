@@ -1,0 +1,92 @@
+"""Try-On operators. Each one gathers the panel's settings and calls the pipeline function that the
+matching CLI verb calls; errors come back as one line in Blender's status bar, progress in the window manager."""
+
+import traceback
+
+import bpy
+
+from . import preferences
+
+
+class _PipelineOperator:
+    """Shared execute(): window-manager progress, UserError -> one ERROR line, anything else logged."""
+
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        from pipeline.errors import UserError
+
+        wm = context.window_manager
+        wm.progress_begin(0, 100)
+
+        def progress(fraction: float, message: str = "") -> None:
+            wm.progress_update(int(100 * min(max(fraction, 0.0), 1.0)))
+            if message:
+                context.workspace.status_text_set(f"Try-On: {message}") if context.workspace else None
+
+        try:
+            message = self.run(context, context.scene.tryon, progress)
+        except UserError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        except Exception as exc:  # noqa: BLE001 - a bug: show one line, full trace in the console
+            traceback.print_exc()
+            self.report({"ERROR"}, f"Try-On internal error: {type(exc).__name__}: {exc} (see the system console)")
+            return {"CANCELLED"}
+        finally:
+            wm.progress_end()
+            if context.workspace:
+                context.workspace.status_text_set(None)
+        if message:
+            self.report({"INFO"}, message)
+        return {"FINISHED"}
+
+    def run(self, context, settings, progress) -> str:
+        raise NotImplementedError
+
+
+def _device() -> str:
+    prefs = preferences.get()
+    return prefs.device if prefs else "auto"
+
+
+class TRYON_OT_render_still(_PipelineOperator, bpy.types.Operator):
+    """Light and frame the avatar and garments in the studio and render a try-on still"""
+
+    bl_idname = "tryon.render_still"
+    bl_label = "Render Still"
+
+    def run(self, context, s, progress) -> str:
+        from pipeline.scene.render import render_scene_still
+
+        out = bpy.path.abspath(s.output_path)
+        progress(0.1, "rendering")
+        info = render_scene_still(context.scene, out, s.width, s.height, s.engine, s.samples, _device(), s.view)
+        return f"Wrote {out} ({info['engine']} on {info['device']}, {info['render_s']} s)"
+
+
+class TRYON_OT_frame_camera(_PipelineOperator, bpy.types.Operator):
+    """Build the studio (backdrop, lights) and a camera framing the whole figure, without rendering"""
+
+    bl_idname = "tryon.frame_camera"
+    bl_label = "Set Up Studio"
+
+    def run(self, context, s, progress) -> str:
+        from pipeline.scene.render import build_studio, configure_render, subject_objects
+
+        configure_render(context.scene, s.width, s.height, s.engine, s.samples, True, _device())
+        build_studio(context.scene, subject_objects(context.scene), view=s.view)
+        return "Studio and camera ready"
+
+
+CLASSES = [TRYON_OT_render_still, TRYON_OT_frame_camera]
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

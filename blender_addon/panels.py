@@ -1,0 +1,48 @@
+"""The "Try-On" sidebar tab in the 3D viewport: Avatar, Garment, Fit, Capture and Render sections."""
+
+import bpy
+
+
+class _TryOnPanel:
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Try-On"
+
+
+class TRYON_PT_main(_TryOnPanel, bpy.types.Panel):
+    bl_label = "Try-On"
+    bl_idname = "TRYON_PT_main"
+
+    def draw(self, context) -> None:
+        self.layout.label(text="Avatar, garment, fit, render", icon="MOD_CLOTH")
+
+
+class TRYON_PT_render(_TryOnPanel, bpy.types.Panel):
+    bl_label = "Render"
+    bl_parent_id = "TRYON_PT_main"
+
+    def draw(self, context) -> None:
+        s = context.scene.tryon
+        col = self.layout.column(align=True)
+        col.prop(s, "engine")
+        col.prop(s, "samples")
+        row = col.row(align=True)
+        row.prop(s, "width")
+        row.prop(s, "height")
+        col.prop(s, "view")
+        col.prop(s, "output_path")
+        col.operator("tryon.frame_camera", icon="CAMERA_DATA")
+        col.operator("tryon.render_still", icon="RENDER_STILL")
+
+
+PANELS = [TRYON_PT_main, TRYON_PT_render]
+
+
+def register() -> None:
+    for cls in PANELS:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(PANELS):
+        bpy.utils.unregister_class(cls)
