@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on failure")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     for mod in _command_modules():
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        listed = {"help": mod.HELP} if mod.HELP else {}  # verbs with HELP = None are internal (worker steps)
+        p = sub.add_parser(mod.NAME, description=mod.HELP, **listed)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks")
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
