@@ -65,12 +65,14 @@ def read_obj(path: str | os.PathLike) -> GarmentMesh:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"garment file not found: {path}")
-    verts, uvs, faces, face_uv = [], [], [], []
+    verts, uvs, faces, face_uv, mtllibs = [], [], [], [], []
     for line in path.read_text(errors="replace").splitlines():
         parts = line.split()
         if not parts:
             continue
-        if parts[0] == "v":
+        if parts[0] == "mtllib":
+            mtllibs.append(line.split(None, 1)[1].strip())
+        elif parts[0] == "v":
             verts.append([float(x) for x in parts[1:4]])
         elif parts[0] == "vt":
             uvs.append([float(x) for x in parts[1:3]])
@@ -92,4 +94,22 @@ def read_obj(path: str | os.PathLike) -> GarmentMesh:
     if has_uv:
         fuv = np.asarray(face_uv, dtype=np.int64)
         fuv = np.where(fuv < 0, fuv + len(uv), fuv - 1)
-    return GarmentMesh(vertices=v, faces=f, uv=uv, face_uv=fuv, name=path.stem)
+    mesh = GarmentMesh(vertices=v, faces=f, uv=uv, face_uv=fuv, name=path.stem)
+    for lib in mtllibs:
+        _apply_mtl(mesh, path.parent / lib)
+    return mesh
+
+
+def _apply_mtl(mesh: GarmentMesh, mtl: Path) -> None:
+    """Take the first material's diffuse colour (Kd) and texture (map_Kd, when the file exists)."""
+    if not mtl.is_file():
+        return
+    for line in mtl.read_text(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == "Kd":
+            mesh.base_color = (float(parts[1]), float(parts[2]), float(parts[3]), 1.0)
+        elif len(parts) >= 2 and parts[0] == "map_Kd":
+            tex = mtl.parent / line.split(None, 1)[1].strip().split()[-1]
+            mesh.texture_path = str(tex) if tex.is_file() else mesh.texture_path
+        elif parts and parts[0] == "newmtl" and mesh.base_color != (0.8, 0.8, 0.8, 1.0):
+            break
