@@ -79,7 +79,38 @@ class TRYON_OT_frame_camera(_PipelineOperator, bpy.types.Operator):
         return "Studio and camera ready"
 
 
-CLASSES = [TRYON_OT_render_still, TRYON_OT_frame_camera]
+class TRYON_OT_build_avatar(_PipelineOperator, bpy.types.Operator):
+    """Build a rigged, posed avatar from a size, a measurements file or the typed measurements"""
+
+    bl_idname = "tryon.build_avatar"
+    bl_label = "Build Avatar"
+
+    def run(self, context, s, progress) -> str:
+        from pipeline.body.measurements import load_measurements
+        from pipeline.files import read_json
+        from pipeline.scene.avatar import avatar_from_measurements
+
+        measurements, size, sex, source = None, None, s.sex, "typed measurements"
+        if s.avatar_source == "size":
+            size = s.size
+        elif s.avatar_source == "file":
+            path = bpy.path.abspath(s.measurements_path)
+            load_measurements(path)
+            measurements, sex, source = read_json(path, "measurements file"), None, path
+        else:
+            measurements = {"unit": "cm", "sex": s.sex, "stature": s.stature_cm, "chest_girth": s.chest_girth_cm,
+                            "waist_girth": s.waist_girth_cm, "hip_girth": s.hip_girth_cm}
+            sex = None
+        obj, record = avatar_from_measurements(measurements, size, sex, s.pose, s.skin, progress, source=source)
+        for other in context.selected_objects:
+            other.select_set(False)
+        obj.select_set(True)
+        context.view_layer.objects.active = obj
+        worst = max((abs(e) for e in record.get("errors", {}).values()), default=0.0)
+        return f"Avatar '{obj.name}' built (largest measurement error {worst:.1f} cm)"
+
+
+CLASSES = [TRYON_OT_build_avatar, TRYON_OT_render_still, TRYON_OT_frame_camera]
 
 
 def register() -> None:

@@ -17,6 +17,30 @@ class TRYON_PT_main(_TryOnPanel, bpy.types.Panel):
         self.layout.label(text="Avatar, garment, fit, render", icon="MOD_CLOTH")
 
 
+class TRYON_PT_avatar(_TryOnPanel, bpy.types.Panel):
+    bl_label = "Avatar"
+    bl_parent_id = "TRYON_PT_main"
+
+    def draw(self, context) -> None:
+        s = context.scene.tryon
+        col = self.layout.column(align=True)
+        col.prop(s, "avatar_source")
+        if s.avatar_source == "size":
+            row = col.row(align=True)
+            row.prop(s, "size")
+            row.prop(s, "sex", text="")
+        elif s.avatar_source == "file":
+            col.prop(s, "measurements_path")
+        else:
+            col.prop(s, "sex")
+            for name in ("stature_cm", "chest_girth_cm", "waist_girth_cm", "hip_girth_cm"):
+                col.prop(s, name)
+        col.separator()
+        col.prop(s, "pose")
+        col.prop(s, "skin")
+        col.operator("tryon.build_avatar", icon="OUTLINER_OB_ARMATURE")
+
+
 class TRYON_PT_render(_TryOnPanel, bpy.types.Panel):
     bl_label = "Render"
     bl_parent_id = "TRYON_PT_main"
@@ -35,7 +59,7 @@ class TRYON_PT_render(_TryOnPanel, bpy.types.Panel):
         col.operator("tryon.render_still", icon="RENDER_STILL")
 
 
-PANELS = [TRYON_PT_main, TRYON_PT_render]
+PANELS = [TRYON_PT_main, TRYON_PT_avatar, TRYON_PT_render]
 
 
 def register() -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import zipfile
 
+from conftest import REPO_ROOT
+
 from pipeline.extension import build_extension
 
 CHECK = r"""
@@ -22,7 +24,18 @@ for name in ("TRYON_PT_main", "TRYON_PT_render"):
 ops = sorted(dir(bpy.ops.tryon))
 import pipeline  # the engine comes from the extension's bundled wheel, not from the checkout
 assert "extensions" in pipeline.__file__, pipeline.__file__
-bpy.context.scene.tryon.size = "L"
+s = bpy.context.scene.tryon
+s.avatar_source, s.size, s.sex = "size", "L", "male"
+assert bpy.ops.tryon.build_avatar() == {"FINISHED"}
+assert any(o.get("tryon_role") == "avatar" for o in bpy.context.scene.objects)
+s.engine, s.width, s.height, s.samples, s.output_path = "workbench", 64, 80, 1, sys.argv[2]
+assert bpy.ops.tryon.render_still() == {"FINISHED"}
+s.avatar_source, s.measurements_path = "file", sys.argv[2] + ".missing.json"
+try:  # the operator reports one ERROR line (scripts see it as a RuntimeError carrying that line)
+    bpy.ops.tryon.build_avatar()
+    raise AssertionError("a missing measurements file must be reported")
+except RuntimeError as exc:
+    assert "measurements file not found" in str(exc) and "Traceback" not in str(exc), exc
 bpy.ops.preferences.addon_disable(module=mod)
 assert not hasattr(bpy.types, "TRYON_PT_main")
 print("OPS", ",".join(ops))
@@ -34,10 +47,14 @@ def test_build_install_enable_disable(tmp_path):
     names = zipfile.ZipFile(zip_path).namelist()
     assert "blender_manifest.toml" in names and "blender_addon/operators.py" in names
     assert any(n.startswith("wheels/tryon_pipeline-") for n in names)
-    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"))
-    proc = subprocess.run([sys.executable, "-c", CHECK, str(zip_path)], cwd=tmp_path, env=env,
+    # As in Blender: the torch half runs in a worker process in the project's environment (the checkout).
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"), TRYON_WORKER="1",
+               TRYON_PROJECT_DIR=str(REPO_ROOT))
+    still = tmp_path / "still.png"
+    proc = subprocess.run([sys.executable, "-c", CHECK, str(zip_path), str(still)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     ops = proc.stdout.split("OPS ")[-1].strip().split(",")
-    for op in ("render_still", "frame_camera"):
+    for op in ("render_still", "frame_camera", "build_avatar"):
         assert op in ops
+    assert still.is_file()
