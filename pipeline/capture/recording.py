@@ -28,7 +28,8 @@ def write_frame_folder(folder: str | os.PathLike, frames: Iterable[RGBDFrame], i
     (folder / "color").mkdir(parents=True, exist_ok=True)
     (folder / "depth").mkdir(parents=True, exist_ok=True)
     n = 0
-    for n, frame in enumerate(frames, start=1):
+    for frame in frames:
+        n += 1
         stem = f"{frame.index:06d}.png"
         for sub, img in (("color", np.ascontiguousarray(frame.color[:, :, ::-1])), ("depth", frame.depth.astype(np.uint16))):
             with atomic_path(folder / sub / stem) as tmp:

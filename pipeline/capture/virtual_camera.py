@@ -8,6 +8,7 @@ RealSense's: x = world +X, y = world -Z, z = world +Y. Depth is ray cast with Bl
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -53,8 +54,11 @@ def rotate_z(points: np.ndarray, yaw_deg: float) -> np.ndarray:
     return points @ rot.T
 
 
-def backdrop(wall_y_m: float = 1.6, size_m: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
-    """A floor (z=0) and a wall behind the person (y=`wall_y_m`) as triangles: (vertices, faces)."""
+WALL_Y_M = 1.6  # the wall behind the person
+
+
+def backdrop(wall_y_m: float = WALL_Y_M, size_m: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
+    """The floor (z=0) and the wall behind the person (y=`wall_y_m`) as triangles, for rendering."""
     h = size_m / 2
     verts = np.array(
         [[-h, -h, 0], [h, -h, 0], [h, wall_y_m, 0], [-h, wall_y_m, 0], [-h, wall_y_m, 0], [h, wall_y_m, 0], [h, wall_y_m, size_m / 2], [-h, wall_y_m, size_m / 2]],
@@ -64,29 +68,53 @@ def backdrop(wall_y_m: float = 1.6, size_m: float = 12.0) -> tuple[np.ndarray, n
     return verts, faces
 
 
-def raycast_depth(camera: VirtualCamera, meshes: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Ideal z-depth (H, W) in metres of the world-frame meshes, and the index of the mesh hit (-1 none)."""
+@functools.lru_cache(maxsize=2)
+def _faces_list(key: bytes) -> list:
+    return np.frombuffer(key, dtype=np.int64).reshape(-1, 3).tolist()
+
+
+def _room_depth(camera: VirtualCamera, dirs: np.ndarray, wall_y_m: float) -> np.ndarray:
+    """z-depth of the floor (z=0) and the wall (y=wall_y_m) along world-frame ray directions (N, 3)."""
+    c = camera.centre
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_wall = np.where(dirs[:, 1] > 1e-9, (wall_y_m - c[1]) / dirs[:, 1], np.inf)
+        t_floor = np.where(dirs[:, 2] < -1e-9, -c[2] / dirs[:, 2], np.inf)
+    t = np.minimum(t_wall, t_floor)
+    return np.where(np.isfinite(t), t * (dirs @ WORLD_FROM_CAMERA_ROT[:, 2]), 0.0)
+
+
+def raycast_depth(camera: VirtualCamera, body_vertices: np.ndarray, body_faces: np.ndarray, room: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Ideal z-depth (H, W) in metres of the body (world frame) in front of the room, and the body's mask."""
+    import bpy  # noqa: F401 - makes mathutils importable
     from mathutils import Vector
     from mathutils.bvhtree import BVHTree
 
-    verts = np.concatenate([m[0] for m in meshes])
-    offsets = np.cumsum([0] + [len(m[0]) for m in meshes[:-1]])
-    faces = np.concatenate([m[1] + o for m, o in zip(meshes, offsets, strict=True)])
-    face_owner = np.concatenate([np.full(len(m[1]), k) for k, m in enumerate(meshes)])
-    tree = BVHTree.FromPolygons(verts.tolist(), faces.tolist(), all_triangles=True)
     intr = camera.intrinsics
     ux, vy = pixel_rays(intr)
     dirs = np.stack([ux, vy, np.ones_like(ux)], axis=-1).reshape(-1, 3) @ WORLD_FROM_CAMERA_ROT.T
-    origin = Vector(camera.centre.tolist())
-    cast = tree.ray_cast
-    hits = np.full((len(dirs), 3), np.nan)
-    owner = np.full(len(dirs), -1, dtype=np.int64)
-    for k, d in enumerate(dirs.tolist()):
-        loc, _normal, index, _dist = cast(origin, Vector(d))
-        if loc is not None:
-            hits[k] = loc
-            owner[k] = index
-    hit = owner >= 0
-    owner[hit] = face_owner[owner[hit]]
-    depth = np.where(hit, (hits - camera.centre) @ WORLD_FROM_CAMERA_ROT[:, 2], 0.0)
-    return depth.reshape(intr.height, intr.width), owner.reshape(intr.height, intr.width)
+    depth = _room_depth(camera, dirs, WALL_Y_M) if room else np.zeros(len(dirs))
+    # only rays inside the body's image bounding box can hit it
+    pc = camera.world_to_camera(body_vertices)
+    u = pc[:, 0] / pc[:, 2] * intr.fx + intr.ppx
+    v = pc[:, 1] / pc[:, 2] * intr.fy + intr.ppy
+    u0, u1 = int(max(np.floor(u.min()) - 1, 0)), int(min(np.ceil(u.max()) + 1, intr.width - 1))
+    v0, v1 = int(max(np.floor(v.min()) - 1, 0)), int(min(np.ceil(v.max()) + 1, intr.height - 1))
+    body = np.zeros(len(dirs), bool)
+    if u0 <= u1 and v0 <= v1:
+        faces = np.ascontiguousarray(body_faces, dtype=np.int64)
+        tree = BVHTree.FromPolygons(body_vertices.tolist(), _faces_list(faces.tobytes()), all_triangles=True)
+        grid = (np.arange(v0, v1 + 1)[:, None] * intr.width + np.arange(u0, u1 + 1)[None, :]).ravel()
+        origin = Vector(camera.centre.tolist())
+        cast = tree.ray_cast
+        hits = np.full((len(grid), 3), np.nan)
+        for k, d in enumerate(dirs[grid].tolist()):
+            loc = cast(origin, Vector(d))[0]
+            if loc is not None:
+                hits[k] = loc
+        hit = ~np.isnan(hits[:, 0])
+        zb = (hits[hit] - camera.centre) @ WORLD_FROM_CAMERA_ROT[:, 2]
+        idx = grid[hit]
+        closer = (depth[idx] == 0) | (zb < depth[idx])
+        depth[idx[closer]] = zb[closer]
+        body[idx[closer]] = True
+    return depth.reshape(intr.height, intr.width), body.reshape(intr.height, intr.width)

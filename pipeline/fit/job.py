@@ -1,0 +1,137 @@
+"""The fit job shared by the CLI verb and the Blender panel: bodies from measurements / sizes / an avatar
+.blend, the garment fitted onto each (grading = one fit per size), each saved as a rigged .blend scene,
+with fit-map PNGs and a JSON record."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import UserError
+from pipeline.progress import ProgressCallback, silent
+
+
+def load_garment(path: str | os.PathLike):
+    """Any garment file the project reads (OBJ directly, other formats through Blender's importers)."""
+    from pipeline.tryon import load_garment_file
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"--garment: file not found: {p}")
+    return load_garment_file(p)
+
+
+def avatar_body_from_blend(path: str | os.PathLike):
+    """Rebuild the BodyArrays of the avatar saved in a .blend (its anny parameters are stored on the object)."""
+    import json
+
+    import bpy
+
+    from pipeline.body.anny_model import body_arrays
+    from pipeline.scene.blendfile import open_blend
+
+    open_blend(path)
+    avatars = [o for o in bpy.data.objects if o.get("tryon_role") == "avatar"]
+    if not avatars:
+        raise UserError(f"--avatar {path}: no try-on avatar in this .blend (make one with `python -m pipeline avatar`)")
+    params = json.loads(avatars[0].get("tryon_params", "{}"))
+    return body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
+
+
+def resolve_bodies(
+    measurements: list[str] | None = None,
+    size: str | None = None,
+    sex: str | None = None,
+    grade: list[str] | None = None,
+    avatar: str | None = None,
+    progress: ProgressCallback = silent,
+) -> list[tuple[str, Any]]:
+    """(label, body) pairs to fit onto: one per measurements file or graded size, or the avatar's body."""
+    from pipeline.body.avatar_body import fit_body
+
+    sources = sum(x is not None and x != [] for x in (measurements, size or grade, avatar))
+    if sources != 1:
+        raise UserError("give exactly one body source: --measurements FILE..., --size SIZE --sex SEX (or --grade), or --avatar A.blend")
+    if avatar:
+        return [(Path(avatar).stem, avatar_body_from_blend(avatar))]
+    if measurements:
+        from pipeline.body.measurements import load_measurements
+
+        out = []
+        for i, m in enumerate(measurements):
+            body, _ = fit_body(load_measurements(m), sex=sex, source=m,
+                               progress=lambda f, msg="", i=i: progress((i + f) / len(measurements), msg))
+            out.append((Path(m).stem, body))
+        return out
+    if not sex:
+        raise UserError("--sex female|male is needed with --size/--grade")
+    sizes = grade or [size]
+    out = []
+    for i, s in enumerate(sizes):
+        body, _ = fit_body(size=s, sex=sex, progress=lambda f, msg="", i=i: progress((i + f) / len(sizes), msg))
+        out.append((s.upper(), body))
+    return out
+
+
+def output_path(out: Path, label: str, many: bool, suffix: str) -> Path:
+    return out.with_name(f"{out.stem}_{label}{suffix}") if many else out.with_suffix(suffix)
+
+
+def run_fit(
+    garment_path: str | os.PathLike,
+    out_blend: str | os.PathLike,
+    bodies: list[tuple[str, Any]],
+    garment_type: str | None = None,
+    fabric: str = "cotton-jersey",
+    pose: str = "a-pose",
+    fit_map_png: str | os.PathLike | None = None,
+    material: str = "mannequin",
+    progress: ProgressCallback = silent,
+) -> list[dict[str, Any]]:
+    """Fit the garment onto every body, save one rigged scene (and fit map) per body; returns the records."""
+    from pipeline.body.poses import pose_body
+    from pipeline.files import write_json
+    from pipeline.fit.api import fit_garment
+    from pipeline.fit.fitmap import draw_fit_map
+
+    out = Path(out_blend)
+    if out.suffix.lower() != ".blend":
+        raise UserError(f"--out must end in .blend: {out}")
+    garment = load_garment(garment_path)
+    many = len(bodies) > 1
+    records = []
+    for i, (label, body) in enumerate(bodies):
+        def step(f: float, m: str = "", i: int = i, label: str = label) -> None:
+            progress((i + f) / len(bodies), f"{label}: {m}")
+
+        posed = pose_body(body, pose)
+        result = fit_garment(garment, posed, garment_type=garment_type, fabric=fabric,
+                             progress=lambda f, m="", step=step: step(0.8 * f, m))
+        blend = output_path(out, label, many, ".blend")
+        step(0.85, "building the scene")
+        save_fitted_scene(blend, posed, garment, result, pose, material)
+        record: dict[str, Any] = {"label": label, "blend": str(blend), **result.stats}
+        if fit_map_png:
+            png = output_path(Path(fit_map_png), label, many, ".png")
+            draw_fit_map(png, result.vertices, garment.faces, result.fit_colors, posed.vertices, posed.faces,
+                         title=f"{garment.name} on {label}: strain (stretch vs rest)")
+            record["fit_map"] = str(png)
+        records.append(record)
+        write_json(out.with_suffix(".json"), {"garment": str(garment_path), "pose": pose, "fits": records})
+    progress(1.0, "done")
+    return records
+
+
+def save_fitted_scene(path: Path, body, garment, result, pose: str, material: str = "mannequin") -> Path:
+    """A new scene with the rigged avatar and the garment bound to its armature, saved as .blend."""
+    import bpy  # noqa: F401  (first: makes bmesh and friends importable)
+
+    from pipeline.scene.avatar import build_avatar
+    from pipeline.scene.blendfile import new_scene, save_blend
+    from pipeline.scene.dress import dress_avatar
+
+    new_scene()
+    avatar = build_avatar(body, "Avatar", material=material, pose=pose)
+    dress_avatar(avatar, body, garment, result, name=garment.name or "Garment")
+    return save_blend(path)

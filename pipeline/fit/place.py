@@ -1,0 +1,193 @@
+"""Placement: wrap a sewn pattern around a body (front/back depth maps), detect a garment's type from its
+openings, and align any garment onto a body by landmarks (neck and shoulders, waist and hips)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
+
+from pipeline.errors import UserError
+from pipeline.fit.landmarks import Landmarks, body_landmarks
+
+GARMENT_TYPES = ("top", "bottom", "dress", "outerwear")
+
+
+def edges_of(faces: np.ndarray) -> np.ndarray:
+    """Unique undirected edges (E, 2) of a triangle mesh, smaller index first."""
+    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    e.sort(axis=1)
+    return np.unique(e, axis=0)
+
+
+def graph_laplacian(n: int, edges: np.ndarray) -> sp.csr_matrix:
+    """Uniform graph Laplacian L = D - A (positive semi-definite)."""
+    i, j = edges[:, 0], edges[:, 1]
+    a = sp.coo_matrix((np.ones(2 * len(edges)), (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+    a.data[:] = 1.0
+    return (sp.diags(np.asarray(a.sum(1)).ravel()) - a).tocsr()
+
+
+def harmonic_inpaint(n: int, edges: np.ndarray, known: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Fill unknown vertex values smoothly (Laplace equation) from the known ones; values: (n, k)."""
+    values = np.asarray(values, dtype=np.float64)
+    squeeze = values.ndim == 1
+    if squeeze:
+        values = values[:, None]
+    out = values.copy()
+    unknown = ~known
+    if unknown.any() and known.any():
+        lap = graph_laplacian(n, edges)
+        luu = lap[unknown][:, unknown] + sp.identity(int(unknown.sum())) * 1e-9
+        luk = lap[unknown][:, known]
+        rhs = -(luk @ values[known])
+        sol = spsolve(luu.tocsc(), rhs)
+        out[unknown] = sol.reshape(-1, values.shape[1])
+    return out[:, 0] if squeeze else out
+
+
+def depth_maps(body, cell_m: float = 0.004):
+    """Front (min y) and back (max y) surface depth over a frontal x/z grid of the body."""
+    v, f = body.vertices, body.faces
+    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+    samples = [a, b, c]
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        w = rng.dirichlet((1, 1, 1), size=len(f))
+        samples.append(w[:, :1] * a + w[:, 1:2] * b + w[:, 2:] * c)
+    pts = np.vstack(samples)
+    lo = pts[:, [0, 2]].min(0) - cell_m
+    ij = np.floor((pts[:, [0, 2]] - lo) / cell_m).astype(np.int64)
+    shape = ij.max(0) + 2
+    front = np.full(shape, np.inf)
+    back = np.full(shape, -np.inf)
+    np.minimum.at(front, (ij[:, 0], ij[:, 1]), pts[:, 1])
+    np.maximum.at(back, (ij[:, 0], ij[:, 1]), pts[:, 1])
+    return lo, cell_m, front, back
+
+
+def wrap_sewn(sewn, body, gap_m: float = 0.012) -> np.ndarray:
+    """3D start shape of a sewn pattern: front panel over the body's front, back panel over its back,
+    seams and uncovered parts filled smoothly between (a pillow-case wrap, later settled by the drape)."""
+    lo, cell, front, back = depth_maps(body)
+    xz = sewn.vertices2d
+    ij = np.floor((xz - lo) / cell).astype(np.int64)
+    ij = np.clip(ij, 0, np.array(front.shape) - 1)
+    # look a little around each point so thin gaps (armpits) do not read as empty
+    yf = np.full(len(xz), np.inf)
+    yb = np.full(len(xz), -np.inf)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            ii = np.clip(ij[:, 0] + di, 0, front.shape[0] - 1)
+            jj = np.clip(ij[:, 1] + dj, 0, front.shape[1] - 1)
+            yf = np.minimum(yf, front[ii, jj])
+            yb = np.maximum(yb, back[ii, jj])
+    covered = np.isfinite(yf)
+    side = sewn.vertex_side
+    known = covered & (side != 0)
+    y = np.where(side > 0, yf - gap_m, yb + gap_m)
+    y = np.where(known, y, 0.0)
+    edges = edges_of(sewn.faces)
+    y = harmonic_inpaint(len(xz), edges, known, y)
+    return np.stack([xz[:, 0], y, xz[:, 1]], axis=1)
+
+
+# ---------------------------------------------------------------- any garment
+
+
+def boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
+    """Vertex index loops along the open boundary of a triangle mesh."""
+    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    key = np.sort(e, axis=1)
+    _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    bnd = e[cnt[inv.ravel()] == 1]
+    nxt: dict[int, int] = {}
+    for a, b in bnd:
+        nxt.setdefault(int(a), int(b))
+    loops, seen = [], set()
+    for start in list(nxt):
+        if start in seen:
+            continue
+        loop, cur = [], start
+        while cur not in seen and cur in nxt:
+            seen.add(cur)
+            loop.append(cur)
+            cur = nxt[cur]
+        if len(loop) >= 3:
+            loops.append(np.array(loop))
+    return loops
+
+
+def detect_type(vertices: np.ndarray, faces: np.ndarray) -> str:
+    """top / bottom / dress from the openings: a skirt has two (waist, hem), trousers three with two at the
+    bottom; a top has a neck, two sleeves or armholes and a hem; a long top-like garment is a dress."""
+    loops = [lp for lp in boundary_loops(faces) if len(lp) >= 6]
+    lo, hi = vertices.min(0), vertices.max(0)
+    height = float(hi[2] - lo[2])
+    if not loops:
+        return "top"
+    mid_z = (lo[2] + hi[2]) / 2
+    centre_x = (lo[0] + hi[0]) / 2
+    width = float(hi[0] - lo[0])
+    zs = np.array([vertices[lp, 2].mean() for lp in loops])
+    xs = np.array([vertices[lp, 0].mean() for lp in loops])
+    upper = zs > mid_z
+    bottom_loops = int((~upper).sum())
+    side = np.abs(xs - centre_x) > 0.25 * width
+    if len(loops) <= 2:
+        return "dress" if height > 0.95 else "bottom"
+    if bottom_loops >= 2 and not (upper & side).any() and (upper & ~side).sum() == 1:
+        return "bottom"  # waistband above, two legs below
+    return "dress" if height > 0.85 else "top"
+
+
+def place_garment(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    body,
+    garment_type: str,
+    scale: float | tuple[float, float, float] | None = None,
+    lm: Landmarks | None = None,
+) -> np.ndarray:
+    """Translate (and scale only if asked) the garment so its neck/shoulders (tops, dresses) or
+    waistband (bottoms) sit on the body's landmarks; returns new vertices."""
+    if garment_type not in GARMENT_TYPES:
+        raise UserError(f"--type must be one of {', '.join(GARMENT_TYPES)}, not {garment_type!r}")
+    lm = lm or body_landmarks(body)
+    v = np.array(vertices, dtype=np.float64)
+    if scale is not None:
+        c = v.mean(0)
+        v = c + (v - c) * np.asarray(scale, dtype=np.float64)
+    lo, hi = v.min(0), v.max(0)
+    loops = boundary_loops(faces)
+    top_loop = max(loops, key=lambda lp: v[lp, 2].mean()) if loops else None
+    if garment_type in ("top", "dress", "outerwear"):
+        # the neck opening's back point rests on the base of the neck; centre across and in depth
+        if top_loop is not None:
+            ring = v[top_loop]
+            anchor = np.array([ring[:, 0].mean(), ring[:, 1].mean(), ring[:, 2].max()])
+        else:
+            anchor = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2]])
+        band = v[v[:, 2] > hi[2] - 0.25 * (hi[2] - lo[2])]
+        y_mid = (band[:, 1].min() + band[:, 1].max()) / 2
+        # shoulders: the garment's highest points beside the neck sit just above the body's shoulder line
+        side = np.abs(v[:, 0] - anchor[0]) > 0.5 * abs(lm.shoulder_l[0])
+        garment_shoulder_z = v[side, 2].max() if side.any() else hi[2]
+        shift = np.array([-anchor[0], lm.centre_y - y_mid, lm.shoulder_top_z + 0.01 - garment_shoulder_z])
+    else:
+        if top_loop is not None:
+            ring = v[top_loop]
+            centre = ring.mean(0)
+            top_z = ring[:, 2].max()
+        else:
+            centre = (lo + hi) / 2
+            top_z = hi[2]
+        waist_y = _torso_centre_y(body, lm.waist_z)
+        shift = np.array([-centre[0], waist_y - centre[1], lm.waist_z + 0.01 - top_z])
+    return v + shift
+
+
+def _torso_centre_y(body, z: float) -> float:
+    v = body.vertices
+    s = v[(np.abs(v[:, 2] - z) < 0.01) & (np.abs(v[:, 0]) < 0.2)]
+    return float((s[:, 1].min() + s[:, 1].max()) / 2) if len(s) else 0.0

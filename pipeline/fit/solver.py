@@ -1,0 +1,231 @@
+"""Quasi-static cloth drape: position-based dynamics with stretch, (weak) compression and bend distance
+constraints solved Gauss-Seidel by constraint colouring (vectorised numpy), gravity, body collision against
+the body's signed-distance field with a skin offset, Coulomb friction, strain limiting and vertex-vertex
+self-repulsion."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from pipeline.fit.bodyfield import BodyField
+from pipeline.fit.fabrics import Fabric
+from pipeline.fit.place import edges_of
+from pipeline.progress import ProgressCallback, silent
+
+
+@dataclasses.dataclass
+class DrapeSettings:
+    offset_m: float = 0.0025  # skin offset kept between cloth and body
+    steps: int = 70
+    iterations: int = 20
+    dt: float = 1 / 150
+    gravity: tuple[float, float, float] = (0.0, 0.0, -9.81)
+    self_collision: bool = True
+    thickness_m: float = 0.004
+    tol_m: float = 5e-5  # stop when no vertex moves more than this in a step
+
+    @property
+    def gravity_step_m(self) -> float:
+        return float(np.linalg.norm(self.gravity)) * self.dt * self.dt
+
+
+def bend_pairs(faces: np.ndarray) -> np.ndarray:
+    """For each interior edge, the two vertices opposite it (their distance resists folding)."""
+    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    opp = np.concatenate([faces[:, 2], faces[:, 0], faces[:, 1]])
+    key = np.sort(e, axis=1)
+    order = np.lexsort((key[:, 1], key[:, 0]))
+    k = key[order]
+    same = np.all(k[1:] == k[:-1], axis=1)
+    idx = np.nonzero(same)[0]
+    pairs = np.stack([opp[order[idx]], opp[order[idx + 1]]], axis=1)
+    return pairs[pairs[:, 0] != pairs[:, 1]]
+
+
+def colour_constraints(pairs: np.ndarray, n_vertices: int) -> list[np.ndarray]:
+    """Split constraints into groups that share no vertex, so each group is solved in one vector step."""
+    colour = np.full(len(pairs), -1)
+    used = [set() for _ in range(n_vertices)]
+    for c, (a, b) in enumerate(pairs):
+        taken = used[a] | used[b]
+        k = 0
+        while k in taken:
+            k += 1
+        colour[c] = k
+        used[a].add(k)
+        used[b].add(k)
+    return [np.nonzero(colour == k)[0] for k in range(colour.max() + 1)]
+
+
+class ClothSolver:
+    """Cloth on a body by projective dynamics: the constraint matrix is factorised once, then each
+    iteration is a local step (edge targets, strain limits) and one sparse solve, followed by collision
+    projection against the body field (skin offset, friction) and self-repulsion."""
+
+    def __init__(
+        self,
+        faces: np.ndarray,
+        rest_vertices: np.ndarray,
+        fabric: Fabric,
+        field: BodyField,
+        settings: DrapeSettings | None = None,
+        rest_edge_lengths: np.ndarray | None = None,
+    ):
+        self.faces = np.asarray(faces, dtype=np.int64)
+        self.n = len(rest_vertices)
+        self.fabric = fabric
+        self.field = field
+        self.s = settings or DrapeSettings()
+        edges = edges_of(self.faces)
+        rest = np.asarray(rest_vertices, dtype=np.float64)
+        geo = np.linalg.norm(rest[edges[:, 1]] - rest[edges[:, 0]], axis=1)
+        el = geo if rest_edge_lengths is None else np.asarray(rest_edge_lengths, dtype=np.float64)
+        bends = bend_pairs(self.faces)
+        bl = np.linalg.norm(rest[bends[:, 1]] - rest[bends[:, 0]], axis=1)
+        if rest_edge_lengths is not None:  # rest shape differs from the pattern: scale bend rests alike
+            bl = bl * float(np.median(el / np.maximum(geo, 1e-9)))
+        self.edges = edges
+        self.edge_rest = el
+        self.bends = bends
+        self.bend_rest = bl
+        self.mean_edge = float(el.mean())
+        n_e, n_b = len(edges), len(bends)
+        self.pairs = np.vstack([edges, bends])
+        self.rest_all = np.r_[el, bl]
+        self.n_e = n_e
+        self.k_stretch = np.r_[np.full(n_e, fabric.stretch), np.full(n_b, fabric.bend)]
+        self.k_compress = np.r_[np.full(n_e, fabric.compress), np.full(n_b, fabric.bend)]
+        self.groups = colour_constraints(self.pairs, self.n)
+        pairs = self.pairs
+        self._near = {(int(a), int(b)) for a, b in pairs} | {(int(b), int(a)) for a, b in pairs}
+
+    def _project(self, p: np.ndarray) -> None:
+        """One Gauss-Seidel sweep over all distance constraints, one vertex-disjoint colour group at a time."""
+        for g in self.groups:
+            i, j = self.pairs[g, 0], self.pairs[g, 1]
+            d = p[j] - p[i]
+            length = np.sqrt((d * d).sum(1))
+            c = length - self.rest_all[g]
+            k = np.where(c > 0, self.k_stretch[g], self.k_compress[g])
+            corr = (0.5 * k * c / np.maximum(length, 1e-12))[:, None] * d
+            p[i] += corr
+            p[j] -= corr
+
+    def _limit_strain(self, p: np.ndarray, passes: int = 2) -> None:
+        """Strain limiting (Jacobi): pull edges stretched beyond the fabric's limit back toward it."""
+        limit = 1.0 + self.fabric.max_strain
+        e = self.edges
+        for _ in range(passes):
+            d = p[e[:, 1]] - p[e[:, 0]]
+            length = np.sqrt((d * d).sum(1))
+            c = np.maximum(length - limit * self.edge_rest, 0.0)
+            if not c.any():
+                return
+            corr = (0.5 * c / np.maximum(length, 1e-12))[:, None] * d
+            delta = np.zeros_like(p)
+            cnt = np.zeros(len(p))
+            np.add.at(delta, e[:, 0], corr)
+            np.add.at(delta, e[:, 1], -corr)
+            np.add.at(cnt, e[:, 0], c > 0)
+            np.add.at(cnt, e[:, 1], c > 0)
+            p += delta / np.maximum(cnt, 1)[:, None]
+
+    def _self_pairs(self, p: np.ndarray) -> np.ndarray:
+        pairs = cKDTree(p).query_pairs(self.s.thickness_m, output_type="ndarray")
+        if len(pairs) == 0:
+            return pairs
+        keep = np.fromiter(((int(a), int(b)) not in self._near for a, b in pairs), bool, len(pairs))
+        return pairs[keep]
+
+    def _repel(self, p: np.ndarray, pairs: np.ndarray) -> None:
+        if len(pairs) == 0:
+            return
+        i, j = pairs[:, 0], pairs[:, 1]
+        d = p[j] - p[i]
+        length = np.sqrt((d * d).sum(1))
+        c = np.minimum(length - self.s.thickness_m, 0.0)
+        corr = (0.5 * c / np.maximum(length, 1e-12))[:, None] * d
+        np.add.at(p, i, corr)
+        np.add.at(p, j, -corr)
+
+    def _contact(self, p: np.ndarray, x: np.ndarray) -> None:
+        """Exact collision at the end of a step: lift points below the offset surface onto it, with
+        Coulomb friction (slip under mu times the normal correction is removed entirely)."""
+        c = self.field.closest(p)
+        idx = np.nonzero(c.signed_distance < self.s.offset_m + 1e-4)[0]
+        if not len(idx):
+            return
+        n = c.normals[idx]
+        lift = np.maximum(self.s.offset_m - c.signed_distance[idx], 0.0)
+        p[idx] = c.points[idx] + n * np.maximum(c.signed_distance[idx], self.s.offset_m)[:, None]
+        move = p[idx] - x[idx]
+        tang = move - np.einsum("ij,ij->i", move, n)[:, None] * n
+        t_len = np.sqrt((tang * tang).sum(1))
+        mu_d = self.fabric.friction * np.maximum(lift, 0.5 * self.s.gravity_step_m)
+        keep = np.where(t_len <= mu_d, 0.0, 1.0 - mu_d / np.maximum(t_len, 1e-12))
+        p[idx] -= (1.0 - keep)[:, None] * tang
+
+    def _collide(self, p: np.ndarray, x: np.ndarray, active: np.ndarray, cp: np.ndarray, cn: np.ndarray, friction: bool) -> None:
+        if not active.any():
+            return
+        q = p[active]
+        depth = np.einsum("ij,ij->i", q - cp, cn) - self.s.offset_m
+        inside = depth < 0
+        if not inside.any():
+            return
+        idx = np.nonzero(active)[0][inside]
+        n = cn[inside]
+        p[idx] -= depth[inside, None] * n
+        if friction:
+            move = p[idx] - x[idx]
+            tang = move - np.einsum("ij,ij->i", move, n)[:, None] * n
+            p[idx] -= self.fabric.friction * tang
+
+    def settle(self, x0: np.ndarray, progress: ProgressCallback = silent, steps: int | None = None) -> tuple[np.ndarray, dict]:
+        """Let the cloth fall and settle onto the body from start positions x0; returns (positions, info).
+
+        Each step: predict with gravity, find the nearest body points, run Gauss-Seidel sweeps with one-sided
+        contact planes, then strain limits, self-repulsion and exact contact with Coulomb friction."""
+        s = self.s
+        x = self.field.push_out(np.array(x0, dtype=np.float64), s.offset_m)
+        v = np.zeros_like(x)
+        g = np.asarray(s.gravity) * s.dt * s.dt
+        steps = steps or s.steps
+        t0 = time.perf_counter()
+        moved = np.inf
+        done = 0
+        for step in range(steps):
+            y = x + v * s.dt * self.fabric.damping + g
+            c = self.field.closest(y)
+            near = c.signed_distance < s.offset_m + 2.0 * self.mean_edge
+            idx = np.nonzero(near)[0]
+            cp, cn = c.points[idx], c.normals[idx]
+            p = y.copy()
+            for _ in range(s.iterations):
+                self._project(p)
+                # one-sided contact against the tangent planes of the nearest body points
+                q = p[idx]
+                depth = np.minimum(np.einsum("ij,ij->i", q - cp, cn) - s.offset_m, 0.0)
+                p[idx] = q - depth[:, None] * cn
+            self._limit_strain(p)
+            if s.self_collision and step % 2 == 0:
+                self._repel(p, self._self_pairs(p))
+            self._contact(p, x)
+            # quasi-static: no memory of the first (shape-restoring) moves, capped speed afterwards
+            v = (p - x) / s.dt if step >= 10 else np.zeros_like(p)
+            speed = np.sqrt((v * v).sum(1))
+            cap = 0.3 * self.mean_edge / s.dt
+            v *= np.minimum(1.0, cap / np.maximum(speed, 1e-12))[:, None]
+            moved = float(np.sqrt(((p - x) ** 2).sum(1)).max())
+            x = p
+            done = step + 1
+            progress(done / steps, f"drape step {done}/{steps}")
+            if step > 10 and moved < s.tol_m:
+                break
+        x = self.field.push_out(x, s.offset_m * 0.8, iterations=4)
+        info = {"steps": done, "last_step_max_move_m": moved, "solve_s": time.perf_counter() - t0}
+        return x, info

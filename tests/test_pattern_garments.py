@@ -1,0 +1,62 @@
+"""Sewing-pattern garments: panels triangulated and sewn into one welded mesh, the committed samples, and
+the make-garment verb."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.cli import main
+from pipeline.fit.pattern import sew, skirt_panels, skirt_spec, tshirt_panels, tshirt_spec
+from pipeline.fit.place import boundary_loops, detect_type, edges_of
+from pipeline.garment.mesh import read_obj
+
+
+def _faces_per_edge(faces: np.ndarray) -> np.ndarray:
+    e = np.sort(np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    _, counts = np.unique(e, axis=0, return_counts=True)
+    return counts
+
+
+def test_tshirt_pattern_sews_into_one_mesh_with_four_openings(default_body):
+    sewn = sew(tshirt_panels(tshirt_spec(default_body)), 0.02, "top")
+    assert _faces_per_edge(sewn.faces).max() == 2  # manifold: seams weld, nothing doubles up
+    loops = boundary_loops(sewn.faces)
+    assert len(loops) == 4  # neck, hem and two sleeve cuffs
+    assert (sewn.vertex_side == 0).sum() > 20  # seam vertices shared by front and back
+    e = edges_of(sewn.faces)
+    assert not ((sewn.vertex_side[e[:, 0]] * sewn.vertex_side[e[:, 1]]) < 0).any()  # no edge across the body
+    assert sewn.face_uv.shape == sewn.faces.shape and sewn.uv.min() >= 0
+
+
+def test_skirt_pattern_has_waist_and_hem_only(default_body):
+    sewn = sew(skirt_panels(skirt_spec(default_body)), 0.02, "bottom")
+    assert len(boundary_loops(sewn.faces)) == 2
+    assert _faces_per_edge(sewn.faces).max() == 2
+
+
+@pytest.mark.parametrize("name, kind, loops", [("tshirt", "top", 4), ("skirt", "bottom", 2)])
+def test_committed_samples_are_metres_z_up_front_minus_y(repo_root, name, kind, loops):
+    g = read_obj(repo_root / "garments" / f"{name}.obj")
+    assert g.uv is not None and g.face_uv is not None
+    size = np.ptp(g.vertices, axis=0)
+    assert 0.3 < size.max() < 1.5 and size[2] > 0.2  # metres, standing up
+    assert detect_type(g.vertices, g.faces) == kind
+    assert len(boundary_loops(g.faces)) == loops
+    if name == "tshirt":  # the neckline dips lower at the front (-Y) than at the back
+        neck = max(boundary_loops(g.faces), key=lambda lp: g.vertices[lp, 2].mean())
+        ring = g.vertices[neck]
+        assert ring[ring[:, 1] < ring[:, 1].mean(), 2].min() < ring[ring[:, 1] > ring[:, 1].mean(), 2].min() - 0.02
+
+
+def test_make_garment_verb_writes_obj_mtl_and_pattern(tmp_path, default_body):
+    assert main(["make-garment", "--kind", "skirt", "--edge", "0.035", "--out", str(tmp_path)]) == 0
+    g = read_obj(tmp_path / "skirt.obj")
+    assert (tmp_path / "skirt.mtl").is_file() and (tmp_path / "skirt.pattern.json").is_file()
+    assert len(boundary_loops(g.faces)) == 2
+
+
+def test_make_garment_rejects_bad_edge(capsys):
+    assert main(["make-garment", "--edge", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--edge" in err and "Traceback" not in err
