@@ -65,8 +65,8 @@ def run_pymeshlab(npz: str, target: int) -> dict:
     step("normals", "meshing_re_orient_faces_coherently")
     step("holes", "meshing_close_holes", maxholesize=60, selected=False)
     ms.set_selection_none()
-    step("decimate", "meshing_decimation_quadric_edge_collapse", targetfacenum=target, preservenormal=True,
-         preserveboundary=True, optimalplacement=True, planarquadric=True, selected=False)
+    # pymeshlab's default quality settings (the fastest; extra ones like preservenormal cost ~20% more)
+    step("decimate", "meshing_decimation_quadric_edge_collapse", targetfacenum=target, selected=False)
     step("uv", "compute_texcoord_parametrization_triangle_trivial_per_wedge", textdim=1024)
     step("bake", "transfer_attributes_to_texture_per_vertex", textname="pymeshlab_basecolor.png",
          textw=1024, texth=1024)

@@ -32,6 +32,7 @@ def test_clean_real_tshirt_to_glb_with_report(shared_data, fresh_scene, tmp_path
     assert report["before"]["faces"] == 3726 and report["after"]["faces"] <= 2000
     ops = {o["step"]: o for o in report["operations"]}
     assert ops["normalise"]["units"] == "dm" and ops["normalise"]["up_axis"] == "+z"
+    assert ops["normalise"]["front_turn_deg"] == 180  # DiffCloth's T-shirt faces +Y; turned to face -Y
     assert ops["holes"]["openings"] == 4  # neck, two sleeves, hem
     assert "4 openings found" in report["summary"]
     assert "tshirt1900.obj -> tshirt.glb" in capsys.readouterr().out
@@ -223,7 +224,7 @@ def test_clean_every_real_format(shared_data, fresh_scene, tmp_path, rel):
     ops = {o["step"]: o for o in report["operations"]}
     assert report["after"]["faces"] <= 3000
     assert ops["normalise"]["units"] == ("m" if "skirt" in rel else "dm")
-    assert ops["normalise"]["up_axis"] == "+z"
+    assert ops["normalise"]["up_axis"] == "+z" and ops["normalise"]["front_turn_deg"] == 0  # MakeHuman: -Y
     assert ops["holes"]["openings"] >= 2  # waist and hem at least: openings never get filled
     assert 0.2 < max(report["after"]["size"]) < 1.6
     if "worksuit" in rel:  # its buttons are open tubes and one 2-face sliver floats free

@@ -10,7 +10,7 @@ from pipeline.garment import repair
 from pipeline.garment import synthetic as syn
 from pipeline.garment.clean import CleanOptions, clean_garment_mesh
 from pipeline.garment.normalise import detect_units, normalise_garment, rotation_to_z_up
-from pipeline.garment.topology import boundary_loops, face_components, face_cross
+from pipeline.garment.topology import boundary_loops, face_adjacency, face_components, face_cross
 
 
 @pytest.fixture
@@ -94,7 +94,20 @@ def test_small_holes_filled_openings_kept(tube):
     assert stats["filled_holes"] == 3 and stats["openings"] == 2
     assert len(boundary_loops(out.faces)) == 2
     assert out.face_uv.shape == out.faces.shape and out.face_uv.max() < len(out.uv)
-    assert _outward_fraction(out) > 0.99  # fan faces wound like their neighbours
+    assert face_adjacency(out.faces)[2].all()  # fan faces wound like their neighbours
+
+
+def test_holes_touching_at_a_vertex_both_filled(tube):
+    v = tube.faces[48 * 10, 0]  # an interior vertex: drop two of its faces that share only this vertex
+    around = np.flatnonzero((tube.faces == v).any(axis=1))
+    a = around[0]
+    b = next(f for f in around[1:] if len(set(tube.faces[f]) & set(tube.faces[a])) == 1)
+    keep = np.ones(len(tube.faces), dtype=bool)
+    keep[[a, b]] = False
+    holed = repair.keep_faces(tube, keep)
+    assert len(boundary_loops(holed.faces)) == 4
+    out, stats = repair.fill_holes(holed)
+    assert stats["filled_holes"] == 2 and len(boundary_loops(out.faces)) == 2
 
 
 @pytest.mark.parametrize(("scale", "unit"), [(1000, "mm"), (100, "cm"), (10, "dm"), (1, "m")])
@@ -170,3 +183,18 @@ def test_numpy_only_paths_match_scipy(tube):
     for propagate in (_propagate_parity_scipy, _propagate_parity_bfs):
         parity = propagate(len(dirty.faces), fi, fj, ~agree)
         assert np.all((parity[fi] ^ parity[fj]).astype(bool) == ~agree)  # consistent across every edge
+
+
+def test_front_found_from_the_neckline_dip(tube):
+    from pipeline.garment.normalise import detect_front
+
+    assert detect_front(tube)[0] == 0.0  # level openings: nothing to go by
+    for heading, turn in [((0, 1), 180.0), ((1, 0), 270.0), ((0, -1), 0.0)]:
+        dipped = tube.copy()
+        top = dipped.vertices[:, 2] > 0.2
+        toward = dipped.vertices[top, :2] @ np.array(heading, dtype=float)
+        dipped.vertices[top, 2] -= np.clip(toward, 0, None)  # the neckline drops on that side
+        assert detect_front(dipped)[0] == turn
+        out, record = normalise_garment(dipped, units="m")
+        assert record["front_turn_deg"] == turn
+        assert detect_front(out)[0] == 0.0  # now facing -Y

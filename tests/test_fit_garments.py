@@ -135,3 +135,12 @@ def test_fit_map_png(tmp_path, tshirt_fit, default_body):
     assert img.shape[0] > 300
     greenish = (img[:, :, 1] > img[:, :, 0] + 30) & (img[:, :, 1] > img[:, :, 2] + 30)
     assert greenish.mean() > 0.02  # the garment is drawn in strain colours
+
+
+def test_numpy_fallback_solver_drapes_without_penetration(repo_root, default_body):
+    from pipeline.fit.solver import DrapeSettings
+
+    g = read_obj(repo_root / "garments" / "skirt.obj")
+    r = fit_garment(g, default_body, settings=DrapeSettings(backend="numpy", steps=12, iterations=8))
+    _assert_outside(default_body, r.vertices)
+    assert r.stats["strain_p95"] < 0.2

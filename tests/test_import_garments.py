@@ -116,3 +116,23 @@ def test_import_garment_gives_metres_in_place(shared_data, fresh_scene):
     mesh = import_garment(path)  # decimetres -> metres, Z up kept, not moved
     assert np.allclose(mesh.vertices, raw.vertices * 0.1)
     assert 1.2 < np.ptp(mesh.vertices[:, 2]) < 1.4
+
+
+@pytest.mark.parametrize("suffix", [".usda", ".usdz", ".gltf", ".ply", ".stl"])
+def test_other_formats_round_trip(tmp_path, fresh_scene, suffix):
+    tube = syn.tube_garment(24, 8)
+    obj = garment_to_object(tube, "Tube")
+    obj.select_set(True)
+    path = str(tmp_path / f"tube{suffix}")
+    if suffix.startswith(".usd"):
+        bpy.ops.wm.usd_export(filepath=path, selected_objects_only=True)
+    elif suffix == ".gltf":
+        bpy.ops.export_scene.gltf(filepath=path, export_format="GLTF_SEPARATE", use_selection=True)
+    elif suffix == ".ply":
+        bpy.ops.wm.ply_export(filepath=path, export_selected_objects=True)
+    else:
+        bpy.ops.wm.stl_export(filepath=path, export_selected_objects=True)
+    bpy.data.objects.remove(obj)
+    mesh = import_garment(path)
+    assert len(mesh.faces) == len(tube.faces)
+    assert np.allclose(np.ptp(mesh.vertices, axis=0), np.ptp(tube.vertices, axis=0), atol=1e-4)

@@ -142,11 +142,11 @@ def _fit_shape(targets_cm, sex, progress, steps) -> ShapeFit:
     all_names = names + others
     hold = None
 
-    def run_stage(n_steps: int, use_local: bool, base_frac: float, span: float) -> None:
+    def run_stage(n_steps: int, use_local: bool, base_frac: float, span: float, lr_scale: float = 1.0) -> None:
         nonlocal hold
-        params = [{"params": [pheno], "lr": 0.04}]
+        params = [{"params": [pheno], "lr": 0.04 * lr_scale}]
         if use_local:
-            params.append({"params": [local], "lr": 0.05})
+            params.append({"params": [local], "lr": 0.05 * lr_scale})
         opt = torch.optim.Adam(params)
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.985)
         sections = None
@@ -185,7 +185,9 @@ def _fit_shape(targets_cm, sex, progress, steps) -> ShapeFit:
 
     run_stage(steps[0], False, 0.0, 0.3)
     if names:
-        run_stage(steps[1], True, 0.3, 0.7)
+        run_stage(steps[1], True, 0.3, 0.6)
+        if steps[1] and _worst_error_cm(shape, pheno, local, names, target) > 0.6 * TOLERANCE_CM:
+            run_stage(steps[1] // 2, True, 0.9, 0.1, lr_scale=0.3)  # one polishing round for slow or coupled cases
     with torch.no_grad():
         final_v = shape.vertices(pheno, local).numpy()
     reached = measure_body(final_v)
@@ -193,6 +195,16 @@ def _fit_shape(targets_cm, sex, progress, steps) -> ShapeFit:
     local_changes = {c: round(float(x), 5) for c, x in zip(controls, local.detach(), strict=True)}
     progress(1.0, "shape fitted")
     return ShapeFit(phenotypes, local_changes, reached, dict(targets_cm), time.monotonic() - start)
+
+
+def _worst_error_cm(shape: _Shape, pheno, local, names: list[str], target) -> float:
+    import torch
+
+    with torch.no_grad():
+        v = shape.vertices(pheno, local)
+        meas = measure_torch(v, names, find_sections(v.numpy(), names))
+        got = torch.stack([meas[n] for n in names]) * 100.0
+    return float((got - target).abs().max())
 
 
 def fit_summary(fit: ShapeFit) -> dict[str, Any]:

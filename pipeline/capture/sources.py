@@ -103,13 +103,7 @@ class _PipelineSource(FrameSource):
             raise UserError(f"{self.name}: has no colour stream (needs depth + colour)") from None
         scale = profile.get_device().first_depth_sensor().get_depth_scale()
         self.intrinsics = _rs_intrinsics(depth_prof, scale)
-        ci = color_prof.as_video_stream_profile().get_intrinsics()
-        ex = depth_prof.get_extrinsics_to(color_prof)
-        same = (ci.width, ci.height) == (self.intrinsics.width, self.intrinsics.height) and np.allclose(
-            [ci.fx, ci.fy, ci.ppx, ci.ppy], [self.intrinsics.fx, self.intrinsics.fy, self.intrinsics.ppx, self.intrinsics.ppy]
-        )
-        identity = np.allclose(ex.rotation, np.eye(3).ravel(), atol=1e-6) and np.allclose(ex.translation, 0, atol=1e-6)
-        self.align = None if (same and identity) else rs.align(rs.stream.depth)  # already registered: keep colour whole
+        self.align = None if _registered(depth_prof, color_prof, self.intrinsics) else rs.align(rs.stream.depth)
 
     def _frames(self, timeout_ms: int) -> Iterator[RGBDFrame]:
         i = 0
@@ -122,10 +116,7 @@ class _PipelineSource(FrameSource):
             d, c = fs.get_depth_frame(), fs.get_color_frame()
             if not d or not c:
                 continue
-            color = np.asanyarray(c.get_data()).copy()
-            if color.ndim == 3 and str(c.get_profile().format()).endswith("bgr8"):
-                color = np.ascontiguousarray(color[:, :, ::-1])
-            yield RGBDFrame(color=color, depth=np.asanyarray(d.get_data()).copy(), intrinsics=self.intrinsics, timestamp_ms=d.get_timestamp(), index=i)
+            yield _rgbd(d, c, self.intrinsics, i)
             i += 1
 
     def close(self) -> None:
@@ -137,8 +128,12 @@ class _PipelineSource(FrameSource):
             self.pipe = None
 
 
-class RecordingSource(_PipelineSource):
-    """Frames played back from a RealSense recording (.bag from older SDKs, .db3 from 2.58+), as fast as read."""
+class RecordingSource(FrameSource):
+    """Frames played back from a RealSense recording (.bag from older SDKs, .db3 from 2.58+), as fast as read.
+
+    Plays the file device directly (not through rs.pipeline, which drops frames at start-up before real-time
+    playback can be switched off) and pairs depth with colour by timestamp.
+    """
 
     def __init__(self, path: str | os.PathLike, max_frames: int | None = None) -> None:
         from pipeline.env import require
@@ -149,26 +144,88 @@ class RecordingSource(_PipelineSource):
         self.path = Path(path).resolve()
         self.name = f"--bag {self.path}"
         self.max_frames = max_frames
+        self.sensors: list = []
         if not self.path.is_file():
             raise UserError(f"--bag: recording not found: {self.path}")
         if self.path.suffix.lower() not in RECORDING_SUFFIXES:
             raise UserError(f"--bag: {self.path.name} is not a RealSense recording (expected .bag or .db3)")
-        cfg = rs.config()
         try:
-            cfg.enable_device_from_file(str(self.path), repeat_playback=False)
-            self.pipe = rs.pipeline()
-            profile = self.pipe.start(cfg)
+            self.dev = rs.context().load_device(str(self.path))
+            self.dev.as_playback().set_real_time(False)
+            streams = {}
+            for sensor in self.dev.query_sensors():
+                for prof in sensor.get_stream_profiles():
+                    kind = prof.stream_type()
+                    if kind in (rs.stream.depth, rs.stream.color) and kind not in streams:
+                        streams[kind] = (sensor, prof)
+            if rs.stream.depth not in streams:
+                raise UserError(f"--bag: {self.path.name} has no depth stream (needs depth + colour)")
+            if rs.stream.color not in streams:
+                raise UserError(f"--bag: {self.path.name} has no colour stream (needs depth + colour)")
+            dsensor, dprof = streams[rs.stream.depth]
+            csensor, cprof = streams[rs.stream.color]
+            scale = dsensor.as_depth_sensor().get_depth_scale() if dsensor.is_depth_sensor() else 0.001
+            self.intrinsics = _rs_intrinsics(dprof, scale)
+            self.align = None if _registered(dprof, cprof, self.intrinsics) else rs.align(rs.stream.depth)
+            self.syncer = rs.syncer(8)
+            for sensor, prof in ((dsensor, dprof), (csensor, cprof)):
+                if sensor not in self.sensors:
+                    sensor.open([p for s, p in streams.values() if s == sensor])
+                    sensor.start(self.syncer)
+                    self.sensors.append(sensor)
         except RuntimeError as exc:
-            self.pipe = None
+            self.close()
             raise UserError(f"--bag: cannot read {self.path.name} as a RealSense recording ({exc})") from None
-        profile.get_device().as_playback().set_real_time(False)
-        self._setup(profile)
+
+    def close(self) -> None:
+        for sensor in self.sensors:
+            try:
+                sensor.stop()
+                sensor.close()
+            except RuntimeError:
+                pass
+        self.sensors = []
 
     def __iter__(self) -> Iterator[RGBDFrame]:
-        for n, frame in enumerate(self._frames(timeout_ms=1000)):
-            if self.max_frames is not None and n >= self.max_frames:
+        import pyrealsense2 as rs
+
+        pending: dict[float, dict] = {}
+        n = 0
+        while self.max_frames is None or n < self.max_frames:
+            ok, fs = self.syncer.try_wait_for_frames(1000)
+            if not ok:
                 return
-            yield frame
+            if self.align is not None:
+                if fs.get_depth_frame() and fs.get_color_frame():
+                    fs = self.align.process(fs)
+                else:
+                    continue
+            for f in fs:
+                kind = "depth" if f.get_profile().stream_type() == rs.stream.depth else "color"
+                pending.setdefault(round(f.get_timestamp(), 3), {})[kind] = f
+            for ts in sorted(pending):
+                pair = pending[ts]
+                if "depth" in pair and "color" in pair:
+                    del pending[ts]
+                    yield _rgbd(pair["depth"], pair["color"], self.intrinsics, n)
+                    n += 1
+                    if self.max_frames is not None and n >= self.max_frames:
+                        return
+
+
+def _registered(dprof, cprof, intr: Intrinsics) -> bool:
+    """True when colour is already registered to depth (same intrinsics, identity extrinsics)."""
+    ci = cprof.as_video_stream_profile().get_intrinsics()
+    ex = dprof.get_extrinsics_to(cprof)
+    same = (ci.width, ci.height) == (intr.width, intr.height) and np.allclose([ci.fx, ci.fy, ci.ppx, ci.ppy], [intr.fx, intr.fy, intr.ppx, intr.ppy])
+    return same and np.allclose(ex.rotation, np.eye(3).ravel(), atol=1e-6) and np.allclose(ex.translation, 0, atol=1e-6)
+
+
+def _rgbd(d, c, intr: Intrinsics, index: int) -> RGBDFrame:
+    color = np.asanyarray(c.get_data()).copy()
+    if color.ndim == 3 and str(c.get_profile().format()).endswith("bgr8"):
+        color = np.ascontiguousarray(color[:, :, ::-1])
+    return RGBDFrame(color=color, depth=np.asanyarray(d.get_data()).copy(), intrinsics=intr, timestamp_ms=d.get_timestamp(), index=index)
 
 
 class RealSenseSource(_PipelineSource):

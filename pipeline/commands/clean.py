@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--units", default="auto", choices=["auto", "mm", "cm", "dm", "m"], help="file units (default auto)")
     parser.add_argument("--up", default="auto", choices=["auto", "+x", "-x", "+y", "-y", "+z", "-z"],
                         help="up axis after import (default auto)")
+    parser.add_argument("--front", default="auto", choices=["auto", "keep"],
+                        help="auto: turn the garment to face -Y when its neckline/waistband dips at the front")
     parser.add_argument("--no-centre", dest="centre", action="store_false", help="keep the garment where it is")
     parser.add_argument("--max-hole-size", type=float, default=0.05, metavar="M",
                         help="boundary loops narrower than this (metres) are holes and get filled; wider ones are "
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         units=args.units,
         up=args.up,
         centre=args.centre,
+        front=args.front,
         max_hole_size_m=args.max_hole_size,
         target_faces=args.target_faces,
         texture_size=args.texture_size,

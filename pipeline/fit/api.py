@@ -53,6 +53,27 @@ def check_garment(garment: GarmentMesh) -> None:
                         "clean it up first (python -m pipeline clean ...) or fix its units")
 
 
+def uv_rest_lengths(garment: GarmentMesh) -> np.ndarray | None:
+    """Edge rest lengths from the UVs when they are a flat sewing pattern in metres (the project's own
+    garments: UVs = pattern coordinates), i.e. when UV and 3D edge lengths agree; otherwise None."""
+    if garment.uv is None or garment.face_uv is None:
+        return None
+    f, fu = np.asarray(garment.faces), np.asarray(garment.face_uv)
+    n = len(garment.vertices)
+    a, b = f.T.ravel(), np.roll(f, -1, axis=1).T.ravel()
+    ua, ub = fu.T.ravel(), np.roll(fu, -1, axis=1).T.ravel()
+    l_uv = np.linalg.norm(garment.uv[ua] - garment.uv[ub], axis=1)
+    key = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+    uniq, inv = np.unique(key, return_inverse=True)
+    rest = np.bincount(inv, weights=l_uv) / np.bincount(inv)
+    e = np.stack([uniq // n, uniq % n], axis=1)  # same order as place.edges_of
+    l3 = np.linalg.norm(garment.vertices[e[:, 1]] - garment.vertices[e[:, 0]], axis=1)
+    ratio = rest / np.maximum(l3, 1e-12)
+    if 0.8 < np.median(ratio) < 1.25 and np.percentile(np.abs(ratio - 1), 90) < 0.35:
+        return rest
+    return None
+
+
 def penetration_stats(field: BodyField, vertices: np.ndarray) -> dict[str, float]:
     """How deep and how often garment vertices sit inside the body (depths in mm)."""
     sd = field.closest(vertices).signed_distance
@@ -99,12 +120,18 @@ def fit_garment(
         start = np.asarray(start_vertices, dtype=np.float64)
     if scale is not None and rest_vertices is None:
         rest = place_garment(rest, faces, body, kind, scale=scale)
+    rest_source = "given" if rest_edge_lengths is not None else "mesh"
+    if rest_edge_lengths is None and rest_vertices is None and scale is None:
+        rest_edge_lengths = uv_rest_lengths(garment)
+        rest_source = "pattern-uv" if rest_edge_lengths is not None else "mesh"
     settings = settings or DrapeSettings()
     solver = ClothSolver(faces, rest, fab, field, settings, rest_edge_lengths=rest_edge_lengths)
     t_place = time.perf_counter() - t0
     x, info = solver.settle(start, progress=lambda f, m="": progress(0.05 + 0.8 * f, m))
     progress(0.88, "transferring skin weights")
-    weights, bones, reliable = transfer_weights(x, faces, body, field)
+    # loose cloth below the hips copies weights only where it touches a leg; the rest is inpainted
+    reach = 0.02 if kind in ("bottom", "dress") else 0.04
+    weights, bones, reliable = transfer_weights(x, faces, body, field, max_distance_m=reach)
     progress(0.95, "measuring the fit")
     strain = vertex_strain(x, faces, rest, solver.edge_rest)
     c = field.closest(x)
@@ -114,6 +141,7 @@ def fit_garment(
     stats: dict[str, Any] = {
         "garment_type": kind,
         "fabric": fab.name,
+        "rest_shape": rest_source,
         "vertices": len(x),
         "faces": len(faces),
         **penetration_stats(field, x),

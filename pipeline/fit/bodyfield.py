@@ -1,5 +1,6 @@
-"""The body as a collision field: nearest surface point, normal and signed distance for any point,
-from a k-d tree over the body's triangles (exact point-triangle distance over the nearest candidates)."""
+"""The body as a collision field: nearest surface point, normal and signed distance for any point: a Warp
+BVH query when Warp imports, else a k-d tree over the body's triangles (exact point-triangle distance over the
+nearest candidates)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ class Closest:
 class BodyField:
     """Signed distance to a body surface: exact over the `k` triangles with the nearest centroids."""
 
-    def __init__(self, vertices: np.ndarray, faces: np.ndarray, k: int = 8):
+    def __init__(self, vertices: np.ndarray, faces: np.ndarray, k: int = 8, use_warp: bool = True):
         self.vertices = np.asarray(vertices, dtype=np.float64)
         self.faces = np.asarray(faces, dtype=np.int64)
         self.k = k
@@ -87,11 +88,18 @@ class BodyField:
         tri = self.vertices[self.faces]
         self.centroids = tri.mean(axis=1)
         self.tree = cKDTree(self.centroids)
-        self.vtree = cKDTree(self.vertices)
+        self._bvh = None
+        if use_warp:
+            from pipeline.fit.warp_kernels import WarpBodyMesh, warp
+
+            if warp() is not None:
+                self._bvh = WarpBodyMesh(self.vertices, self.faces)
 
     def closest(self, points: np.ndarray) -> Closest:
         """Nearest surface point, normal and signed distance for each of `points` (N, 3)."""
         points = np.asarray(points, dtype=np.float64)
+        if self._bvh is not None:
+            return self._closest_bvh(points)
         _, cand = self.tree.query(points, k=self.k)
         tri = self.vertices[self.faces[cand]]  # (N, k, 3, 3)
         p = np.repeat(points[:, None, :], self.k, axis=1)
@@ -112,6 +120,14 @@ class BodyField:
         sign = np.where(np.abs(s) > 1e-9, np.sign(s), np.sign(s2))
         sign = np.where(sign == 0, 1.0, sign)
         return Closest(points=cp, normals=n, signed_distance=sign * dist, faces=face, bary=b)
+
+    def _closest_bvh(self, points: np.ndarray) -> Closest:
+        cp, face, b, sign = self._bvh.query(points)
+        face = np.maximum(face, 0)
+        n = (self.vnormals[self.faces[face]] * b[:, :, None]).sum(1)
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        dist = np.linalg.norm(points - cp, axis=1)
+        return Closest(points=cp, normals=n, signed_distance=np.where(sign < 0, -dist, dist), faces=face, bary=b)
 
     def push_out(self, points: np.ndarray, offset_m: float, iterations: int = 3) -> np.ndarray:
         """Move points that are closer than `offset_m` to (or inside) the body out along the normal."""

@@ -41,11 +41,10 @@ class Landmarks:
 
 def dominant_bone_masks(body) -> dict[str, np.ndarray]:
     """Per-vertex masks: torso, arm, leg, head, from each vertex's heaviest skin weight."""
-    names = np.array(body.bone_names)
-    dom = names[body.weight_bones[np.arange(len(body.weights)), body.weights.argmax(1)]]
-    arm = np.array([any(w in n for w in ARM_WORDS) for n in dom])
-    leg = np.array([any(w in n for w in LEG_WORDS) for n in dom])
-    head = np.array([any(w in n for w in HEAD_WORDS) for n in dom])
+    dom = body.weight_bones[np.arange(len(body.weights)), body.weights.argmax(1)]
+    def per_bone(words):
+        return np.array([any(w in n for w in words) for n in body.bone_names])[dom]
+    arm, leg, head = per_bone(ARM_WORDS), per_bone(LEG_WORDS), per_bone(HEAD_WORDS)
     return {"arm": arm, "leg": leg, "head": head, "torso": ~(arm | leg | head)}
 
 

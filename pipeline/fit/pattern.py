@@ -174,7 +174,7 @@ def skirt_spec(body, ease_m: float = 0.04, flare: float = 1.5, lm: Landmarks | N
     hem_z = lm.knee_z + 0.08
     return SkirtSpec(
         waist_z=waist_z,
-        waist_half_w=(waist + 0.015) / 4,
+        waist_half_w=(waist + 0.02) / 4,
         hip_z=float(zs[hip_i]),
         hip_half_w=(g[hip_i] + ease_m) / 4,
         hem_z=hem_z,

@@ -15,9 +15,11 @@ GARMENT_TYPES = ("top", "bottom", "dress", "outerwear")
 
 def edges_of(faces: np.ndarray) -> np.ndarray:
     """Unique undirected edges (E, 2) of a triangle mesh, smaller index first."""
-    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64)
     e.sort(axis=1)
-    return np.unique(e, axis=0)
+    n = int(e.max()) + 1 if len(e) else 1
+    key = np.unique(e[:, 0] * n + e[:, 1])
+    return np.stack([key // n, key % n], axis=1)
 
 
 def graph_laplacian(n: int, edges: np.ndarray) -> sp.csr_matrix:

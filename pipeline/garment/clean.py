@@ -29,6 +29,7 @@ class CleanOptions:
     units: str = "auto"  # auto, mm, cm, dm, m
     up: str = "auto"  # auto or +x/-x/+y/-y/+z/-z
     centre: bool = True
+    front: str = "auto"  # auto (turn to face -Y when the neckline shows the front) or keep
     merge: bool = True
     merge_tolerance_m: float = 1e-5
     degenerate: bool = True
@@ -110,7 +111,9 @@ def _check_usable(mesh: GarmentMesh) -> None:
 
 
 def _normalise(mesh: GarmentMesh, options: CleanOptions, report: CleanReport) -> tuple[GarmentMesh, dict]:
-    out, record = normalise_garment(mesh, units=options.units, up=options.up, centre=options.centre)
+    out, record = normalise_garment(
+        mesh, units=options.units, up=options.up, centre=options.centre, front=options.front
+    )
     for w in record.pop("warnings"):
         report.warn(w)
     return out, record

@@ -292,11 +292,25 @@ def _corner_uv_of_vertices(mesh: GarmentMesh) -> np.ndarray:
     return out
 
 
+def _merge_patch_uvs(mesh: GarmentMesh, patch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UVs for patch-merged faces: the corners of one patch on one UV island share the mean of their UVs,
+    as the merged vertex takes the mean of their positions; islands (and so seams) stay apart."""
+    fuv = mesh.face_uv
+    island = connected_components(len(mesh.uv), np.r_[fuv[:, 0], fuv[:, 1]], np.r_[fuv[:, 1], fuv[:, 2]])
+    key = patch[mesh.faces].ravel() * (int(island.max()) + 1) + island[fuv.ravel()]
+    _, new_index = np.unique(key, return_inverse=True)
+    n = int(new_index.max()) + 1
+    corner_uv = mesh.uv[fuv.ravel()]
+    counts = np.bincount(new_index, minlength=n).astype(np.float64)
+    uv = np.stack([np.bincount(new_index, weights=corner_uv[:, c], minlength=n) for c in range(2)], 1)
+    return uv / counts[:, None], new_index.reshape(-1, 3)
+
+
 def cluster_vertices(mesh: GarmentMesh, target_faces: int, seed: int = 0) -> tuple[GarmentMesh, dict]:
     """Fast first decimation stage for dense scans: grow patches over the mesh from random seed vertices
     (about target_faces / 2 of them, multi-source breadth-first over edges) and merge each patch into one
     vertex (mean position and colour). Patches follow the surface, so noise does not fold it as grid
-    clustering does. Faces keep their own corner UVs, so UV seams and the texture mapping survive."""
+    clustering does. UVs are averaged per patch and UV island, so seams stay and the texture follows."""
     before = len(mesh.faces)
     n = len(mesh.vertices)
     n_seeds = min(n, max(target_faces // 2, 4))
@@ -326,6 +340,8 @@ def cluster_vertices(mesh: GarmentMesh, target_faces: int, seed: int = 0) -> tup
             [np.bincount(inverse, weights=mesh.vertex_colors[:, c], minlength=k) for c in range(4)], 1
         ) / counts[:, None]
     out.faces = inverse[f]
+    if mesh.uv is not None and mesh.face_uv is not None:
+        out.uv, out.face_uv = _merge_patch_uvs(mesh, inverse)
     out, _ = remove_degenerate_faces(out, min_area_m2=0.0)
     out, _ = remove_non_manifold_faces(out)  # rare pinches where a patch is not a disc...
     out, _ = orient_faces(out)  # ...or a folded triangle: windings agree again

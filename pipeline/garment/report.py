@@ -91,7 +91,8 @@ def _describe(op: dict) -> str:
         return f"{len(op.get('objects', []))} mesh object(s) read{welded}"
     if s == "normalise":
         size = " x ".join(f"{x:.2f}" for x in op.get("size_m", []))
-        return f"units {op['units']} (x{op['scale']:g}), up {op['up_axis']}, centred; now {size} m"
+        turn = f", turned {op['front_turn_deg']:.0f} deg to face -Y" if op.get("front_turn_deg") else ""
+        return f"units {op['units']} (x{op['scale']:g}), up {op['up_axis']}{turn}; now {size} m"
     if s == "merge":
         return f"{op['merged_vertices']:,} duplicate vertices merged"
     if s == "degenerate":

@@ -78,9 +78,11 @@ def boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
     """Closed loops of boundary edges (edges used by one face), as vertex index arrays in the winding order
     of the faces beside them. Each boundary edge is used once, so a vertex where two holes touch splits
     them into two loops; edge directions only break ties, so badly wound meshes still give loops."""
-    counts, _ = edge_face_counts(faces)
-    directed, _, _ = edge_keys(faces)
-    bnd = directed[counts == 1]
+    directed, key, _ = edge_keys(faces)
+    order = np.argsort(key)
+    ks = key[order]
+    lone = np.r_[True, ks[1:] != ks[:-1]] & np.r_[ks[:-1] != ks[1:], True]  # keys that occur once
+    bnd = directed[order[lone]]
     if len(bnd) == 0:
         return []
     forward = {(int(a), int(b)) for a, b in bnd}

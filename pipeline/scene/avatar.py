@@ -96,17 +96,15 @@ def _json(obj: Any) -> str:
 
 
 def _bone_lengths(body: BodyArrays) -> np.ndarray:
-    """Display length per bone: distance to the child ahead along the bone's Y axis, else a short stub."""
+    """Display length per bone: the farthest child head ahead along the bone's Y axis, else a short stub.
+    (Lengths are cosmetic: deformation uses the bone frames only.)"""
     heads = body.rest_bone_poses[:, :3, 3]
     y_axes = body.rest_bone_poses[:, :3, 1]
-    lengths = np.full(len(body.bone_names), _LEAF_BONE_M)
-    for c, parent in enumerate(body.bone_parents):
-        if parent < 0:
-            continue
-        ahead = float(np.dot(heads[c] - heads[parent], y_axes[parent]))
-        if ahead > 0.005:
-            lengths[parent] = max(lengths[parent], ahead) if lengths[parent] != _LEAF_BONE_M else ahead
-    return lengths
+    ahead = np.zeros(len(body.bone_names))
+    for child, parent in enumerate(body.bone_parents):
+        if parent >= 0:
+            ahead[parent] = max(ahead[parent], float(np.dot(heads[child] - heads[parent], y_axes[parent])))
+    return np.where(ahead > 0.005, ahead, _LEAF_BONE_M)
 
 
 def _build_armature(body: BodyArrays, name: str, collection) -> bpy.types.Object:

@@ -68,8 +68,8 @@ def derive() -> dict[str, np.ndarray]:
     # cervicale 0.865); the neck girth's front point is the laryngeal prominence just above the notch.
     lm["neck_front"] = midline(True, 0.82)  # jugular notch (suprasternale)
     lm["nape"] = midline(False, 0.865)  # cervicale (C7)
-    lm["neck_top_front"] = midline(True, 0.845)  # laryngeal prominence (Adam's apple)
-    lm["neck_top_back"] = midline(False, 0.875)  # back of the neck at the same tilted level
+    lm["neck_top_front"] = midline(True, 0.855)  # just below the laryngeal prominence (Adam's apple)
+    lm["neck_top_back"] = midline(False, 0.88)  # back of the neck at the same tilted level
     # Acromion: the highest point over the shoulder joint's outer edge.
     ua = _head(ref, "upperarm01.L")
     near = (np.linalg.norm(v - ua, axis=1) < 0.09) & (x > ua[0] - 0.005) & (np.abs(y - ua[1]) < 0.03)
@@ -88,9 +88,12 @@ def derive() -> dict[str, np.ndarray]:
     lm["bust_l"] = _pick(vf, band, -fy)
     lm["bust_r"] = _mirror(vf, lm["bust_l"])
     b = vf[lm["bust_l"]]
-    # Underbust: the deepest point of the inframammary fold below the bust point.
-    col = torso & (np.abs(fx - b[0]) < 0.015) & (fy < 0) & (fz < b[2] - 0.03) & (fz > b[2] - 0.13)
-    lm["underbust_l"] = _pick(vf, col, fy)
+    # Underbust: the inframammary fold, where the front profile below the bust point stops receding (the first
+    # vertex of the column below it whose slope to the next one is under 0.2).
+    col = np.flatnonzero(torso & (np.abs(fx - b[0]) < 0.01) & (fy < 0) & (fz < b[2] - 0.02) & (fz > b[2] - 0.2))
+    col = col[np.argsort(-fz[col])]
+    slope = np.abs(np.diff(fy[col])) / np.maximum(np.abs(np.diff(fz[col])), 1e-6)
+    lm["underbust_l"] = int(col[int(np.argmax(slope < 0.2))])
     # Natural waist: the narrowest torso width between the underbust and the hip joints (female reference).
     ub, hipj = vf[lm["underbust_l"]], _head(fem, "upperleg01.L")
     levels = np.linspace(hipj[2] + 0.04, ub[2] - 0.03, 40)
