@@ -1,5 +1,5 @@
-"""The try-on job's computing half (no bpy): build the avatar body, load the garment, fit it; the result is
-plain arrays that a worker process can hand to Blender's own Python as one .npz."""
+"""The try-on job's computing half (no bpy): build the avatar body, pose it, load the garment and fit it; the
+result is plain arrays that a worker process can hand to Blender's own Python as .npz files."""
 
 from __future__ import annotations
 
@@ -18,57 +18,7 @@ from pipeline.garment.mesh import GarmentMesh
 from pipeline.progress import ProgressCallback, silent
 
 DEFAULT_GARMENT = REPO_ROOT / "garments" / "tshirt.obj"
-
-
-@dataclasses.dataclass
-class Dressed:
-    """An avatar body and a garment fitted onto it, with the garment's skin weights and fit figures."""
-
-    body: BodyArrays
-    garment: GarmentMesh  # vertices are the fitted positions (world frame)
-    weights: np.ndarray  # (G, K) garment skin weights
-    weight_bones: np.ndarray  # (G, K) bone indices
-    stats: dict[str, Any]
-
-    def save(self, path: str | os.PathLike) -> None:
-        """One .npz holding everything (the body goes to a sibling file)."""
-        path = Path(path)
-        self.body.save(path.with_suffix(".body.npz"))
-        g = self.garment
-        arrays = {"vertices": g.vertices, "faces": g.faces, "weights": self.weights, "weight_bones": self.weight_bones}
-        if g.uv is not None and g.face_uv is not None:
-            arrays.update(uv=g.uv, face_uv=g.face_uv)
-        if g.vertex_colors is not None:
-            arrays["vertex_colors"] = g.vertex_colors
-        meta = {"stats": self.stats, "name": g.name, "texture_path": g.texture_path, "base_color": list(g.base_color)}
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez_compressed(fh, meta_json=np.array(json.dumps(meta)), **arrays)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> Dressed:
-        path = Path(path)
-        body = BodyArrays.load(path.with_suffix(".body.npz"))
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta_json"]))
-            garment = GarmentMesh(
-                vertices=z["vertices"], faces=z["faces"],
-                uv=z["uv"] if "uv" in z.files else None, face_uv=z["face_uv"] if "face_uv" in z.files else None,
-                vertex_colors=z["vertex_colors"] if "vertex_colors" in z.files else None,
-                texture_path=meta["texture_path"], base_color=tuple(meta["base_color"]), name=meta["name"],
-            )
-            return cls(body, garment, z["weights"], z["weight_bones"], meta["stats"])
-
-
-def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
-    """Read a garment: OBJ directly, every other format through Blender's importers."""
-    path = Path(path)
-    if path.suffix.lower() == ".obj":
-        from pipeline.garment.mesh import read_obj
-
-        return read_obj(path)
-    from pipeline.scene.importers import import_garment
-
-    return import_garment(path)
+_RESULT_ARRAYS = ("vertices", "weights", "weight_bones", "strain", "pressure", "fit_colors")
 
 
 @dataclasses.dataclass
@@ -82,6 +32,60 @@ class BodyRequest:
 
     def is_default(self) -> bool:
         return self.measurements is None and self.size is None
+
+
+@dataclasses.dataclass
+class Dressed:
+    """A posed avatar body, the garment as loaded, and its FitResult on that body."""
+
+    body: BodyArrays
+    garment: GarmentMesh
+    result: Any  # pipeline.fit.api.FitResult
+    pose: str = "a-pose"
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.result.stats
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save as `path` (garment + fit) and a sibling `.body.npz` (the body)."""
+        path = Path(path)
+        self.body.save(path.with_suffix(".body.npz"))
+        g, r = self.garment, self.result
+        arrays = {"g_vertices": g.vertices, "g_faces": g.faces}
+        arrays.update({f"g_{k}": getattr(g, k) for k in ("uv", "face_uv", "vertex_colors") if getattr(g, k) is not None})
+        arrays.update({f"r_{k}": np.asarray(getattr(r, k)) for k in _RESULT_ARRAYS})
+        meta = {"pose": self.pose, "name": g.name, "texture_path": g.texture_path, "base_color": list(g.base_color),
+                "garment_type": r.garment_type, "stats": r.stats}
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, meta_json=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Dressed:
+        from pipeline.fit.api import FitResult
+
+        path = Path(path)
+        body = BodyArrays.load(path.with_suffix(".body.npz"))
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta_json"]))
+            opt = {k: (z[f"g_{k}"] if f"g_{k}" in z.files else None) for k in ("uv", "face_uv", "vertex_colors")}
+            garment = GarmentMesh(vertices=z["g_vertices"], faces=z["g_faces"], texture_path=meta["texture_path"],
+                                  base_color=tuple(meta["base_color"]), name=meta["name"], **opt)
+            result = FitResult(garment_type=meta["garment_type"], stats=meta["stats"],
+                               **{k: z[f"r_{k}"] for k in _RESULT_ARRAYS})
+        return cls(body, garment, result, meta["pose"])
+
+
+def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
+    """Read a garment: OBJ directly, every other format through Blender's importers."""
+    path = Path(path)
+    if path.suffix.lower() == ".obj":
+        from pipeline.garment.mesh import read_obj
+
+        return read_obj(path)
+    from pipeline.scene.importers import import_garment
+
+    return import_garment(path)
 
 
 def make_body(request: BodyRequest | None, progress: ProgressCallback = silent) -> tuple[BodyArrays, dict]:
@@ -98,22 +102,24 @@ def make_body(request: BodyRequest | None, progress: ProgressCallback = silent) 
 def dress(
     garment_path: str | os.PathLike = DEFAULT_GARMENT,
     request: BodyRequest | None = None,
+    pose: str = "a-pose",
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
 ) -> Dressed:
-    """Fit the garment at `garment_path` onto the avatar asked for by `request` (default body when None)."""
+    """Fit the garment at `garment_path` onto the avatar asked for by `request`, posed with `pose`."""
+    from pipeline.body.poses import check_pose, pose_body
     from pipeline.fit.api import fit_garment
 
-    progress(0.02, "building the avatar")
-    body, body_record = make_body(request, lambda f, m="": progress(0.02 + 0.08 * f, m))
-    progress(0.1, "loading the garment")
+    check_pose(pose)
+    progress(0.02, "loading the garment")
     garment = load_garment_file(garment_path)
+    progress(0.05, "building the avatar")
+    body, body_record = make_body(request, lambda f, m="": progress(0.05 + 0.1 * f, m))
+    posed = pose_body(body, pose)
     progress(0.15, "fitting the garment")
-    result = fit_garment(garment, body, garment_type=garment_type, fabric=fabric,
-                         progress=lambda f, m="": progress(0.15 + 0.8 * f, m))
-    fitted = garment.copy()
-    fitted.vertices = np.asarray(result.vertices, dtype=np.float64)
+    result = fit_garment(garment, posed, garment_type=garment_type, fabric=fabric,
+                         progress=lambda f, m="": progress(0.15 + 0.85 * f, m))
+    result.stats = dict(result.stats, body=body_record)
     progress(1.0, "fitted")
-    stats = dict(result.stats, body=body_record)
-    return Dressed(body, fitted, np.asarray(result.weights), np.asarray(result.weight_bones), stats)
+    return Dressed(posed, garment, result, pose)

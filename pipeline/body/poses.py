@@ -55,15 +55,13 @@ POSES: dict[str, dict] = {
             (_FOREARM_R, _dir(-1, -0.02, 0)),
         ]
     ),
-    # Arms hanging by the sides, elbows softly bent forward.
-    "relaxed": _aims(
-        [
-            (_ARM_L, _dir(0.2, 0.03, -1)),
-            (_FOREARM_L, _dir(0.12, -0.3, -1)),
-            (_ARM_R, _dir(-0.2, 0.03, -1)),
-            (_FOREARM_R, _dir(-0.12, -0.3, -1)),
-        ]
-    ),
+    # Arms hanging by the sides, just clear of the hips (angle found per body), elbows softly bent forward.
+    "relaxed": {
+        "upperarm01.L": ("hang", "lowerarm01.L", 1.0, 0.03),
+        "lowerarm01.L": ("hang", "wrist.L", 1.0, -0.3),
+        "upperarm01.R": ("hang", "lowerarm01.R", -1.0, 0.03),
+        "lowerarm01.R": ("hang", "wrist.R", -1.0, -0.3),
+    },
     # Mid-stride: left leg forward, right leg back with the knee bent, arms swinging opposite to the legs.
     "walking": _aims(
         [
@@ -110,10 +108,34 @@ def _axis_angle(axis, degrees: float) -> np.ndarray:
     return np.eye(3) + np.sin(t) * k + (1 - np.cos(t)) * k @ k
 
 
+ARM_BONE_PREFIXES = ("shoulder01", "upperarm", "lowerarm", "wrist", "finger", "metacarpal")
+HANG_CLEARANCE_M = 0.035
+HANG_LIMITS_DEG = (6.0, 35.0)
+
+
+def hang_angle(bone_names, bone_parents, rest_bone_poses, rest_vertices, weights, weight_bones) -> float:
+    """Angle (radians) from vertical at which a hanging arm's wrist clears the body's side by ~3.5 cm."""
+    heads = rest_bone_poses[:, :3, 3]
+    shoulder = heads[bone_names.index("upperarm01.L")]
+    wrist = heads[bone_names.index("wrist.L")]
+    length = float(np.linalg.norm(wrist - shoulder))
+    is_arm = np.array([n.startswith(ARM_BONE_PREFIXES) for n in bone_names])
+    body = (weights * is_arm[weight_bones]).sum(axis=1) < 0.5
+    z = rest_vertices[:, 2]
+    band = body & (z < shoulder[2] - 0.45 * length) & (z > shoulder[2] - 1.05 * length)
+    side = float(np.abs(rest_vertices[band, 0]).max()) if band.any() else shoulder[0]
+    sine = np.clip((side + HANG_CLEARANCE_M - shoulder[0]) / length, -1.0, 1.0)
+    lo, hi = np.radians(HANG_LIMITS_DEG)
+    return float(np.clip(np.arcsin(sine), lo, hi))
+
+
 def skinning_transforms(
-    bone_names: list[str], bone_parents: np.ndarray, rest_bone_poses: np.ndarray, pose: str
+    bone_names: list[str], bone_parents: np.ndarray, rest_bone_poses: np.ndarray, pose: str,
+    rest_vertices: np.ndarray | None = None, weights: np.ndarray | None = None,
+    weight_bones: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(B, 4, 4) transforms T_c mapping the rest pose to `pose` (without the floor offset)."""
+    """(B, 4, 4) transforms T_c mapping the rest pose to `pose` (without the floor offset). The mesh and weights
+    are needed by poses that adapt to the body (relaxed arms clearing the hips)."""
     spec = POSES[check_pose(pose)]
     index = {n: i for i, n in enumerate(bone_names)}
     heads = rest_bone_poses[:, :3, 3]
@@ -127,6 +149,12 @@ def skinning_transforms(
         if rule is not None and rule[0] == "aim":
             rest_dir = heads[index[rule[1]]] - heads[c]
             target_in_rest = t_parent[:3, :3].T @ np.asarray(rule[2], dtype=float)
+            rot = _rotation_between(rest_dir, target_in_rest)
+        elif rule is not None and rule[0] == "hang":
+            rest_dir = heads[index[rule[1]]] - heads[c]
+            tilt = hang_angle(bone_names, bone_parents, rest_bone_poses, rest_vertices, weights, weight_bones)
+            target = np.array([rule[2] * np.sin(tilt), rule[3], -np.cos(tilt)])
+            target_in_rest = t_parent[:3, :3].T @ (target / np.linalg.norm(target))
             rot = _rotation_between(rest_dir, target_in_rest)
         elif rule is not None and rule[0] == "rot":
             rot = _axis_angle(rule[1], rule[2])
@@ -157,7 +185,8 @@ def linear_blend_skinning(rest_vertices: np.ndarray, weights: np.ndarray, weight
 
 def pose_body(body, pose: str = DEFAULT_POSE):
     """A copy of `body` (BodyArrays) posed with a preset, feet put back on the floor (z=0)."""
-    transforms = skinning_transforms(body.bone_names, body.bone_parents, body.rest_bone_poses, pose)
+    transforms = skinning_transforms(body.bone_names, body.bone_parents, body.rest_bone_poses, pose,
+                                     body.rest_vertices, body.weights, body.weight_bones)
     verts = linear_blend_skinning(body.rest_vertices, body.weights, body.weight_bones, transforms)
     lift = np.eye(4)
     lift[2, 3] = -verts[:, 2].min()

@@ -13,6 +13,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--type", dest="garment_type", default=None)
     p.add_argument("--fabric", default="cotton-jersey")
+    p.add_argument("--pose", default="a-pose")
     p.add_argument("--measurements", default=None)
     p.add_argument("--size", default=None)
     p.add_argument("--sex", default=None)
@@ -22,5 +23,5 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.commands.tryon import body_request
     from pipeline.tryon import dress
 
-    dress(args.garment, body_request(args), garment_type=args.garment_type, fabric=args.fabric).save(args.out)
+    dress(args.garment, body_request(args), args.pose, args.garment_type, args.fabric).save(args.out)
     return 0

@@ -13,7 +13,7 @@ from pipeline.errors import UserError
 from pipeline.fit.bodyfield import BodyField
 from pipeline.fit.fabrics import get_fabric
 from pipeline.fit.fitmap import contact_pressure, strain_colors, vertex_strain
-from pipeline.fit.place import GARMENT_TYPES, detect_type, edges_of, place_garment
+from pipeline.fit.place import GARMENT_TYPES, boundary_loops, detect_type, edges_of, place_garment
 from pipeline.fit.skinning import transfer_weights
 from pipeline.fit.solver import ClothSolver, DrapeSettings
 from pipeline.garment.mesh import GarmentMesh
@@ -74,6 +74,23 @@ def uv_rest_lengths(garment: GarmentMesh) -> np.ndarray | None:
     return None
 
 
+def waistband_limits(vertices: np.ndarray, faces: np.ndarray, kind: str, max_strain: float,
+                     band_m: float = 0.03, band_strain: float = 0.01) -> np.ndarray | None:
+    """Per-edge stretch limits: a bottom's waistband (edges within `band_m` below its top opening) is
+    interfaced, nearly inextensible, so the garment hangs from the waist instead of sliding over the hips."""
+    if kind != "bottom":
+        return None
+    loops = boundary_loops(faces)
+    if not loops:
+        return None
+    top = max(loops, key=lambda lp: vertices[lp, 2].mean())
+    e = edges_of(faces)
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(vertices[top]).query(vertices[e].mean(1))
+    return np.where(d < band_m, 1.0 + band_strain, 1.0 + max_strain)
+
+
 def penetration_stats(field: BodyField, vertices: np.ndarray) -> dict[str, float]:
     """How deep and how often garment vertices sit inside the body (depths in mm)."""
     sd = field.closest(vertices).signed_distance
@@ -125,7 +142,8 @@ def fit_garment(
         rest_edge_lengths = uv_rest_lengths(garment)
         rest_source = "pattern-uv" if rest_edge_lengths is not None else "mesh"
     settings = settings or DrapeSettings()
-    solver = ClothSolver(faces, rest, fab, field, settings, rest_edge_lengths=rest_edge_lengths)
+    solver = ClothSolver(faces, rest, fab, field, settings, rest_edge_lengths=rest_edge_lengths,
+                         edge_limit=waistband_limits(rest, faces, kind, fab.max_strain))
     t_place = time.perf_counter() - t0
     x, info = solver.settle(start, progress=lambda f, m="": progress(0.05 + 0.8 * f, m))
     progress(0.88, "transferring skin weights")

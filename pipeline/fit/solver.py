@@ -64,9 +64,9 @@ def colour_constraints(pairs: np.ndarray, n_vertices: int) -> list[np.ndarray]:
 
 
 class ClothSolver:
-    """Cloth on a body by projective dynamics: the constraint matrix is factorised once, then each
-    iteration is a local step (edge targets, strain limits) and one sparse solve, followed by collision
-    projection against the body field (skin offset, friction) and self-repulsion."""
+    """Cloth on a body: distance constraints (edges: stretch/compression, opposite vertices: bending) built
+    once from the rest shape, then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
+    (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband."""
 
     def __init__(
         self,
@@ -76,6 +76,7 @@ class ClothSolver:
         field: BodyField,
         settings: DrapeSettings | None = None,
         rest_edge_lengths: np.ndarray | None = None,
+        edge_limit: np.ndarray | None = None,
     ):
         self.faces = np.asarray(faces, dtype=np.int64)
         self.n = len(rest_vertices)
@@ -96,6 +97,7 @@ class ClothSolver:
         self.bend_rest = bl
         self.mean_edge = float(el.mean())
         n_e, n_b = len(edges), len(bends)
+        self.edge_limit = np.full(n_e, 1.0 + fabric.max_strain) if edge_limit is None else np.asarray(edge_limit, float)
         self.pairs = np.vstack([edges, bends])
         self.rest_all = np.r_[el, bl]
         self.n_e = n_e
@@ -112,7 +114,7 @@ class ClothSolver:
         if self.s.backend in ("auto", "warp"):
             if use_warp:
                 self.wc = WarpCloth(self.pairs, self.rest_all, self.k_stretch, self.k_compress, self.groups,
-                                    field.vertices, field.faces, n_e)
+                                    field.vertices, field.faces, np.r_[self.edge_limit, np.zeros(n_b)])
             elif self.s.backend == "warp":
                 raise RuntimeError("the warp backend was asked for but warp does not import")
         lo, hi = self.pairs.min(1), self.pairs.max(1)
@@ -132,7 +134,7 @@ class ClothSolver:
 
     def _limit_strain(self, p: np.ndarray, passes: int = 2) -> None:
         """Strain limiting (Jacobi): pull edges stretched beyond the fabric's limit back toward it."""
-        limit = 1.0 + self.fabric.max_strain
+        limit = self.edge_limit
         e = self.edges
         for _ in range(passes):
             d = p[e[:, 1]] - p[e[:, 0]]
@@ -167,13 +169,14 @@ class ClothSolver:
         np.add.at(p, i, corr)
         np.add.at(p, j, -corr)
 
-    def _contact(self, p: np.ndarray, x: np.ndarray) -> None:
+    def _contact(self, p: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Exact collision at the end of a step: lift points below the offset surface onto it, with
         Coulomb friction (slip under mu times the normal correction is removed entirely)."""
         c = self.field.closest(p)
+        touching = c.signed_distance < self.s.offset_m + 1e-3
         idx = np.nonzero(c.signed_distance < self.s.offset_m + 1e-4)[0]
         if not len(idx):
-            return
+            return touching
         n = c.normals[idx]
         lift = np.maximum(self.s.offset_m - c.signed_distance[idx], 0.0)
         p[idx] = c.points[idx] + n * np.maximum(c.signed_distance[idx], self.s.offset_m)[:, None]
@@ -183,6 +186,7 @@ class ClothSolver:
         mu_d = self.fabric.friction * np.maximum(lift, 0.5 * self.s.gravity_step_m)
         keep = np.where(t_len <= mu_d, 0.0, 1.0 - mu_d / np.maximum(t_len, 1e-12))
         p[idx] -= (1.0 - keep)[:, None] * tang
+        return touching
 
     def _numpy_step(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """One step's constraint solve in numpy (the fallback when Warp is unavailable)."""
@@ -201,8 +205,8 @@ class ClothSolver:
         self._limit_strain(p)
         if s.self_collision:
             self._repel(p, self._self_pairs(p))
-        self._contact(p, x)
-        return p
+        touching = self._contact(p, x)
+        return p, touching
 
     def settle(self, x0: np.ndarray, progress: ProgressCallback = silent, steps: int | None = None) -> tuple[np.ndarray, dict]:
         """Let the cloth fall and settle onto the body from start positions x0; returns (positions, info).
@@ -224,7 +228,7 @@ class ClothSolver:
             p_wp = wp.zeros(self.n, dtype=wp.vec3, device="cpu")
             x_wp = wp.zeros(self.n, dtype=wp.vec3, device="cpu")
             sd_wp = wp.zeros(self.n, dtype=float, device="cpu")
-            p_np, x_np = p_wp.numpy(), x_wp.numpy()  # zero-copy views of the CPU arrays
+            p_np, x_np, sd_np = p_wp.numpy(), x_wp.numpy(), sd_wp.numpy()  # zero-copy views of the CPU arrays
             query_m = s.offset_m + 2.0 * self.mean_edge
         for step in range(steps):
             y = x + v * s.dt * self.fabric.damping + g
@@ -233,16 +237,18 @@ class ClothSolver:
                 x_np[:] = x
                 if step == 0:
                     wc.query(p_wp, query_m)  # later steps reuse the planes the last contact pass found
-                wc.solve(p_wp, s.offset_m, s.iterations, 1.0 + self.fabric.max_strain)
+                wc.solve(p_wp, s.offset_m, s.iterations)
                 if s.self_collision and step % 2 == 0:
                     self._repel(p_np, self._self_pairs(p_np))
                 wc.contact(p_wp, x_wp, sd_wp, s.offset_m, query_m, self.fabric.friction, 0.5 * s.gravity_step_m)
                 wp.synchronize()
                 p = p_np.astype(np.float64)
+                touching = sd_np < s.offset_m + 1e-3
             else:
-                p = self._numpy_step(x, y)
+                p, touching = self._numpy_step(x, y)
             # quasi-static: no memory of the first (shape-restoring) moves, capped speed afterwards
             v = (p - x) / s.dt if step >= 10 else np.zeros_like(p)
+            v[touching] = 0.0  # inelastic contact: cloth on the body keeps no velocity (no creeping slide)
             speed = np.sqrt((v * v).sum(1))
             cap = 0.3 * self.mean_edge / s.dt
             v *= np.minimum(1.0, cap / np.maximum(speed, 1e-12))[:, None]

@@ -101,7 +101,7 @@ def warp():
         rest: wp.array(dtype=float),
         k_stretch: wp.array(dtype=float),
         k_compress: wp.array(dtype=float),
-        is_edge: wp.array(dtype=int),
+        limit: wp.array(dtype=float),
         n_constraints: int,
         cp: wp.array(dtype=wp.vec3),
         nrm: wp.array(dtype=wp.vec3),
@@ -109,7 +109,6 @@ def warp():
         n_points: int,
         offset: float,
         iterations: int,
-        limit: float,
         limit_passes: int,
     ):
         # One thread, true Gauss-Seidel: every constraint in turn, then the contact planes, `iterations` times;
@@ -136,12 +135,12 @@ def warp():
                         p[v] = p[v] - nrm[v] * depth
         for _ps in range(limit_passes):
             for t in range(n_constraints):
-                if is_edge[t] == 1:
+                if limit[t] > 0.0:
                     i = ci[t]
                     j = cj[t]
                     d = p[j] - p[i]
                     length = wp.length(d)
-                    c = length - limit * rest[t]
+                    c = length - limit[t] * rest[t]
                     if c > 0.0 and length > 1.0e-12:
                         corr = d * (0.5 * c / length)
                         p[i] = p[i] + corr
@@ -201,7 +200,7 @@ class WarpCloth:
     """Warp-side state of one garment: constraint arrays in Gauss-Seidel order, the body BVH, contact planes."""
 
     def __init__(self, pairs: np.ndarray, rest: np.ndarray, k_stretch: np.ndarray, k_compress: np.ndarray,
-                 groups: list[np.ndarray], body_vertices: np.ndarray, body_faces: np.ndarray, n_edges: int):
+                 groups: list[np.ndarray], body_vertices: np.ndarray, body_faces: np.ndarray, limit: np.ndarray):
         k = warp()
         wp, self.k_contact, self.k_query, self.k_serial = k.wp, k.contact, k.query_planes, k.solve_serial
         self.wp = wp
@@ -212,8 +211,7 @@ class WarpCloth:
         self.rest = wp.array(rest[order].astype(np.float32), dtype=float, device=dev)
         self.ks = wp.array(k_stretch[order].astype(np.float32), dtype=float, device=dev)
         self.kc = wp.array(k_compress[order].astype(np.float32), dtype=float, device=dev)
-        self.is_edge = order < n_edges
-        self.is_edge_wp = wp.array(self.is_edge.astype(np.int32), dtype=int, device=dev)
+        self.limit = wp.array(limit[order].astype(np.float32), dtype=float, device=dev)  # 0: not limited
         self.n_constraints = len(order)
         self.mesh = wp.Mesh(points=wp.array(np.asarray(body_vertices, np.float32), dtype=wp.vec3, device=dev),
                             indices=wp.array(np.asarray(body_faces, np.int32).ravel(), dtype=int, device=dev))
@@ -226,11 +224,11 @@ class WarpCloth:
             self._valid = self.wp.zeros(n, dtype=int, device="cpu")
         self.wp.launch(self.k_query, dim=n, inputs=[self.mesh.id, p_wp, max_dist, self._cp, self._n, self._valid], device="cpu")
 
-    def solve(self, p_wp, offset: float, iterations: int, limit: float, limit_passes: int = 2) -> None:
+    def solve(self, p_wp, offset: float, iterations: int, limit_passes: int = 2) -> None:
         """All constraint iterations and contact planes of one step in a single serial Gauss-Seidel launch."""
         self.wp.launch(self.k_serial, dim=1, inputs=[
-            p_wp, self.ci, self.cj, self.rest, self.ks, self.kc, self.is_edge_wp, self.n_constraints,
-            self._cp, self._n, self._valid, p_wp.shape[0], offset, iterations, limit, limit_passes], device="cpu")
+            p_wp, self.ci, self.cj, self.rest, self.ks, self.kc, self.limit, self.n_constraints,
+            self._cp, self._n, self._valid, p_wp.shape[0], offset, iterations, limit_passes], device="cpu")
 
     def contact(self, p_wp, x_wp, sd_wp, offset: float, max_dist: float, friction: float, min_slip: float) -> None:
         self.wp.launch(self.k_contact, dim=p_wp.shape[0],

@@ -17,7 +17,7 @@ from pipeline.garment.report import CleanReport, mesh_stats
 from pipeline.progress import ProgressCallback, silent
 
 # Switchable steps, in the order they run (the CLI offers --no-<step> for each).
-CLUSTER_ABOVE = 4  # scans denser than this many times the face budget are first merged patch-wise to 4x it
+CLUSTER_ABOVE = 4  # UV-less scans denser than this many times the budget are first patch-merged to 4x it
 STEPS = ("normalise", "merge", "degenerate", "non_manifold", "floaters", "normals", "holes", "decimate", "bake")
 
 
@@ -120,14 +120,15 @@ def _normalise(mesh: GarmentMesh, options: CleanOptions, report: CleanReport) ->
 
 
 def _decimate(mesh: GarmentMesh, target_faces: int) -> tuple[GarmentMesh, dict]:
-    """Quadric edge collapse (Blender) to the budget; very dense scans first get a fast patch-merge to 4x it."""
+    """Quadric edge collapse (Blender) to the budget. Dense meshes without UVs (scans: their UVs come with
+    the colour bake) first get a fast patch merge to 4x the budget; with UVs that would fold some of them."""
     before = len(mesh.faces)
     if before <= target_faces:
         return mesh, {"faces_before": before, "faces_after": before, "skipped": "within budget"}
     from pipeline.scene.garment_ops import decimate
 
     details: dict = {}
-    if CLUSTER_ABOVE and before > CLUSTER_ABOVE * target_faces:
+    if CLUSTER_ABOVE and before > CLUSTER_ABOVE * target_faces and mesh.uv is None:
         mesh, details["clustering"] = repair.cluster_vertices(mesh, CLUSTER_ABOVE * target_faces)
     mesh, quadric = decimate(mesh, target_faces)
     details.update(quadric, faces_before=before)

@@ -292,31 +292,34 @@ def _corner_uv_of_vertices(mesh: GarmentMesh) -> np.ndarray:
     return out
 
 
-def _merge_patch_uvs(mesh: GarmentMesh, patch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """UVs for patch-merged faces: the corners of one patch on one UV island share the mean of their UVs,
-    as the merged vertex takes the mean of their positions; islands (and so seams) stay apart."""
+def _merge_patch_uvs(mesh: GarmentMesh, patch: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UVs for patch-merged faces: on each UV island a patch takes the UV of its corner nearest to the merged
+    vertex, so seams stay apart. Good enough for a first stage; the clean-up itself only patch-merges meshes
+    without UVs (scans whose UVs come with the colour bake), as UVs fold where patches are coarse."""
     fuv = mesh.face_uv
     island = connected_components(len(mesh.uv), np.r_[fuv[:, 0], fuv[:, 1]], np.r_[fuv[:, 1], fuv[:, 2]])
-    key = patch[mesh.faces].ravel() * (int(island.max()) + 1) + island[fuv.ravel()]
+    corner_v = mesh.faces.ravel()
+    key = patch[corner_v] * (int(island.max()) + 1) + island[fuv.ravel()]
+    dist = np.linalg.norm(mesh.vertices[corner_v] - centre[patch[corner_v]], axis=1)
+    order = np.lexsort((dist, key))
+    first = np.r_[True, key[order][1:] != key[order][:-1]]
     _, new_index = np.unique(key, return_inverse=True)
-    n = int(new_index.max()) + 1
-    corner_uv = mesh.uv[fuv.ravel()]
-    counts = np.bincount(new_index, minlength=n).astype(np.float64)
-    uv = np.stack([np.bincount(new_index, weights=corner_uv[:, c], minlength=n) for c in range(2)], 1)
-    return uv / counts[:, None], new_index.reshape(-1, 3)
+    uv = mesh.uv[fuv.ravel()[order[first]]]  # unique keys come out sorted, as do the firsts of `order`
+    return uv, new_index.reshape(-1, 3)
 
 
 def cluster_vertices(mesh: GarmentMesh, target_faces: int, seed: int = 0) -> tuple[GarmentMesh, dict]:
     """Fast first decimation stage for dense scans: grow patches over the mesh from random seed vertices
     (about target_faces / 2 of them, multi-source breadth-first over edges) and merge each patch into one
     vertex (mean position and colour). Patches follow the surface, so noise does not fold it as grid
-    clustering does. UVs are averaged per patch and UV island, so seams stay and the texture follows."""
+    clustering does."""
     before = len(mesh.faces)
     n = len(mesh.vertices)
     n_seeds = min(n, max(target_faces // 2, 4))
     rng = np.random.default_rng(seed)
     label = np.full(n, -1, dtype=np.int64)
-    label[rng.choice(n, n_seeds, replace=False)] = np.arange(n_seeds)
+    seeds = rng.choice(n, n_seeds, replace=False)
+    label[seeds] = np.arange(n_seeds)
     f = mesh.faces
     a = np.r_[f[:, 0], f[:, 1], f[:, 2], f[:, 1], f[:, 2], f[:, 0]]
     b = np.r_[f[:, 1], f[:, 2], f[:, 0], f[:, 0], f[:, 1], f[:, 2]]
@@ -327,21 +330,21 @@ def cluster_vertices(mesh: GarmentMesh, target_faces: int, seed: int = 0) -> tup
         label[b[grow]] = label[a[grow]]
         keep = label[b] < 0
         a, b = a[keep], b[keep]
-    orphans = label < 0  # vertices no face reaches from a seed (other parts are handled by floaters)
-    label[orphans] = n_seeds + np.arange(int(orphans.sum()))
-    _, inverse = np.unique(label, return_inverse=True)
-    k = int(inverse.max()) + 1
+    orphans = np.flatnonzero(label < 0)  # vertices no seed reaches (other parts are handled by floaters)
+    label[orphans] = n_seeds + np.arange(len(orphans))
+    inverse = label
+    k = n_seeds + len(orphans)
     counts = np.bincount(inverse, minlength=k).astype(np.float64)
     out = mesh.copy()
     out.vertices = np.stack([np.bincount(inverse, weights=mesh.vertices[:, c], minlength=k) for c in range(3)], 1)
-    out.vertices /= counts[:, None]
+    out.vertices /= counts[:, None]  # the mean also evens out scan noise
     if mesh.vertex_colors is not None:
         out.vertex_colors = np.stack(
             [np.bincount(inverse, weights=mesh.vertex_colors[:, c], minlength=k) for c in range(4)], 1
         ) / counts[:, None]
     out.faces = inverse[f]
     if mesh.uv is not None and mesh.face_uv is not None:
-        out.uv, out.face_uv = _merge_patch_uvs(mesh, inverse)
+        out.uv, out.face_uv = _merge_patch_uvs(mesh, inverse, out.vertices)
     out, _ = remove_degenerate_faces(out, min_area_m2=0.0)
     out, _ = remove_non_manifold_faces(out)  # rare pinches where a patch is not a disc...
     out, _ = orient_faces(out)  # ...or a folded triangle: windings agree again

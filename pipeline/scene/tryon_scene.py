@@ -8,8 +8,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import bpy
-
 from pipeline.env import run_worker, use_worker_for
 from pipeline.progress import ProgressCallback, silent
 from pipeline.tryon import DEFAULT_GARMENT, BodyRequest, Dressed
@@ -18,6 +16,7 @@ from pipeline.tryon import DEFAULT_GARMENT, BodyRequest, Dressed
 def compute_dressed(
     garment_path: str | os.PathLike = DEFAULT_GARMENT,
     request: BodyRequest | None = None,
+    pose: str = "a-pose",
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
@@ -26,13 +25,14 @@ def compute_dressed(
     if not use_worker_for("torch"):
         from pipeline.tryon import dress
 
-        return dress(garment_path, request, garment_type=garment_type, fabric=fabric, progress=progress)
+        return dress(garment_path, request, pose, garment_type, fabric, progress)
     from pipeline.files import write_json
 
     progress(0.05, "fitting in the pipeline environment")
     with tempfile.TemporaryDirectory(prefix="tryon-") as tmp:
         npz = Path(tmp) / "dressed.npz"
-        argv = ["tryon-compute", "--garment", str(Path(garment_path).resolve()), "--out", str(npz), "--fabric", fabric]
+        argv = ["tryon-compute", "--garment", str(Path(garment_path).resolve()), "--out", str(npz),
+                "--pose", pose, "--fabric", fabric]
         if garment_type:
             argv += ["--type", garment_type]
         if request is not None and request.measurements is not None:
@@ -46,35 +46,13 @@ def compute_dressed(
         return Dressed.load(npz)
 
 
-def bind_garment(garment_obj: bpy.types.Object, avatar_obj: bpy.types.Object, dressed: Dressed) -> None:
-    """Skin the garment to the avatar's armature with its transferred weights (vertex groups + Armature modifier)."""
-    rig = avatar_obj.parent
-    names = dressed.body.bone_names
-    groups: dict[int, bpy.types.VertexGroup] = {}
-    for v, (ws, bs) in enumerate(zip(dressed.weights, dressed.weight_bones, strict=True)):
-        for w, b in zip(ws, bs, strict=True):
-            if w > 1e-4:
-                if b not in groups:
-                    groups[b] = garment_obj.vertex_groups.new(name=names[int(b)])
-                groups[b].add([v], float(w), "REPLACE")
-    garment_obj.parent = rig
-    mod = garment_obj.modifiers.new("Armature", "ARMATURE")
-    mod.object = rig
-    garment_obj["tryon_role"] = "garment"
-
-
-def build_dressed_scene(dressed: Dressed, material: str = "mannequin", pose: str = "a-pose"):
-    """Rigged avatar plus the fitted garment bound to its armature; returns (avatar, garment) objects."""
+def build_dressed_scene(dressed: Dressed, material: str = "mannequin"):
+    """The rigged avatar in its pose, with the fitted garment bound to its armature; returns both objects."""
     from pipeline.scene.avatar import build_avatar
-    from pipeline.scene.importers import garment_to_object
+    from pipeline.scene.dress import dress_avatar
 
-    avatar = build_avatar(dressed.body, "Avatar", material=material, pose="a-pose")
-    garment = garment_to_object(dressed.garment, dressed.garment.name or "Garment")
-    bind_garment(garment, avatar, dressed)
-    if pose != "a-pose":
-        from pipeline.scene.avatar import apply_pose
-
-        apply_pose(avatar, dressed.body, pose)
+    avatar = build_avatar(dressed.body, "Avatar", material=material, pose=dressed.pose)
+    garment = dress_avatar(avatar, dressed.body, dressed.garment, dressed.result, name=dressed.garment.name or "Garment")
     return avatar, garment
 
 
@@ -97,11 +75,11 @@ def run_tryon(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    dressed = compute_dressed(garment_path, request, garment_type, fabric, lambda f, m="": progress(0.6 * f, m))
+    dressed = compute_dressed(garment_path, request, pose, garment_type, fabric, lambda f, m="": progress(0.6 * f, m))
     t_fit = time.perf_counter() - t0
     progress(0.6, "building the scene")
     scene = new_scene()
-    build_dressed_scene(dressed, material=material, pose=pose)
+    build_dressed_scene(dressed, material=material)
     progress(0.65, "rendering")
     info = render_scene_still(scene, out_dir / "tryon.png", **(render or {}))
     save_blend(out_dir / "tryon.blend")
