@@ -4,7 +4,7 @@ faces with the pipeline, and with the equivalent pymeshlab pipeline as the basel
 Each contender runs in its own process (so peak memory is its own): time counts from the mesh in memory to
 the cleaned mesh with its colours in a texture. Prints time, peak RSS, resulting counts and the ratio.
 
-    .venv/bin/python bench/bench_clean.py [--faces 1000000] [--target 50000]
+    .venv/bin/python bench/bench_clean.py [--faces 1000000] [--target 50000] [--uvs]
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ def run_pipeline(npz: str, target: int) -> dict:
     from pipeline.garment.mesh import GarmentMesh
 
     data = np.load(npz)
-    mesh = GarmentMesh(vertices=data["vertices"], faces=data["faces"], vertex_colors=data["colors"], name="scan")
+    if "uv" in data.files:
+        mesh = GarmentMesh(vertices=data["vertices"], faces=data["faces"], uv=data["uv"], face_uv=data["face_uv"],
+                           texture_path=str(Path(npz).with_name("texture.png")), name="scan")
+    else:
+        mesh = GarmentMesh(vertices=data["vertices"], faces=data["faces"], vertex_colors=data["colors"], name="scan")
     start = time.perf_counter()
     out, report = clean_garment_mesh(mesh, CleanOptions(target_faces=target, texture_size=1024),
                                      bake_path=Path(npz).with_name("pipeline_basecolor.png"))
@@ -53,9 +57,14 @@ def run_pymeshlab(npz: str, target: int) -> dict:
         getattr(ms, fn)(**kw)
         steps[name] = round(time.perf_counter() - t, 3)
 
+    textured = "uv" in data.files
     ms = pymeshlab.MeshSet()
-    ms.add_mesh(pymeshlab.Mesh(vertex_matrix=data["vertices"], face_matrix=data["faces"],
-                               v_color_matrix=data["colors"]))
+    if textured:  # arrays give no wedge texture index, which texture-aware decimation needs: load the OBJ
+        ms.load_new_mesh(str(Path(npz).with_name("scan.obj")))
+        start = time.perf_counter()
+    else:
+        ms.add_mesh(pymeshlab.Mesh(vertex_matrix=data["vertices"], face_matrix=data["faces"],
+                                   v_color_matrix=data["colors"]))
     step("merge", "meshing_remove_duplicate_vertices")
     step("degenerate", "meshing_remove_null_faces")
     step("duplicate_faces", "meshing_remove_duplicate_faces")
@@ -63,13 +72,20 @@ def run_pymeshlab(npz: str, target: int) -> dict:
     step("floaters", "meshing_remove_connected_component_by_diameter",
          mincomponentdiag=pymeshlab.PercentageValue(10))
     step("normals", "meshing_re_orient_faces_coherently")
-    step("holes", "meshing_close_holes", maxholesize=60, selected=False)
+    if not textured:  # new hole faces have no wedge UVs, which texture-aware decimation refuses: close after
+        step("holes", "meshing_close_holes", maxholesize=60, selected=False)
     ms.set_selection_none()
     # pymeshlab's default quality settings (the fastest; extra ones like preservenormal cost ~20% more)
-    step("decimate", "meshing_decimation_quadric_edge_collapse", targetfacenum=target, selected=False)
-    step("uv", "compute_texcoord_parametrization_triangle_trivial_per_wedge", textdim=1024)
-    step("bake", "transfer_attributes_to_texture_per_vertex", textname="pymeshlab_basecolor.png",
-         textw=1024, texth=1024)
+    if textured:
+        step("decimate", "meshing_decimation_quadric_edge_collapse_with_texture", targetfacenum=target,
+             selected=False)
+        step("non_manifold_2", "meshing_repair_non_manifold_edges")  # decimation can leave some behind
+        step("holes", "meshing_close_holes", maxholesize=60, selected=False)
+    else:
+        step("decimate", "meshing_decimation_quadric_edge_collapse", targetfacenum=target, selected=False)
+        step("uv", "compute_texcoord_parametrization_triangle_trivial_per_wedge", textdim=1024)
+        step("bake", "transfer_attributes_to_texture_per_vertex", textname="pymeshlab_basecolor.png",
+             textw=1024, texth=1024)
     seconds = time.perf_counter() - start
     m = ms.current_mesh()
     return {"seconds": seconds, "faces": m.face_number(), "vertices": m.vertex_number(), "steps": steps,
@@ -86,6 +102,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=int, default=1_000_000)
     parser.add_argument("--target", type=int, default=50_000)
+    parser.add_argument("--uvs", action="store_true",
+                        help="a photo-textured scan (UV map + texture) instead of vertex colours")
     parser.add_argument("--child", choices=["pipeline", "pymeshlab"], help=argparse.SUPPRESS)
     parser.add_argument("--npz", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -94,16 +112,24 @@ def main() -> None:
         return
     import numpy as np
 
-    from pipeline.garment.synthetic import noisy_scan
+    from pipeline.garment.mesh import write_obj
+    from pipeline.garment.synthetic import noisy_scan, stripe_texture
 
     t = time.perf_counter()
-    scan = noisy_scan(args.faces)
-    print(f"generated scan: {len(scan.faces):,} triangles, {len(scan.vertices):,} vertices, vertex colours, "
-          f"no UVs ({time.perf_counter() - t:.1f} s)")
+    scan = noisy_scan(args.faces, uvs=args.uvs)
+    kind = "UV map + texture" if args.uvs else "vertex colours, no UVs"
+    print(f"generated scan: {len(scan.faces):,} triangles, {len(scan.vertices):,} vertices, {kind} "
+          f"({time.perf_counter() - t:.1f} s)")
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-clean-") as tmp:
         npz = str(Path(tmp) / "scan.npz")
-        np.savez(npz, vertices=scan.vertices, faces=scan.faces, colors=scan.vertex_colors)
+        if args.uvs:
+            stripe_texture(Path(tmp) / "texture.png", 512)
+            scan.texture_path = "texture.png"
+            write_obj(scan, Path(tmp) / "scan.obj")
+            np.savez(npz, vertices=scan.vertices, faces=scan.faces, uv=scan.uv, face_uv=scan.face_uv)
+        else:
+            np.savez(npz, vertices=scan.vertices, faces=scan.faces, colors=scan.vertex_colors)
         for kind in ("pipeline", "pymeshlab"):
             cmd = [sys.executable, __file__, "--child", kind, "--npz", npz, "--target", str(args.target)]
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)

@@ -93,7 +93,7 @@ def main() -> int:
             g = read_obj(REPO_ROOT / "garments" / f"{name}.obj")
             kind = detect_type(g.vertices, g.faces)
             result = fit_garment(g, body, garment_type=kind)
-            ours = {"s": result.stats["fit_s"], **penetration_stats(field, result.vertices),
+            ours = {"s": result.stats["fit_s"], "drape_s": result.stats["drape_s"], "steps": result.stats["drape_steps"], **penetration_stats(field, result.vertices),
                     **strain_stats(result.vertices, g.faces, g.vertices)}
             start = field.push_out(place_garment(g.vertices, g.faces, body, kind), 0.0025)
             bl_vertices, bl_s = blender_cloth(body, start, g.faces, args.frames)
@@ -102,15 +102,18 @@ def main() -> int:
     head = f"{'body':12} {'garment':7} {'verts':>5} | {'method':8} {'time s':>7} {'max pen mm':>10} {'mean pen':>8} {'pen share':>9} {'|strain|':>8} {'strain p95':>10}"
     print(head)
     print("-" * len(head))
-    ratios = []
+    ratios, drape_ratios = [], []
     for body_name, name, nv, ours, base in rows:
         for label, r in (("ours", ours), ("blender", base)):
             print(f"{body_name:12} {name:7} {nv:5d} | {label:8} {r['s']:7.2f} {r['max_penetration_mm']:10.2f} "
                   f"{r['mean_penetration_mm']:8.2f} {r['penetrating_share']:9.4f} {r['strain_mean']:8.4f} {r['strain_p95']:10.4f}")
         ratios.append(base["s"] / ours["s"])
-        print(f"{'':28}   speed-up x{base['s'] / ours['s']:.1f}; penetration ours {ours['max_penetration_mm']:.2f} mm "
-              f"vs blender {base['max_penetration_mm']:.2f} mm")
-    print(f"median speed-up x{np.median(ratios):.1f} (goal >= 10x with no more penetration)")
+        drape_ratios.append(base["s"] / ours["drape_s"])
+        print(f"{'':28}   speed-up x{base['s'] / ours['s']:.1f} whole fit (place+drape+rig+measure), "
+              f"x{base['s'] / ours['drape_s']:.1f} drape only ({ours['steps']} steps); "
+              f"max penetration ours {ours['max_penetration_mm']:.2f} mm vs blender {base['max_penetration_mm']:.2f} mm")
+    print(f"median speed-up x{np.median(ratios):.1f} whole fit, x{np.median(drape_ratios):.1f} drape only "
+          "(goal >= 10x with no more penetration)")
     return 0
 
 

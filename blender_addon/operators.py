@@ -50,6 +50,13 @@ def _device() -> str:
     return prefs.device if prefs else "auto"
 
 
+def _select_only(context, obj) -> None:
+    for other in context.selected_objects:
+        other.select_set(False)
+    obj.select_set(True)
+    context.view_layer.objects.active = obj
+
+
 class TRYON_OT_render_still(_PipelineOperator, bpy.types.Operator):
     """Light and frame the avatar and garments in the studio and render a try-on still"""
 
@@ -102,15 +109,54 @@ class TRYON_OT_build_avatar(_PipelineOperator, bpy.types.Operator):
                             "waist_girth": s.waist_girth_cm, "hip_girth": s.hip_girth_cm}
             sex = None
         obj, record = avatar_from_measurements(measurements, size, sex, s.pose, s.skin, progress, source=source)
-        for other in context.selected_objects:
-            other.select_set(False)
-        obj.select_set(True)
-        context.view_layer.objects.active = obj
+        _select_only(context, obj)
         worst = max((abs(e) for e in record.get("errors", {}).values()), default=0.0)
         return f"Avatar '{obj.name}' built (largest measurement error {worst:.1f} cm)"
 
 
-CLASSES = [TRYON_OT_build_avatar, TRYON_OT_render_still, TRYON_OT_frame_camera]
+class TRYON_OT_import_garment(_PipelineOperator, bpy.types.Operator):
+    """Import a garment (OBJ, PLY, STL, glTF/GLB, FBX, USD, .blend) in metres, Z up, facing -Y, and clean it"""
+
+    bl_idname = "tryon.import_garment"
+    bl_label = "Import & Clean Garment"
+
+    def run(self, context, s, progress) -> str:
+        from pipeline.errors import UserError
+        from pipeline.garment.clean import CleanOptions, clean_garment_object
+        from pipeline.scene.importers import garment_to_object, import_garment
+
+        if not s.garment_path:
+            raise UserError("choose a garment file first")
+        progress(0.05, "importing")
+        obj = garment_to_object(import_garment(bpy.path.abspath(s.garment_path)))
+        report = clean_garment_object(obj, CleanOptions(target_faces=s.target_faces),
+                                      lambda f, m="": progress(0.2 + 0.8 * f, m))
+        _select_only(context, obj)
+        print(report.summary())
+        warnings = f", {len(report.warnings)} warning(s): {report.warnings[0]}" if report.warnings else ""
+        return f"Garment '{obj.name}': {report.after.get('faces', 0):,} triangles{warnings}"
+
+
+class TRYON_OT_clean_garment(_PipelineOperator, bpy.types.Operator):
+    """Clean the selected garment in place: duplicates, floaters, bad faces, normals, small holes, face budget"""
+
+    bl_idname = "tryon.clean_garment"
+    bl_label = "Clean Selected"
+
+    @classmethod
+    def poll(cls, context):
+        return context.active_object is not None and context.active_object.type == "MESH"
+
+    def run(self, context, s, progress) -> str:
+        from pipeline.garment.clean import CleanOptions, clean_garment_object
+
+        report = clean_garment_object(context.active_object, CleanOptions(target_faces=s.target_faces), progress)
+        print(report.summary())
+        return (f"Cleaned: {report.before.get('faces', 0):,} -> {report.after.get('faces', 0):,} triangles, "
+                f"{len(report.warnings)} warning(s)")
+
+
+CLASSES = [TRYON_OT_build_avatar, TRYON_OT_import_garment, TRYON_OT_clean_garment, TRYON_OT_render_still, TRYON_OT_frame_camera]
 
 
 def register() -> None:

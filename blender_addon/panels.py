@@ -41,6 +41,19 @@ class TRYON_PT_avatar(_TryOnPanel, bpy.types.Panel):
         col.operator("tryon.build_avatar", icon="OUTLINER_OB_ARMATURE")
 
 
+class TRYON_PT_garment(_TryOnPanel, bpy.types.Panel):
+    bl_label = "Garment"
+    bl_parent_id = "TRYON_PT_main"
+
+    def draw(self, context) -> None:
+        s = context.scene.tryon
+        col = self.layout.column(align=True)
+        col.prop(s, "garment_path")
+        col.prop(s, "target_faces")
+        col.operator("tryon.import_garment", icon="IMPORT")
+        col.operator("tryon.clean_garment", icon="BRUSH_DATA")
+
+
 class TRYON_PT_render(_TryOnPanel, bpy.types.Panel):
     bl_label = "Render"
     bl_parent_id = "TRYON_PT_main"
@@ -59,7 +72,7 @@ class TRYON_PT_render(_TryOnPanel, bpy.types.Panel):
         col.operator("tryon.render_still", icon="RENDER_STILL")
 
 
-PANELS = [TRYON_PT_main, TRYON_PT_avatar, TRYON_PT_render]
+PANELS = [TRYON_PT_main, TRYON_PT_avatar, TRYON_PT_garment, TRYON_PT_render]
 
 
 def register() -> None:

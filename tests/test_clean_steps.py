@@ -198,3 +198,14 @@ def test_front_found_from_the_neckline_dip(tube):
         out, record = normalise_garment(dipped, units="m")
         assert record["front_turn_deg"] == turn
         assert detect_front(out)[0] == 0.0  # now facing -Y
+
+
+def test_patch_merge_keeps_a_noisy_scan_manifold():
+    from pipeline.garment.topology import edge_face_counts
+
+    scan = syn.tube_garment(300, 80, noise_m=0.001)  # ~47k triangles, noise near the edge length
+    out, stats = repair.cluster_vertices(scan, 12_000)
+    assert 9_000 < stats["faces_after"] < 14_000
+    counts, _ = edge_face_counts(out.faces)
+    assert counts.max() == 2 and face_adjacency(out.faces)[2].all()  # manifold, windings agree
+    assert len(boundary_loops(out.faces)) == 2  # no cracks: still just neck and hem

@@ -144,3 +144,19 @@ def test_numpy_fallback_solver_drapes_without_penetration(repo_root, default_bod
     r = fit_garment(g, default_body, settings=DrapeSettings(backend="numpy", steps=12, iterations=8))
     _assert_outside(default_body, r.vertices)
     assert r.stats["strain_p95"] < 0.2
+
+
+@pytest.mark.parametrize("worker", [False, True])
+def test_fit_in_current_scene_for_the_panel(repo_root, default_body, fresh_scene, monkeypatch, worker):
+    from pipeline.scene.avatar import build_avatar
+    from pipeline.scene.dress import fit_in_scene
+    from pipeline.scene.importers import garment_to_object
+
+    if worker:
+        monkeypatch.setenv("TRYON_WORKER", "1")  # as in Blender's own Python: the fit runs in the venv
+    avatar = build_avatar(default_body, "Avatar", pose="a-pose")
+    source = garment_to_object(read_obj(repo_root / "garments" / "skirt.obj"), "Skirt")
+    fitted = fit_in_scene(source, avatar)
+    assert fitted.parent is not None and fitted.parent.type == "ARMATURE"
+    assert len(fitted.vertex_groups) > 3 and not source.visible_get()
+    assert json.loads(fitted["tryon_fit"])["max_penetration_mm"] <= 2.0

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial import ConvexHull
 
 LANDMARKS_FILE = Path(__file__).resolve().parent / "data" / "landmarks.npz"
 MEASUREMENTS = (
@@ -147,8 +146,28 @@ def find_section(name: str, v: np.ndarray) -> Section:
     if name in ("upper_arm_girth", "thigh_girth", "neck_girth"):
         edges, pts = _component_nearest(edges, pts, point)
     uv = (pts - point) @ _plane_basis(normal).T
-    hull = ConvexHull(uv)
-    return Section(name, edges[hull.vertices])
+    return Section(name, edges[convex_hull_2d(uv)])
+
+
+def convex_hull_2d(points: np.ndarray) -> np.ndarray:
+    """Indices of the convex hull of (N, 2) points, counter-clockwise (Andrew's monotone chain; numpy only,
+    so measuring works in Blender's own Python)."""
+    order = np.lexsort((points[:, 1], points[:, 0]))
+
+    def chain(idx) -> list[int]:
+        out: list[int] = []
+        for i in idx:
+            while len(out) >= 2:
+                o, a = points[out[-2]], points[out[-1]]
+                b = points[i]
+                if (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]) > 1e-15:
+                    break
+                out.pop()
+            out.append(int(i))
+        return out
+
+    lower, upper = chain(order), chain(order[::-1])
+    return np.array(lower[:-1] + upper[:-1], dtype=np.int64)
 
 
 def _cut_points(v: np.ndarray, d: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -158,21 +177,25 @@ def _cut_points(v: np.ndarray, d: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def _component_nearest(edges: np.ndarray, pts: np.ndarray, point: np.ndarray):
-    """Keep the connected loop of cut edges nearest `point` (a limb plane may graze other parts)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    """Keep the connected loop of cut edges nearest `point` (a limb plane may graze other parts). Cut edges of
+    one loop share vertices; components by union-find over the edges."""
+    parent = np.arange(len(edges))
 
-    # Two cut edges are linked when they share a triangle, i.e. when they share a vertex (close enough here).
-    n = len(edges)
-    vid = np.concatenate([edges[:, 0], edges[:, 1]])
-    eid = np.concatenate([np.arange(n), np.arange(n)])
-    order = np.argsort(vid, kind="stable")
-    vid, eid = vid[order], eid[order]
-    same = vid[1:] == vid[:-1]
-    graph = coo_matrix((np.ones(same.sum()), (eid[:-1][same], eid[1:][same])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    best = labels[np.argmin(np.linalg.norm(pts - point, axis=1))]
-    keep = labels == best
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_edge_of: dict[int, int] = {}
+    for e, (a, b) in enumerate(edges):
+        for vid in (int(a), int(b)):
+            other = first_edge_of.setdefault(vid, e)
+            ra, rb = find(e), find(other)
+            if ra != rb:
+                parent[ra] = rb
+    roots = np.array([find(i) for i in range(len(edges))])
+    keep = roots == roots[np.argmin(np.linalg.norm(pts - point, axis=1))]
     return edges[keep], pts[keep]
 
 
@@ -200,6 +223,11 @@ def _length(name: str, v: np.ndarray) -> float:
         waist_back[2] = p["waist_side_l"][2]
         return float(np.linalg.norm(p["nape"] - waist_back))
     raise KeyError(name)
+
+
+def landmark_ids() -> dict[str, int]:
+    """Landmark name -> vertex id on anny's topology (see data/derive_landmarks.py)."""
+    return dict(_template().ids)
 
 
 def is_girth(name: str) -> bool:

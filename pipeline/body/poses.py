@@ -109,12 +109,12 @@ def _axis_angle(axis, degrees: float) -> np.ndarray:
 
 
 ARM_BONE_PREFIXES = ("shoulder01", "upperarm", "lowerarm", "wrist", "finger", "metacarpal")
-HANG_CLEARANCE_M = 0.035
+HANG_CLEARANCE_M = 0.075  # from the wrist joint centre: half a wrist (~3 cm) plus a gap
 HANG_LIMITS_DEG = (6.0, 35.0)
 
 
 def hang_angle(bone_names, bone_parents, rest_bone_poses, rest_vertices, weights, weight_bones) -> float:
-    """Angle (radians) from vertical at which a hanging arm's wrist clears the body's side by ~3.5 cm."""
+    """Angle (radians) from vertical at which a hanging arm's wrist joint passes ~7.5 cm outside the body's side."""
     heads = rest_bone_poses[:, :3, 3]
     shoulder = heads[bone_names.index("upperarm01.L")]
     wrist = heads[bone_names.index("wrist.L")]
@@ -201,3 +201,11 @@ def pose_body(body, pose: str = DEFAULT_POSE):
 def pose_transforms(body, pose: str = DEFAULT_POSE) -> np.ndarray:
     """(B, 4, 4) world bone poses of `body` in a preset, feet on the floor (what Blender's pose bones get)."""
     return pose_body(body, pose).bone_poses
+
+
+def anny_pose_parameters(body, pose: str = DEFAULT_POSE) -> np.ndarray:
+    """(B, 4, 4) bone poses for anny itself (`model(pose_parameters=..., pose_parameterization="world")`),
+    in anny's frame (origin at the root): anny then returns `pose_body(body, pose).vertices - body.offset_m`."""
+    shift = np.eye(4)
+    shift[:3, 3] = -np.asarray(body.offset_m, dtype=np.float64)
+    return shift @ pose_body(body, pose).bone_poses

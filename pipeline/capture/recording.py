@@ -1,7 +1,7 @@
 """Writing captures: a frame folder (intrinsics.json, color/, depth/) and a RealSense recording (.db3).
 
 pyrealsense2 2.58+ records only ROS2 `.db3` (it still plays `.bag`); the recording comes from an
-`rs.software_device` with a depth and a colour sensor, colour registered to depth (same intrinsics,
+`rs.software_device` with one sensor carrying depth and colour, colour registered to depth (same intrinsics,
 identity extrinsics), so playback needs no re-alignment.
 """
 
@@ -67,10 +67,11 @@ def write_recording(path: str | os.PathLike, frames: Iterable[RGBDFrame], intrin
         raise UserError(f"{final.name}: pyrealsense2 {rs.__version__ if hasattr(rs, '__version__') else ''} records only .db3 files")
     final.parent.mkdir(parents=True, exist_ok=True)
     dev = rs.software_device()
-    dsens, csens = dev.add_sensor("Stereo Module"), dev.add_sensor("RGB Camera")
-    dprof = dsens.add_video_stream(_video_stream(rs, rs.stream.depth, rs.format.z16, 2, 0, intrinsics, fps))
-    cprof = csens.add_video_stream(_video_stream(rs, rs.stream.color, rs.format.rgb8, 3, 1, intrinsics, fps))
-    dsens.add_read_only_option(rs.option.depth_units, float(intrinsics.depth_scale))
+    # one sensor carries both streams, so playback starts them together and no first frame is lost
+    sens = dev.add_sensor("Stereo Module")
+    dprof = sens.add_video_stream(_video_stream(rs, rs.stream.depth, rs.format.z16, 2, 0, intrinsics, fps))
+    cprof = sens.add_video_stream(_video_stream(rs, rs.stream.color, rs.format.rgb8, 3, 1, intrinsics, fps))
+    sens.add_read_only_option(rs.option.depth_units, float(intrinsics.depth_scale))
     dev.register_info(rs.camera_info.name, DEVICE_NAME)
     dev.register_info(rs.camera_info.serial_number, "000000000000")
     ex = rs.extrinsics()  # defaults to all zeros: set the identity (colour is registered to depth)
@@ -80,16 +81,14 @@ def write_recording(path: str | os.PathLike, frames: Iterable[RGBDFrame], intrin
     n = 0
     with atomic_path(final) as tmp:
         rec = rs.recorder(str(tmp), dev)
-        dsens.open(dprof)
-        csens.open(cprof)
-        dsens.start(lambda f: None)
-        csens.start(lambda f: None)
+        sens.open([dprof, cprof])
+        sens.start(lambda f: None)
         keep = []  # the SDK reads the pixel buffers later: keep them alive until the recorder is gone
         for n, frame in enumerate(frames, start=1):
             depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
             color = np.ascontiguousarray(frame.color, dtype=np.uint8)
             keep += [depth, color]
-            for sens, prof, px, bpp in ((dsens, dprof, depth, 2), (csens, cprof, color, 3)):
+            for prof, px, bpp in ((dprof, depth, 2), (cprof, color, 3)):
                 f = rs.software_video_frame()
                 f.pixels, f.bpp, f.stride = px, bpp, intrinsics.width * bpp
                 f.timestamp = (n - 1) * 1000.0 / fps
@@ -97,10 +96,8 @@ def write_recording(path: str | os.PathLike, frames: Iterable[RGBDFrame], intrin
                 f.frame_number = n - 1
                 f.profile = prof.as_video_stream_profile()
                 sens.on_video_frame(f)
-        dsens.stop()
-        csens.stop()
-        dsens.close()
-        csens.close()
+        sens.stop()
+        sens.close()
         del rec  # flushes and closes the file
         del keep
     return n

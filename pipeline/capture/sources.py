@@ -8,6 +8,7 @@ A frame folder holds `intrinsics.json` (width, height, fx, fy, ppx, ppy, depth_s
 from __future__ import annotations
 
 import os
+import queue
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,13 +167,24 @@ class RecordingSource(FrameSource):
             csensor, cprof = streams[rs.stream.color]
             scale = dsensor.as_depth_sensor().get_depth_scale() if dsensor.is_depth_sensor() else 0.001
             self.intrinsics = _rs_intrinsics(dprof, scale)
-            self.align = None if _registered(dprof, cprof, self.intrinsics) else rs.align(rs.stream.depth)
-            self.syncer = rs.syncer(8)
-            for sensor, prof in ((dsensor, dprof), (csensor, cprof)):
-                if sensor not in self.sensors:
-                    sensor.open([p for s, p in streams.values() if s == sensor])
-                    sensor.start(self.syncer)
-                    self.sensors.append(sensor)
+            self.align = None if _registered(dprof, cprof, self.intrinsics) else True
+            self.colour_intr = _rs_intrinsics(cprof, scale)
+            ex = dprof.get_extrinsics_to(cprof)
+            self.extr = (np.array(ex.rotation).reshape(3, 3).T, np.array(ex.translation))  # depth -> colour, column vectors
+            # copy every frame inside the SDK's callback (non-real-time playback waits for it), pair them later
+            self.queue: queue.Queue = queue.Queue()
+            playback = self.dev.as_playback()
+            same_sensor = dsensor.get_info(rs.camera_info.name) == csensor.get_info(rs.camera_info.name)
+            if same_sensor:  # one sensor streams both (our own recordings): open them together
+                dsensor.open([dprof, cprof])
+            else:
+                dsensor.open(dprof)
+                csensor.open(cprof)
+            for sensor in (dsensor,) if same_sensor else (dsensor, csensor):
+                sensor.start(self._on_frame)
+                playback.pause()  # the first sensor started starts playback: hold it until the other listens
+                self.sensors.append(sensor)
+            playback.resume()
         except RuntimeError as exc:
             self.close()
             raise UserError(f"--bag: cannot read {self.path.name} as a RealSense recording ({exc})") from None
@@ -186,28 +198,38 @@ class RecordingSource(FrameSource):
                 pass
         self.sensors = []
 
+    def _on_frame(self, f) -> None:
+        import pyrealsense2 as rs
+
+        kind = "depth" if f.get_profile().stream_type() == rs.stream.depth else "color"
+        data = np.asanyarray(f.get_data()).copy()
+        if kind == "color" and str(f.get_profile().format()).endswith("bgr8"):
+            data = np.ascontiguousarray(data[:, :, ::-1])
+        self.queue.put((kind, round(f.get_timestamp(), 3), data))
+
     def __iter__(self) -> Iterator[RGBDFrame]:
         import pyrealsense2 as rs
 
         pending: dict[float, dict] = {}
         n = 0
+        playback = self.dev.as_playback()
+        idle = 0
         while self.max_frames is None or n < self.max_frames:
-            ok, fs = self.syncer.try_wait_for_frames(1000)
-            if not ok:
-                return
-            if self.align is not None:
-                if fs.get_depth_frame() and fs.get_color_frame():
-                    fs = self.align.process(fs)
-                else:
-                    continue
-            for f in fs:
-                kind = "depth" if f.get_profile().stream_type() == rs.stream.depth else "color"
-                pending.setdefault(round(f.get_timestamp(), 3), {})[kind] = f
-            for ts in sorted(pending):
-                pair = pending[ts]
+            try:
+                kind, ts, data = self.queue.get(timeout=0.5)
+            except queue.Empty:  # end of file, or a busy machine starving the playback thread: wait a little
+                idle += 1
+                if (playback.current_status() == rs.playback_status.stopped and idle >= 4) or idle > 60:
+                    return
+                continue
+            idle = 0
+            pending.setdefault(ts, {})[kind] = data
+            for t in sorted(pending):
+                pair = pending[t]
                 if "depth" in pair and "color" in pair:
-                    del pending[ts]
-                    yield _rgbd(pair["depth"], pair["color"], self.intrinsics, n)
+                    del pending[t]
+                    color = pair["color"] if self.align is None else _register_colour(pair["depth"], pair["color"], self.intrinsics, self.colour_intr, self.extr)
+                    yield RGBDFrame(color=color, depth=pair["depth"], intrinsics=self.intrinsics, timestamp_ms=t, index=n)
                     n += 1
                     if self.max_frames is not None and n >= self.max_frames:
                         return
@@ -219,6 +241,22 @@ def _registered(dprof, cprof, intr: Intrinsics) -> bool:
     ex = dprof.get_extrinsics_to(cprof)
     same = (ci.width, ci.height) == (intr.width, intr.height) and np.allclose([ci.fx, ci.fy, ci.ppx, ci.ppy], [intr.fx, intr.fy, intr.ppx, intr.ppy])
     return same and np.allclose(ex.rotation, np.eye(3).ravel(), atol=1e-6) and np.allclose(ex.translation, 0, atol=1e-6)
+
+
+def _register_colour(depth: np.ndarray, colour: np.ndarray, di: Intrinsics, ci: Intrinsics, extr) -> np.ndarray:
+    """Colour resampled onto the depth pixels (what rs.align to depth does), black where depth is missing."""
+    from pipeline.capture.frames import deproject
+
+    z = depth.astype(np.float64) * di.depth_scale
+    keep = z > 0
+    pts = deproject(z, di, keep) @ extr[0].T + extr[1]
+    u = np.round(pts[:, 0] / pts[:, 2] * ci.fx + ci.ppx).astype(int)
+    v = np.round(pts[:, 1] / pts[:, 2] * ci.fy + ci.ppy).astype(int)
+    ok = (u >= 0) & (u < colour.shape[1]) & (v >= 0) & (v < colour.shape[0])
+    out = np.zeros((di.height, di.width, 3), np.uint8)
+    vs, us = np.nonzero(keep)
+    out[vs[ok], us[ok]] = colour[v[ok], u[ok]]
+    return out
 
 
 def _rgbd(d, c, intr: Intrinsics, index: int) -> RGBDFrame:

@@ -148,8 +148,9 @@ def fit_garment(
     x, info = solver.settle(start, progress=lambda f, m="": progress(0.05 + 0.8 * f, m))
     progress(0.88, "transferring skin weights")
     # loose cloth below the hips copies weights only where it touches a leg; the rest is inpainted
-    reach = 0.02 if kind in ("bottom", "dress") else 0.04
-    weights, bones, reliable = transfer_weights(x, faces, body, field, max_distance_m=reach)
+    loose = kind in ("bottom", "dress")
+    weights, bones, reliable = transfer_weights(x, faces, body, field, max_distance_m=0.015 if loose else 0.04,
+                                                smooth_iterations=12 if loose else 2)
     progress(0.95, "measuring the fit")
     strain = vertex_strain(x, faces, rest, solver.edge_rest)
     c = field.closest(x)
@@ -175,3 +176,25 @@ def fit_garment(
     }
     progress(1.0, "fitted")
     return FitResult(x, weights, bones, kind, strain, pressure, strain_colors(strain), stats)
+
+
+def save_fit(path, result: FitResult) -> None:
+    """Write a FitResult to .npz (handed from the worker process to Blender's own Python)."""
+    import json
+
+    from pipeline.files import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, vertices=result.vertices, weights=result.weights, weight_bones=result.weight_bones,
+                            strain=result.strain, pressure=result.pressure, fit_colors=result.fit_colors,
+                            meta_json=np.array(json.dumps({"garment_type": result.garment_type, "stats": result.stats})))
+
+
+def load_fit(path) -> FitResult:
+    """Read what `save_fit` wrote."""
+    import json
+
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta_json"]))
+        return FitResult(z["vertices"], z["weights"], z["weight_bones"], meta["garment_type"], z["strain"],
+                         z["pressure"], z["fit_colors"], meta["stats"])

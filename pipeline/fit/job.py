@@ -39,6 +39,17 @@ def avatar_body_from_blend(path: str | os.PathLike):
     return body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
 
 
+def body_from_params(params_json: str | os.PathLike, pose: str = "a-pose"):
+    """The avatar body (posed) from a JSON file of anny parameters, as an avatar object stores them."""
+    from pipeline.body.anny_model import body_arrays
+    from pipeline.body.poses import pose_body
+    from pipeline.files import read_json
+
+    params = read_json(params_json, "avatar parameters")
+    body = body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
+    return pose_body(body, pose)
+
+
 def resolve_bodies(
     measurements: list[str] | None = None,
     size: str | None = None,

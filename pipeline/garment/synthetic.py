@@ -68,17 +68,20 @@ def write_png(path: str | Path, rgb: np.ndarray) -> Path:
     return path
 
 
-def noisy_scan(target_faces: int = 1_000_000, noise_m: float = 0.001, seed: int = 0) -> GarmentMesh:
-    """A scan-like garment: a dense noisy tube with vertex colours and no UVs, about `target_faces` triangles,
-    with scan defects added (duplicates, floaters, small holes, flipped and degenerate faces)."""
+def noisy_scan(target_faces: int = 1_000_000, noise_m: float = 0.001, seed: int = 0, uvs: bool = False) -> GarmentMesh:
+    """A scan-like garment: a dense noisy tube with vertex colours and no UVs (or, with `uvs`, a photo-texture
+    style UV map instead of colours), about `target_faces` triangles, with scan defects added (duplicates,
+    floaters, small holes, flipped and degenerate faces)."""
     n_up = int(np.sqrt(target_faces / 2 / 2.2))
     n_around = int(target_faces / 2 / max(n_up - 1, 1))
     mesh = tube_garment(n_around, n_up, noise_m=noise_m, seed=seed)
-    mesh.uv = mesh.face_uv = None
+    if not uvs:
+        mesh.uv = mesh.face_uv = None
     rng = np.random.default_rng(seed + 1)
     theta = np.arctan2(mesh.vertices[:, 1], mesh.vertices[:, 0])
     col = np.stack([0.5 + 0.4 * np.sin(3 * theta), 0.4 + 0.3 * np.cos(mesh.vertices[:, 2] * 20), 0.6 + 0 * theta], 1)
-    mesh.vertex_colors = np.clip(np.c_[col + rng.normal(0, 0.03, col.shape), np.ones(len(col))], 0, 1)
+    if not uvs:
+        mesh.vertex_colors = np.clip(np.c_[col + rng.normal(0, 0.03, col.shape), np.ones(len(col))], 0, 1)
     mesh = punch_holes(mesh, 40, 0.008, rng)
     mesh = add_floaters(mesh, 200, rng)
     mesh = flip_faces(mesh, 0.02, rng)

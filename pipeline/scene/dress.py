@@ -26,7 +26,7 @@ def add_fit_map(obj: bpy.types.Object, colors: np.ndarray, name: str = FIT_MAP_L
     """Per-vertex fit-map colours as a colour attribute (left inactive so the garment keeps its look)."""
     me = obj.data
     attr = me.color_attributes.get(name) or me.color_attributes.new(name, "FLOAT_COLOR", "POINT")
-    attr.data.foreach_set("color", np.asarray(colors, dtype=np.float32).ravel())
+    attr.data.foreach_set("color_srgb", np.asarray(colors, dtype=np.float32).ravel())
 
 
 def dress_avatar(avatar_obj: bpy.types.Object, body, garment: GarmentMesh, result, name: str = "Garment") -> bpy.types.Object:
@@ -76,3 +76,59 @@ def fit_map_material(name: str = "FitMapMaterial") -> bpy.types.Material:
     nt.links.new(attr.outputs["Color"], bsdf.inputs["Base Color"])
     bsdf.inputs["Roughness"].default_value = 0.8
     return mat
+
+
+def fit_in_scene(
+    garment_obj: bpy.types.Object,
+    avatar_obj: bpy.types.Object,
+    garment_type: str | None = None,
+    fabric: str = "cotton-jersey",
+    progress=None,
+) -> bpy.types.Object:
+    """The panel's Fit button: fit the selected garment onto the scene's avatar (same code as `pipeline fit`),
+    in this process when it has the numeric stack, else in the project's environment; returns the new,
+    rigged garment object (the source object is hidden)."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from pipeline.env import has_module, run_worker, use_worker_for
+    from pipeline.errors import UserError
+    from pipeline.garment.mesh import write_obj
+    from pipeline.progress import silent
+    from pipeline.scene.importers import object_to_garment
+
+    progress = progress or silent
+    if avatar_obj.get("tryon_role") != "avatar":
+        raise UserError(f"'{avatar_obj.name}' is not a try-on avatar (build one with the Avatar button)")
+    params = json.loads(avatar_obj.get("tryon_params", "{}"))
+    pose = str(avatar_obj.get("tryon_pose", "a-pose"))
+    garment = object_to_garment(garment_obj)
+    garment.name = garment_obj.name
+    progress(0.05, "fitting")
+    with tempfile.TemporaryDirectory(prefix="tryon-fit-") as tmp:
+        params_path = Path(tmp) / "params.json"
+        params_path.write_text(json.dumps(params))
+        if not use_worker_for("torch") and has_module("scipy"):
+            from pipeline.fit.api import fit_garment
+            from pipeline.fit.job import body_from_params
+
+            body = body_from_params(params_path, pose)
+            result = fit_garment(garment, body, garment_type=garment_type, fabric=fabric,
+                                 progress=lambda f, m="": progress(0.05 + 0.85 * f, m))
+        else:
+            from pipeline.body.anny_model import BodyArrays
+            from pipeline.fit.api import load_fit
+
+            obj_path, out = Path(tmp) / "garment.obj", Path(tmp) / "fit.npz"
+            write_obj(garment, obj_path)
+            argv = ["fit-compute", "--garment", str(obj_path), "--params", str(params_path), "--pose", pose,
+                    "--fabric", fabric, "--out", str(out)] + (["--type", garment_type] if garment_type else [])
+            run_worker(argv, step="fitting the garment")
+            body, result = BodyArrays.load(out.with_suffix(".body.npz")), load_fit(out)
+    progress(0.92, "binding to the rig")
+    obj = dress_avatar(avatar_obj, body, garment, result, name=f"{garment_obj.name}_fitted")
+    garment_obj.hide_set(True)
+    garment_obj.hide_render = True
+    progress(1.0, "fitted")
+    return obj
