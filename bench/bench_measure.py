@@ -49,6 +49,7 @@ def main() -> int:
     errors: dict[str, list[dict[str, float]]] = {"front": [], "turn": [], "front_no_init": []}
     fit_s: dict[str, list[float]] = {k: [] for k in errors}
     failures: list[str] = []
+    rows: list[dict] = []
     t_start = time.perf_counter()
     for b in range(args.bodies):
         params = random_params(rng)
@@ -70,6 +71,8 @@ def main() -> int:
                     failures.append(f"body {b} {label}: {type(exc).__name__}: {exc}")
                     continue
                 errors[label].append({k: res.measurements_cm[k] - truth[k] for k in OUTPUT_MEASUREMENTS})
+                rows.append({"body": b, "kind": label, "distance_m": round(distance, 2), "stature_cm": round(truth["stature"], 1),
+                             "errors_cm": {k: round(v, 2) for k, v in errors[label][-1].items()}, "fit_s": res.report["fit_s"]})
                 fit_s[label].append(res.report["fit_s"])
         done = errors["front"][-1] if errors["front"] else {}
         print(f"body {b + 1}/{args.bodies} at {distance:.2f} m: stature {truth['stature']:.1f} cm, "
@@ -114,7 +117,7 @@ def main() -> int:
         cal["note"] = f"RMS error (cm) of bench/bench_measure.py --bodies {args.bodies} --width {args.width} (seed {SEED})"
         write_json(REPO_ROOT / "models" / "measure_uncertainty.json", cal)
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2))
+        Path(args.json).write_text(json.dumps(report | {"rows": rows}, indent=2))
     return 0
 
 

@@ -44,10 +44,10 @@ def test_depth_noise_grows_with_distance_squared():
 
 
 def test_flying_pixels_at_depth_edges():
-    intr = d435_intrinsics(320, 240)
-    z = np.full((240, 320), 3.5)
-    z[60:180, 140:180] = 2.0  # a person-sized slab in front of a wall
+    intr = d435_intrinsics(640, 480)
+    z = np.full((480, 640), 3.5)
+    z[120:360, 280:360] = 2.0  # a person-sized slab in front of a wall
     noisy = add_depth_noise(z, intr, np.random.default_rng(1)).astype(float) * intr.depth_scale
-    between = (noisy > 2.15) & (noisy < 3.3)
-    assert between.sum() > 20  # mixed foreground/background pixels exist ...
-    assert between[:, 100:220].sum() > 0.9 * between.sum()  # ... and only around the edges
+    between = (noisy > 2.2) & (noisy < 3.2)
+    assert between.sum() > 50  # mixed foreground/background pixels exist ...
+    assert between[110:370, 270:370].sum() > 0.9 * between.sum()  # ... and only around the edges

@@ -55,15 +55,18 @@ def test_no_camera_is_one_clear_error(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "setup, expected",
+    "name, content, expected",
     [
-        (lambda d: d / "missing.bag", "recording not found"),
-        (lambda d: (d / "junk.db3").write_bytes(b"not a recording") or d / "junk.db3", "cannot read junk.db3"),
-        (lambda d: (d / "notes.txt").write_text("x") or d / "notes.txt", "expected .bag or .db3"),
+        ("missing.bag", None, "recording not found"),
+        ("junk.db3", b"not a recording", "cannot read junk.db3"),
+        ("junk.bag", b"\x00" * 64, "cannot read junk.bag"),
+        ("notes.txt", b"x", "expected .bag or .db3"),
     ],
 )
-def test_bad_recording_errors(tmp_path, capsys, setup, expected):
-    code = main(["measure", "--bag", str(setup(tmp_path)), "--out", str(tmp_path / "m.json")])
+def test_bad_recording_errors(tmp_path, capsys, name, content, expected):
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    code = main(["measure", "--bag", str(tmp_path / name), "--out", str(tmp_path / "m.json")])
     err = capsys.readouterr().err
     assert code == 2 and expected in err and "Traceback" not in err
 

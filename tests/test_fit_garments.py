@@ -82,10 +82,19 @@ def test_real_diffcloth_skirt_fits_as_a_bottom(shared_data, default_body):
     assert 0.8 < lm_waist < 1.25  # hangs from the waist/hips, not from the shoulders
 
 
+def test_real_diffcloth_tshirt_scaled_on_request(shared_data, default_body):
+    from pipeline.garment.normalise import normalise_garment
+
+    g, _ = normalise_garment(read_obj(shared_data / "garments" / "diffcloth_tshirt" / "tshirt1900.obj"))
+    r = fit_garment(g, default_body, garment_type="top", scale=0.6)  # it is cut for a much bigger body
+    _assert_outside(default_body, r.vertices)
+    assert np.ptp(r.vertices[:, 0]) < 0.8 * np.ptp(g.vertices[:, 0])
+    assert r.vertices[:, 2].max() > 1.25  # hangs from the shoulders
+
+
 def test_real_makehuman_suit_in_decimetres_fits(shared_data, default_body):
     g = read_obj(shared_data / "garments" / "makehuman_female_sportsuit01" / "female_sportsuit01.obj")
-    v = g.vertices * 0.1  # MakeHuman: decimetres, Y up, front +Z
-    g.vertices = np.c_[v[:, 0], -v[:, 2], v[:, 1]]
+    g.vertices = g.vertices * 0.1  # MakeHuman: decimetres (read_obj already turned Y up into Z up)
     r = fit_garment(g, default_body, garment_type="dress", fabric="spandex")
     _assert_outside(default_body, r.vertices)
     assert r.stats["penetrating_share"] == 0.0
@@ -110,6 +119,7 @@ def test_fit_verb_grades_two_sizes_with_fit_maps(tmp_path, repo_root):
     (["--garment", "garments/tshirt.obj"], "body source"),
     (["--garment", "garments/tshirt.obj", "--grade", "M,Q", "--sex", "female"], "--grade"),
     (["--garment", "garments/tshirt.obj", "--size", "M", "--sex", "female", "--pose", "yoga"], "pose"),
+    (["--garment", "garments/tshirt.obj", "--size", "M", "--sex", "female", "--scale", "9"], "--scale"),
 ])
 def test_fit_verb_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch, repo_root, argv, needle):
     monkeypatch.chdir(repo_root)

@@ -3,7 +3,8 @@
 
 Two stages: the phenotypes alone (a plausible whole body), then phenotypes plus local controls (exact
 measurements), holding the measurements not given near their stage-one values so they do not drift; one
-short polishing round when a target is still off by more than 0.3 cm. Errors are pseudo-Huber, so a target
+short polishing round when a target is still off by more than 0.3 cm, and one restart (phenotypes and local
+controls together, from the mean body) when one is still off by more than 0.5 cm, keeping the better result. Errors are pseudo-Huber, so a target
 outside the model's range pulls with a bounded force and does not spoil the others. The rest shape is linear
 in anny's blendshape coefficients: each step evaluates anny's phenotype blend weights and a small matrix
 product on the few hundred vertices the tape measures read (hull sections refreshed every 8 steps). Runs on
@@ -216,10 +217,22 @@ def _fit_shape(targets_cm, sex, progress, steps) -> ShapeFit:
                 hold = torch.stack([meas[n] for n in others]) * 100.0
 
     run_stage(steps[0], False, 0.0, 0.3)
-    if names:
+    if names and steps[1]:
         run_stage(steps[1], True, 0.3, 0.6)
-        if steps[1] and _worst_error_cm(shape, pheno, local, names, target) > 0.6 * TOLERANCE_CM:
-            run_stage(steps[1] // 2, True, 0.9, 0.1, lr_scale=0.3)  # one polishing round for slow or coupled cases
+        worst = _worst_error_cm(shape, pheno, local, names, target)
+        if worst > 0.6 * TOLERANCE_CM:  # one polishing round for slow or coupled cases
+            run_stage(steps[1] // 2, True, 0.9, 0.1, lr_scale=0.3)
+            worst = _worst_error_cm(shape, pheno, local, names, target)
+        if worst > TOLERANCE_CM:  # a poor local minimum (rare): restart from the mean body, all at once
+            best = (worst, pheno.detach().clone(), local.detach().clone())
+            with torch.no_grad():
+                pheno.copy_(torch.tensor([init[k] for k in labels], dtype=torch.float64))
+                local.zero_()
+            run_stage(steps[1] + steps[0], True, 0.9, 0.1)
+            if _worst_error_cm(shape, pheno, local, names, target) > best[0]:
+                with torch.no_grad():
+                    pheno.copy_(best[1])
+                    local.copy_(best[2])
     with torch.no_grad():
         final_v = shape.vertices(pheno, local).numpy()
     reached = measure_body(final_v)

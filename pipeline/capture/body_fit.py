@@ -46,7 +46,6 @@ LANDMARK_BONES = {
 SWAP = {11: 12, 12: 11, 13: 14, 14: 13, 15: 16, 16: 15, 23: 24, 24: 23, 25: 26, 26: 25, 27: 28, 28: 27}
 MAX_POINTS_PER_VIEW = 1500
 MAX_POINTS_TOTAL = 3000  # over all views: keeps a turn's fit time near a still view's
-SILHOUETTE_SLACK_M = 0.02  # the eroded mask and edge cleaning shave about this much off the silhouette
 
 
 @dataclasses.dataclass
@@ -320,7 +319,7 @@ class BodyFitter:
         outside = _gm((torch.relu(out - 1.0) / scale) ** 2, 1.0).mean()
         _, j = cKDTree(uv.detach().numpy()).query(view.boundary_px)
         reach = ((uv[torch.as_tensor(j)] - torch.as_tensor(view.boundary_px, dtype=uv.dtype)) / scale).pow(2).sum(1)
-        return outside + _gm(torch.relu(reach.sqrt() - 1.0 / scale) ** 2, 1.0).mean()
+        return outside + _gm(torch.relu((reach + 1e-9).sqrt() - 1.0 / scale) ** 2, 1.0).mean()
 
     def run(self, iterations: int, progress: ProgressCallback) -> float:
         torch = self.torch

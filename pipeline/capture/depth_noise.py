@@ -44,12 +44,13 @@ def _edge_pixels(z: np.ndarray, jump: float) -> tuple[np.ndarray, np.ndarray]:
     """Near-side pixels at a depth step and the far depth beside each of them."""
     far = np.zeros_like(z)
     edge = np.zeros(z.shape, bool)
-    for axis in (0, 1):
-        for shift in (1, -1):
-            nb = np.roll(z, shift, axis=axis)
-            step = (nb - z > jump) | ((nb == 0) & (z > 0))
-            edge |= step
-            far = np.where(step & (nb > far), nb, far)
+    padded = np.pad(z, 1, mode="edge")  # no wrap-around: the image border has no neighbour across it
+    h, w = z.shape
+    for dr, dc in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        nb = padded[dr : dr + h, dc : dc + w]
+        step = (nb - z > jump) | ((nb == 0) & (z > 0))
+        edge |= step
+        far = np.where(step & (nb > far), nb, far)
     return edge & (z > 0), far
 
 

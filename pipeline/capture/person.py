@@ -6,6 +6,7 @@ Checks name the problem: no person, two people, person cut off by the frame edge
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Iterable
 
@@ -41,12 +42,30 @@ class PersonDetector:
         from pipeline.env import require
 
         require("mediapipe", "finding the person in the frames")
+        os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ info lines
         import mediapipe as mp
 
         self.pose = mp.solutions.pose.Pose(static_image_mode=static, model_complexity=1, enable_segmentation=True, min_detection_confidence=0.5)
+        self.others = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, min_detection_confidence=0.5)
 
     def close(self) -> None:
         self.pose.close()
+        self.others.close()
+
+    def another_person(self, colour: np.ndarray, mask: np.ndarray) -> bool:
+        """True when a second person shows once the first one's box is painted over."""
+        vs, us = np.nonzero(mask)
+        if len(us) == 0:
+            return False
+        h, w = mask.shape
+        pad_u, pad_v = int(0.15 * (us.max() - us.min() + 1)), int(0.05 * (vs.max() - vs.min() + 1))
+        img = colour.copy()
+        img[max(vs.min() - pad_v, 0) : vs.max() + pad_v + 1, max(us.min() - pad_u, 0) : us.max() + pad_u + 1] = np.median(colour.reshape(-1, 3), axis=0)
+        res = self.others.process(img)
+        if res.pose_landmarks is None:
+            return False
+        vis = np.array([p.visibility for p in res.pose_landmarks.landmark])
+        return float(np.mean(vis[[NOSE, L_SHOULDER, R_SHOULDER, L_HIP, R_HIP]])) > 0.6
 
     def __enter__(self) -> PersonDetector:
         return self
@@ -114,7 +133,10 @@ def person_points(depth_m: np.ndarray, mask: np.ndarray, intr: Intrinsics) -> tu
     return deproject(z, intr, keep), med
 
 
-def process_frame(detector: PersonDetector, frame: RGBDFrame) -> tuple[PersonFrame | None, np.ndarray | None]:
+OTHERS_EVERY = 10  # look for a second person on every 10th frame (it costs a second MediaPipe pass)
+
+
+def process_frame(detector: PersonDetector, frame: RGBDFrame, look_for_others: bool = True) -> tuple[PersonFrame | None, np.ndarray | None]:
     """Landmarks, points and problems of one frame (None when MediaPipe finds no person), plus the mask."""
     found = detector.detect(frame.color)
     if found is None:
@@ -129,6 +151,8 @@ def process_frame(detector: PersonDetector, frame: RGBDFrame) -> tuple[PersonFra
         person = mask
     points, dist = person_points(frame.depth_m(), person, frame.intrinsics)
     problems = frame_problems(mask, lm_px, vis, dist if dist == dist else 0.0)
+    if look_for_others and not any(p.startswith("two people") for p in problems) and detector.another_person(frame.color, person):
+        problems.append("two people in view: only one person may be in the frame")
     if len(points) < 200:
         problems.append("too few depth points on the person (depth holes or person not in the depth image)")
     from pipeline.capture.initialiser import silhouette_features
@@ -147,7 +171,7 @@ def observe(frames: Iterable[RGBDFrame], static: bool = False) -> tuple[list[Per
         for frame in frames:
             n += 1
             t = time.perf_counter()
-            pf, _ = process_frame(det, frame)
+            pf, _ = process_frame(det, frame, look_for_others=(n - 1) % OTHERS_EVERY == 0)
             times.append(time.perf_counter() - t)
             if pf is not None:
                 out.append(pf)

@@ -56,4 +56,11 @@ def run(args: argparse.Namespace) -> int:
     errors = record.get("errors", {})
     worst = max((abs(e) for e in errors.values()), default=0.0)
     print(f"wrote {out} and {measurements_path(out)} (worst error {worst:.2f} cm, fit {record.get('seconds')} s)")
+    off = {k: e for k, e in errors.items() if abs(e) > record.get("tolerance_cm", 0.5)}
+    if off:
+        import sys
+
+        listed = ", ".join(f"{k} {e:+.1f} cm" for k, e in off.items())
+        sys.stderr.write(f"note: not reached within {record.get('tolerance_cm', 0.5)} cm (outside what the body model "
+                         f"can combine): {listed}\n")
     return 0

@@ -9,6 +9,21 @@ NAME = "fit"
 HELP = "fit a garment onto an avatar (drape, rig, fit map); --grade S,M,L fits several sizes in one call"
 
 
+def parse_scale(text: str | None) -> float | tuple[float, float, float] | None:
+    """--scale: one factor or three (x,y,z), each between 0.2 and 5."""
+    from pipeline.errors import UserError
+
+    if text is None:
+        return None
+    try:
+        parts = [float(x) for x in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (1, 3) or not all(0.2 <= x <= 5.0 for x in parts):
+        raise UserError(f"--scale must be one factor or three (x,y,z), each between 0.2 and 5, not {text!r}")
+    return parts[0] if len(parts) == 1 else (parts[0], parts[1], parts[2])
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--garment", required=True, help="cleaned garment file (.obj .glb .fbx .ply .stl .usd .blend), metres")
     src = p.add_argument_group("body (one of)")
@@ -23,6 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="garment type (default: detected from its openings)")
     p.add_argument("--fabric", default="cotton-jersey", help="fabric preset (cotton-jersey, cotton-woven, denim, silk, wool, spandex)")
     p.add_argument("--pose", default="a-pose", help="pose preset to fit in (default a-pose)")
+    p.add_argument("--scale", metavar="S | SX,SY,SZ",
+                   help="scale the garment about its centre before fitting (only when asked; default: as given)")
     p.add_argument("--fit-map", metavar="FITMAP.png", help="also draw the strain fit map (graded: FITMAP_<SIZE>.png)")
 
 
@@ -34,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.progress import TerminalProgress
 
     get_fabric(args.fabric)
+    scale = parse_scale(args.scale)
     check_pose(args.pose)
     if not args.out.lower().endswith(".blend"):
         raise UserError(f"--out must end in .blend: {args.out}")
@@ -47,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--garment: file not found: {args.garment}")
     bodies = resolve_bodies(args.measurements, args.size, args.sex, args.grade, args.avatar, TerminalProgress("avatar"))
     records = run_fit(args.garment, args.out, bodies, args.garment_type, args.fabric, args.pose, args.fit_map,
-                      progress=TerminalProgress("fit"))
+                      scale=scale, progress=TerminalProgress("fit"))
     for r in records:
         print(f"{r['label']}: {r['blend']} ({r['garment_type']}, max penetration {r['max_penetration_mm']} mm, "
               f"strain p95 {r['strain_p95']:.3f}, {r['fit_s']:.1f} s)")

@@ -44,10 +44,19 @@ def strain_colors(strain: np.ndarray) -> np.ndarray:
     return np.hstack([rgb, np.ones((len(t), 1))])
 
 
+def pressure_colors(pressure: np.ndarray) -> np.ndarray:
+    """RGBA colours (V, 4) for relative contact pressure: light grey (none) to magenta (high)."""
+    t = np.clip(pressure, 0, 1)[:, None]
+    rgb = (1 - t) * np.array([0.85, 0.85, 0.85]) + t * np.array([0.75, 0.05, 0.55])
+    return np.hstack([rgb, np.ones((len(t), 1))])
+
+
 def draw_fit_map(path: str | os.PathLike, vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray,
                  body_vertices: np.ndarray | None = None, body_faces: np.ndarray | None = None,
-                 title: str = "strain", size_px: tuple[int, int] = (900, 700)) -> Path:
-    """Draw the garment's colours from the front and the back (painter's order) over the body's silhouette."""
+                 title: str = "strain", size_px: tuple[int, int] = (900, 700),
+                 pressure: np.ndarray | None = None) -> Path:
+    """Draw the garment's strain colours from the front and the back (painter's order) over the body's
+    silhouette, plus a front view of the contact pressure when `pressure` is given."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,9 +65,14 @@ def draw_fit_map(path: str | os.PathLike, vertices: np.ndarray, faces: np.ndarra
 
     from pipeline.files import atomic_path
 
-    fig, axes = plt.subplots(1, 2, figsize=(size_px[0] / 100, size_px[1] / 100), dpi=100)
-    face_rgb = colors[faces, :3].mean(1)
-    for ax, sign, label in ((axes[0], 1, "front"), (axes[1], -1, "back")):
+    panels = 3 if pressure is not None else 2
+    width = size_px[0] * panels // 2
+    fig, axes = plt.subplots(1, panels, figsize=(width / 100, size_px[1] / 100), dpi=100)
+    strain_rgb = colors[faces, :3].mean(1)
+    views = [(axes[0], 1, "front: strain", strain_rgb), (axes[1], -1, "back: strain", strain_rgb)]
+    if pressure is not None:
+        views.append((axes[2], 1, "front: contact pressure", pressure_colors(pressure)[faces, :3].mean(1)))
+    for ax, sign, label, face_rgb in views:
         if body_vertices is not None and body_faces is not None:
             bv = body_vertices
             order = np.argsort(-sign * bv[body_faces].mean(1)[:, 1])
@@ -77,7 +91,7 @@ def draw_fit_map(path: str | os.PathLike, vertices: np.ndarray, faces: np.ndarra
     sm = plt.cm.ScalarMappable(cmap=matplotlib.colors.LinearSegmentedColormap.from_list(
         "fit", [(0.0, (0.15, 0.3, 0.95)), (0.5, (0.2, 0.8, 0.35)), (0.75, (0.95, 0.9, 0.2)), (1.0, (0.9, 0.1, 0.1))]),
         norm=matplotlib.colors.Normalize(lo * 100, hi * 100))
-    cb = fig.colorbar(sm, ax=axes, fraction=0.03, pad=0.02)
+    cb = fig.colorbar(sm, ax=axes[:2], fraction=0.03, pad=0.02)
     cb.set_label("strain % (negative = compressed / loose, positive = stretched)")
     fig.suptitle(title)
     path = Path(path)

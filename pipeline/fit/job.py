@@ -73,7 +73,8 @@ def resolve_bodies(
         for i, m in enumerate(measurements):
             body, _ = fit_body(load_measurements(m), sex=sex, source=m,
                                progress=lambda f, msg="", i=i: progress((i + f) / len(measurements), msg))
-            out.append((Path(m).stem, body))
+            label = Path(m).stem.replace(".measurements", "")
+            out.append((label if label not in {lab for lab, _ in out} else f"{label}{i + 1}", body))
         return out
     if not sex:
         raise UserError("--sex female|male is needed with --size/--grade")
@@ -98,6 +99,7 @@ def run_fit(
     pose: str = "a-pose",
     fit_map_png: str | os.PathLike | None = None,
     material: str = "mannequin",
+    scale: float | tuple[float, float, float] | None = None,
     progress: ProgressCallback = silent,
 ) -> list[dict[str, Any]]:
     """Fit the garment onto every body, save one rigged scene (and fit map) per body; returns the records."""
@@ -117,7 +119,7 @@ def run_fit(
             progress((i + f) / len(bodies), f"{label}: {m}")
 
         posed = pose_body(body, pose)
-        result = fit_garment(garment, posed, garment_type=garment_type, fabric=fabric,
+        result = fit_garment(garment, posed, garment_type=garment_type, fabric=fabric, scale=scale,
                              progress=lambda f, m="", step=step: step(0.8 * f, m))
         blend = output_path(out, label, many, ".blend")
         step(0.85, "building the scene")
@@ -126,7 +128,8 @@ def run_fit(
         if fit_map_png:
             png = output_path(Path(fit_map_png), label, many, ".png")
             draw_fit_map(png, result.vertices, garment.faces, result.fit_colors, posed.vertices, posed.faces,
-                         title=f"{garment.name} on {label}: strain (stretch vs rest)")
+                         title=f"{garment.name} on {label}: strain (stretch vs rest) and contact pressure",
+                         pressure=result.pressure)
             record["fit_map"] = str(png)
         records.append(record)
         write_json(out.with_suffix(".json"), {"garment": str(garment_path), "pose": pose, "fits": records})

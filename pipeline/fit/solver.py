@@ -20,15 +20,16 @@ from pipeline.progress import ProgressCallback, silent
 @dataclasses.dataclass
 class DrapeSettings:
     offset_m: float = 0.0025  # skin offset kept between cloth and body
-    steps: int = 50
+    steps: int = 36
     iterations: int = 12
     dt: float = 1 / 150
     gravity: tuple[float, float, float] = (0.0, 0.0, -9.81)
     self_collision: bool = True
     thickness_m: float = 0.004
     tol_m: float = 5e-5  # stop when no vertex moves more than this in a step
-    creep_m: float = 2.5e-4  # ... or when the mean move per step falls below this (and the max below 40 tol):
-    # what is left then is the slow gravity creep of position-based cloth, not a change anyone can see
+    creep_m: float | None = None  # ... or when the mean move per step falls below this (default: 0.8 of one
+    # free-fall step, and the max below 40 tol): the cloth is supported and what is left is the slow gravity
+    # creep of position-based cloth, not a change anyone can see
     inertia: bool = False  # carry velocity between steps (a dynamic fall) instead of a quasi-static settle
     backend: str = "auto"  # "warp" (compiled CPU kernels), "numpy", or "auto" (warp when it imports)
 
@@ -223,6 +224,7 @@ class ClothSolver:
         t0 = time.perf_counter()
         moved = np.inf
         mean_moves: list[float] = []
+        creep = s.creep_m if s.creep_m is not None else 0.8 * s.gravity_step_m
         done = 0
         wc = self.wc
         if wc is not None:
@@ -262,7 +264,7 @@ class ClothSolver:
             done = step + 1
             progress(done / steps, f"drape step {done}/{steps}")
             # settled: nothing moves much, or the mean motion is a slow creep that no longer changes the look
-            if step > 10 and (moved < s.tol_m or (step > 20 and mean_moves[-1] < s.creep_m and moved < 40 * s.tol_m)):
+            if step > 10 and (moved < s.tol_m or (step > 20 and mean_moves[-1] < creep and moved < 40 * s.tol_m)):
                 break
         x = self.field.push_out(x, s.offset_m * 0.8, iterations=4)
         info = {"steps": done, "last_step_max_move_m": moved, "mean_moves_m": mean_moves, "solve_s": time.perf_counter() - t0}

@@ -1,5 +1,8 @@
 """The garment interchange type: welded vertices with per-corner UVs, as plain numpy arrays (no bpy),
-plus a small OBJ reader/writer so core code and worker processes can exchange garments without Blender."""
+plus a small OBJ reader/writer so core code and worker processes can exchange garments without Blender.
+
+OBJ files are Y up with the front towards +Z, the convention of the format and of Blender's OBJ importer and
+exporter; in memory everything is Blender's Z up with the front towards -Y. Both functions convert."""
 
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ def write_obj(mesh: GarmentMesh, path: str | os.PathLike) -> Path:
     path = Path(path)
     mtl_name = path.with_suffix(".mtl").name
     lines = [f"# {mesh.name}: written by the try-on pipeline", f"mtllib {mtl_name}", f"o {mesh.name}"]
-    lines += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in mesh.vertices]
+    lines += [f"v {x:.6f} {z:.6f} {-y:.6f}" for x, y, z in mesh.vertices]  # Z up, -Y front -> Y up, +Z front
     if mesh.uv is not None:
         lines += [f"vt {u:.6f} {v:.6f}" for u, v in mesh.uv]
     lines.append(f"usemtl {mesh.name}_mat")
@@ -86,6 +89,7 @@ def read_obj(path: str | os.PathLike) -> GarmentMesh:
     if not verts or not faces:
         raise UserError(f"{path} holds no mesh faces")
     v = np.asarray(verts, dtype=np.float64)
+    v = np.c_[v[:, 0], -v[:, 2], v[:, 1]]  # the file's Y up, +Z front -> Z up, -Y front (as Blender imports it)
     f = np.asarray(faces, dtype=np.int64)
     f = np.where(f < 0, f + len(v), f - 1)
     has_uv = bool(uvs) and all(t != 0 for row in face_uv for t in row)

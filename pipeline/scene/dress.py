@@ -10,6 +10,7 @@ import numpy as np
 from pipeline.garment.mesh import GarmentMesh
 
 FIT_MAP_LAYER = "FitMap"
+PRESSURE_LAYER = "FitPressure"
 
 
 def add_weights(obj: bpy.types.Object, weights: np.ndarray, bones: np.ndarray, bone_names: list[str]) -> None:
@@ -39,6 +40,9 @@ def dress_avatar(avatar_obj: bpy.types.Object, body, garment: GarmentMesh, resul
     obj = garment_to_object(mesh, name)
     add_weights(obj, result.weights, result.weight_bones, body.bone_names)
     add_fit_map(obj, result.fit_colors)
+    from pipeline.fit.fitmap import pressure_colors
+
+    add_fit_map(obj, pressure_colors(result.pressure), PRESSURE_LAYER)
     rig = avatar_obj.parent
     if rig is None:
         for mod in avatar_obj.modifiers:
