@@ -77,14 +77,12 @@ class Dressed:
 
 
 def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
-    """Read a garment: OBJ directly, every other format through Blender's importers."""
-    path = Path(path)
-    if path.suffix.lower() == ".obj":
-        from pipeline.garment.mesh import read_obj
-
-        return read_obj(path)
+    """Read any garment file through Blender's importers, in metres, Z up, facing -Y (units/axes detected)."""
+    from pipeline.errors import UserError
     from pipeline.scene.importers import import_garment
 
+    if not Path(path).is_file():
+        raise UserError(f"garment file not found: {path}")
     return import_garment(path)
 
 

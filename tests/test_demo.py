@@ -26,8 +26,11 @@ def _check_outputs(out, width=216, height=270):
     assert png.is_file() and blend.is_file()
     img = bpy.data.images.load(str(png))
     assert tuple(img.size) == (width, height)
-    pixels = np.array(img.pixels[:]).reshape(height, width, 4)[..., :3]
-    assert pixels.std() > 0.05, "the still is blank"
+    rgb = np.array(img.pixels[:]).reshape(height, width, 4)[..., :3]
+    blue_share = float(((rgb[..., 2] - rgb[..., 0]) > 0.12).mean())  # the sample T-shirt is blue
+    bright_share = float((rgb.min(axis=2) > rgb.mean() + 0.05).mean())  # the light mannequin against grey
+    assert blue_share > 0.03, f"the garment is hardly visible ({blue_share:.1%} of the still)"
+    assert bright_share > 0.01, f"the avatar is hardly visible ({bright_share:.1%} of the still)"
     assert summary["fit"]["max_penetration_mm"] <= 2.0
     scene = open_blend(blend)
     roles = {o.get("tryon_role") for o in scene.objects}
@@ -35,8 +38,10 @@ def _check_outputs(out, width=216, height=270):
     cam = scene.camera
     for obj in (o for o in scene.objects if o.get("tryon_role")):
         ev = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
-        for v in ev.data.vertices[:: max(1, len(ev.data.vertices) // 400)]:
-            x, y, _ = world_to_camera_view(scene, cam, ev.matrix_world @ Vector(v.co))
+        co = np.empty(len(ev.data.vertices) * 3)
+        ev.data.vertices.foreach_get("co", co)
+        for p in co.reshape(-1, 3)[:: max(1, len(co) // 1200)]:
+            x, y, _ = world_to_camera_view(scene, cam, ev.matrix_world @ Vector(p))
             assert 0.0 < x < 1.0 and 0.0 < y < 1.0, f"{obj.name} is not wholly in frame"
     return summary
 

@@ -366,6 +366,7 @@ def garment_material(mesh: GarmentMesh, name: str):
     nodes, links = mat.node_tree.nodes, mat.node_tree.links
     bsdf = next(n for n in nodes if n.type == "BSDF_PRINCIPLED")
     bsdf.inputs["Base Color"].default_value = mesh.base_color
+    mat.diffuse_color = mesh.base_color  # the viewport / Workbench colour
     bsdf.inputs["Roughness"].default_value = 0.8
     tex = mesh.texture_path
     if tex and Path(tex).is_file():

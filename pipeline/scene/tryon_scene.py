@@ -72,6 +72,10 @@ def run_tryon(
     from pipeline.scene.blendfile import new_scene, save_blend
     from pipeline.scene.render import render_scene_still
 
+    from pipeline.errors import UserError
+
+    if not Path(garment_path).is_file():
+        raise UserError(f"garment file not found: {garment_path}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
