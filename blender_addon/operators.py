@@ -156,7 +156,41 @@ class TRYON_OT_clean_garment(_PipelineOperator, bpy.types.Operator):
                 f"{len(report.warnings)} warning(s)")
 
 
-CLASSES = [TRYON_OT_build_avatar, TRYON_OT_import_garment, TRYON_OT_clean_garment, TRYON_OT_render_still, TRYON_OT_frame_camera]
+def _scene_avatar(context):
+    """The avatar the garment goes on: the selected one, else the only one in the scene."""
+    from pipeline.errors import UserError
+
+    avatars = [o for o in context.scene.objects if o.get("tryon_role") == "avatar"]
+    chosen = [o for o in avatars if o.select_get()] or avatars
+    if len(chosen) != 1:
+        raise UserError("build an avatar first" if not chosen else "select the avatar to fit onto (several found)")
+    return chosen[0]
+
+
+class TRYON_OT_fit_garment(_PipelineOperator, bpy.types.Operator):
+    """Drape the active garment onto the avatar (cloth solve), transfer skin weights and bind it to the rig"""
+
+    bl_idname = "tryon.fit_garment"
+    bl_label = "Fit Garment"
+
+    @classmethod
+    def poll(cls, context):
+        obj = context.active_object
+        return obj is not None and obj.type == "MESH" and obj.get("tryon_role") != "avatar"
+
+    def run(self, context, s, progress) -> str:
+        from pipeline.scene.dress import fit_in_scene
+
+        avatar = _scene_avatar(context)
+        garment_type = None if s.garment_type == "auto" else s.garment_type
+        fitted = fit_in_scene(context.active_object, avatar, garment_type, s.fabric, progress)
+        _select_only(context, fitted)
+        stats = __import__("json").loads(fitted.get("tryon_fit", "{}"))
+        return (f"Fitted '{fitted.name}' ({stats.get('garment_type', '?')}): max penetration "
+                f"{stats.get('max_penetration_mm', 0):.1f} mm, strain p95 {stats.get('strain_p95', 0):.0%}")
+
+
+CLASSES = [TRYON_OT_build_avatar, TRYON_OT_import_garment, TRYON_OT_clean_garment, TRYON_OT_fit_garment, TRYON_OT_render_still, TRYON_OT_frame_camera]
 
 
 def register() -> None:

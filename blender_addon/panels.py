@@ -54,6 +54,18 @@ class TRYON_PT_garment(_TryOnPanel, bpy.types.Panel):
         col.operator("tryon.clean_garment", icon="BRUSH_DATA")
 
 
+class TRYON_PT_fit(_TryOnPanel, bpy.types.Panel):
+    bl_label = "Fit"
+    bl_parent_id = "TRYON_PT_main"
+
+    def draw(self, context) -> None:
+        s = context.scene.tryon
+        col = self.layout.column(align=True)
+        col.prop(s, "garment_type")
+        col.prop(s, "fabric")
+        col.operator("tryon.fit_garment", icon="MOD_CLOTH")
+
+
 class TRYON_PT_render(_TryOnPanel, bpy.types.Panel):
     bl_label = "Render"
     bl_parent_id = "TRYON_PT_main"
@@ -72,7 +84,7 @@ class TRYON_PT_render(_TryOnPanel, bpy.types.Panel):
         col.operator("tryon.render_still", icon="RENDER_STILL")
 
 
-PANELS = [TRYON_PT_main, TRYON_PT_avatar, TRYON_PT_garment, TRYON_PT_render]
+PANELS = [TRYON_PT_main, TRYON_PT_avatar, TRYON_PT_garment, TRYON_PT_fit, TRYON_PT_render]
 
 
 def register() -> None:

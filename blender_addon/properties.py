@@ -18,6 +18,18 @@ GARMENT_TYPES = [
 ]
 
 
+_FABRIC_ITEMS: list = []
+
+
+def _fabric_items() -> list:
+    """The cloth solver's fabric presets (kept in a module list: Blender needs the strings to stay alive)."""
+    if not _FABRIC_ITEMS:
+        from pipeline.fit.fabrics import FABRICS
+
+        _FABRIC_ITEMS.extend((name, name.replace("-", " ").title(), "") for name in FABRICS)
+    return _FABRIC_ITEMS
+
+
 class TryOnSettings(bpy.types.PropertyGroup):
     # Avatar
     avatar_source: bpy.props.EnumProperty(
@@ -45,7 +57,7 @@ class TryOnSettings(bpy.types.PropertyGroup):
     target_faces: bpy.props.IntProperty(name="Face Budget", default=20000, min=100, soft_max=200000)
     # Fit
     garment_type: bpy.props.EnumProperty(name="Type", items=GARMENT_TYPES, default="auto")
-    fabric: bpy.props.StringProperty(name="Fabric", default="cotton-jersey")
+    fabric: bpy.props.EnumProperty(name="Fabric", items=lambda _self, _ctx: _fabric_items())
     # Capture
     capture_path: bpy.props.StringProperty(name="Recording", subtype="FILE_PATH",
                                            description="A RealSense recording (.bag/.db3) or an RGB-D frame folder")

@@ -19,7 +19,7 @@ res = bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_def
 assert res == {"FINISHED"}, res
 mod = "bl_ext.user_default.tryon"
 assert mod in bpy.context.preferences.addons, [a.module for a in bpy.context.preferences.addons]
-for name in ("TRYON_PT_main", "TRYON_PT_render"):
+for name in ("TRYON_PT_main", "TRYON_PT_avatar", "TRYON_PT_garment", "TRYON_PT_fit", "TRYON_PT_render"):
     assert hasattr(bpy.types, name), name
 ops = sorted(dir(bpy.ops.tryon))
 import pipeline  # the engine comes from the extension's bundled wheel, not from the checkout
@@ -28,6 +28,12 @@ s = bpy.context.scene.tryon
 s.avatar_source, s.size, s.sex = "size", "L", "male"
 assert bpy.ops.tryon.build_avatar() == {"FINISHED"}
 assert any(o.get("tryon_role") == "avatar" for o in bpy.context.scene.objects)
+s.garment_path, s.target_faces, s.fabric = sys.argv[3], 4000, "cotton-jersey"
+assert bpy.ops.tryon.import_garment() == {"FINISHED"}
+assert bpy.ops.tryon.fit_garment() == {"FINISHED"}
+fitted = [o for o in bpy.context.scene.objects if o.get("tryon_role") == "garment"]
+assert len(fitted) == 1 and fitted[0].modifiers["Armature"].object is not None
+assert bpy.ops.ed.undo_push(message="fitted") == {"FINISHED"}
 s.engine, s.width, s.height, s.samples, s.output_path = "workbench", 64, 80, 1, sys.argv[2]
 assert bpy.ops.tryon.render_still() == {"FINISHED"}
 s.avatar_source, s.measurements_path = "file", sys.argv[2] + ".missing.json"
@@ -51,10 +57,11 @@ def test_build_install_enable_disable(tmp_path):
     env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"), TRYON_WORKER="1",
                TRYON_PROJECT_DIR=str(REPO_ROOT))
     still = tmp_path / "still.png"
-    proc = subprocess.run([sys.executable, "-c", CHECK, str(zip_path), str(still)], cwd=tmp_path, env=env,
+    garment = REPO_ROOT / "garments" / "tshirt.obj"
+    proc = subprocess.run([sys.executable, "-c", CHECK, str(zip_path), str(still), str(garment)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     ops = proc.stdout.split("OPS ")[-1].strip().split(",")
-    for op in ("render_still", "frame_camera", "build_avatar"):
+    for op in ("build_avatar", "import_garment", "clean_garment", "fit_garment", "render_still", "frame_camera"):
         assert op in ops
     assert still.is_file()
