@@ -74,3 +74,15 @@ def test_demo_bad_garment_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "nope.obj" in proc.stderr
     assert not (tmp_path / "tryon.png").exists()
+
+
+def test_render_verb_rerenders_a_saved_scene_from_another_view(tmp_path):
+    proc = run_pipeline("demo", "--out", str(tmp_path), "--engine", "workbench", *SMALL)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    side = tmp_path / "side.png"
+    proc = run_pipeline("render", str(tmp_path / "tryon.blend"), "--out", str(side), "--view", "side",
+                        "--engine", "workbench", "--width", "120", "--height", "150")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert side.is_file() and side.stat().st_size > 1000
+    bad = run_pipeline("render", str(tmp_path / "tryon.blend"), "--out", str(tmp_path / "x.jpg"))
+    assert bad.returncode == 2 and "must be a .png" in bad.stderr

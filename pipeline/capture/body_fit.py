@@ -173,6 +173,7 @@ class BodyFitter:
         self.views = views
         self.w_lm = 1.0
         self.w_sil = 0.5
+        self.grazing_power = 2.0
         self.faces = self.model.faces.long()
         names = list(self.model.bone_labels)
         self.lm_ids = sorted(LANDMARK_BONES)
@@ -284,7 +285,10 @@ class BodyFitter:
             diff = self.pts[k] - vc[corr]
             plane = (diff * nc[corr]).sum(1)
             d2 = plane**2 + 0.1 * (diff**2).sum(1)
-            total = total + _gm(d2, 0.03).mean()
+            # grazing surfaces get biased depth (edge pixels mix with what lies behind): trust them less
+            ray = self.pts[k] / self.pts[k].norm(dim=1, keepdim=True)
+            facing = (nc[corr].detach() * ray).sum(1).abs().clamp(0.1, 1.0) ** self.grazing_power
+            total = total + (_gm(d2, 0.03) * facing).sum() / facing.sum()
             res2.append(d2.detach())
             if view.outside_px is not None:
                 total = total + self.w_sil * self._silhouette(vc, idx, view)

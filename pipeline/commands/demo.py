@@ -16,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--garment", default=None, help="garment file (default: garments/tshirt.obj)")
     p.add_argument("--material", choices=("mannequin", "skin"), default="mannequin", help="avatar look")
     p.add_argument("--pose", default="a-pose", help="pose preset (default a-pose)")
-    add_render_options(p, samples=64)
+    add_render_options(p, samples=32)
 
 
 def run(args: argparse.Namespace) -> int:
