@@ -156,6 +156,35 @@ class TRYON_OT_clean_garment(_PipelineOperator, bpy.types.Operator):
                 f"{len(report.warnings)} warning(s)")
 
 
+class TRYON_OT_measure_capture(_PipelineOperator, bpy.types.Operator):
+    """Measure the person in an RGB-D recording (.bag/.db3) or frame folder, then build their avatar"""
+
+    bl_idname = "tryon.measure_capture"
+    bl_label = "Measure & Build Avatar"
+
+    def run(self, context, s, progress) -> str:
+        from pathlib import Path
+
+        from pipeline.env import run_worker
+        from pipeline.errors import UserError
+        from pipeline.files import read_json
+        from pipeline.scene.avatar import avatar_from_measurements
+
+        if not s.capture_path:
+            raise UserError("choose a recording (.bag/.db3) or an RGB-D frame folder first")
+        capture = Path(bpy.path.abspath(s.capture_path))
+        source = ["--rgbd", str(capture)] if capture.is_dir() else ["--bag", str(capture)]
+        out = capture.parent / f"{capture.stem or capture.name}_measurements.json"
+        progress(0.05, "measuring (MediaPipe + body fit in the pipeline environment)")
+        run_worker(["measure", *source, "--out", str(out)], step="measuring the capture")  # same code as the CLI
+        s.avatar_source, s.measurements_path = "file", str(out)
+        progress(0.6, "building the avatar")
+        obj, record = avatar_from_measurements(read_json(out, "measurements file"), None, None, s.pose, s.skin,
+                                               lambda f, m="": progress(0.6 + 0.4 * f, m), source=str(out))
+        _select_only(context, obj)
+        return f"Measured {capture.name}: wrote {out.name} and built '{obj.name}'"
+
+
 def _scene_avatar(context):
     """The avatar the garment goes on: the selected one, else the only one in the scene."""
     from pipeline.errors import UserError
@@ -190,7 +219,7 @@ class TRYON_OT_fit_garment(_PipelineOperator, bpy.types.Operator):
                 f"{stats.get('max_penetration_mm', 0):.1f} mm, strain p95 {stats.get('strain_p95', 0):.0%}")
 
 
-CLASSES = [TRYON_OT_build_avatar, TRYON_OT_import_garment, TRYON_OT_clean_garment, TRYON_OT_fit_garment, TRYON_OT_render_still, TRYON_OT_frame_camera]
+CLASSES = [TRYON_OT_build_avatar, TRYON_OT_measure_capture, TRYON_OT_import_garment, TRYON_OT_clean_garment, TRYON_OT_fit_garment, TRYON_OT_render_still, TRYON_OT_frame_camera]
 
 
 def register() -> None:

@@ -41,6 +41,17 @@ class TRYON_PT_avatar(_TryOnPanel, bpy.types.Panel):
         col.operator("tryon.build_avatar", icon="OUTLINER_OB_ARMATURE")
 
 
+class TRYON_PT_capture(_TryOnPanel, bpy.types.Panel):
+    bl_label = "Measure from Depth Camera"
+    bl_parent_id = "TRYON_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context) -> None:
+        col = self.layout.column(align=True)
+        col.prop(context.scene.tryon, "capture_path")
+        col.operator("tryon.measure_capture", icon="OUTLINER_OB_CAMERA")
+
+
 class TRYON_PT_garment(_TryOnPanel, bpy.types.Panel):
     bl_label = "Garment"
     bl_parent_id = "TRYON_PT_main"
@@ -84,7 +95,7 @@ class TRYON_PT_render(_TryOnPanel, bpy.types.Panel):
         col.operator("tryon.render_still", icon="RENDER_STILL")
 
 
-PANELS = [TRYON_PT_main, TRYON_PT_avatar, TRYON_PT_garment, TRYON_PT_fit, TRYON_PT_render]
+PANELS = [TRYON_PT_main, TRYON_PT_avatar, TRYON_PT_capture, TRYON_PT_garment, TRYON_PT_fit, TRYON_PT_render]
 
 
 def register() -> None:
