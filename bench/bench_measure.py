@@ -7,7 +7,7 @@ true measurements of the body. Prints mean and p95 absolute error per measuremen
 frames per second (measured on 640x480 frames) and the fit time. `--calibrate` writes the RMS errors to
 models/measure_uncertainty.json, which the measure command reports as its 1-sigma uncertainty.
 
-Run: .venv/bin/python bench/bench_measure.py [--bodies 20] [--width 320] [--calibrate]
+Run: .venv/bin/python bench/bench_measure.py [--bodies 20] [--width 640] [--no-init-baseline] [--calibrate] (~12 min on 2 cores)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SEED = 2026  # tests draw bodies from other seeds / fixed parameters
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bodies", type=int, default=20)
-    ap.add_argument("--width", type=int, default=320, help="render width for the accuracy runs (height 3/4)")
+    ap.add_argument("--width", type=int, default=640, help="render width for the accuracy runs (height 3/4)")
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--iterations", type=int, default=60)
     ap.add_argument("--no-init-baseline", action="store_true", help="also fit the front views without the initialiser")

@@ -69,8 +69,9 @@ def depth_maps(body, cell_m: float = 0.004):
 
 
 def wrap_sewn(sewn, body, gap_m: float = 0.012) -> np.ndarray:
-    """3D start shape of a sewn pattern: front panel over the body's front, back panel over its back,
-    seams and uncovered parts filled smoothly between (a pillow-case wrap, later settled by the drape)."""
+    """3D start shape of a sewn pattern: the body part of each panel (below the top of its side seam) wrapped
+    round the body's cross-section by arc length (side seams land on the body's sides, as worn), the rest
+    (shoulders, sleeves) laid over the body's front/back depth, and seams and gaps filled smoothly between."""
     lo, cell, front, back = depth_maps(body)
     xz = sewn.vertices2d
     ij = np.floor((xz - lo) / cell).astype(np.int64)
@@ -86,12 +87,71 @@ def wrap_sewn(sewn, body, gap_m: float = 0.012) -> np.ndarray:
             yb = np.maximum(yb, back[ii, jj])
     covered = np.isfinite(yf)
     side = sewn.vertex_side
-    known = covered & (side != 0)
     y = np.where(side > 0, yf - gap_m, yb + gap_m)
-    y = np.where(known, y, 0.0)
+    disp = np.zeros((len(xz), 2))  # (dx, y): the move away from the flat frontal layout
+    disp[:, 1] = np.where(covered, y, 0.0)
+    known = covered & (side != 0)
+    girth = _girth_wrap(sewn, body, gap_m)
+    if girth is not None:
+        in_band, wrapped, top_z = girth
+        disp[in_band] = wrapped[in_band] - np.c_[xz[in_band, 0], np.zeros(int(in_band.sum()))]
+        # between the wrapped body and the depth-mapped shoulders/sleeves: left to the smooth fill
+        known = in_band | (known & (xz[:, 1] > top_z + 0.05))
     edges = edges_of(sewn.faces)
-    y = harmonic_inpaint(len(xz), edges, known, y)
-    return np.stack([xz[:, 0], y, xz[:, 1]], axis=1)
+    disp = harmonic_inpaint(len(xz), edges, known, disp)
+    return np.stack([xz[:, 0] + disp[:, 0], disp[:, 1], xz[:, 1]], axis=1)
+
+
+def _side_seam(panel) -> np.ndarray | None:
+    """The panel's left side seam as (n, 2) points sorted by height, or None."""
+    segs = dict(panel.segments)
+    side = segs.get("side_l")
+    return None if side is None else side[np.argsort(side[:, 1])]
+
+
+def _girth_wrap(sewn, body, gap_m: float):
+    """Arc-length wrap of each panel's body part round the body's (arms-free) cross-section scaled to the
+    garment's girth at that height: (vertex mask, (V, 2) wrapped x/y, top height of the wrapped band)."""
+    from scipy.spatial import ConvexHull
+
+    from pipeline.fit.landmarks import dominant_bone_masks
+
+    seam = _side_seam(sewn.panels[0])
+    if seam is None:
+        return None
+    xz = sewn.vertices2d
+    top_z = float(seam[-1, 1])
+    in_band = xz[:, 1] <= top_z - 0.005
+    if not in_band.any():
+        return None
+    masks = dominant_bone_masks(body)
+    pts = body.vertices[~(masks["arm"] | masks["head"])]
+    wrapped = np.zeros((len(xz), 2))
+    step = 0.01
+    for z in np.arange(xz[in_band, 1].min(), top_z + step, step):
+        rows = in_band & (np.abs(xz[:, 1] - z) <= step / 2 + 1e-9)
+        if not rows.any():
+            continue
+        sl = pts[np.abs(pts[:, 2] - z) < 0.012][:, :2]
+        if len(sl) < 8:
+            sl = pts[np.argsort(np.abs(pts[:, 2] - z))[:64]][:, :2]
+        hull = sl[ConvexHull(sl).vertices]  # counter-clockwise seen from above
+        centre = hull.mean(0)
+        start = int(np.argmin(np.where(hull[:, 1] < centre[1], np.abs(hull[:, 0] - centre[0]), np.inf)))  # centre front
+        ring = np.roll(hull, -start, axis=0)
+        ring = np.vstack([ring, ring[:1]])
+        seg = np.linalg.norm(np.diff(ring, axis=0), axis=1)
+        arc = np.r_[0.0, np.cumsum(seg)]
+        perimeter = arc[-1]
+        half_w = float(np.interp(z, seam[:, 1], seam[:, 0]))
+        garment_p = 4.0 * half_w
+        scale = max(garment_p, perimeter + 2 * np.pi * gap_m) / perimeter
+        x = xz[rows, 0]
+        frac = np.where(sewn.vertex_side[rows] < 0, 0.5 - x / garment_p, x / garment_p) % 1.0
+        px = np.interp(frac * perimeter, arc, ring[:, 0])
+        py = np.interp(frac * perimeter, arc, ring[:, 1])
+        wrapped[rows] = centre + (np.c_[px, py] - centre) * scale
+    return in_band, wrapped, top_z
 
 
 # ---------------------------------------------------------------- any garment
