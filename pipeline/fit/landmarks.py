@@ -53,7 +53,26 @@ def _bone(body, name: str) -> np.ndarray:
 
 
 def body_landmarks(body) -> Landmarks:
-    """Landmarks of `body` (a BodyArrays) from its bones and surface."""
+    """Landmarks of `body` (a BodyArrays) from its bones and surface, in any pose preset.
+
+    Torso heights (armpit, chest, waist, hip, crotch) are read on the same body in the A-pose, where arms and
+    legs stand clear of the torso, then moved with the root bone: in a walking or relaxed pose, hanging arms
+    and a striding leg would otherwise confuse the slice-based search."""
+    here = _landmarks_here(body)
+    pose = body.params.get("pose", "a-pose") if isinstance(body.params, dict) else "a-pose"
+    if pose == "a-pose":
+        return here
+    from pipeline.body.poses import pose_body
+
+    ref_body = pose_body(body, "a-pose")
+    ref = _landmarks_here(ref_body)
+    dz = float(_bone(body, "root")[2] - _bone(ref_body, "root")[2])
+    return dataclasses.replace(here, armpit_z=ref.armpit_z + dz, chest_z=ref.chest_z + dz, waist_z=ref.waist_z + dz,
+                               hip_z=ref.hip_z + dz, crotch_z=ref.crotch_z + dz)
+
+
+def _landmarks_here(body) -> Landmarks:
+    """Landmarks read directly off the body as it stands."""
     v = body.vertices
     masks = dominant_bone_masks(body)
     torso = v[masks["torso"]]

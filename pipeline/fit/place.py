@@ -93,10 +93,10 @@ def wrap_sewn(sewn, body, gap_m: float = 0.012) -> np.ndarray:
     known = covered & (side != 0)
     girth = _girth_wrap(sewn, body, gap_m)
     if girth is not None:
-        in_band, wrapped, top_z = girth
+        in_band, wrapped, top_z, body_part = girth
         disp[in_band] = wrapped[in_band] - np.c_[xz[in_band, 0], np.zeros(int(in_band.sum()))]
         # between the wrapped body and the depth-mapped shoulders/sleeves: left to the smooth fill
-        known = in_band | (known & (xz[:, 1] > top_z + 0.05))
+        known = in_band | (known & ((xz[:, 1] > top_z + 0.05) | ~body_part))
     edges = edges_of(sewn.faces)
     disp = harmonic_inpaint(len(xz), edges, known, disp)
     return np.stack([xz[:, 0] + disp[:, 0], disp[:, 1], xz[:, 1]], axis=1)
@@ -104,8 +104,9 @@ def wrap_sewn(sewn, body, gap_m: float = 0.012) -> np.ndarray:
 
 def _side_seam(panel) -> np.ndarray | None:
     """The panel's left side seam as (n, 2) points sorted by height, or None."""
-    segs = dict(panel.segments)
-    side = segs.get("side_l")
+    side = dict(getattr(panel, "segments", [])).get("side_l")
+    if not isinstance(panel.segments, list) or any(lab == "cap" for lab, _ in panel.segments):
+        return None
     return None if side is None else side[np.argsort(side[:, 1])]
 
 
@@ -121,7 +122,9 @@ def _girth_wrap(sewn, body, gap_m: float):
         return None
     xz = sewn.vertices2d
     top_z = float(seam[-1, 1])
-    in_band = xz[:, 1] <= top_z - 0.005
+    owner = sewn.vertex_panel if sewn.vertex_panel is not None else np.zeros(len(xz), np.int64)
+    body_part = np.array([_side_seam(p) is not None for p in sewn.panels])[owner]
+    in_band = body_part & (xz[:, 1] <= top_z - 0.005)
     if not in_band.any():
         return None
     masks = dominant_bone_masks(body)
@@ -151,7 +154,7 @@ def _girth_wrap(sewn, body, gap_m: float):
         px = np.interp(frac * perimeter, arc, ring[:, 0])
         py = np.interp(frac * perimeter, arc, ring[:, 1])
         wrapped[rows] = centre + (np.c_[px, py] - centre) * scale
-    return in_band, wrapped, top_z
+    return in_band, wrapped, top_z, body_part
 
 
 # ---------------------------------------------------------------- any garment

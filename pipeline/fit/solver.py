@@ -172,16 +172,18 @@ class ClothSolver:
         np.add.at(p, i, corr)
         np.add.at(p, j, -corr)
 
-    def _contact(self, p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    def _contact(self, p: np.ndarray, x: np.ndarray, push: np.ndarray | None = None) -> np.ndarray:
         """Exact collision at the end of a step: lift points below the offset surface onto it, with
-        Coulomb friction (slip under mu times the normal correction is removed entirely)."""
+        Coulomb friction (slip under mu times the normal correction is removed entirely; the correction
+        includes `push`, what the contact planes pushed during the step's iterations)."""
         c = self.field.closest(p)
         touching = c.signed_distance < self.s.offset_m + 1e-3
-        idx = np.nonzero(c.signed_distance < self.s.offset_m + 1e-4)[0]
+        pushed = np.zeros(len(p)) if push is None else push
+        idx = np.nonzero((c.signed_distance < self.s.offset_m + 1e-4) | (pushed > 0))[0]
         if not len(idx):
             return touching
         n = c.normals[idx]
-        lift = np.maximum(self.s.offset_m - c.signed_distance[idx], 0.0)
+        lift = np.maximum(self.s.offset_m - c.signed_distance[idx], 0.0) + pushed[idx]
         p[idx] = c.points[idx] + n * np.maximum(c.signed_distance[idx], self.s.offset_m)[:, None]
         move = p[idx] - x[idx]
         tang = move - np.einsum("ij,ij->i", move, n)[:, None] * n
@@ -199,16 +201,18 @@ class ClothSolver:
         idx = np.nonzero(near)[0]
         cp, cn = c.points[idx], c.normals[idx]
         p = y.copy()
+        push = np.zeros(len(p))
         for _ in range(s.iterations):
             self._project(p)
             # one-sided contact against the tangent planes of the nearest body points
             q = p[idx]
             depth = np.minimum(np.einsum("ij,ij->i", q - cp, cn) - s.offset_m, 0.0)
             p[idx] = q - depth[:, None] * cn
+            push[idx] -= depth
         self._limit_strain(p)
         if s.self_collision:
             self._repel(p, self._self_pairs(p))
-        touching = self._contact(p, x)
+        touching = self._contact(p, x, push)
         return p, touching
 
     def settle(self, x0: np.ndarray, progress: ProgressCallback = silent, steps: int | None = None) -> tuple[np.ndarray, dict]:

@@ -35,6 +35,7 @@ def warp():
         cp_out: wp.array(dtype=wp.vec3),
         n_out: wp.array(dtype=wp.vec3),
         valid: wp.array(dtype=int),
+        push: wp.array(dtype=float),
     ):
         t = wp.tid()
         q = p[t]
@@ -54,11 +55,15 @@ def warp():
         cp_out[t] = cp  # this contact's plane, reused by the next step's iterations
         n_out[t] = n
         valid[t] = 1
-        if sd >= offset:
+        # friction needs the whole normal correction of the step: the final lift plus what the contact planes
+        # pushed during the iterations (that is where a taut waistband's grip shows up)
+        if sd >= offset and push[t] <= 0.0:
             return
-        newp = cp + n * offset
+        newp = q
+        if sd < offset:
+            newp = cp + n * offset
         if friction > 0.0:
-            lift = wp.max(offset - sd, min_slip)
+            lift = wp.max(wp.max(offset - sd, 0.0) + push[t], min_slip)
             move = newp - x[t]
             tang = move - n * wp.dot(move, n)
             tl = wp.length(tang)
@@ -110,9 +115,13 @@ def warp():
         offset: float,
         iterations: int,
         limit_passes: int,
+        push: wp.array(dtype=float),
     ):
         # One thread, true Gauss-Seidel: every constraint in turn, then the contact planes, `iterations` times;
-        # then strain-limiting passes over the edges. One launch per time step.
+        # then strain-limiting passes over the edges. One launch per time step. `push` sums each point's
+        # normal corrections from the contact planes (the normal impulse the friction of the contact pass uses).
+        for v in range(n_points):
+            push[v] = 0.0
         for _it in range(iterations):
             for t in range(n_constraints):
                 i = ci[t]
@@ -133,6 +142,7 @@ def warp():
                     depth = wp.dot(p[v] - cp[v], nrm[v]) - offset
                     if depth < 0.0:
                         p[v] = p[v] - nrm[v] * depth
+                        push[v] = push[v] - depth
         for _ps in range(limit_passes):
             for t in range(n_constraints):
                 if limit[t] > 0.0:
@@ -222,15 +232,16 @@ class WarpCloth:
             self._cp = self.wp.zeros(n, dtype=self.wp.vec3, device="cpu")
             self._n = self.wp.zeros(n, dtype=self.wp.vec3, device="cpu")
             self._valid = self.wp.zeros(n, dtype=int, device="cpu")
+            self._push = self.wp.zeros(n, dtype=float, device="cpu")
         self.wp.launch(self.k_query, dim=n, inputs=[self.mesh.id, p_wp, max_dist, self._cp, self._n, self._valid], device="cpu")
 
     def solve(self, p_wp, offset: float, iterations: int, limit_passes: int = 2) -> None:
         """All constraint iterations and contact planes of one step in a single serial Gauss-Seidel launch."""
         self.wp.launch(self.k_serial, dim=1, inputs=[
             p_wp, self.ci, self.cj, self.rest, self.ks, self.kc, self.limit, self.n_constraints,
-            self._cp, self._n, self._valid, p_wp.shape[0], offset, iterations, limit_passes], device="cpu")
+            self._cp, self._n, self._valid, p_wp.shape[0], offset, iterations, limit_passes, self._push], device="cpu")
 
     def contact(self, p_wp, x_wp, sd_wp, offset: float, max_dist: float, friction: float, min_slip: float) -> None:
         self.wp.launch(self.k_contact, dim=p_wp.shape[0],
                        inputs=[self.mesh.id, p_wp, x_wp, offset, max_dist, friction, min_slip, sd_wp,
-                               self._cp, self._n, self._valid], device="cpu")
+                               self._cp, self._n, self._valid, self._push], device="cpu")
