@@ -173,7 +173,9 @@ class BodyFitter:
         self.views = views
         self.w_lm = 1.0
         self.w_sil = 0.5
-        self.grazing_power = 2.0
+        self.grazing_power = 1.0
+        self.w_p2p = 0.1
+        self.w_prior = 1.0
         self.faces = self.model.faces.long()
         names = list(self.model.bone_labels)
         self.lm_ids = sorted(LANDMARK_BONES)
@@ -197,6 +199,9 @@ class BodyFitter:
         from scipy.spatial import cKDTree
 
         self.pt_trees = [cKDTree(v.points) for v in views]
+        self.rays = [p / p.norm(dim=1, keepdim=True) for p in self.pts]
+        self.pts_uv = [v.points[:, :2] / v.points[:, 2:3] for v in views]
+        self.pts_range = [np.linalg.norm(v.points, axis=1) for v in views]
 
     # --- parameters -> body ----------------------------------------------------------------------------
     def params(self) -> tuple[dict, dict]:
@@ -267,7 +272,6 @@ class BodyFitter:
     # --- loss ------------------------------------------------------------------------------------------
     def loss(self, w_lm: float = 1.0, w_prior: float = 1.0):
         torch = self.torch
-        from scipy.spatial import cKDTree
 
         verts, joints = self.forward()
         normals = _vertex_normals(verts, self.faces)
@@ -279,15 +283,15 @@ class BodyFitter:
             nc = normals @ R.T
             vis = ((nc * vc).sum(1) < 0).detach().numpy()
             idx = np.nonzero(vis)[0]
-            vis_np = vc.detach().numpy()[idx]
-            _, j = cKDTree(vis_np).query(view.points)
-            corr = torch.as_tensor(idx[j])
-            diff = self.pts[k] - vc[corr]
-            plane = (diff * nc[corr]).sum(1)
-            d2 = plane**2 + 0.1 * (diff**2).sum(1)
-            # grazing surfaces get biased depth (edge pixels mix with what lies behind): trust them less
-            ray = self.pts[k] / self.pts[k].norm(dim=1, keepdim=True)
-            facing = (nc[corr].detach() * ray).sum(1).abs().clamp(0.1, 1.0) ** self.grazing_power
+            corr = torch.as_tensor(idx[self._ray_correspondence(vc.detach().numpy()[idx], k)])
+            # residual along the camera ray (where stereo depth errs): the point's range minus the range of
+            # the body's tangent plane on the same ray. Unbiased under zero-mean depth noise, unlike a 3D
+            # nearest-point distance, which turns noise behind a curved surface into an inward pull at the sides.
+            ray = self.rays[k]
+            cos = -(nc[corr] * ray).sum(1)
+            plane = ((self.pts[k] - vc[corr]) * nc[corr]).sum(1)
+            d2 = (plane / cos.clamp(min=0.25)) ** 2
+            facing = cos.detach().clamp(0.1, 1.0) ** self.grazing_power
             total = total + (_gm(d2, 0.03) * facing).sum() / facing.sum()
             res2.append(d2.detach())
             if view.outside_px is not None:
@@ -305,6 +309,17 @@ class BodyFitter:
             total = total + w_lm * 0.3 * torch.minimum(e1, e2)
         prior = 0.02 * (torch.tanh(self.lc_raw) ** 2).sum() + 0.002 * ((self.ph_raw - self.ph_init) ** 2).sum() + 0.05 * (self.pose**2).sum()
         return total / len(self.views) + w_prior * prior, torch.cat(res2)
+
+    def _ray_correspondence(self, vis_cam: np.ndarray, k: int, candidates: int = 6) -> np.ndarray:
+        """Per point of view k, the visible vertex on (nearly) the same camera ray: among the vertices nearest in
+        the image, the one closest in range (so an arm in front of the torso is not matched to the torso)."""
+        from scipy.spatial import cKDTree
+
+        uv = vis_cam[:, :2] / vis_cam[:, 2:3]
+        d_img, j = cKDTree(uv).query(self.pts_uv[k], k=candidates)
+        rng_v = np.linalg.norm(vis_cam, axis=1)[j]
+        cost = np.abs(rng_v - self.pts_range[k][:, None]) + d_img * self.pts_range[k][:, None]
+        return j[np.arange(len(j)), np.argmin(cost, axis=1)]
 
     def _silhouette(self, vc, idx, view: View):
         """2D terms: the camera-facing side must not leave the silhouette, and must reach its outline."""
@@ -335,7 +350,7 @@ class BodyFitter:
         res = torch.zeros(1)
         for it in range(iterations):
             opt.zero_grad()
-            loss, res = self.loss(w_lm=self.w_lm)
+            loss, res = self.loss(w_lm=self.w_lm, w_prior=self.w_prior)
             loss.backward()
             opt.step()
             sched.step()

@@ -17,6 +17,7 @@ from pipeline.errors import UserError
 
 MIN_DISTANCE_M = 1.0  # closer than this a standing adult does not fit the D435's view
 MAX_DISTANCE_M = 4.0  # farther than this the depth error (~z^2) swamps the body's shape
+ERODE_PX = 5
 NOSE, L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_ANKLE, R_ANKLE = 0, 11, 12, 23, 24, 27, 28
 
 
@@ -121,7 +122,7 @@ def person_points(depth_m: np.ndarray, mask: np.ndarray, intr: Intrinsics) -> tu
     import cv2
     from scipy.ndimage import median_filter
 
-    m = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    m = cv2.erode(mask.astype(np.uint8), np.ones((ERODE_PX, ERODE_PX), np.uint8)).astype(bool)
     z = depth_m
     vals = z[m & (z > 0)]
     if vals.size < 100:

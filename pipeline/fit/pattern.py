@@ -275,15 +275,18 @@ class SkirtSpec:
 def skirt_spec(body, ease_m: float = 0.04, flare: float = 1.5, lm: Landmarks | None = None) -> SkirtSpec:
     """An A-line skirt from the waist to just above the knee; `flare` = hem width over hip width."""
     lm = lm or body_landmarks(body)
-    waist_z = lm.waist_z - 0.03
-    waist = girth_m(body, waist_z)
+    # the waistband sits snugly at the narrowest part of the waist, so it has something to hang from
+    levels = np.arange(lm.waist_z - 0.06, lm.waist_z + 0.011, 0.005)
+    girths = [girth_m(body, z) for z in levels]
+    waist_z = float(levels[int(np.argmin(girths))])
+    waist = min(girths)
     zs = np.linspace(lm.crotch_z, lm.waist_z - 0.04, 10)
     g = [girth_m(body, z) for z in zs]
     hip_i = int(np.argmax(g))
     hem_z = lm.knee_z + 0.08
     return SkirtSpec(
         waist_z=waist_z,
-        waist_half_w=(waist + 0.02) / 4,
+        waist_half_w=(waist + 0.01) / 4,
         hip_z=float(zs[hip_i]),
         hip_half_w=(g[hip_i] + ease_m) / 4,
         hem_z=hem_z,

@@ -148,7 +148,7 @@ def _girth_wrap(sewn, body, gap_m: float):
         perimeter = arc[-1]
         half_w = float(np.interp(z, seam[:, 1], seam[:, 0]))
         garment_p = 4.0 * half_w
-        scale = max(garment_p, perimeter + 2 * np.pi * gap_m) / perimeter
+        scale = max(garment_p, perimeter + 2 * np.pi * min(gap_m, 0.004)) / perimeter  # snug parts start snug
         x = xz[rows, 0]
         frac = np.where(sewn.vertex_side[rows] < 0, 0.5 - x / garment_p, x / garment_p) % 1.0
         px = np.interp(frac * perimeter, arc, ring[:, 0])
@@ -249,7 +249,37 @@ def place_garment(
             top_z = hi[2]
         waist_y = _torso_centre_y(body, lm.waist_z)
         shift = np.array([-centre[0], waist_y - centre[1], lm.waist_z + 0.01 - top_z])
+        if top_loop is not None:
+            # a waistband looser than the waist slides down until the body is as wide as it: start it there
+            ring = v[top_loop]
+            loop_m = float(np.linalg.norm(np.diff(np.vstack([ring, ring[:1]]), axis=0), axis=1).sum())
+            rest_z = waistband_rest_z(body, lm, loop_m)
+            if rest_z is not None:
+                shift[2] = min(shift[2], rest_z - float(ring[:, 2].mean()))
     return v + shift
+
+
+def waistband_rest_z(body, lm: Landmarks, loop_m: float, offset_m: float = 0.0025) -> float | None:
+    """Height where a waistband of length `loop_m` comes to rest: the first level below the narrowest part of
+    the waist where the body's girth (plus the skin offset) reaches it; None if it grips at the waist already
+    or would slip past the hips."""
+    from scipy.spatial import ConvexHull
+
+    from pipeline.fit.landmarks import dominant_bone_masks
+
+    masks = dominant_bone_masks(body)
+    pts = body.vertices[~(masks["arm"] | masks["head"])]
+
+    def girth(z: float) -> float:
+        sl = pts[np.abs(pts[:, 2] - z) < 0.006][:, :2]
+        return float(ConvexHull(sl).area) + 2 * np.pi * offset_m if len(sl) >= 4 else 0.0
+
+    zs = np.arange(lm.waist_z + 0.02, lm.hip_z, -0.005)
+    g = np.array([girth(z) for z in zs])
+    k = int(np.argmin(g[zs >= lm.waist_z - 0.06]))
+    below = np.nonzero(g[k:] >= loop_m)[0]
+    # tighter than the waist already (it grips where it is put), or loose enough to fall off: no rest level
+    return float(zs[k + below[0]]) if len(below) and below[0] > 0 else None
 
 
 def _torso_centre_y(body, z: float) -> float:

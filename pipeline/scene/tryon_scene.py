@@ -68,11 +68,10 @@ def run_tryon(
     progress: ProgressCallback = silent,
 ) -> dict:
     """The main job: dress the avatar, render `tryon.png`, save `tryon.blend` and `tryon.json` into `out_dir`."""
+    from pipeline.errors import UserError
     from pipeline.files import write_json
     from pipeline.scene.blendfile import new_scene, save_blend
     from pipeline.scene.render import render_scene_still
-
-    from pipeline.errors import UserError
 
     if not Path(garment_path).is_file():
         raise UserError(f"garment file not found: {garment_path}")
