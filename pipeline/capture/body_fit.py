@@ -201,7 +201,6 @@ class BodyFitter:
         self.pt_trees = [cKDTree(v.points) for v in views]
         self.rays = [p / p.norm(dim=1, keepdim=True) for p in self.pts]
         self.pts_uv = [v.points[:, :2] / v.points[:, 2:3] for v in views]
-        self.pts_range = [np.linalg.norm(v.points, axis=1) for v in views]
 
     # --- parameters -> body ----------------------------------------------------------------------------
     def params(self) -> tuple[dict, dict]:
@@ -310,16 +309,18 @@ class BodyFitter:
         prior = 0.02 * (torch.tanh(self.lc_raw) ** 2).sum() + 0.002 * ((self.ph_raw - self.ph_init) ** 2).sum() + 0.05 * (self.pose**2).sum()
         return total / len(self.views) + w_prior * prior, torch.cat(res2)
 
-    def _ray_correspondence(self, vis_cam: np.ndarray, k: int, candidates: int = 6) -> np.ndarray:
-        """Per point of view k, the visible vertex on (nearly) the same camera ray: among the vertices nearest in
-        the image, the one closest in range (so an arm in front of the torso is not matched to the torso)."""
+    def _ray_correspondence(self, vis_cam: np.ndarray, k: int, candidates: int = 6, layer_m: float = 0.1) -> np.ndarray:
+        """Per point of view k, the visible vertex on (nearly) the same camera ray, chosen as a z-buffer does:
+        the image-nearest vertex of the front-most surface among the candidates. Never by the point's measured
+        range: that would match points that noise pushed deeper to more grazing vertices (and nearer ones to more
+        frontal vertices), which pulls the sides in and shrinks every girth."""
         from scipy.spatial import cKDTree
 
         uv = vis_cam[:, :2] / vis_cam[:, 2:3]
         d_img, j = cKDTree(uv).query(self.pts_uv[k], k=candidates)
         rng_v = np.linalg.norm(vis_cam, axis=1)[j]
-        cost = np.abs(rng_v - self.pts_range[k][:, None]) + d_img * self.pts_range[k][:, None]
-        return j[np.arange(len(j)), np.argmin(cost, axis=1)]
+        behind = rng_v > rng_v.min(axis=1, keepdims=True) + layer_m  # another body part behind the front one
+        return j[np.arange(len(j)), np.argmin(np.where(behind, np.inf, d_img), axis=1)]
 
     def _silhouette(self, vc, idx, view: View):
         """2D terms: the camera-facing side must not leave the silhouette, and must reach its outline."""

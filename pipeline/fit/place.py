@@ -233,12 +233,20 @@ def place_garment(
             anchor = np.array([ring[:, 0].mean(), ring[:, 1].mean(), ring[:, 2].max()])
         else:
             anchor = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2]])
-        band = v[v[:, 2] > hi[2] - 0.25 * (hi[2] - lo[2])]
-        y_mid = (band[:, 1].min() + band[:, 1].max()) / 2
-        # shoulders: the garment's highest points beside the neck sit just above the body's shoulder line
-        side = np.abs(v[:, 0] - anchor[0]) > 0.5 * abs(lm.shoulder_l[0])
+        # shoulders: the garment's top above the shoulder joints rests just above the body's shoulder line
+        above = np.abs(np.abs(v[:, 0] - anchor[0]) - abs(lm.shoulder_l[0])) < 0.02
+        side = above if above.sum() >= 4 else np.abs(v[:, 0] - anchor[0]) > 0.5 * abs(lm.shoulder_l[0])
         garment_shoulder_z = v[side, 2].max() if side.any() else hi[2]
-        shift = np.array([-anchor[0], lm.centre_y - y_mid, lm.shoulder_top_z + 0.01 - garment_shoulder_z])
+        dz = lm.shoulder_top_z + (0.004 if above.sum() >= 4 else 0.01) - garment_shoulder_z
+        # depth: the garment's top band centred on the body's over the same heights and width
+        top = hi[2] - 0.25 * (hi[2] - lo[2])
+        band = v[v[:, 2] > top]
+        bv = body.vertices
+        body_band = bv[(bv[:, 2] + 1e-9 > top + dz) & (bv[:, 2] < hi[2] + dz)
+                       & (np.abs(bv[:, 0]) <= np.abs(band[:, 0] - anchor[0]).max())]
+        body_mid = (body_band[:, 1].min() + body_band[:, 1].max()) / 2 if len(body_band) else lm.centre_y
+        y_mid = (band[:, 1].min() + band[:, 1].max()) / 2
+        shift = np.array([-anchor[0], body_mid - y_mid, dz])
     else:
         if top_loop is not None:
             ring = v[top_loop]

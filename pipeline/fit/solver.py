@@ -21,6 +21,7 @@ from pipeline.progress import ProgressCallback, silent
 class DrapeSettings:
     offset_m: float = 0.0025  # skin offset kept between cloth and body
     steps: int = 36
+    min_steps: int = 12  # never stop before this many steps (the start shape's own strain settles first)
     iterations: int = 12
     dt: float = 1 / 150
     gravity: tuple[float, float, float] = (0.0, 0.0, -9.81)
@@ -268,7 +269,7 @@ class ClothSolver:
             done = step + 1
             progress(done / steps, f"drape step {done}/{steps}")
             # settled: nothing moves much, or the mean motion is a slow creep that no longer changes the look
-            if step > 10 and (moved < s.tol_m or (step > 20 and mean_moves[-1] < creep and moved < 40 * s.tol_m)):
+            if step >= s.min_steps - 1 and (moved < s.tol_m or (mean_moves[-1] < creep and moved < 40 * s.tol_m)):
                 break
         x = self.field.push_out(x, s.offset_m * 0.8, iterations=4)
         info = {"steps": done, "last_step_max_move_m": moved, "mean_moves_m": mean_moves, "solve_s": time.perf_counter() - t0}

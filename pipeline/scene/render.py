@@ -115,7 +115,8 @@ def world_bounds(objects: Iterable[bpy.types.Object]) -> tuple[np.ndarray, np.nd
 
 def _backdrop_material() -> bpy.types.Material:
     mat = bpy.data.materials.get("TryOn Backdrop") or bpy.data.materials.new("TryOn Backdrop")
-    mat.use_nodes = True
+    if not mat.node_tree:  # Blender < 5.0 creates materials without nodes
+        mat.use_nodes = True
     bsdf = mat.node_tree.nodes.get("Principled BSDF")
     bsdf.inputs["Base Color"].default_value = (0.45, 0.46, 0.48, 1.0)
     bsdf.inputs["Roughness"].default_value = 0.85
@@ -179,7 +180,8 @@ def build_studio(
     _add_area_light(coll, "Rim", (center[0] + 0.9, center[1] + 2.2, 1.3 * h), tgt, 110.0 * h, 1.5)
     world = scene.world or bpy.data.worlds.new("TryOn World")
     scene.world = world
-    world.use_nodes = True
+    if not world.node_tree:
+        world.use_nodes = True
     world.node_tree.nodes["Background"].inputs["Color"].default_value = (0.55, 0.56, 0.58, 1.0)
     world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.15
     return frame_camera(scene, subjects, view=view, margin=margin, focal_mm=focal_mm, collection=coll)
