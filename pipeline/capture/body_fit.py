@@ -2,9 +2,10 @@
 
 Each view (a still stretch of frames, or one step of a turn) has its own rigid placement of the body in
 the camera frame; shape (phenotypes + tape-measure local controls) and a few joint angles are shared.
-Loss: Geman-McClure point-to-plane distance from the points to the camera-facing side of the body, the
-reverse distance from that side to the points (keeps the body from outgrowing the silhouette), 2D
-landmark reprojection (left/right may swap, as MediaPipe does on back views) and a shape prior.
+Loss: Geman-McClure depth residual of each point along its camera ray against the camera-facing side of the
+body (the vertex on the same ray, as a z-buffer would pick it, and its tangent plane), silhouette terms (the
+body must stay inside the person mask and reach its outline), 2D landmark reprojection (left/right may swap,
+as MediaPipe does on back views) and a shape prior.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ LANDMARK_BONES = {
 SWAP = {11: 12, 12: 11, 13: 14, 14: 13, 15: 16, 16: 15, 23: 24, 24: 23, 25: 26, 26: 25, 27: 28, 28: 27}
 MAX_POINTS_PER_VIEW = 1500
 MAX_POINTS_TOTAL = 3000  # over all views: keeps a turn's fit time near a still view's
+YAW_SEARCH_VERTEX_STEP = 3  # the initial placement's yaw search runs on every 3rd vertex ...
+YAW_SEARCH_POINTS = 600  # ... and at most this many points per view
+REFRESH_EVERY = 3  # after the first iterations, correspondences are re-found every 3rd iteration (they move slowly)
 
 
 @dataclasses.dataclass
@@ -69,7 +73,7 @@ class FitResult:
     local_changes: dict[str, float]
     pose_deg: dict[str, float]
     yaws_deg: list[float]
-    residual_m: float  # robust RMS point-to-surface distance
+    residual_m: float  # robust RMS depth residual of the points along their camera rays
     time_s: float
     iterations: int
 
@@ -174,7 +178,6 @@ class BodyFitter:
         self.w_lm = 1.0
         self.w_sil = 0.5
         self.grazing_power = 1.0
-        self.w_p2p = 0.1
         self.w_prior = 1.0
         self.faces = self.model.faces.long()
         names = list(self.model.bone_labels)
@@ -196,10 +199,10 @@ class BodyFitter:
         self.trans = [torch.zeros(3, requires_grad=True) for _ in views]
         self.base_rot = [np.eye(3) for _ in views]
         self.pts = [torch.tensor(v.points, dtype=torch.float32) for v in views]
-        from scipy.spatial import cKDTree
-
-        self.pt_trees = [cKDTree(v.points) for v in views]
         self.rays = [p / p.norm(dim=1, keepdim=True) for p in self.pts]
+        self.refresh = True
+        self.corr: list[Any] = [None] * len(views)
+        self.outline_corr: list[Any] = [None] * len(views)
         self.pts_uv = [v.points[:, :2] / v.points[:, 2:3] for v in views]
 
     # --- parameters -> body ----------------------------------------------------------------------------
@@ -240,8 +243,11 @@ class BodyFitter:
             v, _ = self.forward()
         v = v.numpy().astype(np.float64)
         normals = _vertex_normals(torch.tensor(v), self.faces).numpy()
+        v, normals = v[::YAW_SEARCH_VERTEX_STEP], normals[::YAW_SEARCH_VERTEX_STEP]  # a coarse body is enough to place it
         for k, view in enumerate(self.views):
             centre = np.median(view.points, axis=0)
+            if len(view.points) > YAW_SEARCH_POINTS:
+                view = dataclasses.replace(view, points=view.points[:: len(view.points) // YAW_SEARCH_POINTS + 1])
             best = (np.inf, 0.0, centre)
             for yaw in np.arange(0, 360, 30):
                 best = min(best, self._try_yaw(v, normals, view, centre, float(yaw)), key=lambda b: b[0])
@@ -282,7 +288,9 @@ class BodyFitter:
             nc = normals @ R.T
             vis = ((nc * vc).sum(1) < 0).detach().numpy()
             idx = np.nonzero(vis)[0]
-            corr = torch.as_tensor(idx[self._ray_correspondence(vc.detach().numpy()[idx], k)])
+            if self.refresh or self.corr[k] is None:
+                self.corr[k] = torch.as_tensor(idx[self._ray_correspondence(vc.detach().numpy()[idx], k)])
+            corr = self.corr[k]
             # residual along the camera ray (where stereo depth errs): the point's range minus the range of
             # the body's tangent plane on the same ray. Unbiased under zero-mean depth noise, unlike a 3D
             # nearest-point distance, which turns noise behind a curved surface into an inward pull at the sides.
@@ -294,7 +302,7 @@ class BodyFitter:
             total = total + (_gm(d2, 0.03) * facing).sum() / facing.sum()
             res2.append(d2.detach())
             if view.outside_px is not None:
-                total = total + self.w_sil * self._silhouette(vc, idx, view)
+                total = total + self.w_sil * self._silhouette(vc, idx, k)
             # 2D landmarks, left/right possibly swapped
             jc = joints @ R.T + t
             intr = view.intrinsics
@@ -322,11 +330,12 @@ class BodyFitter:
         behind = rng_v > rng_v.min(axis=1, keepdims=True) + layer_m  # another body part behind the front one
         return j[np.arange(len(j)), np.argmin(np.where(behind, np.inf, d_img), axis=1)]
 
-    def _silhouette(self, vc, idx, view: View):
+    def _silhouette(self, vc, idx, k: int):
         """2D terms: the camera-facing side must not leave the silhouette, and must reach its outline."""
         torch = self.torch
         from scipy.spatial import cKDTree
 
+        view = self.views[k]
         intr = view.intrinsics
         sub = torch.as_tensor(idx[:: max(len(idx) * len(self.views) // 3000, 1)])
         p = vc[sub]
@@ -337,8 +346,12 @@ class BodyFitter:
         out = torch.nn.functional.grid_sample(img, grid, align_corners=True, padding_mode="border")[0, 0, 0]
         scale = max(float(np.ptp(view.boundary_px[:, 1])), 50.0) / 100.0  # px per % of body height
         outside = _gm((torch.relu(out - 1.0) / scale) ** 2, 1.0).mean()
-        _, j = cKDTree(uv.detach().numpy()).query(view.boundary_px)
-        reach = ((uv[torch.as_tensor(j)] - torch.as_tensor(view.boundary_px, dtype=uv.dtype)) / scale).pow(2).sum(1)
+        if self.refresh or self.outline_corr[k] is None:  # the vertex (of the subsample) nearest each outline pixel
+            _, j = cKDTree(uv.detach().numpy()).query(view.boundary_px)
+            self.outline_corr[k] = sub[torch.as_tensor(j)]
+        q = vc[self.outline_corr[k]]
+        uvq = torch.stack([q[:, 0] / q[:, 2] * intr.fx + intr.ppx, q[:, 1] / q[:, 2] * intr.fy + intr.ppy], 1)
+        reach = ((uvq - torch.as_tensor(view.boundary_px, dtype=uv.dtype)) / scale).pow(2).sum(1)
         return outside + _gm(torch.relu((reach + 1e-9).sqrt() - 1.0 / scale) ** 2, 1.0).mean()
 
     def run(self, iterations: int, progress: ProgressCallback) -> float:
@@ -351,6 +364,7 @@ class BodyFitter:
         res = torch.zeros(1)
         for it in range(iterations):
             opt.zero_grad()
+            self.refresh = it < 10 or it % REFRESH_EVERY == 0
             loss, res = self.loss(w_lm=self.w_lm, w_prior=self.w_prior)
             loss.backward()
             opt.step()

@@ -24,7 +24,7 @@ DEFAULT_SIGMA_CM = {
     "turn": {"stature": 1.0, "neck_girth": 1.2, "chest_girth": 2.0, "underbust_girth": 2.0, "waist_girth": 2.0, "hip_girth": 2.0,
              "thigh_girth": 1.5, "upper_arm_girth": 1.2, "shoulder_width": 1.2, "arm_length": 1.2, "inside_leg_length": 1.5, "back_waist_length": 1.2},
 }
-TYPICAL_RESIDUAL_M = 0.015
+TYPICAL_RESIDUAL_M = 0.022  # the bench's typical depth residual along the rays at 1.9-2.8 m (mostly sensor noise)
 OUTPUT_MEASUREMENTS = ("stature", "neck_girth", "chest_girth", "underbust_girth", "waist_girth", "hip_girth", "thigh_girth",
                        "upper_arm_girth", "shoulder_width", "arm_length", "inside_leg_length", "back_waist_length")
 
