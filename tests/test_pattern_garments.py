@@ -29,6 +29,46 @@ def test_tshirt_pattern_sews_into_one_mesh_with_four_openings(default_body):
     assert sewn.face_uv.shape == sewn.faces.shape and sewn.uv.min() >= 0
 
 
+def _angle_deficit_deg(sewn) -> np.ndarray:
+    """2 pi minus the flat-pattern angles around each vertex (0 on the open edges): a big one is a cone point."""
+    f, fu, uv = sewn.faces, sewn.face_uv, sewn.uv
+    total = np.zeros(len(sewn.vertices2d))
+    for k in range(3):
+        a, b, c = uv[fu[:, k]], uv[fu[:, (k + 1) % 3]], uv[fu[:, (k + 2) % 3]]
+        u, v = b - a, c - a
+        cos = (u * v).sum(1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
+        np.add.at(total, f[:, k], np.arccos(np.clip(cos, -1, 1)))
+    deficit = np.degrees(2 * np.pi - total)
+    for loop in boundary_loops(f):
+        deficit[loop] = 0.0
+    return deficit
+
+
+def test_tshirt_seams_meet_without_cone_points(default_body):
+    # where seams meet (shoulder point, armpit) the pieces' corner angles add up to about a full turn, so the
+    # sewn shirt has no spike there (a kimono corner at the shoulder tip made a 68 degree cone)
+    sewn = sew(tshirt_panels(tshirt_spec(default_body)), 0.02, "top")
+    assert _angle_deficit_deg(sewn).max() < 30.0
+
+
+def test_tshirt_sleeves_are_set_in_along_the_arms(default_body, repo_root):
+    from pipeline.fit.landmarks import body_landmarks
+
+    sewn = sew(tshirt_panels(tshirt_spec(default_body)), 0.02, "top")
+    assert sum(p.name.startswith("sleeve_") for p in sewn.panels) == 4
+    g = read_obj(repo_root / "garments" / "tshirt.obj")
+    lm = body_landmarks(default_body)
+    loops = sorted(boundary_loops(g.faces), key=lambda lp: g.vertices[lp, 2].mean())
+    cuffs = [lp for lp in loops if abs(g.vertices[lp, 0].mean()) > abs(lm.shoulder_l[0])]
+    assert len(cuffs) == 2
+    for lp in cuffs:  # each cuff rings the upper arm: its centre lies near the shoulder-elbow axis
+        c = g.vertices[lp].mean(0)
+        s, e = (lm.shoulder_l, lm.elbow_l) if c[0] > 0 else (lm.shoulder_r, lm.elbow_r)
+        d = (e - s) / np.linalg.norm(e - s)
+        off = (c - s) - ((c - s) @ d) * d
+        assert np.linalg.norm(off) < 0.04 and 0.05 < (c - s) @ d < 0.3
+
+
 def test_skirt_pattern_has_waist_and_hem_only(default_body):
     sewn = sew(skirt_panels(skirt_spec(default_body)), 0.02, "bottom")
     assert len(boundary_loops(sewn.faces)) == 2

@@ -91,9 +91,10 @@ def waistband_limits(vertices: np.ndarray, faces: np.ndarray, kind: str, max_str
     return np.where(d < band_m, 1.0 + band_strain, 1.0 + max_strain)
 
 
-def penetration_stats(field: BodyField, vertices: np.ndarray) -> dict[str, float]:
-    """How deep and how often garment vertices sit inside the body (depths in mm)."""
-    sd = field.closest(vertices).signed_distance
+def penetration_stats(field: BodyField, vertices: np.ndarray, signed_distance: np.ndarray | None = None) -> dict[str, float]:
+    """How deep and how often garment vertices sit inside the body (depths in mm); `signed_distance` reuses a
+    query already made for these vertices."""
+    sd = field.closest(vertices).signed_distance if signed_distance is None else signed_distance
     depth = np.maximum(-sd, 0.0)
     inside = depth > 0
     return {
@@ -163,7 +164,7 @@ def fit_garment(
         "rest_shape": rest_source,
         "vertices": len(x),
         "faces": len(faces),
-        **penetration_stats(field, x),
+        **penetration_stats(field, x, c.signed_distance),
         "strain_mean": round(float(np.abs(edge_strain).mean()), 4),
         "strain_p95": round(float(np.percentile(edge_strain, 95)), 4),
         "strain_max": round(float(edge_strain.max()), 4),

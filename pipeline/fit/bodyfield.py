@@ -85,15 +85,19 @@ class BodyField:
         self.k = k
         self.vnormals = vertex_normals(self.vertices, self.faces)
         self.fnormals = face_normals(self.vertices, self.faces)
-        tri = self.vertices[self.faces]
-        self.centroids = tri.mean(axis=1)
-        self.tree = cKDTree(self.centroids)
+        self._tree = None  # k-d tree over the face centroids, built on first use (only without Warp)
         self._bvh = None
         if use_warp:
             from pipeline.fit.warp_kernels import WarpBodyMesh, warp
 
             if warp() is not None:
                 self._bvh = WarpBodyMesh(self.vertices, self.faces)
+
+    @property
+    def tree(self) -> cKDTree:
+        if self._tree is None:
+            self._tree = cKDTree(self.vertices[self.faces].mean(axis=1))
+        return self._tree
 
     def closest(self, points: np.ndarray) -> Closest:
         """Nearest surface point, normal and signed distance for each of `points` (N, 3)."""

@@ -44,11 +44,11 @@ def _polyline(*pts) -> np.ndarray:
 
 
 def _arc(p0, p1, depth: float, n: int = 12) -> np.ndarray:
-    """A smooth neckline from p0 to p1 dipping `depth` below their chord, mid-point at x=0."""
+    """A smooth, round (crew) neckline from p0 to p1 dipping `depth` below their chord, mid-point at x=0."""
     t = np.linspace(0, 1, n)
     x = p0[0] + (p1[0] - p0[0]) * t
     zc = p0[1] + (p1[1] - p0[1]) * t
-    return np.stack([x, zc - depth * np.sin(np.pi * t) ** 0.8], axis=1)
+    return np.stack([x, zc - depth * np.sin(np.pi * t) ** 0.6], axis=1)
 
 
 def _mirror(poly: np.ndarray) -> np.ndarray:
@@ -134,7 +134,7 @@ def tshirt_spec(body, ease_m: float = 0.07, lm: Landmarks | None = None, shoulde
         sleeve_under_len=0.11,
         neck_half_w=neck_hw,
         neck_z=neck_z + over,
-        front_neck_drop=0.075,
+        front_neck_drop=0.065,
         back_neck_drop=0.02,
     )
 

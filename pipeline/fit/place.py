@@ -91,28 +91,34 @@ def wrap_sewn(sewn, body, gap_m: float = 0.012) -> np.ndarray:
     disp = np.zeros((len(xz), 2))  # (dx, y): the move away from the flat frontal layout
     disp[:, 1] = np.where(covered, y, 0.0)
     known = covered & (side != 0)
-    girth = _girth_wrap(sewn, body, gap_m)
+    # tops: the body panels round the torso (a skirt's flare hangs best from the flat front/back layout)
+    girth = _girth_wrap(sewn, body, gap_m) if sewn.kind != "bottom" else None
     if girth is not None:
-        in_band, wrapped, top_z, body_part = girth
+        in_band, wrapped, top_z, body_part, loose_z = girth
         disp[in_band] = wrapped[in_band] - np.c_[xz[in_band, 0], np.zeros(int(in_band.sum()))]
-        # between the wrapped body and the depth-mapped shoulders/sleeves: left to the smooth fill
-        known = in_band | (known & ((xz[:, 1] > top_z + 0.05) | ~body_part))
+        # between the wrapped body and the depth-mapped shoulders/sleeves (and a flared hem): the smooth fill
+        z = xz[:, 1]
+        hanging = body_part & (z < loose_z - 0.05)  # flared rows: flat (no sideways move), depth where covered
+        known = in_band | (known & ((z > top_z + 0.05) | ~body_part | hanging))
+        known_x = known | hanging
+    else:
+        known_x = known
     edges = edges_of(sewn.faces)
-    disp = harmonic_inpaint(len(xz), edges, known, disp)
-    return np.stack([xz[:, 0] + disp[:, 0], disp[:, 1], xz[:, 1]], axis=1)
+    dx = harmonic_inpaint(len(xz), edges, known_x, disp[:, 0])
+    y = harmonic_inpaint(len(xz), edges, known, disp[:, 1])
+    return np.stack([xz[:, 0] + dx, y, xz[:, 1]], axis=1)
 
 
 def _side_seam(panel) -> np.ndarray | None:
-    """The panel's left side seam as (n, 2) points sorted by height, or None."""
-    side = dict(getattr(panel, "segments", [])).get("side_l")
-    if not isinstance(panel.segments, list) or any(lab == "cap" for lab, _ in panel.segments):
-        return None
+    """A body panel's left side seam as (n, 2) points sorted by height; None for other pieces (sleeves)."""
+    side = dict(panel.segments).get("side_l")
     return None if side is None else side[np.argsort(side[:, 1])]
 
 
 def _girth_wrap(sewn, body, gap_m: float):
     """Arc-length wrap of each panel's body part round the body's (arms-free) cross-section scaled to the
-    garment's girth at that height: (vertex mask, (V, 2) wrapped x/y, top height of the wrapped band)."""
+    garment's girth at that height, where it fits (up to 20 % over the body): (vertex mask, (V, 2) wrapped
+    x/y, top height of the wrapped band, body-panel vertex mask, top height of the loose rows below)."""
     from scipy.spatial import ConvexHull
 
     from pipeline.fit.landmarks import dominant_bone_masks
@@ -131,6 +137,7 @@ def _girth_wrap(sewn, body, gap_m: float):
     pts = body.vertices[~(masks["arm"] | masks["head"])]
     wrapped = np.zeros((len(xz), 2))
     step = 0.01
+    loose_z = -np.inf  # below this a flared part hangs loose: laid out flat front and back instead
     for z in np.arange(xz[in_band, 1].min(), top_z + step, step):
         rows = in_band & (np.abs(xz[:, 1] - z) <= step / 2 + 1e-9)
         if not rows.any():
@@ -148,13 +155,17 @@ def _girth_wrap(sewn, body, gap_m: float):
         perimeter = arc[-1]
         half_w = float(np.interp(z, seam[:, 1], seam[:, 0]))
         garment_p = 4.0 * half_w
+        if garment_p > 1.2 * perimeter:
+            in_band &= ~rows
+            loose_z = max(loose_z, z)
+            continue
         scale = max(garment_p, perimeter + 2 * np.pi * min(gap_m, 0.004)) / perimeter  # snug parts start snug
         x = xz[rows, 0]
         frac = np.where(sewn.vertex_side[rows] < 0, 0.5 - x / garment_p, x / garment_p) % 1.0
         px = np.interp(frac * perimeter, arc, ring[:, 0])
         py = np.interp(frac * perimeter, arc, ring[:, 1])
         wrapped[rows] = centre + (np.c_[px, py] - centre) * scale
-    return in_band, wrapped, top_z, body_part
+    return in_band, wrapped, top_z, body_part, loose_z
 
 
 # ---------------------------------------------------------------- any garment
@@ -162,9 +173,10 @@ def _girth_wrap(sewn, body, gap_m: float):
 
 def boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
     """Vertex index loops along the open boundary of a triangle mesh."""
-    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    key = np.sort(e, axis=1)
-    _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64)
+    n = int(e.max()) + 1 if len(e) else 1
+    key = np.minimum(e[:, 0], e[:, 1]) * n + np.maximum(e[:, 0], e[:, 1])  # integer keys: much faster than rows
+    _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
     bnd = e[cnt[inv.ravel()] == 1]
     nxt: dict[int, int] = {}
     for a, b in bnd:

@@ -32,8 +32,11 @@ def transfer_weights(
     """Garment skin weights: (weights (G, K), bone indices (G, K), reliable mask (G,))."""
     field = field or BodyField(body.vertices, body.faces)
     c = field.closest(vertices)
-    wb = dense_weights(body)
-    copied = (wb[body.faces[c.faces]] * c.bary[:, :, None]).sum(1)
+    corners = body.faces[c.faces]  # (G, 3): blend the three corners' sparse weights at the closest point
+    bw = body.weights[corners] * c.bary[:, :, None]
+    copied = np.zeros((len(vertices), len(body.bone_names)))
+    rows = np.repeat(np.arange(len(vertices)), bw.shape[1] * bw.shape[2])
+    np.add.at(copied, (rows, body.weight_bones[corners].ravel()), bw.ravel())
     gn = vertex_normals(vertices, faces)
     cos = np.abs(np.einsum("ij,ij->i", gn, c.normals))  # garments may come with either winding
     reliable = (np.abs(c.signed_distance) < max_distance_m) & (cos > np.cos(np.radians(max_angle_deg)))
@@ -47,8 +50,9 @@ def transfer_weights(
         if not reliable[part].any():
             reliable[part] = True  # nothing to inpaint from: keep the plain copy there
     used = np.nonzero(copied[reliable].sum(0) > 1e-6)[0]
-    w = np.zeros_like(copied)
-    w[:, used] = harmonic_inpaint(n, edges, reliable, copied[:, used])
+    if len(used) < max_bones:  # keep K columns even when fewer bones carry weight
+        used = np.union1d(used, np.setdiff1d(np.arange(copied.shape[1]), used)[: max_bones - len(used)])
+    w = harmonic_inpaint(n, edges, reliable, copied[:, used])  # only the bones in use (a few of ~100)
     # a light smoothing removes copy seams without moving the reliable weights much
     adj = (lap != 0).astype(np.float64)
     adj.setdiag(0)
@@ -59,7 +63,7 @@ def transfer_weights(
     order = np.argsort(-w, axis=1)[:, :max_bones]
     top = np.take_along_axis(w, order, axis=1)
     top /= np.maximum(top.sum(1, keepdims=True), 1e-12)
-    return top, order.astype(np.int64), reliable
+    return top, used[order].astype(np.int64), reliable
 
 
 def skinning_matrices(body) -> np.ndarray:

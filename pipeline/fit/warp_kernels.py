@@ -210,7 +210,8 @@ class WarpCloth:
     """Warp-side state of one garment: constraint arrays in Gauss-Seidel order, the body BVH, contact planes."""
 
     def __init__(self, pairs: np.ndarray, rest: np.ndarray, k_stretch: np.ndarray, k_compress: np.ndarray,
-                 groups: list[np.ndarray], body_vertices: np.ndarray, body_faces: np.ndarray, limit: np.ndarray):
+                 groups: list[np.ndarray], body_vertices: np.ndarray, body_faces: np.ndarray, limit: np.ndarray,
+                 mesh=None):
         k = warp()
         wp, self.k_contact, self.k_query, self.k_serial = k.wp, k.contact, k.query_planes, k.solve_serial
         self.wp = wp
@@ -223,8 +224,9 @@ class WarpCloth:
         self.kc = wp.array(k_compress[order].astype(np.float32), dtype=float, device=dev)
         self.limit = wp.array(limit[order].astype(np.float32), dtype=float, device=dev)  # 0: not limited
         self.n_constraints = len(order)
-        self.mesh = wp.Mesh(points=wp.array(np.asarray(body_vertices, np.float32), dtype=wp.vec3, device=dev),
-                            indices=wp.array(np.asarray(body_faces, np.int32).ravel(), dtype=int, device=dev))
+        # the body's BVH: shared with the BodyField's when given (building one costs about as much as a step)
+        self.mesh = mesh or wp.Mesh(points=wp.array(np.asarray(body_vertices, np.float32), dtype=wp.vec3, device=dev),
+                                    indices=wp.array(np.asarray(body_faces, np.int32).ravel(), dtype=int, device=dev))
 
     def query(self, p_wp, max_dist: float) -> None:
         n = p_wp.shape[0]
