@@ -267,8 +267,7 @@ def place_garment(
         else:
             centre = (lo + hi) / 2
             top_z = hi[2]
-        waist_y = _torso_centre_y(body, lm.waist_z)
-        shift = np.array([-centre[0], waist_y - centre[1], lm.waist_z + 0.01 - top_z])
+        shift = np.array([-centre[0], 0.0, lm.waist_z + 0.01 - top_z])
         if top_loop is not None:
             # a waistband looser than the waist slides down until the body is as wide as it: start it there
             ring = v[top_loop]
@@ -276,6 +275,12 @@ def place_garment(
             rest_z = waistband_rest_z(body, lm, loop_m)
             if rest_z is not None:
                 shift[2] = min(shift[2], rest_z - float(ring[:, 2].mean()))
+        # depth: centred on the body's cross-section at the height the band ends up at (on a belly or a
+        # sway back that centre moves with height; a band centred elsewhere slowly slides there in the drape)
+        shift[1] = _torso_centre_y(body, float(centre[2] + shift[2])) - centre[1]
+        v = v + shift
+        v[:, 1] += _clear_body_depth(v, body, float(centre[2] + shift[2]), float(v[:, 2].min()))
+        return v
     return v + shift
 
 
@@ -300,6 +305,31 @@ def waistband_rest_z(body, lm: Landmarks, loop_m: float, offset_m: float = 0.002
     below = np.nonzero(g[k:] >= loop_m)[0]
     # tighter than the waist already (it grips where it is put), or loose enough to fall off: no rest level
     return float(zs[k + below[0]]) if len(below) and below[0] > 0 else None
+
+
+def _clear_body_depth(v: np.ndarray, body, top_z: float, bottom_z: float, step_m: float = 0.01,
+                      margin_m: float = 0.005) -> np.ndarray:
+    """Depth shift per vertex for a bottom hanging from its band: each row of cloth below the band moves front
+    or back just enough to clear the body at its height (a belly, the seat, the thighs), as the drape would
+    push it, so the drape need not slide it there slowly. Rows that clear the body stay where they are."""
+    from pipeline.fit.landmarks import dominant_bone_masks
+
+    masks = dominant_bone_masks(body)
+    bv = body.vertices[~(masks["arm"] | masks["head"])]
+    zs = np.arange(top_z, bottom_z - 1e-9, -step_m)
+    if len(zs) < 2:
+        return np.zeros(len(v))
+    dy = np.zeros(len(zs))
+    for k, z in enumerate(zs):
+        g = v[np.abs(v[:, 2] - z) <= step_m / 2, 1]
+        b = bv[np.abs(bv[:, 2] - z) <= step_m / 2, 1]
+        if len(g) < 4 or len(b) < 4:
+            continue
+        front = min(b.min() - margin_m - g.min(), 0.0)  # body in front of the cloth: move it forward (-y)
+        back = max(b.max() + margin_m - g.max(), 0.0)  # ... behind it: move it back
+        both = front < 0 and back > 0  # tighter than the body in depth: centre it
+        dy[k] = (b.min() + b.max() - g.min() - g.max()) / 2 if both else front + back
+    return np.interp(v[:, 2], zs[::-1], dy[::-1])  # constant beyond the ends: 0 above the band
 
 
 def _torso_centre_y(body, z: float) -> float:
