@@ -156,6 +156,15 @@ def _add_area_light(coll, name: str, location, target, energy_w: float, size_m: 
     return obj
 
 
+VIEW_YAW_DEG = {"front": 0.0, "three-quarter": 35.0, "side": 90.0, "back": 180.0}
+
+
+def _view_yaw(view: str) -> float:
+    if view not in VIEW_YAW_DEG:
+        raise UserError(f"view must be front, three-quarter, side or back, not '{view}'")
+    return VIEW_YAW_DEG[view]
+
+
 def build_studio(
     scene: bpy.types.Scene,
     subjects: list[bpy.types.Object],
@@ -163,7 +172,9 @@ def build_studio(
     margin: float = 0.06,
     focal_mm: float = 70.0,
 ) -> bpy.types.Object:
-    """Backdrop, three soft area lights and a camera framing the whole figure; returns the camera."""
+    """Backdrop, three soft area lights and a camera framing the whole figure; returns the camera.
+    The whole studio turns with the view, so the backdrop is always behind the figure as the camera sees it."""
+    yaw = math.radians(_view_yaw(view))
     old = bpy.data.collections.get(STUDIO_COLLECTION)
     if old is not None:
         for obj in list(old.objects):
@@ -172,12 +183,19 @@ def build_studio(
     lo, hi = world_bounds(subjects)
     center = (lo + hi) / 2
     height = float(hi[2] - max(lo[2], 0.0))
-    _add_backdrop(coll, center[:2], depth_m=max(1.2, float(hi[1] - center[1]) + 1.0))
+    backdrop = _add_backdrop(coll, center[:2], depth_m=max(1.2, 0.5 * float(max(hi[:2] - lo[:2])) + 1.0))
+    backdrop.rotation_euler = (0.0, 0.0, yaw)
     tgt = (float(center[0]), float(center[1]), 0.55 * height)
     h = height
-    _add_area_light(coll, "Key", (center[0] - 1.8, center[1] - 2.6, 1.25 * h), tgt, 140.0 * h, 2.0, (1.0, 0.97, 0.93))
-    _add_area_light(coll, "Fill", (center[0] + 2.4, center[1] - 2.0, 0.8 * h), tgt, 45.0 * h, 3.0, (0.93, 0.96, 1.0))
-    _add_area_light(coll, "Rim", (center[0] + 0.9, center[1] + 2.2, 1.3 * h), tgt, 110.0 * h, 1.5)
+    cos_y, sin_y = math.cos(yaw), math.sin(yaw)
+
+    def around(dx: float, dy: float, z: float) -> tuple[float, float, float]:
+        """A studio position given for the front view, turned with the camera about the figure."""
+        return (center[0] + dx * cos_y - dy * sin_y, center[1] + dx * sin_y + dy * cos_y, z)
+
+    _add_area_light(coll, "Key", around(-1.8, -2.6, 1.25 * h), tgt, 140.0 * h, 2.0, (1.0, 0.97, 0.93))
+    _add_area_light(coll, "Fill", around(2.4, -2.0, 0.8 * h), tgt, 45.0 * h, 3.0, (0.93, 0.96, 1.0))
+    _add_area_light(coll, "Rim", around(0.9, 2.2, 1.3 * h), tgt, 110.0 * h, 1.5)
     world = scene.world or bpy.data.worlds.new("TryOn World")
     scene.world = world
     if not world.node_tree:
@@ -196,9 +214,7 @@ def frame_camera(
     collection: bpy.types.Collection | None = None,
 ) -> bpy.types.Object:
     """Place a camera so the subjects' bounds fill the frame with `margin` (a fraction of the frame) to spare."""
-    yaw = {"front": 0.0, "three-quarter": 35.0, "side": 90.0, "back": 180.0}.get(view)
-    if yaw is None:
-        raise UserError(f"view must be front, three-quarter, side or back, not '{view}'")
+    yaw = _view_yaw(view)
     lo, hi = world_bounds(subjects)
     center = (lo + hi) / 2
     size = hi - lo
