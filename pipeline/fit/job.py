@@ -12,16 +12,6 @@ from pipeline.errors import UserError
 from pipeline.progress import ProgressCallback, silent
 
 
-def load_garment(path: str | os.PathLike):
-    """Any garment file the project reads (OBJ directly, other formats through Blender's importers)."""
-    from pipeline.tryon import load_garment_file
-
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"--garment: file not found: {p}")
-    return load_garment_file(p)
-
-
 def avatar_body_from_blend(path: str | os.PathLike):
     """Rebuild the BodyArrays of the avatar saved in a .blend (its anny parameters are stored on the object)."""
     import json
@@ -111,7 +101,9 @@ def run_fit(
     out = Path(out_blend)
     if out.suffix.lower() != ".blend":
         raise UserError(f"--out must end in .blend: {out}")
-    garment = load_garment(garment_path)
+    from pipeline.tryon import load_garment_file
+
+    garment = load_garment_file(garment_path)
     many = len(bodies) > 1
     records = []
     for i, (label, body) in enumerate(bodies):
@@ -141,11 +133,10 @@ def save_fitted_scene(path: Path, body, garment, result, pose: str, material: st
     """A new scene with the rigged avatar and the garment bound to its armature, saved as .blend."""
     import bpy  # noqa: F401  (first: makes bmesh and friends importable)
 
-    from pipeline.scene.avatar import build_avatar
     from pipeline.scene.blendfile import new_scene, save_blend
-    from pipeline.scene.dress import dress_avatar
+    from pipeline.scene.tryon_scene import build_dressed_scene
+    from pipeline.tryon import Dressed
 
     new_scene()
-    avatar = build_avatar(body, "Avatar", material=material, pose=pose)
-    dress_avatar(avatar, body, garment, result, name=garment.name or "Garment")
+    build_dressed_scene(Dressed(body, garment, result, pose), material=material)
     return save_blend(path)
