@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.body.anny_model import body_arrays, load_model  # noqa: E402
-from pipeline.body.measure import MEASUREMENTS, measure_body  # noqa: E402
-from pipeline.body.shape_fit import CONTROLS, TOLERANCE_CM, fit_shape  # noqa: E402
+from pipeline.core.body.anny_model import body_arrays, load_model  # noqa: E402
+from pipeline.core.body.measure import MEASUREMENTS, measure_body  # noqa: E402
+from pipeline.core.body.shape_fit import CONTROLS, TOLERANCE_CM, fit_shape  # noqa: E402
 
 NAMES = [n for n in MEASUREMENTS if n != "bust_girth"]
 
@@ -64,21 +64,29 @@ def main() -> None:
         base_errors.append([abs(base.reached_cm[n] - targets[n]) for n in NAMES])
         print(f"  {i + 1:2d}/{args.n} {sex:6s} worst {max(errors[-1]):.2f} cm  {times[-1]:.2f} s", flush=True)
     err, base = np.array(errors), np.array(base_errors)
-    print(f"\nbench_avatar: {args.n} bodies sampled from anny's shape space (seed {args.seed}), all 12 measures given")
-    print(f"{'measurement':20s} {'mean':>6s} {'p95':>6s} {'max':>6s} {'<=0.5':>6s} | phenotypes only: {'mean':>6s} {'p95':>6s}")
+    print(
+        f"\nbench_avatar: {args.n} bodies sampled from anny's shape space (seed {args.seed}), all 12 measures given"
+    )
+    print(
+        f"{'measurement':20s} {'mean':>6s} {'p95':>6s} {'max':>6s} {'<=0.5':>6s} | phenotypes only: {'mean':>6s} {'p95':>6s}"
+    )
     for j, n in enumerate(NAMES):
         print(
             f"{n:20s} {err[:, j].mean():6.2f} {np.percentile(err[:, j], 95):6.2f} {err[:, j].max():6.2f} "
             f"{(err[:, j] <= TOLERANCE_CM).mean() * 100:5.0f}% | {'':16s} {base[:, j].mean():6.2f} "
             f"{np.percentile(base[:, j], 95):6.2f}"
         )
-    print(f"all measurements: mean {err.mean():.3f} cm, p95 {np.percentile(err, 95):.3f} cm, "
-          f"{(err <= TOLERANCE_CM).mean() * 100:.1f}% within {TOLERANCE_CM} cm "
-          f"(phenotypes only: mean {base.mean():.3f}, ratio {err.mean() / base.mean():.2f})")
+    print(
+        f"all measurements: mean {err.mean():.3f} cm, p95 {np.percentile(err, 95):.3f} cm, "
+        f"{(err <= TOLERANCE_CM).mean() * 100:.1f}% within {TOLERANCE_CM} cm "
+        f"(phenotypes only: mean {base.mean():.3f}, ratio {err.mean() / base.mean():.2f})"
+    )
     t, c = np.array(times), np.array(cpu_times)
-    print(f"time per avatar (fit + body), wall: mean {t.mean():.2f} s, p95 {np.percentile(t, 95):.2f} s, "
-          f"max {t.max():.2f} s; CPU (this process, load-independent): mean {c.mean():.2f} s, "
-          f"p95 {np.percentile(c, 95):.2f} s")
+    print(
+        f"time per avatar (fit + body), wall: mean {t.mean():.2f} s, p95 {np.percentile(t, 95):.2f} s, "
+        f"max {t.max():.2f} s; CPU (this process, load-independent): mean {c.mean():.2f} s, "
+        f"p95 {np.percentile(c, 95):.2f} s"
+    )
 
 
 if __name__ == "__main__":

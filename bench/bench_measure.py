@@ -31,19 +31,21 @@ def main() -> int:
     ap.add_argument("--width", type=int, default=640, help="render width for the accuracy runs (height 3/4)")
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--iterations", type=int, default=60)
-    ap.add_argument("--no-init-baseline", action="store_true", help="also fit the front views without the initialiser")
+    ap.add_argument(
+        "--no-init-baseline", action="store_true", help="also fit the front views without the initialiser"
+    )
     ap.add_argument("--calibrate", action="store_true", help="write models/measure_uncertainty.json")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
 
     import bpy  # noqa: F401
 
-    from pipeline.body.anny_model import body_arrays
-    from pipeline.body.shape_fit import measurements_of_params
-    from pipeline.capture.initialiser import random_params
-    from pipeline.capture.measure_capture import OUTPUT_MEASUREMENTS, measure_frames
-    from pipeline.capture.synthetic import SynthSettings, noisy_frames, render_views
-    from pipeline.capture.virtual_camera import d435_intrinsics
+    from pipeline.app.synth_capture import SynthSettings, noisy_frames, render_views
+    from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.body.shape_fit import measurements_of_params
+    from pipeline.core.capture.initialiser import random_params
+    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, measure_frames
+    from pipeline.core.capture.virtual_camera import d435_intrinsics
 
     rng = np.random.default_rng(SEED)
     errors: dict[str, list[dict[str, float]]] = {"front": [], "turn": [], "front_no_init": []}
@@ -56,8 +58,15 @@ def main() -> int:
         distance = float(rng.uniform(1.9, 2.8))  # nearer, a 1 m high D435 cuts off tall people's feet
         truth = measurements_of_params(params["phenotypes"], params["local_changes"])
         body = body_arrays(params["phenotypes"], params["local_changes"])
-        st = SynthSettings(view="turn", distance_m=distance, width=args.width, height=args.width * 3 // 4, turn_frames=5,
-                           samples=args.samples, seed=SEED + b)
+        st = SynthSettings(
+            view="turn",
+            distance_m=distance,
+            width=args.width,
+            height=args.width * 3 // 4,
+            turn_frames=5,
+            samples=args.samples,
+            seed=SEED + b,
+        )
         views = render_views(body, st, rng)
         intr = d435_intrinsics(st.width, st.height)
         runs = {"front": noisy_frames(views[:1], 3, intr, rng), "turn": noisy_frames(views, 1, intr, rng)}
@@ -66,55 +75,93 @@ def main() -> int:
                 if label == "front_no_init" and not args.no_init_baseline or label == "turn_no_init":
                     continue
                 try:
-                    res = measure_frames(frames, use_initialiser=use_init, iterations=args.iterations, warn=lambda m: None)
+                    res = measure_frames(
+                        frames, use_initialiser=use_init, iterations=args.iterations, warn=lambda m: None
+                    )
                 except Exception as exc:  # noqa: BLE001 - a failed body is reported, the bench goes on
                     failures.append(f"body {b} {label}: {type(exc).__name__}: {exc}")
                     continue
                 errors[label].append({k: res.measurements_cm[k] - truth[k] for k in OUTPUT_MEASUREMENTS})
-                rows.append({"body": b, "kind": label, "distance_m": round(distance, 2), "stature_cm": round(truth["stature"], 1),
-                             "errors_cm": {k: round(v, 2) for k, v in errors[label][-1].items()}, "fit_s": res.report["fit_s"]})
+                rows.append(
+                    {
+                        "body": b,
+                        "kind": label,
+                        "distance_m": round(distance, 2),
+                        "stature_cm": round(truth["stature"], 1),
+                        "errors_cm": {k: round(v, 2) for k, v in errors[label][-1].items()},
+                        "fit_s": res.report["fit_s"],
+                    }
+                )
                 fit_s[label].append(res.report["fit_s"])
         done = errors["front"][-1] if errors["front"] else {}
-        print(f"body {b + 1}/{args.bodies} at {distance:.2f} m: stature {truth['stature']:.1f} cm, "
-              f"front err stature {done.get('stature', float('nan')):+.1f} waist {done.get('waist_girth', float('nan')):+.1f} "
-              f"({time.perf_counter() - t_start:.0f} s)", flush=True)
+        print(
+            f"body {b + 1}/{args.bodies} at {distance:.2f} m: stature {truth['stature']:.1f} cm, "
+            f"front err stature {done.get('stature', float('nan')):+.1f} waist {done.get('waist_girth', float('nan')):+.1f} "
+            f"({time.perf_counter() - t_start:.0f} s)",
+            flush=True,
+        )
 
     # per-frame stage throughput at 640x480 on one more body
     body = body_arrays(**{k: v for k, v in random_params(rng).items()})
     st = SynthSettings(view="front", width=640, height=480, samples=args.samples, seed=SEED - 1)
     frames = noisy_frames(render_views(body, st, rng), 16, d435_intrinsics(640, 480), rng)
-    from pipeline.capture.person import observe
+    from pipeline.core.capture.person import observe
 
     _, stats = observe(frames)
     fps = 1.0 / stats["per_frame_s"]
 
-    report = {"bodies": args.bodies, "width": args.width, "per_frame_fps_640x480": round(fps, 1), "failures": failures, "kinds": {}}
-    print(f"\nper-frame stage (MediaPipe pose+segmentation, point cloud, features) at 640x480: {fps:.1f} fps "
-          f"({1000 * stats['per_frame_s']:.0f} ms/frame, goal >= 15 fps)")
+    report = {
+        "bodies": args.bodies,
+        "width": args.width,
+        "per_frame_fps_640x480": round(fps, 1),
+        "failures": failures,
+        "kinds": {},
+    }
+    print(
+        f"\nper-frame stage (MediaPipe pose+segmentation, point cloud, features) at 640x480: {fps:.1f} fps "
+        f"({1000 * stats['per_frame_s']:.0f} ms/frame, goal >= 15 fps)"
+    )
     for label, rows in errors.items():
         if not rows:
             continue
-        print(f"\n{label}: {len(rows)} bodies; fit time mean {np.mean(fit_s[label]):.2f} s, p95 {np.percentile(fit_s[label], 95):.2f} s (goal < 5 s)")
+        print(
+            f"\n{label}: {len(rows)} bodies; fit time mean {np.mean(fit_s[label]):.2f} s, p95 {np.percentile(fit_s[label], 95):.2f} s (goal < 5 s)"
+        )
         print(f"  {'measurement':20s} {'mean|err|':>9s} {'p95|err|':>9s} {'bias':>7s}  cm")
         kind = {}
         for k in OUTPUT_MEASUREMENTS:
             e = np.array([r[k] for r in rows])
-            kind[k] = {"mean_abs": round(float(np.mean(np.abs(e))), 2), "p95_abs": round(float(np.percentile(np.abs(e), 95)), 2),
-                       "bias": round(float(np.mean(e)), 2), "rms": round(float(np.sqrt(np.mean(e**2))), 2)}
+            kind[k] = {
+                "mean_abs": round(float(np.mean(np.abs(e))), 2),
+                "p95_abs": round(float(np.percentile(np.abs(e), 95)), 2),
+                "bias": round(float(np.mean(e)), 2),
+                "rms": round(float(np.sqrt(np.mean(e**2))), 2),
+            }
             print(f"  {k:20s} {kind[k]['mean_abs']:9.2f} {kind[k]['p95_abs']:9.2f} {kind[k]['bias']:+7.2f}")
         girths = [kind[k]["mean_abs"] for k in OUTPUT_MEASUREMENTS if k.endswith("_girth")]
-        print(f"  stature mean |err| {kind['stature']['mean_abs']:.2f} cm (goal 1); girths mean |err| {np.mean(girths):.2f} cm (goal 2)")
-        report["kinds"][label] = {"per_measurement": kind, "fit_s_mean": round(float(np.mean(fit_s[label])), 2),
-                                  "fit_s_p95": round(float(np.percentile(fit_s[label], 95)), 2)}
+        print(
+            f"  stature mean |err| {kind['stature']['mean_abs']:.2f} cm (goal 1); girths mean |err| {np.mean(girths):.2f} cm (goal 2)"
+        )
+        report["kinds"][label] = {
+            "per_measurement": kind,
+            "fit_s_mean": round(float(np.mean(fit_s[label])), 2),
+            "fit_s_p95": round(float(np.percentile(fit_s[label], 95)), 2),
+        }
     if failures:
         print("\nfailures:\n  " + "\n  ".join(failures))
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
     if args.calibrate:
-        from pipeline.env import REPO_ROOT
-        from pipeline.files import write_json
+        from pipeline.core.deps import REPO_ROOT
+        from pipeline.core.files import write_json
 
-        cal = {kind: {k: max(v["rms"], 0.3) for k, v in report["kinds"][kind]["per_measurement"].items()} for kind in ("front", "turn") if kind in report["kinds"]}
-        cal["note"] = f"RMS error (cm) of bench/bench_measure.py --bodies {args.bodies} --width {args.width} (seed {SEED})"
+        cal = {
+            kind: {k: max(v["rms"], 0.3) for k, v in report["kinds"][kind]["per_measurement"].items()}
+            for kind in ("front", "turn")
+            if kind in report["kinds"]
+        }
+        cal["note"] = (
+            f"RMS error (cm) of bench/bench_measure.py --bodies {args.bodies} --width {args.width} (seed {SEED})"
+        )
         write_json(REPO_ROOT / "models" / "measure_uncertainty.json", cal)
     if args.json:
         Path(args.json).write_text(json.dumps(report | {"rows": rows}, indent=2))

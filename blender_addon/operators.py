@@ -14,7 +14,7 @@ class _PipelineOperator:
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
-        from pipeline.errors import UserError
+        from pipeline.core.errors import UserError
 
         wm = context.window_manager
         wm.progress_begin(0, 100)
@@ -31,7 +31,9 @@ class _PipelineOperator:
             return {"CANCELLED"}
         except Exception as exc:  # noqa: BLE001 - a bug: show one line, full trace in the console
             traceback.print_exc()
-            self.report({"ERROR"}, f"Try-On internal error: {type(exc).__name__}: {exc} (see the system console)")
+            self.report(
+                {"ERROR"}, f"Try-On internal error: {type(exc).__name__}: {exc} (see the system console)"
+            )
             return {"CANCELLED"}
         finally:
             wm.progress_end()
@@ -64,11 +66,13 @@ class TRYON_OT_render_still(_PipelineOperator, bpy.types.Operator):
     bl_label = "Render Still"
 
     def run(self, context, s, progress) -> str:
-        from pipeline.scene.render import render_scene_still
+        from pipeline.blender.render import render_scene_still
 
         out = bpy.path.abspath(s.output_path)
         progress(0.1, "rendering")
-        info = render_scene_still(context.scene, out, s.width, s.height, s.engine, s.samples, _device(), s.view)
+        info = render_scene_still(
+            context.scene, out, s.width, s.height, s.engine, s.samples, _device(), s.view
+        )
         return f"Wrote {out} ({info['engine']} on {info['device']}, {info['render_s']} s)"
 
 
@@ -79,7 +83,7 @@ class TRYON_OT_frame_camera(_PipelineOperator, bpy.types.Operator):
     bl_label = "Set Up Studio"
 
     def run(self, context, s, progress) -> str:
-        from pipeline.scene.render import build_studio, configure_render, subject_objects
+        from pipeline.blender.render import build_studio, configure_render, subject_objects
 
         configure_render(context.scene, s.width, s.height, s.engine, s.samples, True, _device())
         build_studio(context.scene, subject_objects(context.scene), view=s.view)
@@ -93,9 +97,9 @@ class TRYON_OT_build_avatar(_PipelineOperator, bpy.types.Operator):
     bl_label = "Build Avatar"
 
     def run(self, context, s, progress) -> str:
-        from pipeline.body.measurements import load_measurements
-        from pipeline.files import read_json
-        from pipeline.scene.avatar import avatar_from_measurements
+        from pipeline.app.avatar_job import avatar_from_measurements
+        from pipeline.core.body.measurements import load_measurements
+        from pipeline.core.files import read_json
 
         measurements, size, sex, source = None, None, s.sex, "typed measurements"
         if s.avatar_source == "size":
@@ -105,10 +109,18 @@ class TRYON_OT_build_avatar(_PipelineOperator, bpy.types.Operator):
             load_measurements(path)
             measurements, sex, source = read_json(path, "measurements file"), None, path
         else:
-            measurements = {"unit": "cm", "sex": s.sex, "stature": s.stature_cm, "chest_girth": s.chest_girth_cm,
-                            "waist_girth": s.waist_girth_cm, "hip_girth": s.hip_girth_cm}
+            measurements = {
+                "unit": "cm",
+                "sex": s.sex,
+                "stature": s.stature_cm,
+                "chest_girth": s.chest_girth_cm,
+                "waist_girth": s.waist_girth_cm,
+                "hip_girth": s.hip_girth_cm,
+            }
             sex = None
-        obj, record = avatar_from_measurements(measurements, size, sex, s.pose, s.skin, progress, source=source)
+        obj, record = avatar_from_measurements(
+            measurements, size, sex, s.pose, s.skin, progress, source=source
+        )
         _select_only(context, obj)
         worst = max((abs(e) for e in record.get("errors", {}).values()), default=0.0)
         return f"Avatar '{obj.name}' built (largest measurement error {worst:.1f} cm)"
@@ -121,16 +133,17 @@ class TRYON_OT_import_garment(_PipelineOperator, bpy.types.Operator):
     bl_label = "Import & Clean Garment"
 
     def run(self, context, s, progress) -> str:
-        from pipeline.errors import UserError
-        from pipeline.garment.clean import CleanOptions, clean_garment_object
-        from pipeline.scene.importers import garment_to_object, import_garment
+        from pipeline.app.clean_job import CleanOptions, clean_garment_object
+        from pipeline.blender.importers import garment_to_object, import_garment
+        from pipeline.core.errors import UserError
 
         if not s.garment_path:
             raise UserError("choose a garment file first")
         progress(0.05, "importing")
         obj = garment_to_object(import_garment(bpy.path.abspath(s.garment_path)))
-        report = clean_garment_object(obj, CleanOptions(target_faces=s.target_faces),
-                                      lambda f, m="": progress(0.2 + 0.8 * f, m))
+        report = clean_garment_object(
+            obj, CleanOptions(target_faces=s.target_faces), lambda f, m="": progress(0.2 + 0.8 * f, m)
+        )
         _select_only(context, obj)
         print(report.summary())
         warnings = f", {len(report.warnings)} warning(s): {report.warnings[0]}" if report.warnings else ""
@@ -148,12 +161,16 @@ class TRYON_OT_clean_garment(_PipelineOperator, bpy.types.Operator):
         return context.active_object is not None and context.active_object.type == "MESH"
 
     def run(self, context, s, progress) -> str:
-        from pipeline.garment.clean import CleanOptions, clean_garment_object
+        from pipeline.app.clean_job import CleanOptions, clean_garment_object
 
-        report = clean_garment_object(context.active_object, CleanOptions(target_faces=s.target_faces), progress)
+        report = clean_garment_object(
+            context.active_object, CleanOptions(target_faces=s.target_faces), progress
+        )
         print(report.summary())
-        return (f"Cleaned: {report.before.get('faces', 0):,} -> {report.after.get('faces', 0):,} triangles, "
-                f"{len(report.warnings)} warning(s)")
+        return (
+            f"Cleaned: {report.before.get('faces', 0):,} -> {report.after.get('faces', 0):,} triangles, "
+            f"{len(report.warnings)} warning(s)"
+        )
 
 
 class TRYON_OT_measure_capture(_PipelineOperator, bpy.types.Operator):
@@ -165,10 +182,10 @@ class TRYON_OT_measure_capture(_PipelineOperator, bpy.types.Operator):
     def run(self, context, s, progress) -> str:
         from pathlib import Path
 
-        from pipeline.env import run_worker
-        from pipeline.errors import UserError
-        from pipeline.files import read_json
-        from pipeline.scene.avatar import avatar_from_measurements
+        from pipeline.app.avatar_job import avatar_from_measurements
+        from pipeline.app.worker import run_worker
+        from pipeline.core.errors import UserError
+        from pipeline.core.files import read_json
 
         if not s.capture_path:
             raise UserError("choose a recording (.bag/.db3) or an RGB-D frame folder first")
@@ -176,23 +193,34 @@ class TRYON_OT_measure_capture(_PipelineOperator, bpy.types.Operator):
         source = ["--rgbd", str(capture)] if capture.is_dir() else ["--bag", str(capture)]
         out = capture.parent / f"{capture.stem or capture.name}_measurements.json"
         progress(0.05, "measuring (MediaPipe + body fit in the pipeline environment)")
-        run_worker(["measure", *source, "--out", str(out)], step="measuring the capture")  # same code as the CLI
+        run_worker(
+            ["measure", *source, "--out", str(out)], step="measuring the capture"
+        )  # same code as the CLI
         s.avatar_source, s.measurements_path = "file", str(out)
         progress(0.6, "building the avatar")
-        obj, record = avatar_from_measurements(read_json(out, "measurements file"), None, None, s.pose, s.skin,
-                                               lambda f, m="": progress(0.6 + 0.4 * f, m), source=str(out))
+        obj, record = avatar_from_measurements(
+            read_json(out, "measurements file"),
+            None,
+            None,
+            s.pose,
+            s.skin,
+            lambda f, m="": progress(0.6 + 0.4 * f, m),
+            source=str(out),
+        )
         _select_only(context, obj)
         return f"Measured {capture.name}: wrote {out.name} and built '{obj.name}'"
 
 
 def _scene_avatar(context):
     """The avatar the garment goes on: the selected one, else the only one in the scene."""
-    from pipeline.errors import UserError
+    from pipeline.core.errors import UserError
 
     avatars = [o for o in context.scene.objects if o.get("tryon_role") == "avatar"]
     chosen = [o for o in avatars if o.select_get()] or avatars
     if len(chosen) != 1:
-        raise UserError("build an avatar first" if not chosen else "select the avatar to fit onto (several found)")
+        raise UserError(
+            "build an avatar first" if not chosen else "select the avatar to fit onto (several found)"
+        )
     return chosen[0]
 
 
@@ -208,18 +236,28 @@ class TRYON_OT_fit_garment(_PipelineOperator, bpy.types.Operator):
         return obj is not None and obj.type == "MESH" and obj.get("tryon_role") != "avatar"
 
     def run(self, context, s, progress) -> str:
-        from pipeline.scene.dress import fit_in_scene
+        from pipeline.app.fit_job import fit_in_scene
 
         avatar = _scene_avatar(context)
         garment_type = None if s.garment_type == "auto" else s.garment_type
         fitted = fit_in_scene(context.active_object, avatar, garment_type, s.fabric, progress)
         _select_only(context, fitted)
         stats = __import__("json").loads(fitted.get("tryon_fit", "{}"))
-        return (f"Fitted '{fitted.name}' ({stats.get('garment_type', '?')}): max penetration "
-                f"{stats.get('max_penetration_mm', 0):.1f} mm, strain p95 {stats.get('strain_p95', 0):.0%}")
+        return (
+            f"Fitted '{fitted.name}' ({stats.get('garment_type', '?')}): max penetration "
+            f"{stats.get('max_penetration_mm', 0):.1f} mm, strain p95 {stats.get('strain_p95', 0):.0%}"
+        )
 
 
-CLASSES = [TRYON_OT_build_avatar, TRYON_OT_measure_capture, TRYON_OT_import_garment, TRYON_OT_clean_garment, TRYON_OT_fit_garment, TRYON_OT_render_still, TRYON_OT_frame_camera]
+CLASSES = [
+    TRYON_OT_build_avatar,
+    TRYON_OT_measure_capture,
+    TRYON_OT_import_garment,
+    TRYON_OT_clean_garment,
+    TRYON_OT_fit_garment,
+    TRYON_OT_render_still,
+    TRYON_OT_frame_camera,
+]
 
 
 def register() -> None:

@@ -25,7 +25,11 @@ class TRYON_AP_preferences(bpy.types.AddonPreferences):
     )
     device: bpy.props.EnumProperty(
         name="Render Device",
-        items=[("auto", "Automatic", "GPU when Cycles finds one, else CPU"), ("gpu", "GPU", ""), ("cpu", "CPU", "")],
+        items=[
+            ("auto", "Automatic", "GPU when Cycles finds one, else CPU"),
+            ("gpu", "GPU", ""),
+            ("cpu", "CPU", ""),
+        ],
         default="auto",
     )
 

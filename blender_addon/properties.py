@@ -24,7 +24,7 @@ _FABRIC_ITEMS: list = []
 def _fabric_items() -> list:
     """The cloth solver's fabric presets (kept in a module list: Blender needs the strings to stay alive)."""
     if not _FABRIC_ITEMS:
-        from pipeline.fit.fabrics import FABRICS
+        from pipeline.core.fit.fabrics import FABRICS
 
         _FABRIC_ITEMS.extend((name, name.replace("-", " ").title(), "") for name in FABRICS)
     return _FABRIC_ITEMS
@@ -42,11 +42,19 @@ class TryOnSettings(bpy.types.PropertyGroup):
         default="size",
     )
     size: bpy.props.EnumProperty(name="Size", items=SIZES, default="M")
-    sex: bpy.props.EnumProperty(name="Sex", items=[("female", "Female", ""), ("male", "Male", "")], default="female")
+    sex: bpy.props.EnumProperty(
+        name="Sex", items=[("female", "Female", ""), ("male", "Male", "")], default="female"
+    )
     measurements_path: bpy.props.StringProperty(name="Measurements", subtype="FILE_PATH")
-    stature_cm: bpy.props.FloatProperty(name="Stature (cm)", default=168.0, min=0.0, soft_min=140, soft_max=205)
-    chest_girth_cm: bpy.props.FloatProperty(name="Chest/Bust (cm)", default=92.0, min=0.0, soft_min=70, soft_max=140)
-    waist_girth_cm: bpy.props.FloatProperty(name="Waist (cm)", default=76.0, min=0.0, soft_min=55, soft_max=140)
+    stature_cm: bpy.props.FloatProperty(
+        name="Stature (cm)", default=168.0, min=0.0, soft_min=140, soft_max=205
+    )
+    chest_girth_cm: bpy.props.FloatProperty(
+        name="Chest/Bust (cm)", default=92.0, min=0.0, soft_min=70, soft_max=140
+    )
+    waist_girth_cm: bpy.props.FloatProperty(
+        name="Waist (cm)", default=76.0, min=0.0, soft_min=55, soft_max=140
+    )
     hip_girth_cm: bpy.props.FloatProperty(name="Hip (cm)", default=100.0, min=0.0, soft_min=75, soft_max=150)
     pose: bpy.props.EnumProperty(name="Pose", items=POSES, default="a-pose")
     skin: bpy.props.EnumProperty(
@@ -59,8 +67,11 @@ class TryOnSettings(bpy.types.PropertyGroup):
     garment_type: bpy.props.EnumProperty(name="Type", items=GARMENT_TYPES, default="auto")
     fabric: bpy.props.EnumProperty(name="Fabric", items=lambda _self, _ctx: _fabric_items())
     # Capture
-    capture_path: bpy.props.StringProperty(name="Recording", subtype="FILE_PATH",
-                                           description="A RealSense recording (.bag/.db3) or an RGB-D frame folder")
+    capture_path: bpy.props.StringProperty(
+        name="Recording",
+        subtype="FILE_PATH",
+        description="A RealSense recording (.bag/.db3) or an RGB-D frame folder",
+    )
     # Render
     engine: bpy.props.EnumProperty(
         name="Engine",
@@ -72,7 +83,12 @@ class TryOnSettings(bpy.types.PropertyGroup):
     height: bpy.props.IntProperty(name="Height", default=1350, min=16, max=8192)
     view: bpy.props.EnumProperty(
         name="View",
-        items=[("front", "Front", ""), ("three-quarter", "Three-Quarter", ""), ("side", "Side", ""), ("back", "Back", "")],
+        items=[
+            ("front", "Front", ""),
+            ("three-quarter", "Three-Quarter", ""),
+            ("side", "Side", ""),
+            ("back", "Back", ""),
+        ],
         default="front",
     )
     output_path: bpy.props.StringProperty(name="Output", subtype="FILE_PATH", default="//tryon.png")

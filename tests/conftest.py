@@ -32,21 +32,21 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def anny_model():
-    from pipeline.body.anny_model import load_model
+    from pipeline.core.body.anny_model import load_model
 
     return load_model()
 
 
 @pytest.fixture(scope="session")
 def default_body(anny_model):
-    from pipeline.body.anny_model import body_arrays
+    from pipeline.core.body.anny_model import body_arrays
 
     return body_arrays()
 
 
 @pytest.fixture
 def fresh_scene():
-    from pipeline.scene.blendfile import new_scene
+    from pipeline.blender.blendfile import new_scene
 
     return new_scene()
 
@@ -54,5 +54,11 @@ def fresh_scene():
 def run_pipeline(*args: str, env: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run `python -m pipeline ARGS` in a child process (as a user would), capturing its output."""
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=REPO_ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=REPO_ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

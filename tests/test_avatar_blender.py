@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.body.poses import POSE_NAMES, pose_body
-from pipeline.cli import main
+from pipeline.app.cli import main
+from pipeline.core.body.poses import POSE_NAMES, pose_body
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def body(default_body):
 
 
 def test_build_avatar_rig_equals_numpy_pose_for_every_preset(body, fresh_scene):
-    from pipeline.scene.avatar import apply_pose, build_avatar, evaluated_vertices
+    from pipeline.blender.avatar import apply_pose, build_avatar, evaluated_vertices
 
     obj = build_avatar(body, name="Test", material="mannequin", pose="a-pose")
     arm = obj.parent
@@ -37,7 +37,7 @@ def test_build_avatar_rig_equals_numpy_pose_for_every_preset(body, fresh_scene):
 def test_rotating_a_bone_deforms_its_side_only(body, fresh_scene):
     from mathutils import Matrix
 
-    from pipeline.scene.avatar import build_avatar, evaluated_vertices
+    from pipeline.blender.avatar import build_avatar, evaluated_vertices
 
     obj = build_avatar(body, material="skin", pose="a-pose")
     before = evaluated_vertices(obj)
@@ -56,12 +56,22 @@ def test_rotating_a_bone_deforms_its_side_only(body, fresh_scene):
 def test_avatar_verb_writes_blend_that_loads_back(tmp_path, capsys):
     import bpy
 
-    from pipeline.scene.avatar import evaluated_vertices
-    from pipeline.scene.blendfile import open_blend
+    from pipeline.blender.avatar import evaluated_vertices
+    from pipeline.blender.blendfile import open_blend
 
     m = tmp_path / "me.json"
-    m.write_text(json.dumps({"unit": "cm", "sex": "female", "stature": 165, "bust_girth": 94, "waist_girth": 76,
-                             "hip_girth": 101}))
+    m.write_text(
+        json.dumps(
+            {
+                "unit": "cm",
+                "sex": "female",
+                "stature": 165,
+                "bust_girth": 94,
+                "waist_girth": 76,
+                "hip_girth": 101,
+            }
+        )
+    )
     out = tmp_path / "me.blend"
     assert main(["avatar", "--measurements", str(m), "--pose", "t-pose", "--out", str(out)]) == 0
     record = json.loads((tmp_path / "me.measurements.json").read_text())

@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import REPO_ROOT
 
-from pipeline.batch import load_job
-from pipeline.cli import main
+from pipeline.app.batch import load_job
+from pipeline.app.cli import main
 
 TSHIRT = str(REPO_ROOT / "garments" / "tshirt.obj")
 
@@ -31,7 +31,10 @@ def _job(tmp_path, **overrides):
         ({"items": [{"id": "a", "garment": TSHIRT, "size": "XXXL", "sex": "female"}]}, "items[0].size"),
         ({"items": [{"id": "a", "garment": TSHIRT, "size": "M"}]}, "items[0].sex: a size needs"),
         ({"items": [{"id": "a", "garment": TSHIRT}, {"id": "a", "garment": TSHIRT}]}, "used twice"),
-        ({"items": [{"id": "a", "garment": TSHIRT, "render": {"width": "big"}}]}, "render.width: expected int"),
+        (
+            {"items": [{"id": "a", "garment": TSHIRT, "render": {"width": "big"}}]},
+            "render.width: expected int",
+        ),
         ({"items": [{"id": "a b", "garment": TSHIRT}]}, "items[0].id"),
     ],
 )
@@ -49,8 +52,11 @@ def test_malformed_json_is_one_line(tmp_path, capsys):
 
 
 def test_defaults_merge_and_one_command_per_item(tmp_path):
-    path = _job(tmp_path, defaults={"sex": "male", "size": "l", "render": {"samples": 8}},
-                items=[{"id": "a", "garment": TSHIRT}, {"id": "b", "garment": TSHIRT, "render": {"width": 300}}])
+    path = _job(
+        tmp_path,
+        defaults={"sex": "male", "size": "l", "render": {"samples": 8}},
+        items=[{"id": "a", "garment": TSHIRT}, {"id": "b", "garment": TSHIRT, "render": {"width": 300}}],
+    )
     items = load_job(path)
     assert [it.size for it in items] == ["L", "L"]
     cmd = items[1].command("python")
@@ -63,8 +69,11 @@ def test_failed_item_keeps_done_ones_and_rerun_skips(tmp_path, capsys):
     broken = tmp_path / "broken.obj"
     broken.write_text("v 0 0 0\nthis is not an obj\n")
     render = {"engine": "workbench", "width": 64, "height": 80, "samples": 1}
-    path = _job(tmp_path, defaults={"render": render},
-                items=[{"id": "good", "garment": TSHIRT}, {"id": "bad", "garment": str(broken)}])
+    path = _job(
+        tmp_path,
+        defaults={"render": render},
+        items=[{"id": "good", "garment": TSHIRT}, {"id": "bad", "garment": str(broken)}],
+    )
     assert main(["batch", str(path)]) == 1
     err = capsys.readouterr().err
     assert "item bad" in err

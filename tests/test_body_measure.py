@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.body.measure import MEASUREMENTS, body_landmarks, find_sections, measure_body, measure_torch
+from pipeline.core.body.measure import (
+    MEASUREMENTS,
+    body_landmarks,
+    find_sections,
+    measure_body,
+    measure_torch,
+)
 
 
 @pytest.fixture(scope="module")
 def woman(anny_model):
-    from pipeline.body.anny_model import body_arrays
-    from pipeline.body.poses import pose_body
+    from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.body.poses import pose_body
 
     return pose_body(body_arrays({"gender": 1.0, "age": 0.75, "weight": 0.6}), "a-pose")
 
@@ -49,7 +55,15 @@ def test_torch_measures_match_numpy(woman):
 def test_landmarks_are_in_anatomical_order(woman):
     lm = body_landmarks(woman)
     assert lm["floor_z"] == pytest.approx(0.0, abs=1e-6)
-    assert lm["neck_base_z"] > lm["chest_z"] > lm["underbust_z"] > lm["waist_z"] > lm["hip_z"] > lm["crotch_z"] > 0.5
+    assert (
+        lm["neck_base_z"]
+        > lm["chest_z"]
+        > lm["underbust_z"]
+        > lm["waist_z"]
+        > lm["hip_z"]
+        > lm["crotch_z"]
+        > 0.5
+    )
     assert lm["shoulder_l"][0] > 0.1 > -0.1 > lm["shoulder_r"][0]  # +X is the model's left
     assert lm["bust_l"][1] < lm["waist_back"][1]  # the body faces -Y
     assert lm["shoulder_l"].shape == (3,)

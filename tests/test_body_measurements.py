@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from pipeline.body.measurements import RANGES_CM, validate_measurements
-from pipeline.body.sizes import SIZES, size_measurements, size_table
-from pipeline.cli import main
-from pipeline.errors import UserError
+from pipeline.app.cli import main
+from pipeline.core.body.measurements import RANGES_CM, validate_measurements
+from pipeline.core.body.sizes import SIZES, size_measurements, size_table
+from pipeline.core.errors import UserError
 
 
 @pytest.mark.parametrize(
@@ -17,7 +17,10 @@ from pipeline.errors import UserError
     [
         ({"unit": "mm", "stature": 1700}, "field 'unit' is 'mm'; expected \"cm\""),
         ({"stature": 170}, "field 'unit' is missing"),
-        ({"unit": "cm", "stature": 300}, "field 'stature' = 300 cm is outside the supported range 135 to 210 cm"),
+        (
+            {"unit": "cm", "stature": 300},
+            "field 'stature' = 300 cm is outside the supported range 135 to 210 cm",
+        ),
         ({"unit": "cm", "waist": 80}, "unknown field 'waist'"),
         ({"unit": "cm", "hip_girth": "100"}, "field 'hip_girth' must be a number in cm between 75 and 155"),
         ({"unit": "cm", "sex": "f", "stature": 170}, "field 'sex' is 'f'"),

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from pipeline.body.poses import ARM_BONE_PREFIXES, POSE_NAMES, check_pose, pose_body
-from pipeline.errors import UserError
+from pipeline.core.body.poses import ARM_BONE_PREFIXES, POSE_NAMES, check_pose, pose_body
+from pipeline.core.errors import UserError
 
 
 @pytest.fixture(scope="module")
 def heavy(anny_model):
-    from pipeline.body.anny_model import body_arrays
+    from pipeline.core.body.anny_model import body_arrays
 
     return body_arrays({"gender": 1.0, "age": 0.75, "weight": 1.0, "muscle": 0.2})
 
@@ -63,13 +63,16 @@ def test_anny_itself_poses_the_same_way(heavy, anny_model):
     """Core (anny's own skinning, world pose parameters) and pose_body agree: one pose, two code paths."""
     import torch
 
-    from pipeline.body.poses import anny_pose_parameters
+    from pipeline.core.body.poses import anny_pose_parameters
 
     params = heavy.params["phenotypes"]
     for pose in ("t-pose", "walking"):
         world = torch.tensor(anny_pose_parameters(heavy, pose), dtype=torch.float32)[None]
         with torch.no_grad():
-            out = anny_model(pose_parameters=world, pose_parameterization="world",
-                             phenotype_kwargs={k: torch.tensor([v]) for k, v in params.items()})
+            out = anny_model(
+                pose_parameters=world,
+                pose_parameterization="world",
+                phenotype_kwargs={k: torch.tensor([v]) for k, v in params.items()},
+            )
         got = out["vertices"][0].double().numpy() + heavy.offset_m
         assert np.abs(got - pose_body(heavy, pose).vertices).max() < 1e-4, pose

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.body.measure import measure_body
-from pipeline.body.shape_fit import TOLERANCE_CM, fit_shape
+from pipeline.core.body.measure import measure_body
+from pipeline.core.body.shape_fit import TOLERANCE_CM, fit_shape
 
 
 @pytest.fixture(scope="module")
 def truth(anny_model):
-    from pipeline.body.anny_model import body_arrays
+    from pipeline.core.body.anny_model import body_arrays
 
     body = body_arrays(
         {"gender": 0.0, "age": 0.72, "muscle": 0.6, "weight": 0.65, "height": 0.4, "proportions": 0.45},
@@ -20,7 +20,7 @@ def truth(anny_model):
 
 
 def test_round_trip_reproduces_all_measurements(truth):
-    from pipeline.body.anny_model import body_arrays
+    from pipeline.core.body.anny_model import body_arrays
 
     targets = {k: v for k, v in truth.items() if k != "bust_girth"}
     fit = fit_shape(targets, sex="male")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.capture.depth_noise import add_depth_noise
-from pipeline.capture.person import frame_problems
-from pipeline.capture.virtual_camera import d435_intrinsics
+from pipeline.core.capture.depth_noise import add_depth_noise
+from pipeline.core.capture.person import frame_problems
+from pipeline.core.capture.virtual_camera import d435_intrinsics
 
 LM = np.tile([[320.0, 240.0]], (33, 1))
 VIS = np.ones(33)

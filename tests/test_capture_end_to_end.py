@@ -10,18 +10,35 @@ import json
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.app.cli import main
 
-PARAMS = {"phenotypes": {"gender": 0.9, "age": 0.72, "weight": 0.55, "height": 0.4, "muscle": 0.45},
-          "local_changes": {"measure-hips-circ-incr": 0.2}}
+PARAMS = {
+    "phenotypes": {"gender": 0.9, "age": 0.72, "weight": 0.55, "height": 0.4, "muscle": 0.45},
+    "local_changes": {"measure-hips-circ-incr": 0.2},
+}
 
 
 @pytest.fixture(scope="module")
 def capture(tmp_path_factory):
     out = tmp_path_factory.mktemp("synth")
     (out / "params.json").write_text(json.dumps(PARAMS))
-    code = main(["synth-capture", "--params", str(out / "params.json"), "--out", str(out / "cap"), "--width", "320",
-                 "--samples", "4", "--frames", "2", "--seed", "3"])
+    code = main(
+        [
+            "synth-capture",
+            "--params",
+            str(out / "params.json"),
+            "--out",
+            str(out / "cap"),
+            "--width",
+            "320",
+            "--samples",
+            "4",
+            "--frames",
+            "2",
+            "--seed",
+            "3",
+        ]
+    )
     assert code == 0
     return out / "cap"
 
@@ -35,17 +52,21 @@ def test_synth_capture_writes_folder_recording_and_truth(capture):
 
 
 def test_measure_recording_matches_truth_and_feeds_avatar(capture, tmp_path, capsys):
-    from pipeline.body.measurements import load_measurements
+    from pipeline.core.body.measurements import load_measurements
 
     out = tmp_path / "me.json"
-    assert main(["measure", "--bag", str(capture / "capture.db3"), "--out", str(out), "--iterations", "40"]) == 0
+    assert (
+        main(["measure", "--bag", str(capture / "capture.db3"), "--out", str(out), "--iterations", "40"]) == 0
+    )
     got = load_measurements(out)["measurements"]  # what `pipeline avatar --measurements` reads
     truth = json.loads((capture / "true_measurements.json").read_text())
     assert abs(got["stature"] - truth["stature"]) < 4.0
     for k in ("chest_girth", "waist_girth", "hip_girth"):
         assert abs(got[k] - truth[k]) < 8.0, (k, got[k], truth[k])
     report = json.loads((tmp_path / "me.report.json").read_text())
-    assert set(report["uncertainty_cm"]) == set(got) and all(0 < v < 20 for v in report["uncertainty_cm"].values())
+    assert set(report["uncertainty_cm"]) == set(got) and all(
+        0 < v < 20 for v in report["uncertainty_cm"].values()
+    )
     # privacy: nothing but the two JSON files was written, and they hold no image data
     assert sorted(p.name for p in tmp_path.iterdir()) == ["me.json", "me.report.json"]
     assert out.stat().st_size < 2000 and (tmp_path / "me.report.json").stat().st_size < 10_000
@@ -53,8 +74,22 @@ def test_measure_recording_matches_truth_and_feeds_avatar(capture, tmp_path, cap
 
 def test_keep_frames_writes_the_raw_frames(capture, tmp_path):
     keep = tmp_path / "kept"
-    assert main(["measure", "--rgbd", str(capture / "frames"), "--out", str(tmp_path / "m.json"), "--iterations", "5",
-                 "--keep-frames", str(keep)]) == 0
+    assert (
+        main(
+            [
+                "measure",
+                "--rgbd",
+                str(capture / "frames"),
+                "--out",
+                str(tmp_path / "m.json"),
+                "--iterations",
+                "5",
+                "--keep-frames",
+                str(keep),
+            ]
+        )
+        == 0
+    )
     assert len(list((keep / "color").glob("*.png"))) == 2 and (keep / "intrinsics.json").is_file()
 
 

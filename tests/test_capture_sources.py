@@ -8,11 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline.capture.frames import Intrinsics, RGBDFrame
-from pipeline.capture.recording import write_frame_folder, write_recording
-from pipeline.capture.sources import open_source
-from pipeline.cli import main
-from pipeline.errors import UserError
+from pipeline.app.cli import main
+from pipeline.core.capture.frames import Intrinsics, RGBDFrame
+from pipeline.core.capture.recording import write_frame_folder, write_recording
+from pipeline.core.capture.sources import open_source
+from pipeline.core.errors import UserError
 
 INTR = Intrinsics(width=64, height=48, fx=40.0, fy=40.0, ppx=31.5, ppy=23.5, depth_scale=0.001)
 
@@ -20,7 +20,12 @@ INTR = Intrinsics(width=64, height=48, fx=40.0, fy=40.0, ppx=31.5, ppy=23.5, dep
 def _frames(n: int) -> list[RGBDFrame]:
     rng = np.random.default_rng(1)
     return [
-        RGBDFrame(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8), rng.integers(0, 5000, (48, 64)).astype(np.uint16), INTR, index=i)
+        RGBDFrame(
+            rng.integers(0, 256, (48, 64, 3), dtype=np.uint8),
+            rng.integers(0, 5000, (48, 64)).astype(np.uint16),
+            INTR,
+            index=i,
+        )
         for i in range(n)
     ]
 
@@ -43,7 +48,10 @@ def test_frame_folder_round_trip(tmp_path):
     with open_source(rgbd=str(tmp_path / "f")) as src:
         got = list(src)
     assert src.intrinsics == INTR
-    assert [np.array_equal(a.depth, b.depth) and np.array_equal(a.color, b.color) for a, b in zip(got, frames, strict=True)] == [True] * 3
+    assert [
+        np.array_equal(a.depth, b.depth) and np.array_equal(a.color, b.color)
+        for a, b in zip(got, frames, strict=True)
+    ] == [True] * 3
     assert got[0].depth.dtype == np.uint16 and got[0].depth_m().max() <= 5.0
 
 
@@ -76,7 +84,9 @@ def test_frame_folder_errors(tmp_path):
     (tmp_path / "f" / "intrinsics.json").unlink()
     with pytest.raises(UserError, match="intrinsics.json is missing"):
         open_source(rgbd=str(tmp_path / "f"))
-    (tmp_path / "f" / "intrinsics.json").write_text(json.dumps({k: v for k, v in INTR.to_json().items() if k != "depth_scale"}))
+    (tmp_path / "f" / "intrinsics.json").write_text(
+        json.dumps({k: v for k, v in INTR.to_json().items() if k != "depth_scale"})
+    )
     with pytest.raises(UserError, match="missing 'depth_scale'"):
         open_source(rgbd=str(tmp_path / "f"))
     with pytest.raises(UserError, match="frame folder not found"):
@@ -89,7 +99,15 @@ def test_real_frame_without_people_says_no_person(tmp_path, shared_data, capsys)
     (tmp_path / "f" / "depth").mkdir()
     shutil.copy(src / "TUM_color.png", tmp_path / "f" / "color" / "000000.png")
     shutil.copy(src / "TUM_depth.png", tmp_path / "f" / "depth" / "000000.png")
-    intr = {"width": 640, "height": 480, "fx": 525.0, "fy": 525.0, "ppx": 319.5, "ppy": 239.5, "depth_scale": 1 / 5000}
+    intr = {
+        "width": 640,
+        "height": 480,
+        "fx": 525.0,
+        "fy": 525.0,
+        "ppx": 319.5,
+        "ppy": 239.5,
+        "depth_scale": 1 / 5000,
+    }
     (tmp_path / "f" / "intrinsics.json").write_text(json.dumps(intr))
     out = tmp_path / "m.json"
     code = main(["measure", "--rgbd", str(tmp_path / "f"), "--out", str(out)])

@@ -13,20 +13,30 @@ import numpy as np
 import pytest
 from conftest import REPO_ROOT
 
-from pipeline.cli import main
-from pipeline.garment import synthetic as syn
-from pipeline.garment.clean import CleanOptions, clean_garment_object
-from pipeline.garment.mesh import write_obj
-from pipeline.scene.garment_preview import render_garment_preview
-from pipeline.scene.importers import garment_to_object, import_garment
+from pipeline.app.clean_job import CleanOptions, clean_garment_object
+from pipeline.app.cli import main
+from pipeline.blender.garment_preview import render_garment_preview
+from pipeline.blender.importers import garment_to_object, import_garment
+from pipeline.core.garment import synthetic as syn
+from pipeline.core.garment.mesh import write_obj
 
 TSHIRT = "garments/diffcloth_tshirt/tshirt1900.obj"
 
 
 def test_clean_real_tshirt_to_glb_with_report(shared_data, fresh_scene, tmp_path, capsys):
     out, rep = tmp_path / "tshirt.glb", tmp_path / "report.json"
-    code = main(["clean", str(shared_data / TSHIRT), "--out", str(out), "--report", str(rep),
-                 "--target-faces", "2000"])
+    code = main(
+        [
+            "clean",
+            str(shared_data / TSHIRT),
+            "--out",
+            str(out),
+            "--report",
+            str(rep),
+            "--target-faces",
+            "2000",
+        ]
+    )
     assert code == 0
     report = json.loads(rep.read_text())
     assert report["before"]["faces"] == 3726 and report["after"]["faces"] <= 2000
@@ -56,8 +66,21 @@ def textured_dirty_obj(tmp_path):
 
 def test_textured_garment_keeps_its_look(textured_dirty_obj, fresh_scene, tmp_path):
     out, rep = tmp_path / "clean" / "tube.obj", tmp_path / "r.json"
-    assert main(["clean", str(textured_dirty_obj), "--out", str(out), "--report", str(rep),
-                 "--target-faces", "3000"]) == 0
+    assert (
+        main(
+            [
+                "clean",
+                str(textured_dirty_obj),
+                "--out",
+                str(out),
+                "--report",
+                str(rep),
+                "--target-faces",
+                "3000",
+            ]
+        )
+        == 0
+    )
     report = json.loads(rep.read_text())
     ops = {o["step"]: o for o in report["operations"]}
     assert ops["normalise"]["units"] == "mm"
@@ -91,12 +114,32 @@ def test_scan_colours_baked_into_texture(fresh_scene, tmp_path):
     path = tmp_path / "scan.ply"
     obj = garment_to_object(scan, "Scan")
     obj.select_set(True)
-    bpy.ops.wm.ply_export(filepath=str(path), export_selected_objects=True, export_colors="SRGB",
-                          export_normals=False, export_uv=False)
+    bpy.ops.wm.ply_export(
+        filepath=str(path),
+        export_selected_objects=True,
+        export_colors="SRGB",
+        export_normals=False,
+        export_uv=False,
+    )
     bpy.data.objects.remove(obj)
     out, rep = tmp_path / "scan_clean.glb", tmp_path / "r.json"
-    assert main(["clean", str(path), "--out", str(out), "--report", str(rep), "--target-faces", "2000",
-                 "--texture-size", "256"]) == 0
+    assert (
+        main(
+            [
+                "clean",
+                str(path),
+                "--out",
+                str(out),
+                "--report",
+                str(rep),
+                "--target-faces",
+                "2000",
+                "--texture-size",
+                "256",
+            ]
+        )
+        == 0
+    )
     report = json.loads(rep.read_text())
     ops = {o["step"]: o for o in report["operations"]}
     import_op = ops["import"]
@@ -113,8 +156,19 @@ def test_scan_colours_baked_into_texture(fresh_scene, tmp_path):
 
 def test_no_step_switches(shared_data, fresh_scene, tmp_path):
     rep = tmp_path / "r.json"
-    args = ["clean", str(shared_data / TSHIRT), "--out", str(tmp_path / "t.blend"), "--report", str(rep),
-            "--target-faces", "1000", "--no-decimate", "--no-normalise", "--no-holes"]
+    args = [
+        "clean",
+        str(shared_data / TSHIRT),
+        "--out",
+        str(tmp_path / "t.blend"),
+        "--report",
+        str(rep),
+        "--target-faces",
+        "1000",
+        "--no-decimate",
+        "--no-normalise",
+        "--no-holes",
+    ]
     assert main(args) == 0
     report = json.loads(rep.read_text())
     assert report["after"]["faces"] == 3726
@@ -133,10 +187,10 @@ def _bad_files(tmp_path):
         "corrupt.blend": b"BLENDER-v500garbage",
         "photo.ply": b"\x89PNG\r\n\x1a\n not a ply",
         "points.ply": b"ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
-                      b"property float z\nend_header\n0 0 0\n1 0 0\n0 1 0\n",
+        b"property float z\nend_header\n0 0 0\n1 0 0\n0 1 0\n",
         "huge.ply": b"ply\nformat binary_little_endian 1.0\nelement vertex 2500000\nproperty float x\n"
-                    b"property float y\nproperty float z\nelement face 5000000\n"
-                    b"property list uchar int vertex_indices\nend_header\n",
+        b"property float y\nproperty float z\nelement face 5000000\n"
+        b"property list uchar int vertex_indices\nend_header\n",
         "shape.xyz": b"0 0 0\n",
     }
     for name, data in files.items():
@@ -186,8 +240,17 @@ def test_missing_texture_is_a_warning(tmp_path, fresh_scene):
 
 def test_blender_entry_point(shared_data, tmp_path, monkeypatch):
     out = tmp_path / "skirt.glb"
-    argv = ["blender", "-b", "-P", "pipeline/cli.py", "--", "clean",
-            str(shared_data / "garments/diffcloth_skirt_ply/skirt3448.ply"), "--out", str(out)]
+    argv = [
+        "blender",
+        "-b",
+        "-P",
+        "pipeline/cli.py",
+        "--",
+        "clean",
+        str(shared_data / "garments/diffcloth_skirt_ply/skirt3448.ply"),
+        "--out",
+        str(out),
+    ]
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as exc:
         runpy.run_path(str(REPO_ROOT / "pipeline" / "cli.py"), run_name="__main__")
@@ -219,8 +282,21 @@ REAL = [
 @pytest.mark.parametrize("rel", REAL, ids=[r.split("/")[1] for r in REAL])
 def test_clean_every_real_format(shared_data, fresh_scene, tmp_path, rel):
     rep = tmp_path / "r.json"
-    assert main(["clean", str(shared_data / "garments" / rel), "--out", str(tmp_path / "g.glb"),
-                 "--report", str(rep), "--target-faces", "3000"]) == 0
+    assert (
+        main(
+            [
+                "clean",
+                str(shared_data / "garments" / rel),
+                "--out",
+                str(tmp_path / "g.glb"),
+                "--report",
+                str(rep),
+                "--target-faces",
+                "3000",
+            ]
+        )
+        == 0
+    )
     report = json.loads(rep.read_text())
     ops = {o["step"]: o for o in report["operations"]}
     assert report["after"]["faces"] <= 3000

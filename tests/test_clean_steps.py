@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.garment import repair
-from pipeline.garment import synthetic as syn
-from pipeline.garment.clean import CleanOptions, clean_garment_mesh
-from pipeline.garment.normalise import detect_units, normalise_garment, rotation_to_z_up
-from pipeline.garment.topology import boundary_loops, face_adjacency, face_components, face_cross
+from pipeline.app.clean_job import CleanOptions, clean_garment_mesh
+from pipeline.core.garment import repair
+from pipeline.core.garment import synthetic as syn
+from pipeline.core.garment.normalise import detect_units, normalise_garment, rotation_to_z_up
+from pipeline.core.topology import boundary_loops, face_adjacency, face_components, face_cross
 
 
 @pytest.fixture
@@ -163,8 +163,22 @@ def test_clean_mesh_core_steps_report(tube):
 
 
 def test_every_step_switchable(tube):
-    options = CleanOptions(**{s: False for s in ("normalise", "merge", "degenerate", "non_manifold", "floaters",
-                                                 "normals", "holes", "decimate", "bake")})
+    options = CleanOptions(
+        **{
+            s: False
+            for s in (
+                "normalise",
+                "merge",
+                "degenerate",
+                "non_manifold",
+                "floaters",
+                "normals",
+                "holes",
+                "decimate",
+                "bake",
+            )
+        }
+    )
     out, report = clean_garment_mesh(tube, options)
     assert np.array_equal(out.faces, tube.faces)
     assert all(not o["enabled"] for o in report.operations)
@@ -172,8 +186,8 @@ def test_every_step_switchable(tube):
 
 def test_numpy_only_paths_match_scipy(tube):
     """Blender's own Python has no scipy: the numpy fallbacks must give the same answers."""
-    from pipeline.garment.repair import _propagate_parity_bfs, _propagate_parity_scipy
-    from pipeline.garment.topology import connected_components, face_adjacency
+    from pipeline.core.garment.repair import _propagate_parity_bfs, _propagate_parity_scipy
+    from pipeline.core.topology import connected_components, face_adjacency
 
     dirty = syn.add_floaters(syn.flip_faces(tube, 0.3, np.random.default_rng(6)), 5, np.random.default_rng(6))
     fi, fj, agree = face_adjacency(dirty.faces)
@@ -186,7 +200,7 @@ def test_numpy_only_paths_match_scipy(tube):
 
 
 def test_front_found_from_the_neckline_dip(tube):
-    from pipeline.garment.normalise import detect_front
+    from pipeline.core.garment.normalise import detect_front
 
     assert detect_front(tube)[0] == 0.0  # level openings: nothing to go by
     for heading, turn in [((0, 1), 180.0), ((1, 0), 270.0), ((0, -1), 0.0)]:
@@ -201,7 +215,7 @@ def test_front_found_from_the_neckline_dip(tube):
 
 
 def test_patch_merge_keeps_a_noisy_scan_manifold():
-    from pipeline.garment.topology import edge_face_counts
+    from pipeline.core.topology import edge_face_counts
 
     scan = syn.tube_garment(300, 80, noise_m=0.001)  # ~47k triangles, noise near the edge length
     out, stats = repair.cluster_vertices(scan, 12_000)

@@ -8,8 +8,8 @@ import sys
 import pytest
 from conftest import REPO_ROOT, run_pipeline
 
-from pipeline.cli import build_parser, main
-from pipeline.files import atomic_path, write_json
+from pipeline.app.cli import build_parser, main
+from pipeline.core.files import atomic_path, write_json
 
 
 def _verbs() -> list[str]:
@@ -56,7 +56,9 @@ def test_user_error_is_one_line_without_traceback(tmp_path, capsys):
 
 def test_blender_script_entry_reads_args_after_double_dash(monkeypatch, capsys):
     """`blender -b -P pipeline/cli.py -- --help`: the script finds its args after `--`."""
-    monkeypatch.setattr(sys, "argv", ["blender", "-b", "-P", str(REPO_ROOT / "pipeline" / "cli.py"), "--", "--help"])
+    monkeypatch.setattr(
+        sys, "argv", ["blender", "-b", "-P", str(REPO_ROOT / "pipeline" / "cli.py"), "--", "--help"]
+    )
     with pytest.raises(SystemExit) as exc:
         runpy.run_path(str(REPO_ROOT / "pipeline" / "cli.py"), run_name="__main__")
     assert exc.value.code == 0

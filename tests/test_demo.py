@@ -20,7 +20,7 @@ def _check_outputs(out, width=216, height=270):
     from bpy_extras.object_utils import world_to_camera_view
     from mathutils import Vector
 
-    from pipeline.scene.blendfile import open_blend
+    from pipeline.blender.blendfile import open_blend
 
     png, blend, summary = out / "tryon.png", out / "tryon.blend", json.loads((out / "tryon.json").read_text())
     assert png.is_file() and blend.is_file()
@@ -63,8 +63,9 @@ def test_demo_blender_script_entry_with_worker(tmp_path):
         "runpy.run_path('pipeline/cli.py', run_name='__main__')\n"
     )
     env = dict(os.environ, TRYON_WORKER="1")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     _check_outputs(tmp_path)
 
@@ -80,8 +81,20 @@ def test_render_verb_rerenders_a_saved_scene_from_another_view(tmp_path):
     proc = run_pipeline("demo", "--out", str(tmp_path), "--engine", "workbench", *SMALL)
     assert proc.returncode == 0, proc.stderr[-2000:]
     side = tmp_path / "side.png"
-    proc = run_pipeline("render", str(tmp_path / "tryon.blend"), "--out", str(side), "--view", "side",
-                        "--engine", "workbench", "--width", "120", "--height", "150")
+    proc = run_pipeline(
+        "render",
+        str(tmp_path / "tryon.blend"),
+        "--out",
+        str(side),
+        "--view",
+        "side",
+        "--engine",
+        "workbench",
+        "--width",
+        "120",
+        "--height",
+        "150",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert side.is_file() and side.stat().st_size > 1000
     bad = run_pipeline("render", str(tmp_path / "tryon.blend"), "--out", str(tmp_path / "x.jpg"))

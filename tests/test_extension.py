@@ -10,7 +10,7 @@ import zipfile
 
 from conftest import REPO_ROOT
 
-from pipeline.extension import build_extension
+from pipeline.app.extension import build_extension
 
 CHECK = r"""
 import sys, bpy
@@ -54,15 +54,32 @@ def test_build_install_enable_disable(tmp_path):
     assert "blender_manifest.toml" in names and "blender_addon/operators.py" in names
     assert any(n.startswith("wheels/tryon_pipeline-") for n in names)
     # As in Blender: the torch half runs in a worker process in the project's environment (the checkout).
-    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"), TRYON_WORKER="1",
-               TRYON_PROJECT_DIR=str(REPO_ROOT))
+    env = dict(
+        os.environ,
+        BLENDER_USER_RESOURCES=str(tmp_path / "user"),
+        TRYON_WORKER="1",
+        TRYON_PROJECT_DIR=str(REPO_ROOT),
+    )
     still = tmp_path / "still.png"
     garment = REPO_ROOT / "garments" / "tshirt.obj"
-    proc = subprocess.run([sys.executable, "-c", CHECK, str(zip_path), str(still), str(garment)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHECK, str(zip_path), str(still), str(garment)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     ops = proc.stdout.split("OPS ")[-1].strip().split(",")
-    for op in ("build_avatar", "import_garment", "clean_garment", "fit_garment", "render_still", "frame_camera"):
+    for op in (
+        "build_avatar",
+        "import_garment",
+        "clean_garment",
+        "fit_garment",
+        "render_still",
+        "frame_camera",
+    ):
         assert op in ops
     assert still.is_file()
 
@@ -83,16 +100,40 @@ def test_measure_button_builds_avatar_from_a_recording(tmp_path):
     """The panel's Measure button: MediaPipe + body fit in the worker, then the avatar in the scene."""
     import json
 
-    from pipeline.cli import main
+    from pipeline.app.cli import main
 
     params = tmp_path / "params.json"
     params.write_text(json.dumps({"phenotypes": {"gender": 0.2, "height": 0.6, "weight": 0.45}}))
-    assert main(["synth-capture", "--params", str(params), "--out", str(tmp_path / "cap"), "--width", "320",
-                 "--samples", "4", "--frames", "1", "--seed", "5"]) == 0
+    assert (
+        main(
+            [
+                "synth-capture",
+                "--params",
+                str(params),
+                "--out",
+                str(tmp_path / "cap"),
+                "--width",
+                "320",
+                "--samples",
+                "4",
+                "--frames",
+                "1",
+                "--seed",
+                "5",
+            ]
+        )
+        == 0
+    )
     zip_path = build_extension(tmp_path / "dist")
     env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"), TRYON_PROJECT_DIR=str(REPO_ROOT))
-    proc = subprocess.run([sys.executable, "-c", MEASURE, str(zip_path), str(tmp_path / "cap" / "capture.db3")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(zip_path), str(tmp_path / "cap" / "capture.db3")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     measured = json.loads((tmp_path / "cap" / "capture_measurements.json").read_text())
     assert measured["unit"] == "cm" and 140 < measured["stature"] < 210

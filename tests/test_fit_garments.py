@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.cli import main
-from pipeline.errors import UserError
-from pipeline.fit.api import check_garment, fit_garment
-from pipeline.fit.bodyfield import BodyField
-from pipeline.garment.mesh import GarmentMesh, read_obj
+from pipeline.app.cli import main
+from pipeline.core.errors import UserError
+from pipeline.core.fit.api import check_garment, fit_garment
+from pipeline.core.fit.bodyfield import BodyField
+from pipeline.core.garment.mesh import GarmentMesh, read_obj
 
 
 def _assert_outside(body, vertices, tol_m=0.002):
@@ -41,9 +41,14 @@ def test_skirt_weights_do_not_follow_one_leg(repo_root, default_body):
     r = fit_garment(g, default_body)
     _assert_outside(default_body, r.vertices)
     assert r.garment_type == "bottom"
-    assert r.stats["drape_steps"] < 36  # placed where its waistband grips, it settles instead of creeping down
+    assert (
+        r.stats["drape_steps"] < 36
+    )  # placed where its waistband grips, it settles instead of creeping down
     names = default_body.bone_names
-    legs = {s: [i for i, n in enumerate(names) if n.endswith(f".{s}") and ("leg" in n or "foot" in n)] for s in "LR"}
+    legs = {
+        s: [i for i, n in enumerate(names) if n.endswith(f".{s}") and ("leg" in n or "foot" in n)]
+        for s in "LR"
+    }
     hem = r.vertices[:, 2] < r.vertices[:, 2].min() + 0.05
     centre = hem & (np.abs(r.vertices[:, 0]) < 0.03)
     w = {s: (r.weights * np.isin(r.weight_bones, legs[s])).sum(1) for s in "LR"}
@@ -54,8 +59,8 @@ def test_skirt_weights_do_not_follow_one_leg(repo_root, default_body):
 
 
 def test_garment_follows_pose_without_penetration(tshirt_fit, default_body, fresh_scene):
-    from pipeline.scene.avatar import apply_pose, build_avatar, evaluated_vertices
-    from pipeline.scene.dress import FIT_MAP_LAYER, dress_avatar
+    from pipeline.blender.avatar import apply_pose, build_avatar, evaluated_vertices
+    from pipeline.blender.dress import FIT_MAP_LAYER, dress_avatar
 
     g, r = tshirt_fit
     avatar = build_avatar(default_body, "Avatar", pose="a-pose")
@@ -73,7 +78,7 @@ def test_garment_follows_pose_without_penetration(tshirt_fit, default_body, fres
 
 
 def test_real_diffcloth_skirt_fits_as_a_bottom(shared_data, default_body):
-    from pipeline.garment.normalise import normalise_garment
+    from pipeline.core.garment.normalise import normalise_garment
 
     g, _ = normalise_garment(read_obj(shared_data / "garments" / "diffcloth_skirt" / "skirt3448.obj"))
     r = fit_garment(g, default_body)
@@ -84,7 +89,7 @@ def test_real_diffcloth_skirt_fits_as_a_bottom(shared_data, default_body):
 
 
 def test_real_diffcloth_tshirt_scaled_on_request(shared_data, default_body):
-    from pipeline.garment.normalise import normalise_garment
+    from pipeline.core.garment.normalise import normalise_garment
 
     g, _ = normalise_garment(read_obj(shared_data / "garments" / "diffcloth_tshirt" / "tshirt1900.obj"))
     r = fit_garment(g, default_body, garment_type="top", scale=0.6)  # it is cut for a much bigger body
@@ -103,8 +108,21 @@ def test_real_makehuman_suit_in_decimetres_fits(shared_data, default_body):
 
 def test_fit_verb_grades_two_sizes_with_fit_maps(tmp_path, repo_root):
     out = tmp_path / "fitted.blend"
-    code = main(["fit", "--garment", str(repo_root / "garments" / "skirt.obj"), "--grade", "S,L", "--sex", "female",
-                 "--out", str(out), "--fit-map", str(tmp_path / "map.png")])
+    code = main(
+        [
+            "fit",
+            "--garment",
+            str(repo_root / "garments" / "skirt.obj"),
+            "--grade",
+            "S,L",
+            "--sex",
+            "female",
+            "--out",
+            str(out),
+            "--fit-map",
+            str(tmp_path / "map.png"),
+        ]
+    )
     assert code == 0
     for size in ("S", "L"):
         assert (tmp_path / f"fitted_{size}.blend").stat().st_size > 10_000
@@ -114,14 +132,20 @@ def test_fit_verb_grades_two_sizes_with_fit_maps(tmp_path, repo_root):
     assert all(f["max_penetration_mm"] <= 2.0 for f in record["fits"])
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["--garment", "nope.obj", "--size", "M", "--sex", "female"], "not found"),
-    (["--garment", "garments/tshirt.obj", "--size", "M", "--sex", "female", "--fabric", "tin"], "--fabric"),
-    (["--garment", "garments/tshirt.obj"], "body source"),
-    (["--garment", "garments/tshirt.obj", "--grade", "M,Q", "--sex", "female"], "--grade"),
-    (["--garment", "garments/tshirt.obj", "--size", "M", "--sex", "female", "--pose", "yoga"], "pose"),
-    (["--garment", "garments/tshirt.obj", "--size", "M", "--sex", "female", "--scale", "9"], "--scale"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--garment", "nope.obj", "--size", "M", "--sex", "female"], "not found"),
+        (
+            ["--garment", "garments/tshirt.obj", "--size", "M", "--sex", "female", "--fabric", "tin"],
+            "--fabric",
+        ),
+        (["--garment", "garments/tshirt.obj"], "body source"),
+        (["--garment", "garments/tshirt.obj", "--grade", "M,Q", "--sex", "female"], "--grade"),
+        (["--garment", "garments/tshirt.obj", "--size", "M", "--sex", "female", "--pose", "yoga"], "pose"),
+        (["--garment", "garments/tshirt.obj", "--size", "M", "--sex", "female", "--scale", "9"], "--scale"),
+    ],
+)
 def test_fit_verb_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch, repo_root, argv, needle):
     monkeypatch.chdir(repo_root)
     assert main(["fit", *argv, "--out", str(tmp_path / "x.blend")]) == 2
@@ -138,10 +162,12 @@ def test_garment_in_wrong_units_is_a_user_error():
 def test_fit_map_png(tmp_path, tshirt_fit, default_body):
     from PIL import Image
 
-    from pipeline.fit.fitmap import draw_fit_map
+    from pipeline.core.fit.fitmap import draw_fit_map
 
     g, r = tshirt_fit
-    png = draw_fit_map(tmp_path / "fm.png", r.vertices, g.faces, r.fit_colors, default_body.vertices, default_body.faces)
+    png = draw_fit_map(
+        tmp_path / "fm.png", r.vertices, g.faces, r.fit_colors, default_body.vertices, default_body.faces
+    )
     img = np.asarray(Image.open(png).convert("RGB")).astype(int)
     assert img.shape[0] > 300
     greenish = (img[:, :, 1] > img[:, :, 0] + 30) & (img[:, :, 1] > img[:, :, 2] + 30)
@@ -149,7 +175,7 @@ def test_fit_map_png(tmp_path, tshirt_fit, default_body):
 
 
 def test_numpy_fallback_solver_drapes_without_penetration(repo_root, default_body):
-    from pipeline.fit.solver import DrapeSettings
+    from pipeline.core.fit.solver import DrapeSettings
 
     g = read_obj(repo_root / "garments" / "skirt.obj")
     r = fit_garment(g, default_body, settings=DrapeSettings(backend="numpy", steps=12, iterations=8))
@@ -159,9 +185,9 @@ def test_numpy_fallback_solver_drapes_without_penetration(repo_root, default_bod
 
 @pytest.mark.parametrize("worker", [False, True])
 def test_fit_in_current_scene_for_the_panel(repo_root, default_body, fresh_scene, monkeypatch, worker):
-    from pipeline.scene.avatar import build_avatar
-    from pipeline.scene.dress import fit_in_scene
-    from pipeline.scene.importers import garment_to_object
+    from pipeline.app.fit_job import fit_in_scene
+    from pipeline.blender.avatar import build_avatar
+    from pipeline.blender.importers import garment_to_object
 
     if worker:
         monkeypatch.setenv("TRYON_WORKER", "1")  # as in Blender's own Python: the fit runs in the venv

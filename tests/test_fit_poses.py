@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.body.poses import pose_body
-from pipeline.fit.api import fit_garment
-from pipeline.fit.landmarks import body_landmarks
-from pipeline.tryon import load_garment_file
+from pipeline.app.tryon import load_garment_file
+from pipeline.core.body.poses import pose_body
+from pipeline.core.fit.api import fit_garment
+from pipeline.core.fit.landmarks import body_landmarks
 
 
 @pytest.mark.parametrize("pose", ["walking", "relaxed", "t-pose"])

@@ -7,11 +7,16 @@ import bpy
 import numpy as np
 import pytest
 
-from pipeline.errors import UserError
-from pipeline.garment import synthetic as syn
-from pipeline.garment.mesh import GarmentMesh
-from pipeline.scene.garment_ops import export_garment
-from pipeline.scene.importers import garment_to_object, import_garment, import_garment_info, object_to_garment
+from pipeline.blender.garment_ops import export_garment
+from pipeline.blender.importers import (
+    garment_to_object,
+    import_garment,
+    import_garment_info,
+    object_to_garment,
+)
+from pipeline.core.errors import UserError
+from pipeline.core.garment import synthetic as syn
+from pipeline.core.garment.mesh import GarmentMesh
 
 G = "garments"
 # file, vertices, triangles, has UVs, a warning that must appear (or None)
@@ -19,8 +24,13 @@ REAL = [
     ("diffcloth_skirt/skirt3448.obj", 1809, 3448, False, "material library missing: skirt3448..obj.mtl"),
     ("diffcloth_skirt_ply/skirt3448.ply", 1809, 3448, False, None),
     ("diffcloth_tshirt/tshirt1900.obj", 1921, 3726, True, None),
-    ("makehuman_female_sportsuit01/female_sportsuit01.obj", 1797, 3436, True,
-     "texture missing: female_sportsuit01_diffuse.png"),
+    (
+        "makehuman_female_sportsuit01/female_sportsuit01.obj",
+        1797,
+        3436,
+        True,
+        "texture missing: female_sportsuit01_diffuse.png",
+    ),
     ("makehuman_female_sportsuit01_usd/female_sportsuit01.usdc", 1797, 3436, True, None),
     ("makehuman_male_casualsuit01_glb/male_casualsuit01.glb", 8426, 16672, True, None),
     ("makehuman_male_casualsuit01_fbx/male_casualsuit01.fbx", 8426, 16672, True, None),
@@ -28,7 +38,9 @@ REAL = [
 ]
 
 
-@pytest.mark.parametrize(("rel", "nv", "nf", "has_uv", "warning"), REAL, ids=[r[0].split("/")[1] for r in REAL])
+@pytest.mark.parametrize(
+    ("rel", "nv", "nf", "has_uv", "warning"), REAL, ids=[r[0].split("/")[1] for r in REAL]
+)
 def test_real_garments_import(shared_data, fresh_scene, rel, nv, nf, has_uv, warning):
     mesh, info = import_garment_info(shared_data / G / rel)
     assert (len(mesh.vertices), len(mesh.faces)) == (nv, nf)  # glTF/FBX seams come back welded
@@ -84,7 +96,9 @@ def test_blend_object_by_name(tmp_path, fresh_scene):
 
 def test_object_round_trip_keeps_uvs_and_colours(fresh_scene):
     tube = syn.tube_garment(24, 8)
-    tube.vertex_colors = np.c_[np.random.default_rng(0).random((len(tube.vertices), 3)), np.ones(len(tube.vertices))]
+    tube.vertex_colors = np.c_[
+        np.random.default_rng(0).random((len(tube.vertices), 3)), np.ones(len(tube.vertices))
+    ]
     obj = garment_to_object(tube, "RoundTrip")
     back = object_to_garment(obj)
     assert np.array_equal(back.faces, tube.faces)

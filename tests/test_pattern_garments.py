@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.cli import main
-from pipeline.fit.pattern import sew, skirt_panels, skirt_spec, tshirt_panels, tshirt_spec
-from pipeline.fit.place import boundary_loops, detect_type, edges_of
-from pipeline.garment.mesh import read_obj
+from pipeline.app.cli import main
+from pipeline.core.fit.pattern import sew, skirt_panels, skirt_spec, tshirt_panels, tshirt_spec
+from pipeline.core.fit.place import boundary_loops, detect_type, edges_of
+from pipeline.core.garment.mesh import read_obj
 
 
 def _faces_per_edge(faces: np.ndarray) -> np.ndarray:
@@ -52,7 +52,7 @@ def test_tshirt_seams_meet_without_cone_points(default_body):
 
 
 def test_tshirt_sleeves_are_set_in_along_the_arms(default_body, repo_root):
-    from pipeline.fit.landmarks import body_landmarks
+    from pipeline.core.fit.landmarks import body_landmarks
 
     sewn = sew(tshirt_panels(tshirt_spec(default_body)), 0.02, "top")
     assert sum(p.name.startswith("sleeve_") for p in sewn.panels) == 4
@@ -86,7 +86,10 @@ def test_committed_samples_are_metres_z_up_front_minus_y(repo_root, name, kind, 
     if name == "tshirt":  # the neckline dips lower at the front (-Y) than at the back
         neck = max(boundary_loops(g.faces), key=lambda lp: g.vertices[lp, 2].mean())
         ring = g.vertices[neck]
-        assert ring[ring[:, 1] < ring[:, 1].mean(), 2].min() < ring[ring[:, 1] > ring[:, 1].mean(), 2].min() - 0.02
+        assert (
+            ring[ring[:, 1] < ring[:, 1].mean(), 2].min()
+            < ring[ring[:, 1] > ring[:, 1].mean(), 2].min() - 0.02
+        )
 
 
 def test_make_garment_verb_writes_obj_mtl_and_pattern(tmp_path, default_body):

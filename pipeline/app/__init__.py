@@ -1,0 +1,1 @@
+"""The application layer: jobs (clean, fit, try-on, batch), the CLI verbs and the worker; the add-on calls these."""

@@ -1,0 +1,232 @@
+"""The fit job shared by the CLI verb and the Blender panel: bodies from measurements / sizes / an avatar
+.blend, the garment fitted onto each (grading = one fit per size), each saved as a rigged .blend scene,
+with fit-map PNGs and a JSON record."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.errors import UserError
+from pipeline.core.progress import ProgressCallback, silent
+
+if TYPE_CHECKING:
+    import bpy
+
+
+def avatar_body_from_blend(path: str | os.PathLike):
+    """Rebuild the BodyArrays of the avatar saved in a .blend (its anny parameters are stored on the object)."""
+    import json
+
+    import bpy
+
+    from pipeline.blender.blendfile import open_blend
+    from pipeline.core.body.anny_model import body_arrays
+
+    open_blend(path)
+    avatars = [o for o in bpy.data.objects if o.get("tryon_role") == "avatar"]
+    if not avatars:
+        raise UserError(
+            f"--avatar {path}: no try-on avatar in this .blend (make one with `python -m pipeline avatar`)"
+        )
+    params = json.loads(avatars[0].get("tryon_params", "{}"))
+    return body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
+
+
+def resolve_bodies(
+    measurements: list[str] | None = None,
+    size: str | None = None,
+    sex: str | None = None,
+    grade: list[str] | None = None,
+    avatar: str | None = None,
+    progress: ProgressCallback = silent,
+) -> list[tuple[str, Any]]:
+    """(label, body) pairs to fit onto: one per measurements file or graded size, or the avatar's body."""
+    from pipeline.core.body.avatar_body import fit_body
+
+    sources = sum(x is not None and x != [] for x in (measurements, size or grade, avatar))
+    if sources != 1:
+        raise UserError(
+            "give exactly one body source: --measurements FILE..., --size SIZE --sex SEX (or --grade), or --avatar A.blend"
+        )
+    if avatar:
+        return [(Path(avatar).stem, avatar_body_from_blend(avatar))]
+    if measurements:
+        from pipeline.core.body.measurements import load_measurements
+
+        out = []
+        for i, m in enumerate(measurements):
+            body, _ = fit_body(
+                load_measurements(m),
+                sex=sex,
+                source=m,
+                progress=lambda f, msg="", i=i: progress((i + f) / len(measurements), msg),
+            )
+            label = Path(m).stem.replace(".measurements", "")
+            out.append((label if label not in {lab for lab, _ in out} else f"{label}{i + 1}", body))
+        return out
+    if not sex:
+        raise UserError("--sex female|male is needed with --size/--grade")
+    sizes = grade or [size]
+    out = []
+    for i, s in enumerate(sizes):
+        body, _ = fit_body(
+            size=s, sex=sex, progress=lambda f, msg="", i=i: progress((i + f) / len(sizes), msg)
+        )
+        out.append((s.upper(), body))
+    return out
+
+
+def output_path(out: Path, label: str, many: bool, suffix: str) -> Path:
+    return out.with_name(f"{out.stem}_{label}{suffix}") if many else out.with_suffix(suffix)
+
+
+def run_fit(
+    garment_path: str | os.PathLike,
+    out_blend: str | os.PathLike,
+    bodies: list[tuple[str, Any]],
+    garment_type: str | None = None,
+    fabric: str = "cotton-jersey",
+    pose: str = "a-pose",
+    fit_map_png: str | os.PathLike | None = None,
+    material: str = "mannequin",
+    scale: float | tuple[float, float, float] | None = None,
+    progress: ProgressCallback = silent,
+) -> list[dict[str, Any]]:
+    """Fit the garment onto every body, save one rigged scene (and fit map) per body; returns the records."""
+    from pipeline.core.body.poses import pose_body
+    from pipeline.core.files import write_json
+    from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.fitmap import draw_fit_map
+
+    out = Path(out_blend)
+    if out.suffix.lower() != ".blend":
+        raise UserError(f"--out must end in .blend: {out}")
+    from pipeline.app.tryon import load_garment_file
+
+    garment = load_garment_file(garment_path)
+    many = len(bodies) > 1
+    records = []
+    for i, (label, body) in enumerate(bodies):
+
+        def step(f: float, m: str = "", i: int = i, label: str = label) -> None:
+            progress((i + f) / len(bodies), f"{label}: {m}")
+
+        posed = pose_body(body, pose)
+        result = fit_garment(
+            garment,
+            posed,
+            garment_type=garment_type,
+            fabric=fabric,
+            scale=scale,
+            progress=lambda f, m="", step=step: step(0.8 * f, m),
+        )
+        blend = output_path(out, label, many, ".blend")
+        step(0.85, "building the scene")
+        save_fitted_scene(blend, posed, garment, result, pose, material)
+        record: dict[str, Any] = {"label": label, "blend": str(blend), **result.stats}
+        if fit_map_png:
+            png = output_path(Path(fit_map_png), label, many, ".png")
+            draw_fit_map(
+                png,
+                result.vertices,
+                garment.faces,
+                result.fit_colors,
+                posed.vertices,
+                posed.faces,
+                title=f"{garment.name} on {label}: strain (stretch vs rest) and contact pressure",
+                pressure=result.pressure,
+            )
+            record["fit_map"] = str(png)
+        records.append(record)
+        write_json(out.with_suffix(".json"), {"garment": str(garment_path), "pose": pose, "fits": records})
+    progress(1.0, "done")
+    return records
+
+
+def save_fitted_scene(path: Path, body, garment, result, pose: str, material: str = "mannequin") -> Path:
+    """A new scene with the rigged avatar and the garment bound to its armature, saved as .blend."""
+    import bpy  # noqa: F401  (first: makes bmesh and friends importable)
+
+    from pipeline.blender.blendfile import new_scene, save_blend
+    from pipeline.blender.tryon_scene import build_dressed_scene
+    from pipeline.core.fit.dressed import Dressed
+
+    new_scene()
+    build_dressed_scene(Dressed(body, garment, result, pose), material=material)
+    return save_blend(path)
+
+
+def fit_in_scene(
+    garment_obj: bpy.types.Object,
+    avatar_obj: bpy.types.Object,
+    garment_type: str | None = None,
+    fabric: str = "cotton-jersey",
+    progress=None,
+) -> bpy.types.Object:
+    """The panel's Fit button: fit the selected garment onto the scene's avatar (same code as `pipeline fit`),
+    in this process when it has the numeric stack, else in the project's environment; returns the new,
+    rigged garment object (the source object is hidden)."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from pipeline.app.worker import has_module, run_worker, use_worker_for
+    from pipeline.blender.importers import object_to_garment
+    from pipeline.core.errors import UserError
+    from pipeline.core.garment.mesh import write_obj
+    from pipeline.core.progress import silent
+
+    progress = progress or silent
+    if avatar_obj.get("tryon_role") != "avatar":
+        raise UserError(f"'{avatar_obj.name}' is not a try-on avatar (build one with the Avatar button)")
+    params = json.loads(avatar_obj.get("tryon_params", "{}"))
+    pose = str(avatar_obj.get("tryon_pose", "a-pose"))
+    garment = object_to_garment(garment_obj)
+    garment.name = garment_obj.name
+    progress(0.05, "fitting")
+    with tempfile.TemporaryDirectory(prefix="tryon-fit-") as tmp:
+        params_path = Path(tmp) / "params.json"
+        params_path.write_text(json.dumps(params))
+        if not use_worker_for("torch") and has_module("scipy"):
+            from pipeline.core.body.avatar_body import body_from_params
+            from pipeline.core.fit.api import fit_garment
+
+            body = body_from_params(params_path, pose)
+            result = fit_garment(
+                garment,
+                body,
+                garment_type=garment_type,
+                fabric=fabric,
+                progress=lambda f, m="": progress(0.05 + 0.85 * f, m),
+            )
+        else:
+            from pipeline.core.body.anny_model import BodyArrays
+            from pipeline.core.fit.api import load_fit
+
+            obj_path, out = Path(tmp) / "garment.obj", Path(tmp) / "fit.npz"
+            write_obj(garment, obj_path)
+            argv = [
+                "fit-compute",
+                "--garment",
+                str(obj_path),
+                "--params",
+                str(params_path),
+                "--pose",
+                pose,
+                "--fabric",
+                fabric,
+                "--out",
+                str(out),
+            ] + (["--type", garment_type] if garment_type else [])
+            run_worker(argv, step="fitting the garment")
+            body, result = BodyArrays.load(out.with_suffix(".body.npz")), load_fit(out)
+    progress(0.92, "binding to the rig")
+    from pipeline.blender.dress import dress_avatar
+
+    obj = dress_avatar(avatar_obj, body, garment, result, name=f"{garment_obj.name}_fitted")
+    garment_obj.hide_set(True)
+    garment_obj.hide_render = True
+    progress(1.0, "fitted")
+    return obj

@@ -1,0 +1,98 @@
+"""Body measurement files: JSON in centimetres with ISO 8559-1 names, any subset of them.
+
+Format (one JSON object):
+
+    {
+      "unit": "cm",                 required, must be "cm"
+      "sex": "female",              optional, "female" or "male" (fixes anny's gender; else it is fitted)
+      "stature": 168.0,             any subset of the measurements below, numbers in cm
+      "chest_girth": 92.0,          "bust_girth" is accepted instead of "chest_girth" (same measure), not both
+      "waist_girth": 74.5,
+      "hip_girth": 99.0
+    }
+
+Supported measurements and their accepted ranges (cm; adult range, roughly ANSUR II 0.1st to 99.9th
+percentile widened a little) are in RANGES_CM; how each one is taken is in `pipeline.core.body.measure`.
+Any other key, a unit other than "cm", a value that is not a number or lies outside its range is a UserError
+naming the field and the range.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from pipeline.core.errors import UserError
+from pipeline.core.files import read_json
+
+RANGES_CM: dict[str, tuple[float, float]] = {
+    "stature": (135.0, 210.0),
+    "neck_girth": (26.0, 52.0),
+    "chest_girth": (68.0, 150.0),
+    "bust_girth": (68.0, 150.0),
+    "underbust_girth": (58.0, 135.0),
+    "waist_girth": (52.0, 150.0),
+    "hip_girth": (75.0, 155.0),
+    "thigh_girth": (38.0, 85.0),
+    "upper_arm_girth": (20.0, 50.0),
+    "shoulder_width": (28.0, 50.0),
+    "arm_length": (45.0, 75.0),
+    "inside_leg_length": (60.0, 100.0),
+    "back_waist_length": (32.0, 56.0),
+}
+SEXES = ("female", "male")
+META_KEYS = ("unit", "sex")
+
+
+def validate_measurements(obj: Any, source: str = "measurements") -> dict[str, Any]:
+    """Check a measurements object; return {"sex": str|None, "measurements": {name: cm}}. UserError if bad."""
+    if not isinstance(obj, dict):
+        raise UserError(f'{source}: expected a JSON object with "unit": "cm" and ISO 8559-1 measurements')
+    unit = obj.get("unit")
+    if unit is None:
+        raise UserError(f"{source}: field 'unit' is missing; expected \"cm\"")
+    if unit != "cm":
+        raise UserError(
+            f"{source}: field 'unit' is {unit!r}; expected \"cm\" (convert the values to centimetres)"
+        )
+    sex = obj.get("sex")
+    if sex is not None and sex not in SEXES:
+        raise UserError(f'{source}: field \'sex\' is {sex!r}; expected "female" or "male" (or leave it out)')
+    values: dict[str, float] = {}
+    for key, value in obj.items():
+        if key in META_KEYS:
+            continue
+        if key not in RANGES_CM:
+            raise UserError(
+                f"{source}: unknown field {key!r}; expected one of: unit, sex, {', '.join(RANGES_CM)}"
+            )
+        lo, hi = RANGES_CM[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise UserError(
+                f"{source}: field '{key}' must be a number in cm between {lo:g} and {hi:g}, got {value!r}"
+            )
+        if not lo <= value <= hi:
+            raise UserError(
+                f"{source}: field '{key}' = {value:g} cm is outside the supported range {lo:g} to {hi:g} cm"
+            )
+        values[key] = float(value)
+    if "chest_girth" in values and "bust_girth" in values:
+        raise UserError(f"{source}: give either 'chest_girth' or 'bust_girth' (the same measure), not both")
+    if not values:
+        raise UserError(f"{source}: no measurements given; expected at least one of: {', '.join(RANGES_CM)}")
+    return {"sex": sex, "measurements": values}
+
+
+def load_measurements(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate a measurements JSON file: {"sex": str|None, "measurements": {name: cm}}."""
+    return validate_measurements(read_json(path, "measurements file"), source=str(path))
+
+
+def to_file_object(measurements_cm: dict[str, float], sex: str | None = None) -> dict[str, Any]:
+    """The JSON object of a measurements file for these values (the inverse of validate_measurements)."""
+    obj: dict[str, Any] = {"unit": "cm"}
+    if sex:
+        obj["sex"] = sex
+    obj.update({k: round(float(v), 1) for k, v in measurements_cm.items()})
+    return obj

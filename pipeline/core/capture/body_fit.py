@@ -1,0 +1,485 @@
+"""Fit anny's shape and pose to a capture: camera-frame person points and 2D MediaPipe landmarks per view.
+
+Each view (a still stretch of frames, or one step of a turn) has its own rigid placement of the body in
+the camera frame; shape (phenotypes + tape-measure local controls) and a few joint angles are shared.
+Loss: Geman-McClure depth residual of each point along its camera ray against the camera-facing side of the
+body (the vertex on the same ray, as a z-buffer would pick it, and its tangent plane), silhouette terms (the
+body must stay inside the person mask and reach its outline), 2D landmark reprojection (left/right may swap,
+as MediaPipe does on back views) and a shape prior.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+
+from pipeline.core.capture.frames import Intrinsics
+from pipeline.core.capture.person import PersonFrame
+from pipeline.core.capture.virtual_camera import WORLD_FROM_CAMERA_ROT
+from pipeline.core.progress import ProgressCallback, silent
+
+PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
+AGE_RANGE = (
+    0.67,
+    0.83,
+)  # anny's adults (about 16 to 64 years); left free a fit drifts to teenage proportions
+SHAPE_LOCALS = (
+    "measure-bust-circ-incr",
+    "measure-underbust-circ-incr",
+    "measure-waist-circ-incr",
+    "measure-hips-circ-incr",
+    "measure-thigh-circ-incr",
+    "measure-upperarm-circ-incr",
+    "measure-neck-circ-incr",
+    "measure-shoulder-dist-incr",
+    "measure-upperleg-height-incr",
+    "measure-lowerleg-height-incr",
+    "measure-napetowaist-dist-incr",
+    "measure-upperarm-length-incr",
+)
+LOCAL_LIMIT = 0.9
+POSE_BONES = (
+    "upperarm01.L",
+    "upperarm01.R",
+    "upperleg01.L",
+    "upperleg01.R",
+)  # abduction about the forward axis
+# MediaPipe landmark -> anny bone whose head stands for it (left = the person's left = anny's +X = ".L")
+LANDMARK_BONES = {
+    11: "upperarm01.L",
+    12: "upperarm01.R",
+    13: "lowerarm01.L",
+    14: "lowerarm01.R",
+    15: "wrist.L",
+    16: "wrist.R",
+    23: "upperleg01.L",
+    24: "upperleg01.R",
+    25: "lowerleg01.L",
+    26: "lowerleg01.R",
+    27: "foot.L",
+    28: "foot.R",
+}
+SWAP = {11: 12, 12: 11, 13: 14, 14: 13, 15: 16, 16: 15, 23: 24, 24: 23, 25: 26, 26: 25, 27: 28, 28: 27}
+MAX_POINTS_PER_VIEW = 1500
+MAX_POINTS_TOTAL = 3000  # over all views: keeps a turn's fit time near a still view's
+YAW_SEARCH_VERTEX_STEP = 3  # the initial placement's yaw search runs on every 3rd vertex ...
+YAW_SEARCH_POINTS = 600  # ... and at most this many points per view
+REFRESH_EVERY = (
+    3  # after the first iterations, correspondences are re-found every 3rd iteration (they move slowly)
+)
+
+
+@dataclasses.dataclass
+class View:
+    """Fused observations of one body placement: points (N, 3), median landmarks, their visibility."""
+
+    points: np.ndarray
+    landmarks_px: np.ndarray
+    visibility: np.ndarray
+    intrinsics: Intrinsics
+    frames: list[int]
+    outside_px: np.ndarray | None = None  # (H, W) distance (px) to the silhouette, 0 inside
+    boundary_px: np.ndarray | None = None  # (M, 2) silhouette outline pixels (u, v)
+
+
+@dataclasses.dataclass
+class FitResult:
+    """Fitted anny parameters, per-view yaw and quality figures."""
+
+    phenotypes: dict[str, float]
+    local_changes: dict[str, float]
+    pose_deg: dict[str, float]
+    yaws_deg: list[float]
+    residual_m: float  # robust RMS depth residual of the points along their camera rays
+    time_s: float
+    iterations: int
+
+
+def _voxel_mean(points: np.ndarray, voxel_m: float) -> np.ndarray:
+    """Average the points in each voxel (fuses frames and averages sensor noise)."""
+    if len(points) == 0:
+        return points
+    keys = np.floor(points / voxel_m).astype(np.int64)
+    _, inv, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(counts), 3))
+    np.add.at(sums, inv.ravel(), points)
+    return sums / counts[:, None]
+
+
+def group_views(frames: list[PersonFrame], still_px: float = 0.02) -> list[View]:
+    """Fuse consecutive frames whose landmarks barely move (a still person) into one view."""
+    groups: list[list[PersonFrame]] = []
+    for pf in frames:
+        if groups:
+            ref = groups[-1][0]
+            scale = max(np.ptp(ref.landmarks_px[:, 1]), 1.0)
+            moved = np.median(np.linalg.norm(pf.landmarks_px - ref.landmarks_px, axis=1)) / scale
+            if moved < still_px:
+                groups[-1].append(pf)
+                continue
+        groups.append([pf])
+    views = []
+    rng = np.random.default_rng(0)
+    per_view = (
+        int(np.clip(MAX_POINTS_TOTAL // len(groups), 500, MAX_POINTS_PER_VIEW))
+        if groups
+        else MAX_POINTS_PER_VIEW
+    )
+    for g in groups:
+        pts = _voxel_mean(np.concatenate([p.points for p in g]), 0.012)
+        if len(pts) > per_view:
+            pts = pts[rng.choice(len(pts), per_view, replace=False)]
+        view = View(
+            pts,
+            np.median([p.landmarks_px for p in g], axis=0),
+            np.median([p.visibility for p in g], axis=0),
+            g[0].intrinsics,
+            [p.index for p in g],
+        )
+        masks = [p.mask for p in g if p.mask is not None]
+        if masks:
+            view.outside_px, view.boundary_px = _silhouette_maps(np.mean(masks, axis=0) > 0.5)
+        views.append(view)
+    return views
+
+
+def _silhouette_maps(mask: np.ndarray, max_outline: int = 1500) -> tuple[np.ndarray, np.ndarray]:
+    """Distance-to-silhouette image and (subsampled) outline pixels of a person mask."""
+    import cv2
+
+    m = mask.astype(np.uint8)
+    outside = cv2.distanceTransform(1 - m, cv2.DIST_L2, 3).astype(np.float32)
+    outline = m - cv2.erode(m, np.ones((3, 3), np.uint8))
+    vs, us = np.nonzero(outline)
+    step = max(len(us) // max_outline, 1)
+    return outside, np.stack([us[::step], vs[::step]], axis=1).astype(np.float64)
+
+
+def _rodrigues(r):
+    import torch
+
+    theta = torch.sqrt((r * r).sum() + 1e-12)
+    k = r / theta
+    kx = torch.zeros(3, 3, dtype=r.dtype)
+    kx[0, 1], kx[0, 2], kx[1, 0], kx[1, 2], kx[2, 0], kx[2, 1] = -k[2], k[1], k[2], -k[0], -k[1], k[0]
+    return torch.eye(3, dtype=r.dtype) + torch.sin(theta) * kx + (1 - torch.cos(theta)) * (kx @ kx)
+
+
+def _rot_y(angle):
+    import torch
+
+    c, s = torch.cos(angle), torch.sin(angle)
+    z, o = torch.zeros_like(angle), torch.ones_like(angle)
+    return torch.stack([torch.stack([c, z, s]), torch.stack([z, o, z]), torch.stack([-s, z, c])])
+
+
+def _rz(yaw_deg: float) -> np.ndarray:
+    a = np.radians(yaw_deg)
+    return np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
+
+
+def _gm(d2, sigma: float):
+    """Geman-McClure of squared residuals: quadratic near 0, flat for outliers."""
+    return d2 / (d2 + sigma * sigma)
+
+
+def _vertex_normals(v, faces):
+    import torch
+
+    fn = torch.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]], dim=1)
+    n = (
+        torch.zeros_like(v)
+        .index_add_(0, faces[:, 0], fn)
+        .index_add_(0, faces[:, 1], fn)
+        .index_add_(0, faces[:, 2], fn)
+    )
+    return n / (n.norm(dim=1, keepdim=True) + 1e-12)
+
+
+class BodyFitter:
+    """Holds the model, the free parameters and the per-view data for one fit."""
+
+    def __init__(self, views: list[View], init: dict[str, Any] | None = None) -> None:
+        import torch
+
+        from pipeline.core.body.anny_model import load_model
+
+        self.model = load_model()
+        self.torch = torch
+        self.views = views
+        self.w_lm = 1.0
+        self.w_sil = 0.5
+        self.grazing_power = 1.0
+        self.w_prior = 1.0
+        self.faces = self.model.faces.long()
+        names = list(self.model.bone_labels)
+        self.lm_ids = sorted(LANDMARK_BONES)
+        self.lm_bone_idx = torch.tensor([names.index(LANDMARK_BONES[i]) for i in self.lm_ids])
+        init = init or {}
+        ph = {k: 0.5 for k in PHENOTYPES} | {"age": 0.75} | dict(init.get("phenotypes", {}))
+        lc = {k: 0.0 for k in SHAPE_LOCALS} | {
+            k: v for k, v in init.get("local_changes", {}).items() if k in SHAPE_LOCALS
+        }
+
+        def logit(p, lo=0.0, hi=1.0):
+            q = np.clip((p - lo) / (hi - lo), 0.02, 0.98)
+            return float(np.log(q / (1 - q)))
+
+        self.ph_raw = torch.tensor(
+            [logit(ph[k], *(AGE_RANGE if k == "age" else (0.0, 1.0))) for k in PHENOTYPES], requires_grad=True
+        )
+        self.lc_raw = torch.tensor(
+            [float(np.arctanh(np.clip(lc[k] / LOCAL_LIMIT, -0.95, 0.95))) for k in SHAPE_LOCALS],
+            requires_grad=True,
+        )
+        self.ph_init = self.ph_raw.detach().clone()
+        self.pose = torch.zeros(len(POSE_BONES), requires_grad=True)
+        self.rot = [torch.zeros(3, requires_grad=True) for _ in views]
+        self.trans = [torch.zeros(3, requires_grad=True) for _ in views]
+        self.base_rot = [np.eye(3) for _ in views]
+        self.pts = [torch.tensor(v.points, dtype=torch.float32) for v in views]
+        self.rays = [p / p.norm(dim=1, keepdim=True) for p in self.pts]
+        self.refresh = True
+        self.corr: list[Any] = [None] * len(views)
+        self.outline_corr: list[Any] = [None] * len(views)
+        self.pts_uv = [v.points[:, :2] / v.points[:, 2:3] for v in views]
+
+    # --- parameters -> body ----------------------------------------------------------------------------
+    def params(self) -> tuple[dict, dict]:
+        torch = self.torch
+        s = torch.sigmoid(self.ph_raw)
+        ph = {
+            k: (AGE_RANGE[0] + (AGE_RANGE[1] - AGE_RANGE[0]) * s[i]) if k == "age" else s[i]
+            for i, k in enumerate(PHENOTYPES)
+        }
+        lc = {k: LOCAL_LIMIT * torch.tanh(self.lc_raw[i]) for i, k in enumerate(SHAPE_LOCALS)}
+        return ph, lc
+
+    def forward(self):
+        """Posed body vertices (V, 3) and landmark joints (J, 3) in anny's frame."""
+        torch = self.torch
+        ph, lc = self.params()
+        pose = {}
+        for i, b in enumerate(POSE_BONES):
+            T = torch.eye(4)
+            T = torch.cat([torch.cat([_rot_y(self.pose[i]), torch.zeros(3, 1)], 1), T[3:]], 0)
+            pose[b] = T[None]
+        out = self.model(
+            phenotype_kwargs={k: v.reshape(1) for k, v in ph.items()},
+            local_changes_kwargs={k: v.reshape(1) for k, v in lc.items()},
+            pose_parameters=pose,
+        )
+        return out["vertices"][0], out["bone_poses"][0][self.lm_bone_idx, :3, 3]
+
+    def placement(self, k: int):
+        torch = self.torch
+        R = _rodrigues(self.rot[k]) @ torch.tensor(self.base_rot[k], dtype=torch.float32)
+        return R, self.trans[k]
+
+    # --- initial placement ---------------------------------------------------------------------------
+    def init_placement(self) -> None:
+        """Per view: translation from the points, yaw by a grid search of the visible-side distance."""
+        torch = self.torch
+
+        with torch.no_grad():
+            v, _ = self.forward()
+        v = v.numpy().astype(np.float64)
+        normals = _vertex_normals(torch.tensor(v), self.faces).numpy()
+        v, normals = (
+            v[::YAW_SEARCH_VERTEX_STEP],
+            normals[::YAW_SEARCH_VERTEX_STEP],
+        )  # a coarse body is enough to place it
+        for k, view in enumerate(self.views):
+            centre = np.median(view.points, axis=0)
+            if len(view.points) > YAW_SEARCH_POINTS:
+                view = dataclasses.replace(
+                    view, points=view.points[:: len(view.points) // YAW_SEARCH_POINTS + 1]
+                )
+            best = (np.inf, 0.0, centre)
+            for yaw in np.arange(0, 360, 30):
+                best = min(best, self._try_yaw(v, normals, view, centre, float(yaw)), key=lambda b: b[0])
+            for step in (10.0, 5.0):  # refine around the best of the coarse grid
+                base = best[1]
+                for yaw in (base - step, base + step):
+                    best = min(best, self._try_yaw(v, normals, view, centre, yaw), key=lambda b: b[0])
+            self.base_rot[k] = WORLD_FROM_CAMERA_ROT.T @ _rz(best[1])
+            self.trans[k].data = torch.tensor(best[2], dtype=torch.float32)
+
+    @staticmethod
+    def _try_yaw(
+        v: np.ndarray, normals: np.ndarray, view: View, centre: np.ndarray, yaw: float
+    ) -> tuple[float, float, np.ndarray]:
+        """(cost, yaw, translation) of the body turned by `yaw` and shifted onto the points by ICP."""
+        from scipy.spatial import cKDTree
+
+        R = WORLD_FROM_CAMERA_ROT.T @ _rz(yaw)
+        vc, nc = v @ R.T, normals @ R.T
+        t = centre - np.median(vc, axis=0)
+        for _ in range(3):  # ICP on the translation, with the camera-facing side re-chosen each step
+            vis = (nc * (vc + t)).sum(1) < 0
+            _, j = cKDTree(vc[vis] + t).query(view.points)
+            t = t + np.median(view.points - (vc[vis][j] + t), axis=0)
+        vis = (nc * (vc + t)).sum(1) < 0
+        d, _ = cKDTree(vc[vis] + t).query(view.points)
+        return float(np.mean(np.minimum(d, 0.1) ** 2)), yaw, t
+
+    # --- loss ------------------------------------------------------------------------------------------
+    def loss(self, w_lm: float = 1.0, w_prior: float = 1.0):
+        torch = self.torch
+
+        verts, joints = self.forward()
+        normals = _vertex_normals(verts, self.faces)
+        total = torch.zeros(())
+        res2 = []
+        for k, view in enumerate(self.views):
+            R, t = self.placement(k)
+            vc = verts @ R.T + t
+            nc = normals @ R.T
+            vis = ((nc * vc).sum(1) < 0).detach().numpy()
+            idx = np.nonzero(vis)[0]
+            if self.refresh or self.corr[k] is None:
+                self.corr[k] = torch.as_tensor(idx[self._ray_correspondence(vc.detach().numpy()[idx], k)])
+            corr = self.corr[k]
+            # residual along the camera ray (where stereo depth errs): the point's range minus the range of
+            # the body's tangent plane on the same ray. Unbiased under zero-mean depth noise, unlike a 3D
+            # nearest-point distance, which turns noise behind a curved surface into an inward pull at the sides.
+            ray = self.rays[k]
+            cos = -(nc[corr] * ray).sum(1)
+            plane = ((self.pts[k] - vc[corr]) * nc[corr]).sum(1)
+            d2 = (plane / cos.clamp(min=0.25)) ** 2
+            facing = cos.detach().clamp(0.1, 1.0) ** self.grazing_power
+            total = total + (_gm(d2, 0.03) * facing).sum() / facing.sum()
+            res2.append(d2.detach())
+            if view.outside_px is not None:
+                total = total + self.w_sil * self._silhouette(vc, idx, k)
+            # 2D landmarks, left/right possibly swapped
+            jc = joints @ R.T + t
+            intr = view.intrinsics
+            uv = torch.stack(
+                [jc[:, 0] / jc[:, 2] * intr.fx + intr.ppx, jc[:, 1] / jc[:, 2] * intr.fy + intr.ppy], 1
+            )
+            scale = max(float(np.ptp(view.landmarks_px[:, 1])), 50.0)
+            obs = torch.tensor(view.landmarks_px[self.lm_ids], dtype=torch.float32)
+            obs_sw = torch.tensor(view.landmarks_px[[SWAP[i] for i in self.lm_ids]], dtype=torch.float32)
+            w = torch.tensor(view.visibility[self.lm_ids], dtype=torch.float32)
+            e1 = (_gm((((uv - obs) / scale) ** 2).sum(1), 0.05) * w).mean()
+            e2 = (_gm((((uv - obs_sw) / scale) ** 2).sum(1), 0.05) * w).mean()
+            total = total + w_lm * 0.3 * torch.minimum(e1, e2)
+        prior = (
+            0.02 * (torch.tanh(self.lc_raw) ** 2).sum()
+            + 0.002 * ((self.ph_raw - self.ph_init) ** 2).sum()
+            + 0.05 * (self.pose**2).sum()
+        )
+        return total / len(self.views) + w_prior * prior, torch.cat(res2)
+
+    def _ray_correspondence(
+        self, vis_cam: np.ndarray, k: int, candidates: int = 6, layer_m: float = 0.1
+    ) -> np.ndarray:
+        """Per point of view k, the visible vertex on (nearly) the same camera ray, chosen as a z-buffer does:
+        the image-nearest vertex of the front-most surface among the candidates. Never by the point's measured
+        range: that would match points that noise pushed deeper to more grazing vertices (and nearer ones to more
+        frontal vertices), which pulls the sides in and shrinks every girth."""
+        from scipy.spatial import cKDTree
+
+        uv = vis_cam[:, :2] / vis_cam[:, 2:3]
+        d_img, j = cKDTree(uv).query(self.pts_uv[k], k=candidates)
+        rng_v = np.linalg.norm(vis_cam, axis=1)[j]
+        behind = rng_v > rng_v.min(axis=1, keepdims=True) + layer_m  # another body part behind the front one
+        return j[np.arange(len(j)), np.argmin(np.where(behind, np.inf, d_img), axis=1)]
+
+    def _silhouette(self, vc, idx, k: int):
+        """2D terms: the camera-facing side must not leave the silhouette, and must reach its outline."""
+        torch = self.torch
+        from scipy.spatial import cKDTree
+
+        view = self.views[k]
+        intr = view.intrinsics
+        sub = torch.as_tensor(idx[:: max(len(idx) * len(self.views) // 3000, 1)])
+        p = vc[sub]
+        uv = torch.stack([p[:, 0] / p[:, 2] * intr.fx + intr.ppx, p[:, 1] / p[:, 2] * intr.fy + intr.ppy], 1)
+        h, w = view.outside_px.shape
+        grid = torch.stack([uv[:, 0] / (w - 1) * 2 - 1, uv[:, 1] / (h - 1) * 2 - 1], 1)[None, None]
+        img = torch.as_tensor(view.outside_px)[None, None]
+        out = torch.nn.functional.grid_sample(img, grid, align_corners=True, padding_mode="border")[0, 0, 0]
+        scale = max(float(np.ptp(view.boundary_px[:, 1])), 50.0) / 100.0  # px per % of body height
+        outside = _gm((torch.relu(out - 1.0) / scale) ** 2, 1.0).mean()
+        if (
+            self.refresh or self.outline_corr[k] is None
+        ):  # the vertex (of the subsample) nearest each outline pixel
+            _, j = cKDTree(uv.detach().numpy()).query(view.boundary_px)
+            self.outline_corr[k] = sub[torch.as_tensor(j)]
+        q = vc[self.outline_corr[k]]
+        uvq = torch.stack([q[:, 0] / q[:, 2] * intr.fx + intr.ppx, q[:, 1] / q[:, 2] * intr.fy + intr.ppy], 1)
+        reach = ((uvq - torch.as_tensor(view.boundary_px, dtype=uv.dtype)) / scale).pow(2).sum(1)
+        return outside + _gm(torch.relu((reach + 1e-9).sqrt() - 1.0 / scale) ** 2, 1.0).mean()
+
+    def run(self, iterations: int, progress: ProgressCallback) -> float:
+        torch = self.torch
+        rigid = [*self.rot, *self.trans]
+        opt = torch.optim.Adam(
+            [
+                {"params": [self.ph_raw, self.lc_raw], "lr": 0.06},
+                {"params": [self.pose], "lr": 0.02},
+                {"params": rigid, "lr": 0.01},
+            ]
+        )
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, iterations, eta_min=0.002)
+        res = torch.zeros(1)
+        for it in range(iterations):
+            opt.zero_grad()
+            self.refresh = it < 10 or it % REFRESH_EVERY == 0
+            loss, res = self.loss(w_lm=self.w_lm, w_prior=self.w_prior)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if it % 10 == 0:
+                progress(0.1 + 0.85 * it / iterations, f"fitting ({it}/{iterations})")
+        return float(torch.sqrt(torch.clamp(res, max=0.05**2).mean()))
+
+
+def fit_body(
+    views: list[View],
+    init: dict[str, Any] | None = None,
+    iterations: int = 60,
+    progress: ProgressCallback = silent,
+) -> FitResult:
+    """Fit anny to the views; `init` (phenotypes/local_changes dicts) starts it, else the average adult."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # many small ops: one thread is fastest and does not collapse on a busy machine
+    try:
+        return _fit_body(views, init, iterations, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_body(
+    views: list[View], init: dict[str, Any] | None, iterations: int, progress: ProgressCallback
+) -> FitResult:
+    t0 = time.perf_counter()
+    fitter = BodyFitter(views, init)
+    progress(0.02, "placing the body")
+    fitter.init_placement()
+    residual = fitter.run(iterations, progress)
+    ph, lc = fitter.params()
+    yaws = []
+    for k in range(len(views)):
+        R, _ = fitter.placement(k)
+        body_fwd_cam = R.detach().numpy() @ np.array([0.0, -1.0, 0.0])  # the body's facing direction
+        yaws.append(float(np.degrees(np.arctan2(body_fwd_cam[0], -body_fwd_cam[2]))))
+    progress(1.0, "fitted")
+    return FitResult(
+        phenotypes={k: float(v.detach()) for k, v in ph.items()},
+        local_changes={k: float(v.detach()) for k, v in lc.items()},
+        pose_deg={
+            b: float(np.degrees(a)) for b, a in zip(POSE_BONES, fitter.pose.detach().numpy(), strict=True)
+        },
+        yaws_deg=yaws,
+        residual_m=residual,
+        time_s=time.perf_counter() - t0,
+        iterations=iterations,
+    )

@@ -1,0 +1,169 @@
+"""Capture -> measurements: the per-frame stage, fusion into views, the body fit and the tape measures.
+
+The measurements come from the fitted rest body with the avatar's definitions
+(`pipeline.core.body.shape_fit.measurements_of_params`), so the file feeds `pipeline avatar` directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from pipeline.core.capture.frames import RGBDFrame
+from pipeline.core.progress import ProgressCallback, silent
+
+# 1-sigma error (cm) per measurement of a fit from one still view and from a turn, calibrated on the synthetic
+# bench (bench/bench_measure.py); scaled up when the fit's residual is worse than the bench's typical one.
+DEFAULT_SIGMA_CM = {
+    "front": {
+        "stature": 1.0,
+        "neck_girth": 1.5,
+        "chest_girth": 3.0,
+        "underbust_girth": 3.0,
+        "waist_girth": 3.0,
+        "hip_girth": 3.0,
+        "thigh_girth": 2.0,
+        "upper_arm_girth": 1.5,
+        "shoulder_width": 1.5,
+        "arm_length": 1.5,
+        "inside_leg_length": 2.0,
+        "back_waist_length": 1.5,
+    },
+    "turn": {
+        "stature": 1.0,
+        "neck_girth": 1.2,
+        "chest_girth": 2.0,
+        "underbust_girth": 2.0,
+        "waist_girth": 2.0,
+        "hip_girth": 2.0,
+        "thigh_girth": 1.5,
+        "upper_arm_girth": 1.2,
+        "shoulder_width": 1.2,
+        "arm_length": 1.2,
+        "inside_leg_length": 1.5,
+        "back_waist_length": 1.2,
+    },
+}
+TYPICAL_RESIDUAL_M = (
+    0.022  # the bench's typical depth residual along the rays at 1.9-2.8 m (mostly sensor noise)
+)
+OUTPUT_MEASUREMENTS = (
+    "stature",
+    "neck_girth",
+    "chest_girth",
+    "underbust_girth",
+    "waist_girth",
+    "hip_girth",
+    "thigh_girth",
+    "upper_arm_girth",
+    "shoulder_width",
+    "arm_length",
+    "inside_leg_length",
+    "back_waist_length",
+)
+
+
+@dataclasses.dataclass
+class CaptureMeasurement:
+    """Measurements (cm), their 1-sigma uncertainty, and how they were obtained (no image data)."""
+
+    measurements_cm: dict[str, float]
+    uncertainty_cm: dict[str, float]
+    sex: str | None
+    report: dict[str, Any]
+
+
+def sigma_table() -> dict[str, dict[str, float]]:
+    """Per-view-kind 1-sigma errors: the bench's calibration in models/ when present, else the defaults."""
+    from pipeline.core.deps import REPO_ROOT
+
+    path = REPO_ROOT / "models" / "measure_uncertainty.json"
+    if path.is_file():
+        import json
+
+        data = json.loads(path.read_text())
+        return {k: DEFAULT_SIGMA_CM[k] | data.get(k, {}) for k in DEFAULT_SIGMA_CM}
+    return DEFAULT_SIGMA_CM
+
+
+def _front_view(views) -> int:
+    """The view most squarely facing the camera: left shoulder on the image's right, widest shoulders."""
+    best, score = 0, -np.inf
+    for k, v in enumerate(views):
+        dx = v.landmarks_px[11, 0] - v.landmarks_px[12, 0]
+        s = dx / max(np.ptp(v.landmarks_px[:, 1]), 1.0)
+        if s > score:
+            best, score = k, s
+    return best
+
+
+def measure_frames(
+    frames: Iterable[RGBDFrame],
+    use_initialiser: bool = True,
+    iterations: int = 60,
+    progress: ProgressCallback = silent,
+    warn: Callable[[str], None] = print,
+    keep: Callable[[RGBDFrame], None] | None = None,
+) -> CaptureMeasurement:
+    """Measure the person in a stream of frames (a source); `keep` sees each raw frame (for --keep-frames)."""
+    from pipeline.core.body.shape_fit import measurements_of_params
+    from pipeline.core.capture.body_fit import fit_body, group_views
+    from pipeline.core.capture.initialiser import load_initialiser
+    from pipeline.core.capture.person import observe, usable_frames
+
+    def tee(it):
+        for n, f in enumerate(it):
+            if keep is not None:
+                keep(f)
+            if n % 5 == 0:
+                progress(min(0.3, 0.01 * n), f"frame {n}")
+            yield f
+
+    person_frames, stats = observe(tee(frames))
+    good = usable_frames(person_frames, stats["frames"], warn)
+    views = group_views(good)
+    progress(0.35, f"{len(good)} frame(s) -> {len(views)} view(s)")
+    init, init_source = None, "average adult"
+    front = _front_view(views)
+    feats = [p.features for p in good if p.index in views[front].frames and p.features is not None]
+    model = load_initialiser() if use_initialiser else None
+    if model is not None and feats:
+        init, init_source = model.predict(np.median(feats, axis=0)), "learned initialiser"
+    from pipeline.core.body.anny_model import load_model
+
+    load_model()  # loading the model (once per process) is not part of the fit time
+    t0 = time.perf_counter()
+    fit = fit_body(views, init, iterations=iterations, progress=lambda f, m: progress(0.35 + 0.55 * f, m))
+    fit_s = time.perf_counter() - t0
+    progress(0.92, "measuring the fitted body")
+    all_cm = measurements_of_params(fit.phenotypes, fit.local_changes)
+    measurements = {k: round(float(all_cm[k]), 1) for k in OUTPUT_MEASUREMENTS if k in all_cm}
+    kind = "turn" if len(views) >= 3 and np.ptp(fit.yaws_deg) > 60 else "front"
+    factor = float(np.clip(fit.residual_m / TYPICAL_RESIDUAL_M, 1.0, 3.0))
+    table = sigma_table()[kind]
+    uncertainty = {k: round(table.get(k, 2.0) * factor, 1) for k in measurements}
+    g = fit.phenotypes["gender"]
+    sex = "female" if g > 0.8 else "male" if g < 0.2 else None  # anny: gender 1 is female
+    report = {
+        "frames": stats["frames"],
+        "frames_with_person": stats["person_frames"],
+        "frames_used": len(good),
+        "views": len(views),
+        "capture_kind": kind,
+        "per_frame_s": round(stats["per_frame_s"], 4),
+        "per_frame_fps": round(1.0 / max(stats["per_frame_s"], 1e-6), 1),
+        "fit_s": round(fit_s, 2),
+        "fit_iterations": fit.iterations,
+        "fit_residual_mm": round(1000 * fit.residual_m, 1),
+        "initialisation": init_source,
+        "view_yaws_deg": [round(y, 1) for y in fit.yaws_deg],
+        "mean_distance_m": round(float(np.mean([p.distance_m for p in good])), 2),
+        "anny": {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes, "pose_deg": fit.pose_deg},
+        "uncertainty_note": "1-sigma, calibrated on synthetic captures (bench/bench_measure.py), scaled by the fit residual",
+    }
+    progress(1.0, "measured")
+    return CaptureMeasurement(measurements, uncertainty, sex, report)

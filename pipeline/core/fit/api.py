@@ -1,0 +1,234 @@
+"""One call to fit a garment onto a body: detect its type, place it by landmarks, drape it with the cloth
+solver, transfer skin weights, and measure the fit (penetration, strain, contact pressure)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+
+from pipeline.core.errors import UserError
+from pipeline.core.fit.bodyfield import BodyField
+from pipeline.core.fit.fabrics import get_fabric
+from pipeline.core.fit.fitmap import contact_pressure, strain_colors, vertex_strain
+from pipeline.core.fit.place import GARMENT_TYPES, boundary_loops, detect_type, edges_of, place_garment
+from pipeline.core.fit.skinning import transfer_weights
+from pipeline.core.fit.solver import ClothSolver, DrapeSettings
+from pipeline.core.garment.mesh import GarmentMesh
+from pipeline.core.progress import ProgressCallback, silent
+
+
+@dataclasses.dataclass
+class FitResult:
+    """A garment fitted onto a body: positions (world frame), skin weights, fit map and figures."""
+
+    vertices: np.ndarray  # (G, 3) fitted positions
+    weights: np.ndarray  # (G, K) skin weights, rows sum to 1
+    weight_bones: np.ndarray  # (G, K) indices into body.bone_names
+    garment_type: str
+    strain: np.ndarray  # (G,) relative stretch against the rest shape
+    pressure: np.ndarray  # (G,) relative contact pressure in [0, 1]
+    fit_colors: np.ndarray  # (G, 4) strain colours
+    stats: dict[str, Any]
+
+    def garment(self, source: GarmentMesh) -> GarmentMesh:
+        """`source` with the fitted positions (and the fit map as vertex colours)."""
+        g = source.copy()
+        g.vertices = self.vertices.copy()
+        return g
+
+
+def check_garment(garment: GarmentMesh) -> None:
+    """One clear error for garments the solver cannot use (empty, NaN, not in metres)."""
+    v = np.asarray(garment.vertices)
+    if v.ndim != 2 or len(v) < 3 or len(garment.faces) < 1:
+        raise UserError(f"garment '{garment.name}' has no faces to fit")
+    if not np.isfinite(v).all():
+        raise UserError(f"garment '{garment.name}' has NaN or infinite vertex positions")
+    size = float(np.ptp(v, axis=0).max())
+    if not 0.05 < size < 3.0:
+        raise UserError(
+            f"garment '{garment.name}' is {size:.3g} units across: expected metres (0.05-3 m); "
+            "clean it up first (python -m pipeline clean ...) or fix its units"
+        )
+
+
+def uv_rest_lengths(garment: GarmentMesh) -> np.ndarray | None:
+    """Edge rest lengths from the UVs when they are a flat sewing pattern in metres (the project's own
+    garments: UVs = pattern coordinates), i.e. when UV and 3D edge lengths agree; otherwise None."""
+    if garment.uv is None or garment.face_uv is None:
+        return None
+    f, fu = np.asarray(garment.faces), np.asarray(garment.face_uv)
+    n = len(garment.vertices)
+    a, b = f.T.ravel(), np.roll(f, -1, axis=1).T.ravel()
+    ua, ub = fu.T.ravel(), np.roll(fu, -1, axis=1).T.ravel()
+    l_uv = np.linalg.norm(garment.uv[ua] - garment.uv[ub], axis=1)
+    key = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+    uniq, inv = np.unique(key, return_inverse=True)
+    rest = np.bincount(inv, weights=l_uv) / np.bincount(inv)
+    e = np.stack([uniq // n, uniq % n], axis=1)  # same order as place.edges_of
+    l3 = np.linalg.norm(garment.vertices[e[:, 1]] - garment.vertices[e[:, 0]], axis=1)
+    ratio = rest / np.maximum(l3, 1e-12)
+    if 0.8 < np.median(ratio) < 1.25 and np.percentile(np.abs(ratio - 1), 90) < 0.35:
+        return rest
+    return None
+
+
+def waistband_limits(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    kind: str,
+    max_strain: float,
+    band_m: float = 0.03,
+    band_strain: float = 0.01,
+) -> np.ndarray | None:
+    """Per-edge stretch limits: a bottom's waistband (edges within `band_m` below its top opening) is
+    interfaced, nearly inextensible, so the garment hangs from the waist instead of sliding over the hips."""
+    if kind != "bottom":
+        return None
+    loops = boundary_loops(faces)
+    if not loops:
+        return None
+    top = max(loops, key=lambda lp: vertices[lp, 2].mean())
+    e = edges_of(faces)
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(vertices[top]).query(vertices[e].mean(1))
+    return np.where(d < band_m, 1.0 + band_strain, 1.0 + max_strain)
+
+
+def penetration_stats(
+    field: BodyField, vertices: np.ndarray, signed_distance: np.ndarray | None = None
+) -> dict[str, float]:
+    """How deep and how often garment vertices sit inside the body (depths in mm); `signed_distance` reuses a
+    query already made for these vertices."""
+    sd = field.closest(vertices).signed_distance if signed_distance is None else signed_distance
+    depth = np.maximum(-sd, 0.0)
+    inside = depth > 0
+    return {
+        "max_penetration_mm": round(float(depth.max()) * 1000, 3),
+        "mean_penetration_mm": round(float(depth[inside].mean()) * 1000, 3) if inside.any() else 0.0,
+        "penetrating_share": round(float(inside.mean()), 5),
+        "min_clearance_mm": round(float(sd.min()) * 1000, 3),
+    }
+
+
+def fit_garment(
+    garment: GarmentMesh,
+    body,
+    garment_type: str | None = None,
+    fabric: str = "cotton-jersey",
+    progress: ProgressCallback | None = None,
+    scale: float | tuple[float, float, float] | None = None,
+    settings: DrapeSettings | None = None,
+    rest_vertices: np.ndarray | None = None,
+    rest_edge_lengths: np.ndarray | None = None,
+    start_vertices: np.ndarray | None = None,
+) -> FitResult:
+    """Fit `garment` onto `body` (a BodyArrays): place by landmarks, drape, rig, measure.
+
+    `rest_vertices` (default: the garment as given) is the shape the cloth wants to keep; `start_vertices`
+    skips the landmark placement (used by grading, which starts from a neighbouring size's fit)."""
+    progress = progress or silent
+    t0 = time.perf_counter()
+    check_garment(garment)
+    fab = get_fabric(fabric)
+    faces = np.asarray(garment.faces, dtype=np.int64)
+    rest = np.asarray(garment.vertices if rest_vertices is None else rest_vertices, dtype=np.float64)
+    kind = garment_type or detect_type(rest, faces)
+    if kind not in GARMENT_TYPES:
+        raise UserError(f"--type must be one of {', '.join(GARMENT_TYPES)}, not {kind!r}")
+    progress(0.02, f"placing the {kind}")
+    field = BodyField(body.vertices, body.faces)
+    if start_vertices is None:
+        start = place_garment(garment.vertices, faces, body, kind, scale=scale)
+    else:
+        start = np.asarray(start_vertices, dtype=np.float64)
+    if scale is not None and rest_vertices is None:
+        rest = place_garment(rest, faces, body, kind, scale=scale)
+    rest_source = "given" if rest_edge_lengths is not None else "mesh"
+    if rest_edge_lengths is None and rest_vertices is None and scale is None:
+        rest_edge_lengths = uv_rest_lengths(garment)
+        rest_source = "pattern-uv" if rest_edge_lengths is not None else "mesh"
+    settings = settings or DrapeSettings()
+    solver = ClothSolver(
+        faces,
+        rest,
+        fab,
+        field,
+        settings,
+        rest_edge_lengths=rest_edge_lengths,
+        edge_limit=waistband_limits(rest, faces, kind, fab.max_strain),
+    )
+    t_place = time.perf_counter() - t0
+    x, info = solver.settle(start, progress=lambda f, m="": progress(0.05 + 0.8 * f, m))
+    progress(0.88, "transferring skin weights")
+    # loose cloth below the hips copies weights only where it touches a leg; the rest is inpainted
+    loose = kind in ("bottom", "dress")
+    weights, bones, reliable = transfer_weights(
+        x, faces, body, field, max_distance_m=0.015 if loose else 0.04, smooth_iterations=12 if loose else 2
+    )
+    progress(0.95, "measuring the fit")
+    strain = vertex_strain(x, faces, rest, solver.edge_rest)
+    c = field.closest(x)
+    pressure = contact_pressure(c.signed_distance, strain, settings.offset_m)
+    e = edges_of(faces)
+    edge_strain = np.linalg.norm(x[e[:, 1]] - x[e[:, 0]], axis=1) / solver.edge_rest - 1
+    stats: dict[str, Any] = {
+        "garment_type": kind,
+        "fabric": fab.name,
+        "rest_shape": rest_source,
+        "vertices": len(x),
+        "faces": len(faces),
+        **penetration_stats(field, x, c.signed_distance),
+        "strain_mean": round(float(np.abs(edge_strain).mean()), 4),
+        "strain_p95": round(float(np.percentile(edge_strain, 95)), 4),
+        "strain_max": round(float(edge_strain.max()), 4),
+        "contact_share": round(float((pressure > 0).mean()), 4),
+        "weights_reliable_share": round(float(reliable.mean()), 4),
+        "drape_steps": info["steps"],
+        "place_s": round(t_place, 3),
+        "drape_s": round(info["solve_s"], 3),
+        "fit_s": round(time.perf_counter() - t0, 3),
+    }
+    progress(1.0, "fitted")
+    return FitResult(x, weights, bones, kind, strain, pressure, strain_colors(strain), stats)
+
+
+def save_fit(path, result: FitResult) -> None:
+    """Write a FitResult to .npz (handed from the worker process to Blender's own Python)."""
+    import json
+
+    from pipeline.core.files import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(
+            fh,
+            vertices=result.vertices,
+            weights=result.weights,
+            weight_bones=result.weight_bones,
+            strain=result.strain,
+            pressure=result.pressure,
+            fit_colors=result.fit_colors,
+            meta_json=np.array(json.dumps({"garment_type": result.garment_type, "stats": result.stats})),
+        )
+
+
+def load_fit(path) -> FitResult:
+    """Read what `save_fit` wrote."""
+    import json
+
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta_json"]))
+        return FitResult(
+            z["vertices"],
+            z["weights"],
+            z["weight_bones"],
+            meta["garment_type"],
+            z["strain"],
+            z["pressure"],
+            z["fit_colors"],
+            meta["stats"],
+        )

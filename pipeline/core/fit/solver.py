@@ -1,0 +1,306 @@
+"""Quasi-static cloth drape: position-based dynamics with stretch, (weak) compression and bend distance
+constraints solved Gauss-Seidel by constraint colouring (vectorised numpy), gravity, body collision against
+the body's signed-distance field with a skin offset, Coulomb friction, strain limiting and vertex-vertex
+self-repulsion."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from pipeline.core.fit.bodyfield import BodyField
+from pipeline.core.fit.fabrics import Fabric
+from pipeline.core.fit.place import edges_of
+from pipeline.core.progress import ProgressCallback, silent
+
+
+@dataclasses.dataclass
+class DrapeSettings:
+    offset_m: float = 0.0025  # skin offset kept between cloth and body
+    steps: int = 36
+    min_steps: int = 12  # never stop before this many steps (the start shape's own strain settles first)
+    iterations: int = 12
+    dt: float = 1 / 150
+    gravity: tuple[float, float, float] = (0.0, 0.0, -9.81)
+    self_collision: bool = True
+    thickness_m: float = 0.004
+    tol_m: float = 5e-5  # stop when no vertex moves more than this in a step
+    creep_m: float | None = (
+        None  # ... or when the mean move per step falls below this (default: one free-fall
+    )
+    # step, and the max below 40 tol): the cloth is supported on average and what is left is the slow gravity
+    # creep of position-based cloth, not a change anyone can see
+    inertia: bool = False  # carry velocity between steps (a dynamic fall) instead of a quasi-static settle
+    backend: str = "auto"  # "warp" (compiled CPU kernels), "numpy", or "auto" (warp when it imports)
+
+    @property
+    def gravity_step_m(self) -> float:
+        return float(np.linalg.norm(self.gravity)) * self.dt * self.dt
+
+
+def bend_pairs(faces: np.ndarray) -> np.ndarray:
+    """For each interior edge, the two vertices opposite it (their distance resists folding)."""
+    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    opp = np.concatenate([faces[:, 2], faces[:, 0], faces[:, 1]])
+    key = np.sort(e, axis=1)
+    order = np.lexsort((key[:, 1], key[:, 0]))
+    k = key[order]
+    same = np.all(k[1:] == k[:-1], axis=1)
+    idx = np.nonzero(same)[0]
+    pairs = np.stack([opp[order[idx]], opp[order[idx + 1]]], axis=1)
+    return pairs[pairs[:, 0] != pairs[:, 1]]
+
+
+def colour_constraints(pairs: np.ndarray, n_vertices: int) -> list[np.ndarray]:
+    """Split constraints into groups that share no vertex, so each group is solved in one vector step."""
+    colour = np.full(len(pairs), -1)
+    used = [set() for _ in range(n_vertices)]
+    for c, (a, b) in enumerate(pairs):
+        taken = used[a] | used[b]
+        k = 0
+        while k in taken:
+            k += 1
+        colour[c] = k
+        used[a].add(k)
+        used[b].add(k)
+    return [np.nonzero(colour == k)[0] for k in range(colour.max() + 1)]
+
+
+class ClothSolver:
+    """Cloth on a body: distance constraints (edges: stretch/compression, opposite vertices: bending) built
+    once from the rest shape, then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
+    (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband."""
+
+    def __init__(
+        self,
+        faces: np.ndarray,
+        rest_vertices: np.ndarray,
+        fabric: Fabric,
+        field: BodyField,
+        settings: DrapeSettings | None = None,
+        rest_edge_lengths: np.ndarray | None = None,
+        edge_limit: np.ndarray | None = None,
+    ):
+        self.faces = np.asarray(faces, dtype=np.int64)
+        self.n = len(rest_vertices)
+        self.fabric = fabric
+        self.field = field
+        self.s = settings or DrapeSettings()
+        edges = edges_of(self.faces)
+        rest = np.asarray(rest_vertices, dtype=np.float64)
+        geo = np.linalg.norm(rest[edges[:, 1]] - rest[edges[:, 0]], axis=1)
+        el = geo if rest_edge_lengths is None else np.asarray(rest_edge_lengths, dtype=np.float64)
+        bends = bend_pairs(self.faces)
+        bl = np.linalg.norm(rest[bends[:, 1]] - rest[bends[:, 0]], axis=1)
+        if rest_edge_lengths is not None:  # rest shape differs from the pattern: scale bend rests alike
+            bl = bl * float(np.median(el / np.maximum(geo, 1e-9)))
+        self.edges = edges
+        self.edge_rest = el
+        self.bends = bends
+        self.bend_rest = bl
+        self.mean_edge = float(el.mean())
+        n_e, n_b = len(edges), len(bends)
+        self.edge_limit = (
+            np.full(n_e, 1.0 + fabric.max_strain) if edge_limit is None else np.asarray(edge_limit, float)
+        )
+        self.pairs = np.vstack([edges, bends])
+        self.rest_all = np.r_[el, bl]
+        self.n_e = n_e
+        self.k_stretch = np.r_[np.full(n_e, fabric.stretch), np.full(n_b, fabric.bend)]
+        self.k_compress = np.r_[np.full(n_e, fabric.compress), np.full(n_b, fabric.bend)]
+        self.wc = None
+        use_warp = False
+        if self.s.backend in ("auto", "warp"):
+            from pipeline.core.fit.warp_kernels import WarpCloth, warp
+
+            use_warp = warp() is not None
+        # the compiled solver runs Gauss-Seidel serially in constraint order; numpy needs vertex-disjoint groups
+        self.groups = [np.arange(len(self.pairs))] if use_warp else colour_constraints(self.pairs, self.n)
+        if self.s.backend in ("auto", "warp"):
+            if use_warp:
+                self.wc = WarpCloth(
+                    self.pairs,
+                    self.rest_all,
+                    self.k_stretch,
+                    self.k_compress,
+                    self.groups,
+                    field.vertices,
+                    field.faces,
+                    np.r_[self.edge_limit, np.zeros(n_b)],
+                    mesh=field._bvh.mesh if field._bvh is not None else None,
+                )
+            elif self.s.backend == "warp":
+                raise RuntimeError("the warp backend was asked for but warp does not import")
+        lo, hi = self.pairs.min(1), self.pairs.max(1)
+        self._near_keys = np.unique(lo * self.n + hi)  # constrained pairs never repel each other
+
+    def _project(self, p: np.ndarray) -> None:
+        """One Gauss-Seidel sweep over all distance constraints, one vertex-disjoint colour group at a time."""
+        for g in self.groups:
+            i, j = self.pairs[g, 0], self.pairs[g, 1]
+            d = p[j] - p[i]
+            length = np.sqrt((d * d).sum(1))
+            c = length - self.rest_all[g]
+            k = np.where(c > 0, self.k_stretch[g], self.k_compress[g])
+            corr = (0.5 * k * c / np.maximum(length, 1e-12))[:, None] * d
+            p[i] += corr
+            p[j] -= corr
+
+    def _limit_strain(self, p: np.ndarray, passes: int = 2) -> None:
+        """Strain limiting (Jacobi): pull edges stretched beyond the fabric's limit back toward it."""
+        limit = self.edge_limit
+        e = self.edges
+        for _ in range(passes):
+            d = p[e[:, 1]] - p[e[:, 0]]
+            length = np.sqrt((d * d).sum(1))
+            c = np.maximum(length - limit * self.edge_rest, 0.0)
+            if not c.any():
+                return
+            corr = (0.5 * c / np.maximum(length, 1e-12))[:, None] * d
+            delta = np.zeros_like(p)
+            cnt = np.zeros(len(p))
+            np.add.at(delta, e[:, 0], corr)
+            np.add.at(delta, e[:, 1], -corr)
+            np.add.at(cnt, e[:, 0], c > 0)
+            np.add.at(cnt, e[:, 1], c > 0)
+            p += delta / np.maximum(cnt, 1)[:, None]
+
+    def _self_pairs(self, p: np.ndarray) -> np.ndarray:
+        pairs = cKDTree(p).query_pairs(self.s.thickness_m, output_type="ndarray")
+        if len(pairs) == 0:
+            return pairs
+        key = pairs.min(1).astype(np.int64) * self.n + pairs.max(1)
+        at = np.minimum(np.searchsorted(self._near_keys, key), len(self._near_keys) - 1)  # keys are sorted
+        return pairs[self._near_keys[at] != key]
+
+    def _repel(self, p: np.ndarray, pairs: np.ndarray) -> None:
+        if len(pairs) == 0:
+            return
+        i, j = pairs[:, 0], pairs[:, 1]
+        d = p[j] - p[i]
+        length = np.sqrt((d * d).sum(1))
+        c = np.minimum(length - self.s.thickness_m, 0.0)
+        corr = (0.5 * c / np.maximum(length, 1e-12))[:, None] * d
+        np.add.at(p, i, corr)
+        np.add.at(p, j, -corr)
+
+    def _contact(self, p: np.ndarray, x: np.ndarray, push: np.ndarray | None = None) -> np.ndarray:
+        """Exact collision at the end of a step: lift points below the offset surface onto it, with
+        Coulomb friction (slip under mu times the normal correction is removed entirely; the correction
+        includes `push`, what the contact planes pushed during the step's iterations)."""
+        c = self.field.closest(p)
+        touching = c.signed_distance < self.s.offset_m + 1e-3
+        pushed = np.zeros(len(p)) if push is None else push
+        idx = np.nonzero((c.signed_distance < self.s.offset_m + 1e-4) | (pushed > 0))[0]
+        if not len(idx):
+            return touching
+        n = c.normals[idx]
+        lift = np.maximum(self.s.offset_m - c.signed_distance[idx], 0.0) + pushed[idx]
+        p[idx] = c.points[idx] + n * np.maximum(c.signed_distance[idx], self.s.offset_m)[:, None]
+        move = p[idx] - x[idx]
+        tang = move - np.einsum("ij,ij->i", move, n)[:, None] * n
+        t_len = np.sqrt((tang * tang).sum(1))
+        mu_d = self.fabric.friction * np.maximum(lift, 0.5 * self.s.gravity_step_m)
+        keep = np.where(t_len <= mu_d, 0.0, 1.0 - mu_d / np.maximum(t_len, 1e-12))
+        p[idx] -= (1.0 - keep)[:, None] * tang
+        return touching
+
+    def _numpy_step(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """One step's constraint solve in numpy (the fallback when Warp is unavailable)."""
+        s = self.s
+        c = self.field.closest(y)
+        near = c.signed_distance < s.offset_m + 2.0 * self.mean_edge
+        idx = np.nonzero(near)[0]
+        cp, cn = c.points[idx], c.normals[idx]
+        p = y.copy()
+        push = np.zeros(len(p))
+        for _ in range(s.iterations):
+            self._project(p)
+            # one-sided contact against the tangent planes of the nearest body points
+            q = p[idx]
+            depth = np.minimum(np.einsum("ij,ij->i", q - cp, cn) - s.offset_m, 0.0)
+            p[idx] = q - depth[:, None] * cn
+            push[idx] -= depth
+        self._limit_strain(p)
+        if s.self_collision:
+            self._repel(p, self._self_pairs(p))
+        touching = self._contact(p, x, push)
+        return p, touching
+
+    def settle(
+        self, x0: np.ndarray, progress: ProgressCallback = silent, steps: int | None = None
+    ) -> tuple[np.ndarray, dict]:
+        """Let the cloth fall and settle onto the body from start positions x0; returns (positions, info).
+
+        Each step: predict with gravity, find the nearest body points, run Gauss-Seidel sweeps with one-sided
+        contact planes, then strain limits, self-repulsion and exact contact with Coulomb friction."""
+        s = self.s
+        x = self.field.push_out(np.array(x0, dtype=np.float64), s.offset_m)
+        v = np.zeros_like(x)
+        g = np.asarray(s.gravity) * s.dt * s.dt
+        steps = steps or s.steps
+        t0 = time.perf_counter()
+        moved = np.inf
+        mean_moves: list[float] = []
+        max_moves: list[float] = []
+        creep = s.creep_m if s.creep_m is not None else s.gravity_step_m
+        done = 0
+        wc = self.wc
+        if wc is not None:
+            wp = wc.wp
+            p_wp = wp.zeros(self.n, dtype=wp.vec3, device="cpu")
+            x_wp = wp.zeros(self.n, dtype=wp.vec3, device="cpu")
+            sd_wp = wp.zeros(self.n, dtype=float, device="cpu")
+            p_np, x_np, sd_np = p_wp.numpy(), x_wp.numpy(), sd_wp.numpy()  # zero-copy views of the CPU arrays
+            query_m = s.offset_m + 2.0 * self.mean_edge
+        for step in range(steps):
+            y = x + v * s.dt * self.fabric.damping + g
+            if wc is not None:
+                p_np[:] = y
+                x_np[:] = x
+                if step == 0:
+                    wc.query(p_wp, query_m)  # later steps reuse the planes the last contact pass found
+                wc.solve(p_wp, s.offset_m, s.iterations)
+                if s.self_collision and step % 2 == 0:
+                    self._repel(p_np, self._self_pairs(p_np))
+                wc.contact(
+                    p_wp, x_wp, sd_wp, s.offset_m, query_m, self.fabric.friction, 0.5 * s.gravity_step_m
+                )
+                wp.synchronize()
+                p = p_np.astype(np.float64)
+                touching = sd_np < s.offset_m + 1e-3
+            else:
+                p, touching = self._numpy_step(x, y)
+            # quasi-static: each step starts at rest unless `inertia` is on (then contact is inelastic and the
+            # speed capped); carried velocity lets cloth creep down slopes, so the default settle has none
+            v = (p - x) / s.dt if (s.inertia and step >= 10) else np.zeros_like(p)
+            v[touching] = 0.0
+            speed = np.sqrt((v * v).sum(1))
+            cap = 0.3 * self.mean_edge / s.dt
+            v *= np.minimum(1.0, cap / np.maximum(speed, 1e-12))[:, None]
+            step_move = np.sqrt(((p - x) ** 2).sum(1))
+            moved = float(step_move.max())
+            # a stray vertex jostled by self-repulsion should not keep the whole cloth stepping: 99th percentile
+            moved_p99 = float(np.percentile(step_move, 99))
+            mean_moves.append(float(step_move.mean()))
+            max_moves.append(moved)
+            x = p
+            done = step + 1
+            progress(done / steps, f"drape step {done}/{steps}")
+            # settled: nothing moves much, or the mean motion is a slow creep that no longer changes the look
+            if step >= s.min_steps - 1 and (
+                moved < s.tol_m or (mean_moves[-1] < creep and moved_p99 < 40 * s.tol_m)
+            ):
+                break
+        x = self.field.push_out(x, s.offset_m * 0.8, iterations=4)
+        info = {
+            "steps": done,
+            "last_step_max_move_m": moved,
+            "mean_moves_m": mean_moves,
+            "max_moves_m": max_moves,
+            "solve_s": time.perf_counter() - t0,
+        }
+        return x, info

@@ -1,0 +1,313 @@
+"""Compiled CPU kernels for the drape solver, written with NVIDIA Warp (installed with anny): coloured
+Gauss-Seidel distance-constraint sweeps and exact body contact through a BVH closest-point query. The
+numpy solver in `pipeline.core.fit.solver` uses them when Warp imports, and falls back to numpy otherwise."""
+
+from __future__ import annotations
+
+import functools
+import os
+import types
+
+import numpy as np
+
+
+@functools.lru_cache(maxsize=1)
+def warp():
+    """The initialised `warp` module and the kernels (a namespace), or None when Warp is unavailable."""
+    os.environ.setdefault("WARP_LOG_LEVEL", "error")
+    try:
+        import warp as wp
+    except ImportError:
+        return None
+    wp.config.quiet = True
+    wp.init()
+
+    @wp.kernel
+    def contact(
+        mesh: wp.uint64,
+        p: wp.array(dtype=wp.vec3),
+        x: wp.array(dtype=wp.vec3),
+        offset: float,
+        max_dist: float,
+        friction: float,
+        min_slip: float,
+        sd_out: wp.array(dtype=float),
+        cp_out: wp.array(dtype=wp.vec3),
+        n_out: wp.array(dtype=wp.vec3),
+        valid: wp.array(dtype=int),
+        push: wp.array(dtype=float),
+    ):
+        t = wp.tid()
+        q = p[t]
+        hit = wp.mesh_query_point_sign_normal(mesh, q, max_dist)
+        valid[t] = 0
+        if not hit.result:
+            sd_out[t] = max_dist
+            return
+        cp = wp.mesh_eval_position(mesh, hit.face, hit.u, hit.v)
+        diff = q - cp
+        dist = wp.length(diff)
+        sd = hit.sign * dist
+        sd_out[t] = sd
+        n = wp.mesh_eval_face_normal(mesh, hit.face)
+        if dist > 1.0e-7:
+            n = diff * (hit.sign / dist)
+        cp_out[t] = cp  # this contact's plane, reused by the next step's iterations
+        n_out[t] = n
+        valid[t] = 1
+        # friction needs the whole normal correction of the step: the final lift plus what the contact planes
+        # pushed during the iterations (that is where a taut waistband's grip shows up)
+        if sd >= offset and push[t] <= 0.0:
+            return
+        newp = q
+        if sd < offset:
+            newp = cp + n * offset
+        if friction > 0.0:
+            lift = wp.max(wp.max(offset - sd, 0.0) + push[t], min_slip)
+            move = newp - x[t]
+            tang = move - n * wp.dot(move, n)
+            tl = wp.length(tang)
+            mu = friction * lift
+            if tl <= mu:
+                newp = newp - tang
+            else:
+                newp = newp - tang * (mu / tl)
+        p[t] = newp
+
+    @wp.kernel
+    def query_planes(
+        mesh: wp.uint64,
+        p: wp.array(dtype=wp.vec3),
+        max_dist: float,
+        cp_out: wp.array(dtype=wp.vec3),
+        n_out: wp.array(dtype=wp.vec3),
+        valid: wp.array(dtype=int),
+    ):
+        t = wp.tid()
+        q = p[t]
+        hit = wp.mesh_query_point_sign_normal(mesh, q, max_dist)
+        valid[t] = 0
+        if hit.result:
+            cp = wp.mesh_eval_position(mesh, hit.face, hit.u, hit.v)
+            diff = q - cp
+            dist = wp.length(diff)
+            n = wp.mesh_eval_face_normal(mesh, hit.face)
+            if dist > 1.0e-7:
+                n = diff * (hit.sign / dist)
+            cp_out[t] = cp
+            n_out[t] = n
+            valid[t] = 1
+
+    @wp.kernel
+    def solve_serial(
+        p: wp.array(dtype=wp.vec3),
+        ci: wp.array(dtype=int),
+        cj: wp.array(dtype=int),
+        rest: wp.array(dtype=float),
+        k_stretch: wp.array(dtype=float),
+        k_compress: wp.array(dtype=float),
+        limit: wp.array(dtype=float),
+        n_constraints: int,
+        cp: wp.array(dtype=wp.vec3),
+        nrm: wp.array(dtype=wp.vec3),
+        valid: wp.array(dtype=int),
+        n_points: int,
+        offset: float,
+        iterations: int,
+        limit_passes: int,
+        push: wp.array(dtype=float),
+    ):
+        # One thread, true Gauss-Seidel: every constraint in turn, then the contact planes, `iterations` times;
+        # then strain-limiting passes over the edges. One launch per time step. `push` sums each point's
+        # normal corrections from the contact planes (the normal impulse the friction of the contact pass uses).
+        for v in range(n_points):
+            push[v] = 0.0
+        for _it in range(iterations):
+            for t in range(n_constraints):
+                i = ci[t]
+                j = cj[t]
+                d = p[j] - p[i]
+                length = wp.length(d)
+                if length > 1.0e-12:
+                    c = length - rest[t]
+                    if c > 0.0:
+                        c = c * k_stretch[t]
+                    else:
+                        c = c * k_compress[t]
+                    corr = d * (0.5 * c / length)
+                    p[i] = p[i] + corr
+                    p[j] = p[j] - corr
+            for v in range(n_points):
+                if valid[v] == 1:
+                    depth = wp.dot(p[v] - cp[v], nrm[v]) - offset
+                    if depth < 0.0:
+                        p[v] = p[v] - nrm[v] * depth
+                        push[v] = push[v] - depth
+        for _ps in range(limit_passes):
+            for t in range(n_constraints):
+                if limit[t] > 0.0:
+                    i = ci[t]
+                    j = cj[t]
+                    d = p[j] - p[i]
+                    length = wp.length(d)
+                    c = length - limit[t] * rest[t]
+                    if c > 0.0 and length > 1.0e-12:
+                        corr = d * (0.5 * c / length)
+                        p[i] = p[i] + corr
+                        p[j] = p[j] - corr
+
+    @wp.kernel
+    def closest_points(
+        mesh: wp.uint64,
+        pts: wp.array(dtype=wp.vec3),
+        max_dist: float,
+        cp_out: wp.array(dtype=wp.vec3),
+        face_out: wp.array(dtype=int),
+        uv_out: wp.array(dtype=wp.vec2),
+        sign_out: wp.array(dtype=float),
+    ):
+        t = wp.tid()
+        hit = wp.mesh_query_point_sign_normal(mesh, pts[t], max_dist)
+        face_out[t] = -1
+        if hit.result:
+            cp_out[t] = wp.mesh_eval_position(mesh, hit.face, hit.u, hit.v)
+            face_out[t] = hit.face
+            uv_out[t] = wp.vec2(hit.u, hit.v)
+            sign_out[t] = hit.sign
+
+    return types.SimpleNamespace(
+        wp=wp,
+        contact=contact,
+        query_planes=query_planes,
+        solve_serial=solve_serial,
+        closest_points=closest_points,
+    )
+
+
+class WarpBodyMesh:
+    """A BVH over the body for fast exact closest-point queries."""
+
+    def __init__(self, vertices: np.ndarray, faces: np.ndarray):
+        self.wp = warp().wp
+        self.kernel = warp().closest_points
+        wp = self.wp
+        self.points = wp.array(np.asarray(vertices, np.float32), dtype=wp.vec3, device="cpu")
+        self.indices = wp.array(np.asarray(faces, np.int32).ravel(), dtype=int, device="cpu")
+        self.mesh = wp.Mesh(points=self.points, indices=self.indices)
+
+    def query(self, points: np.ndarray, max_dist: float = 10.0):
+        """(closest points, face ids (-1 = none), barycentrics (N, 3), sign) for each point."""
+        wp = self.wp
+        n = len(points)
+        pts = wp.array(np.asarray(points, np.float32), dtype=wp.vec3, device="cpu")
+        cp = wp.zeros(n, dtype=wp.vec3, device="cpu")
+        face = wp.zeros(n, dtype=int, device="cpu")
+        uv = wp.zeros(n, dtype=wp.vec2, device="cpu")
+        sign = wp.zeros(n, dtype=float, device="cpu")
+        wp.launch(self.kernel, dim=n, inputs=[self.mesh.id, pts, max_dist, cp, face, uv, sign], device="cpu")
+        wp.synchronize()
+        u, v = uv.numpy()[:, 0].astype(np.float64), uv.numpy()[:, 1].astype(np.float64)
+        bary = np.stack([u, v, 1.0 - u - v], axis=1)
+        return (
+            cp.numpy().astype(np.float64),
+            face.numpy().astype(np.int64),
+            bary,
+            sign.numpy().astype(np.float64),
+        )
+
+
+class WarpCloth:
+    """Warp-side state of one garment: constraint arrays in Gauss-Seidel order, the body BVH, contact planes."""
+
+    def __init__(
+        self,
+        pairs: np.ndarray,
+        rest: np.ndarray,
+        k_stretch: np.ndarray,
+        k_compress: np.ndarray,
+        groups: list[np.ndarray],
+        body_vertices: np.ndarray,
+        body_faces: np.ndarray,
+        limit: np.ndarray,
+        mesh=None,
+    ):
+        k = warp()
+        wp, self.k_contact, self.k_query, self.k_serial = k.wp, k.contact, k.query_planes, k.solve_serial
+        self.wp = wp
+        order = np.concatenate(groups)
+        dev = "cpu"
+        self.ci = wp.array(pairs[order, 0].astype(np.int32), dtype=int, device=dev)
+        self.cj = wp.array(pairs[order, 1].astype(np.int32), dtype=int, device=dev)
+        self.rest = wp.array(rest[order].astype(np.float32), dtype=float, device=dev)
+        self.ks = wp.array(k_stretch[order].astype(np.float32), dtype=float, device=dev)
+        self.kc = wp.array(k_compress[order].astype(np.float32), dtype=float, device=dev)
+        self.limit = wp.array(limit[order].astype(np.float32), dtype=float, device=dev)  # 0: not limited
+        self.n_constraints = len(order)
+        # the body's BVH: shared with the BodyField's when given (building one costs about as much as a step)
+        self.mesh = mesh or wp.Mesh(
+            points=wp.array(np.asarray(body_vertices, np.float32), dtype=wp.vec3, device=dev),
+            indices=wp.array(np.asarray(body_faces, np.int32).ravel(), dtype=int, device=dev),
+        )
+
+    def query(self, p_wp, max_dist: float) -> None:
+        n = p_wp.shape[0]
+        if getattr(self, "_cp", None) is None or self._cp.shape[0] != n:
+            self._cp = self.wp.zeros(n, dtype=self.wp.vec3, device="cpu")
+            self._n = self.wp.zeros(n, dtype=self.wp.vec3, device="cpu")
+            self._valid = self.wp.zeros(n, dtype=int, device="cpu")
+            self._push = self.wp.zeros(n, dtype=float, device="cpu")
+        self.wp.launch(
+            self.k_query,
+            dim=n,
+            inputs=[self.mesh.id, p_wp, max_dist, self._cp, self._n, self._valid],
+            device="cpu",
+        )
+
+    def solve(self, p_wp, offset: float, iterations: int, limit_passes: int = 2) -> None:
+        """All constraint iterations and contact planes of one step in a single serial Gauss-Seidel launch."""
+        self.wp.launch(
+            self.k_serial,
+            dim=1,
+            inputs=[
+                p_wp,
+                self.ci,
+                self.cj,
+                self.rest,
+                self.ks,
+                self.kc,
+                self.limit,
+                self.n_constraints,
+                self._cp,
+                self._n,
+                self._valid,
+                p_wp.shape[0],
+                offset,
+                iterations,
+                limit_passes,
+                self._push,
+            ],
+            device="cpu",
+        )
+
+    def contact(
+        self, p_wp, x_wp, sd_wp, offset: float, max_dist: float, friction: float, min_slip: float
+    ) -> None:
+        self.wp.launch(
+            self.k_contact,
+            dim=p_wp.shape[0],
+            inputs=[
+                self.mesh.id,
+                p_wp,
+                x_wp,
+                offset,
+                max_dist,
+                friction,
+                min_slip,
+                sd_wp,
+                self._cp,
+                self._n,
+                self._valid,
+                self._push,
+            ],
+            device="cpu",
+        )
