@@ -51,10 +51,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.app.worker import run_worker, use_worker_for
     from pipeline.core.deps import require
     from pipeline.core.errors import UserError
+    from pipeline.core.files import check_output_file
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".json":
-        raise UserError(f"--out must end in .json: {out}")
+    out = check_output_file(args.out, "--out", (".json",))
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.iterations < 1:

@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.app.worker import run_worker, use_worker_for
     from pipeline.core.deps import require
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json
+    from pipeline.core.files import check_output_dir, read_json
 
+    check_output_dir(args.out, "--out")
     if args.width < 64 or args.width % 4:
         raise UserError(f"--width must be a multiple of 4 and at least 64, got {args.width}")
     if args.frames is not None and not 1 <= args.frames <= 120:
