@@ -60,6 +60,13 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:40]} overflows a double")
+    return value
+
+
 def json_depth(obj: Any) -> int:
     """Nesting depth of a parsed JSON value (iterative: safe on any depth)."""
     depth, stack = 0, [(obj, 1)]
@@ -83,7 +90,7 @@ def parse_json(
             f"{where} is {len(text):,} bytes, over the limit of {max_bytes:,} for this kind of file"
         )
     try:
-        obj = json.loads(text, parse_constant=_refuse_constant)
+        obj = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise UserError(f"{where} is nested too deeply (limit {max_depth} levels)") from None
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError

@@ -20,9 +20,8 @@ def add_body_options(p: argparse.ArgumentParser) -> None:
 
 def body_request(args: argparse.Namespace):
     """The BodyRequest the body options ask for (None for the default body)."""
-    from pipeline.core.body.measurements import load_measurements
+    from pipeline.core.body.measurements import load_measurements, read_measurements_json
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json
     from pipeline.core.fit.dressed import BodyRequest
 
     if args.measurements and args.size:
@@ -32,7 +31,7 @@ def body_request(args: argparse.Namespace):
     if args.measurements:
         load_measurements(args.measurements)  # validate early: one line naming the field and its range
         return BodyRequest(
-            measurements=read_json(args.measurements, "measurements file"),
+            measurements=read_measurements_json(args.measurements),
             sex=args.sex,
             source=str(args.measurements),
         )
