@@ -178,6 +178,7 @@ def clean_garment_file(
     written)."""
     from pipeline.app.limited_import import import_garment_limited
     from pipeline.core.files import check_output_file
+    from pipeline.core.garment.filecheck import check_garment_input
     from pipeline.core.garment.mesh import require_garment
     from pipeline.core.untrusted import clip
 
@@ -186,6 +187,7 @@ def clean_garment_file(
     out = check_output_file(out, "--out", (".glb", ".gltf", ".obj", ".blend"))
     start = time.perf_counter()
     progress(0.0, "import")
+    check_garment_input(path, options.max_faces, options.allowed_dirs)  # headers: milliseconds, before Blender
     mesh, info = import_garment_limited(path, options.object_name, options.max_faces, options.allowed_dirs)
     require_garment(mesh, clip(str(path)))
     from pipeline.blender.garment_ops import export_garment  # bpy only once the file is known to be sane

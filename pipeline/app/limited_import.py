@@ -78,10 +78,8 @@ def import_garment_limited(
     timeout_s: float | None = None,
 ) -> tuple[GarmentMesh, dict]:
     """Import a garment file (file units, Blender axes) in a limited child process; returns the mesh and the
-    import info (format, objects, warnings, welded_vertices). The cheap header checks run here first."""
-    from pipeline.core.garment.filecheck import prepare_garment_file
-
-    prepare_garment_file(path, max_faces, allowed_dirs).cleanup()  # refuse bad files without starting Blender
+    import info (format, objects, warnings, welded_vertices). The child checks the file first; callers that
+    want a refusal without starting Blender call `check_garment_input` before."""
     if _in_blender_app() or os.environ.get("TRYON_IMPORT_IN_PROCESS") == "1":
         import dataclasses
 

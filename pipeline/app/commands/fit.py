@@ -94,10 +94,10 @@ def run(args: argparse.Namespace) -> int:
         if s not in sizes:
             raise UserError(f"--grade: unknown size {s!r}; expected some of {','.join(sizes)}")
 
-    from pipeline.core.garment.filecheck import prepare_garment_file
+    from pipeline.core.garment.filecheck import check_garment_input
 
     check_regular(args.garment, "--garment")
-    prepare_garment_file(args.garment).cleanup()  # refuse a broken garment before fitting any body
+    check_garment_input(args.garment)  # refuse a broken garment before fitting any body
     bodies = resolve_bodies(
         args.measurements, args.size, args.sex, args.grade, args.avatar, TerminalProgress("avatar")
     )

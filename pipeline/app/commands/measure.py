@@ -58,6 +58,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.iterations < 1:
         raise UserError(f"--iterations must be at least 1, got {args.iterations}")
+    if args.rgbd:
+        from pipeline.core.capture.sources import FolderSource
+
+        FolderSource(
+            args.rgbd, args.max_frames
+        )  # intrinsics and frame headers checked before any model loads
     if any(use_worker_for(m) for m in ("torch", "mediapipe", "cv2")):
         run_worker(_argv(args), step="measure")
         return 0

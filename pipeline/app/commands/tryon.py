@@ -74,12 +74,12 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.app.tryon import run_tryon
     from pipeline.core.body.poses import check_pose
     from pipeline.core.files import check_output_dir
-    from pipeline.core.garment.filecheck import prepare_garment_file
+    from pipeline.core.garment.filecheck import check_garment_input
     from pipeline.core.progress import TerminalProgress
 
     check_pose(args.pose)
     check_output_dir(args.out, "--out")
-    prepare_garment_file(args.garment).cleanup()  # refuse a broken garment before building any body
+    check_garment_input(args.garment)  # refuse a broken garment before building any body
     summary = run_tryon(
         args.out,
         args.garment,

@@ -67,14 +67,15 @@ class FolderSource(FrameSource):
                 f"--rgbd: {self.folder} has {len(colors)} colour but {len(depths)} depth images; they pair by sorted name"
             )
         self.pairs = list(zip(colors, depths, strict=True))[:max_frames]
+        for cp, dp in self.pairs:  # sizes from the headers, before any image is decoded
+            _check_frame_header(cp, self.intrinsics)
+            _check_frame_header(dp, self.intrinsics)
 
     def __iter__(self) -> Iterator[RGBDFrame]:
         import cv2
 
         intr = self.intrinsics
         for i, (cp, dp) in enumerate(self.pairs):
-            _check_frame_header(cp, intr)
-            _check_frame_header(dp, intr)
             bgr = cv2.imread(str(cp), cv2.IMREAD_COLOR)
             depth = cv2.imread(str(dp), cv2.IMREAD_ANYDEPTH)
             if bgr is None:

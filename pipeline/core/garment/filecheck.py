@@ -84,6 +84,9 @@ def prepare_garment_file(
     except BaseException:
         prepared.cleanup()
         raise
+    if prepared.faces == 0 and fmt in ("obj", "ply", "stl"):
+        prepared.cleanup()
+        raise UserError(f"{clip(str(path))} has no faces (a point cloud?); a garment needs a surface mesh")
     if prepared.faces is not None and prepared.faces > max_faces:
         prepared.cleanup()
         raise UserError(
@@ -91,6 +94,20 @@ def prepare_garment_file(
             f"first or raise --max-faces"
         )
     return prepared
+
+
+def check_garment_input(path: str | Path, max_faces: int = 3_000_000, allowed_dirs: Iterable = ()) -> str:
+    """`prepare_garment_file` for a garment about to be cleaned or fitted: also refuse, from the counted faces,
+    a file too small to be a garment before any body is built. Returns the format."""
+    from pipeline.core.garment.mesh import MIN_GARMENT_FACES
+
+    prepared = prepare_garment_file(path, max_faces, allowed_dirs)
+    prepared.cleanup()
+    if prepared.faces is not None and prepared.faces < MIN_GARMENT_FACES:
+        raise UserError(
+            f"{clip(str(path))} is not a garment: {prepared.faces} face(s), fewer than {MIN_GARMENT_FACES}"
+        )
+    return prepared.format
 
 
 def _check_contents(prepared: PreparedFile, head: bytes, size: int, max_faces: int, allowed: list) -> None:
