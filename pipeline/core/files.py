@@ -133,7 +133,8 @@ def check_output_file(path: str | os.PathLike, what: str = "--out", suffixes: tu
     p = Path(path)
     shown = clip(str(p), 160)
     if suffixes and p.suffix.lower() not in suffixes:
-        raise UserError(f"{what} {shown}: expected a file name ending in {', '.join(suffixes)}")
+        names = f"{', '.join(suffixes[:-1])} or {suffixes[-1]}" if len(suffixes) > 1 else suffixes[0]
+        raise UserError(f"{what} {shown}: expected a {names} file name")
     if p.is_dir():
         raise UserError(f"{what} {shown} is a folder; give a file name")
     if p.exists() and not p.is_file():

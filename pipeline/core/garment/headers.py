@@ -48,6 +48,12 @@ def check_ply(path: Path, head: bytes, size: int, max_faces: int) -> int:
         raise _bad(path, "PLY", f"no end_header in the first {len(head):,} bytes")
     body_start = head.find(b"\n", end) + 1 or end + len(b"end_header")
     fmt, elements = _ply_elements(path, head[:end].decode("ascii", "replace"))
+    faces = next((count for name, count, _ in elements if name == "face"), 0)
+    if faces > max_faces:
+        raise UserError(
+            f"{clip(path.name)} has {faces:,} faces, over the limit of {max_faces:,}; decimate it first "
+            f"or raise --max-faces"
+        )
     min_bytes = 0
     for name, count, props in elements:
         if name == "vertex" and count > 3 * max_faces:
@@ -61,7 +67,7 @@ def check_ply(path: Path, head: bytes, size: int, max_faces: int) -> int:
         raise _bad(
             path, "PLY", f"its header needs at least {min_bytes:,} bytes of data but the file holds {size:,}"
         )
-    return next((count for name, count, _ in elements if name == "face"), 0)
+    return faces
 
 
 def _ply_elements(path: Path, header: str) -> tuple[str, list[tuple[str, int, list[list[str]]]]]:
