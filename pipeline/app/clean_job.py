@@ -187,7 +187,9 @@ def clean_garment_file(
     out = check_output_file(out, "--out", (".glb", ".gltf", ".obj", ".blend"))
     start = time.perf_counter()
     progress(0.0, "import")
-    check_garment_input(path, options.max_faces, options.allowed_dirs)  # headers: milliseconds, before Blender
+    check_garment_input(
+        path, options.max_faces, options.allowed_dirs
+    )  # headers: milliseconds, before Blender
     mesh, info = import_garment_limited(path, options.object_name, options.max_faces, options.allowed_dirs)
     require_garment(mesh, clip(str(path)))
     from pipeline.blender.garment_ops import export_garment  # bpy only once the file is known to be sane

@@ -39,7 +39,9 @@ def init_warp():
         import warp as wp
     except ImportError:
         return None
-    wp.config.quiet = True
+    wp.config.log_level = getattr(wp, "LOG_ERROR", 40)  # no "Module ... load on device" lines on stdout
+    if hasattr(wp.config, "quiet"):  # Warp before 1.10
+        wp.config.quiet = True
     with silenced_fds():
         wp.init()
     return wp
