@@ -20,6 +20,7 @@ from pipeline.core.garment.filecheck import FORMATS, prepare_garment_file
 from pipeline.core.garment.mesh import GarmentMesh
 from pipeline.core.garment.normalise import normalise_garment
 from pipeline.core.garment.repair import merge_duplicate_vertices
+from pipeline.core.quiet import flush_c_streams
 from pipeline.core.untrusted import UnsafeReference, check_image_file, clip, resolve_inside
 
 SUPPORTED = tuple(FORMATS)  # file suffixes import_garment reads
@@ -138,6 +139,7 @@ def captured_output():
     log = _Log()
     sys.stdout.flush()
     sys.stderr.flush()
+    flush_c_streams()  # what C code buffered before belongs to the real output
     saved = [os.dup(1), os.dup(2)]
     with tempfile.TemporaryFile(mode="w+b") as tmp:
         os.dup2(tmp.fileno(), 1)
@@ -147,6 +149,7 @@ def captured_output():
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            flush_c_streams()  # C stdio buffers: flushed into the capture, not after it
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             for fd in saved:

@@ -83,9 +83,12 @@ def configure_render(
         used = configure_device(scene, device)
         scene.cycles.samples = samples
         scene.cycles.use_adaptive_sampling = True
-        scene.cycles.use_denoising = denoise
-        if denoise:
-            scene.cycles.denoiser = "OPENIMAGEDENOISE"
+        with (
+            captured_output()
+        ):  # the denoiser choice probes devices: "CUEW initialization failed" without a GPU
+            scene.cycles.use_denoising = denoise
+            if denoise:
+                scene.cycles.denoiser = "OPENIMAGEDENOISE"
         scene.cycles.max_bounces = 6
         scene.cycles.use_fast_gi = False
     elif engine == "eevee":

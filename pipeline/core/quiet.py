@@ -11,6 +11,17 @@ import sys
 from collections.abc import Iterator
 
 
+def flush_c_streams() -> None:
+    """fflush(NULL): C code's buffered stdout (a file or pipe is fully buffered) would otherwise reach the real
+    descriptor later, after a redirection has ended."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
+
+
 @contextlib.contextmanager
 def silenced_fds(fds: tuple[int, ...] = (1, 2)) -> Iterator[None]:
     """Send what C code writes to `fds` (stdout, stderr) to /dev/null while the block runs."""
@@ -25,6 +36,7 @@ def silenced_fds(fds: tuple[int, ...] = (1, 2)) -> Iterator[None]:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        flush_c_streams()
         for fd, copy in zip(fds, saved, strict=True):
             os.dup2(copy, fd)
             os.close(copy)

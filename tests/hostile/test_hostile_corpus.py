@@ -10,6 +10,7 @@ import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -43,15 +44,20 @@ def _run(case: Path, argv: list[str], timeout: float) -> tuple[subprocess.Comple
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRYON_")}
     env.update(TMPDIR=str(case / "tmp"), PYTHONPATH=str(REPO_ROOT), BLENDER_USER_RESOURCES=str(case / "tmp"))
     start = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", *argv],
-        cwd=case,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=_limits,
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline", *argv],
+            cwd=case,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=_limits,
+        )
+    except subprocess.TimeoutExpired:
+        proc = subprocess.CompletedProcess(
+            argv, returncode=None, stdout="", stderr=f"timed out after {timeout} s"
+        )
     return proc, time.monotonic() - start
 
 
@@ -62,11 +68,29 @@ def _prepare(tmp_path: Path, build) -> tuple[Path, list[str], dict]:
     return case, argv, _tree(case, {"out", "tmp"})
 
 
+def _limit(name: str) -> float:
+    return 60 if name in NEEDS_BLENDER else 15
+
+
+@pytest.fixture(scope="module")
+def refused_runs(tmp_path_factory):
+    """Every refused case, run two at a time (each is a short child process: the machine's two cores)."""
+    prepared = {name: _prepare(tmp_path_factory.mktemp(name), build) for name, build in REFUSED.items()}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(
+            zip(
+                prepared,
+                pool.map(lambda n: _run(prepared[n][0], prepared[n][1], _limit(n)), prepared),
+                strict=True,
+            )
+        )
+    return {name: (*prepared[name], *runs[name]) for name in prepared}
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_refused(name, tmp_path):
-    case, argv, before = _prepare(tmp_path, REFUSED[name])
-    limit = 60 if name in NEEDS_BLENDER else 15
-    proc, seconds = _run(case, argv, timeout=limit)
+def test_refused(name, refused_runs):
+    case, argv, before, proc, seconds = refused_runs[name]
+    limit = _limit(name)
     lines = proc.stderr.splitlines()
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr[-2000:]
