@@ -165,7 +165,11 @@ def _run_importer(fp: str, fmt: str, object_name: str | None) -> None:
         "stl": lambda: bpy.ops.wm.stl_import(filepath=fp),
         "gltf": lambda: bpy.ops.import_scene.gltf(filepath=fp),
         "fbx": lambda: bpy.ops.import_scene.fbx(filepath=fp),
-        "usd": lambda: bpy.ops.wm.usd_import(filepath=fp),
+        # Textures of .usd/.usda/.usdc stay file references (checked like any other, see _image_file) instead
+        # of being packed from wherever they point; a .usdz's textures live inside the archive: packed.
+        "usd": lambda: bpy.ops.wm.usd_import(
+            filepath=fp, import_textures_mode="IMPORT_PACK" if fp.lower().endswith(".usdz") else "IMPORT_NONE"
+        ),
         "blend": lambda: _append_blend_objects(fp, object_name),
     }
     importers[fmt]()
@@ -298,6 +302,8 @@ def _image_file(image, warnings: list[str], texture_dirs: list | None = None) ->
     PNG written from packed/embedded pixels."""
     if image.packed_file is None and image.filepath:
         path = Path(bpy.path.abspath(image.filepath, library=image.library))
+        if set(path.name) <= {"_"}:  # a reference blanked by the FBX sanitiser: already warned about
+            return None
         if texture_dirs is None:
             if path.is_file():
                 return str(path)

@@ -570,6 +570,27 @@ def skipped_cases() -> dict[str, Callable[[Path], list[str]]]:
         doc["meshes"][0]["primitives"][0]["material"] = 0
         return ["clean", str(_write(d, "g.gltf", json.dumps(doc))), "--out", "out/clean.glb"]
 
+    def fbx_texture_out(d: Path) -> list[str]:
+        """An FBX (written by Blender) whose texture is an absolute path outside the garment's folder."""
+        import bpy
+
+        secret = _secret(d)
+        (d / "in").mkdir(parents=True, exist_ok=True)
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        bpy.ops.mesh.primitive_cylinder_add(vertices=32, end_fill_type="NOTHING")
+        obj = bpy.context.active_object
+        mat = bpy.data.materials.new("cloth")
+        tex = mat.node_tree.nodes.new("ShaderNodeTexImage")
+        tex.image = bpy.data.images.load(str(secret / "tex.png"))
+        mat.node_tree.links.new(
+            tex.outputs["Color"], mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"]
+        )
+        obj.data.materials.append(mat)
+        bpy.ops.export_scene.fbx(filepath=str(d / "in" / "g.fbx"), path_mode="ABSOLUTE", embed_textures=False)
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        return ["clean", str(d / "in" / "g.fbx"), "--out", "out/clean.obj", "--report", "out/report.json"]
+
+    c["fbx-texture-outside"] = fbx_texture_out
     c["obj-map-kd-symlink-out"] = map_symlink_out
     c["obj-mtllib-fifo"] = mtllib_fifo
     c["gltf-image-outside"] = gltf_image_out

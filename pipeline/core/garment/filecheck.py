@@ -124,9 +124,35 @@ def _check_contents(prepared: PreparedFile, head: bytes, size: int, max_faces: i
     elif fmt == "gltf":
         refs_gltf.check_gltf(prepared, head, size, max_faces, allowed, _temp_dir)
     elif fmt == "fbx":
-        prepared.faces = headers.check_fbx(path, size, max_faces)
+        refs: list[tuple[int, int, str]] = []
+        prepared.faces = headers.check_fbx(path, size, max_faces, refs)
+        _fbx_references(prepared, refs, allowed)
     elif fmt == "usd":
         headers.check_usd(path, head, size, max_faces)
+
+
+def _fbx_references(prepared: PreparedFile, refs: list[tuple[int, int, str]], allowed: list) -> None:
+    """Texture files an FBX names outside its folder (or FIFOs, devices) are blanked in a sanitised copy."""
+    from pipeline.core.garment import headers
+    from pipeline.core.untrusted import UnsafeReference, resolve_inside
+
+    refused = []
+    for offset, length, name in refs:
+        if not name.strip():
+            continue
+        try:
+            resolve_inside(prepared.path.parent, name, allowed)
+        except UnsafeReference as exc:
+            if exc.missing and not Path(name).is_absolute() and ".." not in Path(name).parts:
+                continue  # a missing file inside the folder: the importer reports it
+            refused.append((offset, length))
+            warning = f"texture skipped: {exc}"
+            if warning not in prepared.warnings:
+                prepared.warnings.append(warning)
+    if refused:
+        out = _temp_dir(prepared) / prepared.path.name
+        headers.sanitise_fbx(prepared.path, out, refused)
+        prepared.import_path = out
 
 
 def _temp_dir(prepared: PreparedFile) -> Path:

@@ -111,6 +111,7 @@ _FBX_MAGIC = b"Kaydara FBX Binary  \x00\x1a\x00"
 _FBX_SCALAR = {b"Y": 2, b"C": 1, b"I": 4, b"F": 4, b"D": 8, b"L": 8}
 _FBX_ARRAY = {b"f": 4, b"d": 8, b"l": 8, b"i": 4, b"b": 1}
 FBX_MAX_NODES = 5_000_000
+_FBX_FILE_NODES = (b"FileName", b"Filename", b"RelativeFilename")  # where Texture and Video nodes name files
 FBX_MAX_DEPTH = 64
 
 
@@ -126,6 +127,7 @@ class _FbxWalk:
         self.array_bytes = 0
         self.max_array_bytes = max_array_bytes
         self.faces = 0
+        self.file_refs: list[tuple[int, int]] = []  # (offset, length) of texture/video file-name strings
 
     def fail(self, why: str) -> UserError:
         return _bad(self.path, "FBX", why)
@@ -162,6 +164,8 @@ class _FbxWalk:
                 pos += _FBX_SCALAR[kind]
             elif kind in (b"S", b"R"):
                 (n,) = struct.unpack_from("<I", self.data, pos)
+                if kind == b"S" and name in _FBX_FILE_NODES:
+                    self.file_refs.append((pos + 4, n))
                 pos += 4 + n
             elif kind in _FBX_ARRAY:
                 pos = self.array(name, kind, pos, end)
@@ -202,8 +206,9 @@ class _FbxWalk:
         return out
 
 
-def check_fbx(path: Path, size: int, max_faces: int) -> int:
-    """Walk a binary FBX's node tree within bounds; return its face count (UserError when malformed)."""
+def check_fbx(path: Path, size: int, max_faces: int, refs: list[tuple[int, int, str]] | None = None) -> int:
+    """Walk a binary FBX's node tree within bounds; return its face count (UserError when malformed).
+    `refs`, when given, receives (offset, byte length, file name) of every texture/video file reference."""
     if size < 27 + 13:
         raise _bad(path, "FBX", "too short")
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
@@ -219,7 +224,18 @@ def check_fbx(path: Path, size: int, max_faces: int) -> int:
             raise _bad(path, "FBX", "it ends inside a node") from None
         if walk.nodes == 0:
             raise _bad(path, "FBX", "no nodes")
+        if refs is not None:
+            refs.extend((o, n, bytes(data[o : o + n]).decode("utf-8", "replace")) for o, n in walk.file_refs)
         return walk.faces
+
+
+def sanitise_fbx(path: Path, out: Path, offsets: list[tuple[int, int]]) -> None:
+    """Copy the FBX with the file names at `offsets` ((offset, length)) blanked to underscores of the same
+    length, so every offset stays valid and the importer finds no such file (it warns and goes on)."""
+    data = bytearray(path.read_bytes())
+    for offset, length in offsets:
+        data[offset : offset + length] = b"_" * length
+    out.write_bytes(bytes(data))
 
 
 # --- USD --------------------------------------------------------------------------------------------------
