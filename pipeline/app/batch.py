@@ -33,16 +33,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pipeline.core import vocab
 from pipeline.core.errors import UserError
 from pipeline.core.files import read_json, write_json
 from pipeline.core.progress import ProgressCallback, silent
 
-SIZES = ("XS", "S", "M", "L", "XL", "XXL")
+SIZES = vocab.SIZES
 CHOICES: dict[str, tuple[str, ...]] = {
-    "sex": ("female", "male"),
-    "type": ("top", "bottom", "dress", "outerwear"),
-    "material": ("mannequin", "skin"),
-    "pose": ("a-pose", "t-pose", "relaxed", "walking"),
+    "sex": vocab.SEXES,
+    "type": vocab.GARMENT_TYPES,
+    "material": vocab.AVATAR_MATERIALS,
+    "pose": vocab.POSES,
 }
 ITEM_KEYS = {"id", "garment", "measurements", "size", "sex", "type", "fabric", "pose", "material", "render"}
 RENDER_KEYS = {

@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.blender.raycast import raycast_depth
+from pipeline.core import vocab
 from pipeline.core.capture.depth_noise import NoiseModel, add_depth_noise
 from pipeline.core.capture.frames import RGBDFrame
 from pipeline.core.capture.virtual_camera import VirtualCamera, backdrop, d435_intrinsics, rotate_z
 from pipeline.core.errors import UserError
 from pipeline.core.progress import ProgressCallback, silent
 
-VIEWS = ("front", "turn")
+VIEWS = vocab.CAPTURE_VIEWS
 SKIN_TONES = [
     (0.80, 0.60, 0.48),
     (0.62, 0.43, 0.32),

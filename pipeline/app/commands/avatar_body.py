@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.core import vocab
+
 NAME = "avatar-body"
 HELP = "(internal) fit anny to measurements or a size and write the body arrays (.npz) and fit record (.json)"
 
@@ -11,8 +13,8 @@ HELP = "(internal) fit anny to measurements or a size and write the body arrays 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--measurements", metavar="M.json")
-    src.add_argument("--size", choices=("XS", "S", "M", "L", "XL", "XXL"), type=str.upper)
-    parser.add_argument("--sex", choices=("female", "male"))
+    src.add_argument("--size", choices=vocab.SIZES, type=str.upper)
+    parser.add_argument("--sex", choices=vocab.SEXES)
     parser.add_argument("--out", required=True, metavar="body.npz")
     parser.add_argument("--record", required=True, metavar="fit.json")
 

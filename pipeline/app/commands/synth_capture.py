@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pipeline.core import vocab
+
 NAME = "synth-capture"
 HELP = "render a synthetic RealSense capture of an avatar built from measurements, with the true measurements beside it"
 
@@ -29,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--view",
-        choices=("front", "turn"),
+        choices=vocab.CAPTURE_VIEWS,
         default="front",
         help="still front view, or a slow turn front-side-back",
     )

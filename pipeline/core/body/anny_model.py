@@ -15,7 +15,6 @@ from pipeline.core.deps import require
 
 # One configuration only: its first build takes ~140 s and ~1.2 GB of cache; later loads take <1 s.
 MODEL_CONFIG: dict[str, Any] = {"local_changes": "default"}
-PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
 
 
 @functools.lru_cache(maxsize=1)
