@@ -111,7 +111,7 @@ class BatchItem:
         return (self.out_dir / "tryon.png").is_file() and (self.out_dir / "tryon.json").is_file()
 
 
-def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:
+def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:  # noqa: C901 - one check per item key, flat
     if not isinstance(raw, dict):
         raise UserError(f"{where}: expected an object")
     unknown = sorted(set(raw) - ITEM_KEYS)
