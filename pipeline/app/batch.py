@@ -33,16 +33,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pipeline.core import vocab
 from pipeline.core.errors import UserError
 from pipeline.core.files import read_json, write_json
 from pipeline.core.progress import ProgressCallback, silent
 
-SIZES = ("XS", "S", "M", "L", "XL", "XXL")
+SIZES = vocab.SIZES
 CHOICES: dict[str, tuple[str, ...]] = {
-    "sex": ("female", "male"),
-    "type": ("top", "bottom", "dress", "outerwear"),
-    "material": ("mannequin", "skin"),
-    "pose": ("a-pose", "t-pose", "relaxed", "walking"),
+    "sex": vocab.SEXES,
+    "type": vocab.GARMENT_TYPES,
+    "material": vocab.AVATAR_MATERIALS,
+    "pose": vocab.POSES,
 }
 ITEM_KEYS = {"id", "garment", "measurements", "size", "sex", "type", "fabric", "pose", "material", "render"}
 RENDER_KEYS = {
@@ -111,7 +112,7 @@ class BatchItem:
         return (self.out_dir / "tryon.png").is_file() and (self.out_dir / "tryon.json").is_file()
 
 
-def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:
+def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:  # noqa: C901 - one check per item key, flat
     if not isinstance(raw, dict):
         raise UserError(f"{where}: expected an object")
     unknown = sorted(set(raw) - ITEM_KEYS)

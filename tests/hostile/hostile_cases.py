@@ -127,7 +127,20 @@ def refused_cases() -> dict[str, Callable[[Path], list[str]]]:
     """name -> builder(case folder) -> argv; every one must be refused with exit 2 and one line."""
     c: dict[str, Callable[[Path], list[str]]] = {}
     tube = tube_obj()
+    for add in (
+        _mesh_cases,
+        _ply_stl_cases,
+        _gltf_cases,
+        _fbx_usd_blend_cases,
+        _measurement_cases,
+        _output_cases,
+        _capture_batch_cases,
+    ):
+        add(c, tube)
+    return c
 
+
+def _mesh_cases(c: dict, tube: str) -> None:
     # OBJ: broken meshes, non-finite numbers, sizes
     c["obj-nan"] = lambda d: _clean(_write(d, "g.obj", "v nan 0 0\n" + tube))
     c["obj-inf"] = lambda d: _clean(_write(d, "g.obj", tube + "v 1 -inf 0\n"))
@@ -166,6 +179,8 @@ def refused_cases() -> dict[str, Callable[[Path], list[str]]]:
         {"obj-fifo": fifo, "obj-folder": folder, "obj-dev-zero": dev_zero, "obj-symlink-loop": link_loop}
     )
 
+
+def _ply_stl_cases(c: dict, tube: str) -> None:
     # PLY: headers that promise more than the file holds
     def ply(body: str, data: bytes = b"") -> Callable[[Path], list[str]]:
         return lambda d: _clean(_write(d, "g.ply", b"ply\n" + body.encode() + b"end_header\n" + data))
@@ -195,6 +210,8 @@ def refused_cases() -> dict[str, Callable[[Path], list[str]]]:
         _write(d, "g.stl", b"\0" * 80 + struct.pack("<I", 200) + b"\0" * 50 * 200), "--max-faces", "100"
     )
 
+
+def _gltf_cases(c: dict, tube: str) -> None:
     # glTF / GLB: bombs, traversal, lies
     bomb = {"componentType": 5126, "type": "VEC3", "count": 600_000_000}
     c["glb-accessor-bomb"] = lambda d: _clean(
@@ -273,6 +290,8 @@ def refused_cases() -> dict[str, Callable[[Path], list[str]]]:
     c["gltf-invalid-json"] = lambda d: _clean(_write(d, "g.gltf", '{"asset": '))
     c["gltf-infinity"] = lambda d: _clean(_write(d, "g.gltf", '{"asset": {"version": Infinity}}'))
 
+
+def _fbx_usd_blend_cases(c: dict, tube: str) -> None:
     # FBX: garbage, ASCII, node lies, array bombs
     rng = np.random.default_rng(3)
     c["fbx-garbage-3kb"] = lambda d: _clean(_write(d, "g.fbx", b"FBX" + rng.bytes(3000)))
@@ -313,6 +332,8 @@ def refused_cases() -> dict[str, Callable[[Path], list[str]]]:
     )
     c["blend-gzip-garbage"] = lambda d: _clean(_write(d, "g.blend", gzip.compress(b"not a blend file" * 100)))
 
+
+def _measurement_cases(c: dict, tube: str) -> None:
     # measurements: deep JSON, NaN/Inf, wrong units, absurd combinations, huge values
     def meas(text: str | bytes, *extra: str) -> Callable[[Path], list[str]]:
         return lambda d: [
@@ -365,6 +386,8 @@ def refused_cases() -> dict[str, Callable[[Path], list[str]]]:
 
     c["meas-fifo"] = meas_fifo
 
+
+def _output_cases(c: dict, tube: str) -> None:
     # clean outputs checked before the long work
     c["clean-out-folder"] = lambda d: (_mk(d / "out" / "clean.glb"), _clean(_write(d, "g.obj", tube)))[1]
     c["clean-report-folder"] = lambda d: (_mk(d / "out" / "report.json"), _clean(_write(d, "g.obj", tube)))[1]
@@ -412,6 +435,8 @@ def refused_cases() -> dict[str, Callable[[Path], list[str]]]:
         "out/f.blend",
     ]
 
+
+def _capture_batch_cases(c: dict, tube: str) -> None:
     # capture frame folders
     def rgbd(intrinsics: str, color: bytes | None = None) -> Callable[[Path], list[str]]:
         def build(d: Path) -> list[str]:
@@ -460,7 +485,6 @@ def refused_cases() -> dict[str, Callable[[Path], list[str]]]:
         "--out",
         str(_write(d, "o", "x")),
     ]
-    return c
 
 
 def _mk(path: Path) -> Path:

@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.core.errors import UserError
 from pipeline.core.files import read_json
 from pipeline.core.untrusted import clip
+from pipeline.core.vocab import SEXES
 
 RANGES_CM: dict[str, tuple[float, float]] = {
     "stature": (135.0, 210.0),
@@ -42,7 +43,6 @@ RANGES_CM: dict[str, tuple[float, float]] = {
     "inside_leg_length": (60.0, 100.0),
     "back_waist_length": (32.0, 56.0),
 }
-SEXES = ("female", "male")
 META_KEYS = ("unit", "sex")
 MAX_FILE_BYTES = 2**20  # a measurements file is a few hundred bytes
 # Ratios two measurements of one person can take: the extremes over all 6,068 ANSUR II subjects (both sexes),

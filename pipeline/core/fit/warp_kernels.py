@@ -11,7 +11,7 @@ import numpy as np
 
 
 @functools.lru_cache(maxsize=1)
-def warp():
+def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
     """The initialised `warp` module and the kernels (a namespace), or None when Warp is unavailable."""
     from pipeline.core.quiet import init_warp
 
