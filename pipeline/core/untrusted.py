@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import struct
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
@@ -92,6 +93,15 @@ def resolve_inside(
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeReference(f"referenced file {clip(ref)} is not a regular file")
     return target
+
+
+def link_checked(real: Path, folder: Path) -> str:
+    """Link the checked file `real` into the scratch `folder` under its own base name (in a sub-folder of its
+    own, so names never collide; whitespace replaced), and return the link's path relative to `folder`."""
+    sub = Path(tempfile.mkdtemp(prefix="l", dir=folder))
+    link = sub / "_".join(real.name.split())
+    os.symlink(real, link)
+    return link.relative_to(folder).as_posix()
 
 
 def image_size(head: bytes) -> tuple[int, int] | None:

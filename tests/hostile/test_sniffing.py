@@ -103,8 +103,9 @@ def test_obj_import_copy_points_only_at_checked_files(tmp_path):
     prepared = prepare_garment_file(g / "g.obj")
     try:
         mtl = (prepared.import_path.parent / "g.mtl").read_text()
-        assert "secret" not in mtl and "passwd" not in mtl and "map_Kd t0_1.png" in mtl
-        assert (prepared.import_path.parent / "t0_1.png").resolve() == (g / "ok.png").resolve()
+        assert "secret" not in mtl and "passwd" not in mtl and "ok.png" in mtl
+        link = next(prepared.import_path.parent.glob("l*/ok.png"))
+        assert link.resolve() == (g / "ok.png").resolve()
         assert sum("texture skipped" in w for w in prepared.warnings) == 2
     finally:
         prepared.cleanup()
@@ -150,3 +151,21 @@ def test_real_garments_pass_the_checks(shared_data):
 def test_clip_keeps_one_short_line():
     assert clip("x" * 10_000).endswith("(10,000 chars)") and len(clip("x" * 10_000)) < 100
     assert "\n" not in clip("a\nb") and clip(5) == "5"
+
+
+def test_allowed_folder_lends_textures(tmp_path):
+    """`clean --allow-dir`: a texture library beside the garment's folder is used when named, else skipped."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "denim.png").write_bytes(_png(4, 4))
+    g = tmp_path / "g"
+    g.mkdir()
+    (g / "g.mtl").write_text("newmtl a\nmap_Kd ../lib/denim.png\n")
+    (g / "g.obj").write_text("mtllib g.mtl\n" + tube_obj())
+    refused = prepare_garment_file(g / "g.obj")
+    allowed = prepare_garment_file(g / "g.obj", allowed_dirs=[tmp_path / "lib"])
+    try:
+        assert any("texture skipped" in w for w in refused.warnings)
+        assert not allowed.warnings and "denim.png" in (allowed.import_path.parent / "g.mtl").read_text()
+    finally:
+        refused.cleanup()
+        allowed.cleanup()

@@ -14,6 +14,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pipeline.core.errors import UserError
 from pipeline.core.files import parse_json
@@ -22,6 +23,7 @@ from pipeline.core.untrusted import (
     check_image_file,
     check_image_header,
     clip,
+    link_checked,
     resolve_inside,
 )
 
@@ -202,14 +204,12 @@ def _write_sanitised(prepared, doc: dict, bin_range, tmp: Path, allowed: list) -
     """Write the glTF (or GLB) into `tmp` with every file URI replaced by a link to its checked target."""
     base = prepared.path.parent
     for kind in ("buffers", "images"):
-        for i, item in enumerate(doc.get(kind, [])):
+        for item in doc.get(kind, []):
             uri = item.get("uri")
             if not isinstance(uri, str) or uri.startswith("data:") or uri == "refused-outside-reference.png":
                 continue
             real = resolve_inside(base, uri, allowed)
-            link = tmp / f"{kind[0]}{i}{real.suffix.lower()}"
-            os.symlink(real, link)
-            item["uri"] = link.name
+            item["uri"] = quote(link_checked(real, tmp))
     out = tmp / prepared.path.name
     text = json.dumps(doc).encode()
     if bin_range is None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.core.errors import UserError
-from pipeline.core.untrusted import UnsafeReference, check_image_file, clip, resolve_inside
+from pipeline.core.untrusted import UnsafeReference, check_image_file, clip, link_checked, resolve_inside
 
 CHUNK = 8 * 2**20
 MAX_MTL_BYTES = 4 * 2**20
@@ -46,7 +46,7 @@ def check_obj(prepared, size: int, allowed: list, temp_dir: Callable) -> None:
     for i, (name, real) in enumerate(safe):
         mtl_name = name if simple else f"m{i}.mtl"
         (tmp / mtl_name).write_text(
-            sanitise_mtl(real, base, allowed, tmp, prepared.warnings, tag=str(i)), encoding="utf-8"
+            sanitise_mtl(real, base, allowed, tmp, prepared.warnings), encoding="utf-8"
         )
         mapping[name] = mtl_name
     target = tmp / prepared.path.name
@@ -102,19 +102,20 @@ def _scan_lines(lines: bytes, path: Path) -> list[str]:
     return [n for n in names if n]
 
 
-def sanitise_mtl(mtl: Path, base: Path, allowed: list, tmp: Path, warnings: list[str], tag: str = "0") -> str:
+def sanitise_mtl(mtl: Path, base: Path, allowed: list, tmp: Path, warnings: list[str]) -> str:
     """The MTL's text with every texture map either pointing at a checked file (linked into `tmp`) or
     dropped with a warning."""
     if mtl.stat().st_size > MAX_MTL_BYTES:
         warnings.append(f"material library {clip(mtl.name)} is over {MAX_MTL_BYTES // 2**20} MB: skipped")
         return ""
     out = []
-    for j, line in enumerate(mtl.read_text(encoding="utf-8", errors="replace").splitlines()):
+    for line in mtl.read_text(encoding="utf-8", errors="replace").splitlines():
         parts = line.split()
         if not parts or not parts[0].lower().startswith(_MAP_KEYS):
             out.append(line)
             continue
-        ref = parts[-1]
+        whole = line.split(None, 1)[1].strip()  # a name with spaces, when there are no options before it
+        ref = whole if not whole.startswith("-") and (mtl.parent / whole).is_file() else parts[-1]
         try:
             real = resolve_inside(mtl.parent, ref, [base, *allowed])
             check_image_file(real, ref)
@@ -126,9 +127,8 @@ def sanitise_mtl(mtl: Path, base: Path, allowed: list, tmp: Path, warnings: list
         except UserError as exc:
             warnings.append(f"texture skipped: {exc}")
             continue
-        link = tmp / f"t{tag}_{j}{real.suffix.lower()}"
-        os.symlink(real, link)
-        out.append(" ".join([*parts[:-1], link.name]))
+        options = parts[1:-1] if ref == parts[-1] else []
+        out.append(" ".join([parts[0], *options, link_checked(real, tmp)]))
     return "\n".join(out) + "\n"
 
 
