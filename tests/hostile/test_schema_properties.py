@@ -49,9 +49,9 @@ def test_measurements_any_object_is_accepted_or_one_line(obj):
 def plausible_people(draw):
     """Measurements built from ratio-consistent proportions of one person (inside ANSUR II's widened ranges)."""
     stature = draw(st.floats(150, 195))
-    hip = stature * draw(st.floats(0.52, 0.66))
-    waist = hip * draw(st.floats(0.72, 0.95))
-    chest = waist * draw(st.floats(1.0, 1.25))
+    hip = stature * draw(st.floats(0.52, 0.62))  # every product stays inside PAIR_RATIOS: chest/stature
+    waist = hip * draw(st.floats(0.75, 0.92))  # 0.41-0.71, chest/hip 0.79-1.15, waist/stature 0.39-0.57
+    chest = waist * draw(st.floats(1.05, 1.25))
     values = {"stature": stature, "hip_girth": hip, "waist_girth": waist, "chest_girth": chest}
     keep = draw(st.sets(st.sampled_from(sorted(values)), min_size=1))
     return {
