@@ -37,6 +37,7 @@ from pipeline.core import vocab
 from pipeline.core.errors import UserError
 from pipeline.core.files import read_json, write_json
 from pipeline.core.progress import ProgressCallback, silent
+from pipeline.core.untrusted import clip
 
 SIZES = vocab.SIZES
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -117,15 +118,15 @@ def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:  # noqa: C9
         raise UserError(f"{where}: expected an object")
     unknown = sorted(set(raw) - ITEM_KEYS)
     if unknown:
-        raise UserError(f"{where}: unknown key '{unknown[0]}'; allowed: {', '.join(sorted(ITEM_KEYS))}")
+        raise UserError(f"{where}: unknown key {clip(unknown[0])}; allowed: {', '.join(sorted(ITEM_KEYS))}")
     out = dict(raw)
     _check_types(out, where)
     for key, allowed in CHOICES.items():
         if key in out and out[key] not in allowed:
-            raise UserError(f"{where}.{key}: {out[key]!r} is not one of {', '.join(allowed)}")
+            raise UserError(f"{where}.{key}: {clip(out[key])} is not one of {', '.join(allowed)}")
     if "size" in out:
         if str(out["size"]).upper() not in SIZES:
-            raise UserError(f"{where}.size: {out['size']!r} is not one of {', '.join(SIZES)}")
+            raise UserError(f"{where}.size: {clip(out['size'])} is not one of {', '.join(SIZES)}")
         out["size"] = str(out["size"]).upper()
     for key in ("garment", "measurements"):
         if key in out:
@@ -141,17 +142,18 @@ def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:  # noqa: C9
             raise UserError(f"{where}.render: expected an object")
         for key, value in render.items():
             if key not in RENDER_KEYS:
-                raise UserError(f"{where}.render: unknown key '{key}'; allowed: {', '.join(RENDER_KEYS)}")
+                raise UserError(f"{where}.render: unknown key {clip(key)}; allowed: {', '.join(RENDER_KEYS)}")
             if not isinstance(value, RENDER_KEYS[key]) or (
                 RENDER_KEYS[key] is int and isinstance(value, bool)
             ):
-                raise UserError(f"{where}.render.{key}: expected {RENDER_KEYS[key].__name__}, got {value!r}")
+                raise UserError(
+                    f"{where}.render.{key}: expected {RENDER_KEYS[key].__name__}, got {clip(value)}"
+                )
     return out
 
 
 def _check_types(item: dict[str, Any], where: str) -> None:
     """Every text field is text and the fabric a known preset (a number there would fail deep in a run)."""
-    from pipeline.core.untrusted import clip
     from pipeline.core.vocab import FABRICS
 
     for key in ("id", "garment", "measurements", "size", "sex", "type", "fabric", "pose", "material"):
@@ -163,7 +165,6 @@ def _check_types(item: dict[str, Any], where: str) -> None:
 
 def _check_output(out_root: Path, name: str) -> None:
     from pipeline.core.files import check_output_dir
-    from pipeline.core.untrusted import clip
 
     if out_root.exists() and not out_root.is_dir():
         raise UserError(f"{name}: 'output' {clip(str(out_root))} is a file, not a folder")
@@ -179,9 +180,9 @@ def load_job(path: str | os.PathLike) -> list[BatchItem]:
         raise UserError(f"{name}: expected a JSON object with 'version', 'output' and 'items'")
     unknown = sorted(set(job) - {"version", "output", "defaults", "items"})
     if unknown:
-        raise UserError(f"{name}: unknown key '{unknown[0]}'; allowed: version, output, defaults, items")
+        raise UserError(f"{name}: unknown key {clip(unknown[0])}; allowed: version, output, defaults, items")
     if job.get("version") != 1:
-        raise UserError(f"{name}: 'version' must be 1, not {job.get('version')!r}")
+        raise UserError(f"{name}: 'version' must be 1, not {clip(job.get('version'))}")
     if not isinstance(job.get("output"), str) or not job["output"]:
         raise UserError(f"{name}: 'output' must be a folder path")
     items = job.get("items")

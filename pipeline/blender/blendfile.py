@@ -9,6 +9,7 @@ import bpy
 from pipeline.blender.importers import captured_output
 from pipeline.core.errors import UserError
 from pipeline.core.files import atomic_path
+from pipeline.core.untrusted import check_regular, clip, read_head
 
 
 def new_scene() -> bpy.types.Scene:
@@ -18,15 +19,20 @@ def new_scene() -> bpy.types.Scene:
 
 
 def open_blend(path: str | Path) -> bpy.types.Scene:
-    """Open a .blend file, with a clear error when it is missing or not a .blend."""
+    """Open a .blend file, with a clear error when it is missing, not a regular file or not a .blend (by its
+    header: Blender's reader is not hardened against arbitrary bytes). Scripts in it never run (bpy's default)."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f".blend file not found: {path}")
+    if not path.exists():
+        raise UserError(f".blend file not found: {clip(str(path))}")
+    check_regular(path, ".blend file")
+    if not read_head(path, 16).startswith((b"BLENDER", b"\x1f\x8b", b"\x28\xb5\x2f\xfd")):
+        raise UserError(f"{clip(str(path))} is not a .blend file (no BLENDER header)")
     try:
         with captured_output():  # Blender's "Read blend" / "Info:" lines
             bpy.ops.wm.open_mainfile(filepath=str(path.resolve()))
     except RuntimeError as exc:
-        raise UserError(f"cannot open {path} as a .blend file: {str(exc).strip().splitlines()[-1]}") from None
+        detail = clip(str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable", 160)
+        raise UserError(f"cannot open {clip(str(path))} as a .blend file: {detail}") from None
     return bpy.context.scene
 
 

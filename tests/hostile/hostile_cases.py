@@ -405,6 +405,16 @@ def _output_cases(c: dict, tube: str) -> None:
     ]
 
     # fit: malformed avatar scenes
+    c["render-scene-not-blend"] = lambda d: [
+        "render",
+        str(_write(d, "s.blend", "#!/bin/sh\n")),
+        "--out",
+        "out/x.png",
+    ]
+    c["render-scene-fifo"] = lambda d: (
+        os.mkfifo(_mk(d / "in") / "s.blend"),
+        ["render", str(d / "in" / "s.blend"), "--out", "out/x.png"],
+    )[1]
     c["fit-avatar-not-blend"] = lambda d: [
         "fit",
         "--garment",

@@ -21,7 +21,14 @@ MEMORY_LIMIT = 3 * 2**30  # bpy alone maps about 1.3 GB of address space
 REFUSED = refused_cases()
 SKIPPED = skipped_cases()
 # Cases refused only after Blender starts (the import child or bpy itself) get more time than header refusals.
-NEEDS_BLENDER = {"obj-one-triangle", "fit-one-triangle", "blend-gzip-garbage", "fit-avatar-not-blend"}
+NEEDS_BLENDER = {
+    "obj-one-triangle",
+    "fit-one-triangle",
+    "blend-gzip-garbage",
+    "fit-avatar-not-blend",
+    "render-scene-not-blend",
+    "render-scene-fifo",
+}
 
 
 def _limits() -> None:
