@@ -314,7 +314,8 @@ def _garments(raw: list, base: Path, errors: _Errors, name: str, fabric: str) ->
         if "type" in g:
             _check_choice(g["type"], vocab.GARMENT_TYPES, f"{where}.type", errors)
         gfabric = g.get("fabric", fabric)
-        _check_choice(gfabric, vocab.FABRICS, f"{where}.fabric", errors)
+        if "fabric" in g:  # the job's own fabric is checked once, by the caller
+            _check_choice(gfabric, vocab.FABRICS, f"{where}.fabric", errors)
         out.append({"path": path, "name": label, "type": g.get("type"), "fabric": gfabric})
     return out
 

@@ -219,12 +219,24 @@ def chunk_command(
     return cmd
 
 
-def shard_commands(job_arg: str, count: int, python: str = "python") -> list[str]:
-    """One command per shard (1-based), as Flamenco, OpenJD and a SLURM array run them."""
+def shard_command(job_arg: str, index: int, count: int, python: str = "") -> list[str]:
+    """Shard `index` of `count` (1-based) as Flamenco, OpenJD and a SLURM array run it: the checkout's
+    `pipeline/cli.py` as a script, so no working folder or PYTHONPATH is needed on the farm."""
+    cli = str(REPO_ROOT / "pipeline" / "cli.py")
     return [
-        shlex.join([python, "-m", "pipeline", "batch", job_arg, "--shard", f"{i}/{count}"])
-        for i in range(1, count + 1)
+        python or sys.executable,
+        cli,
+        "batch",
+        job_arg,
+        "--shard",
+        f"{index}/{count}",
+        "--no-contact-sheet",
     ]
+
+
+def shard_commands(job_arg: str, count: int, python: str = "") -> list[str]:
+    """One shell line per shard."""
+    return [shlex.join(shard_command(job_arg, i, count, python)) for i in range(1, count + 1)]
 
 
 def run_inline(
@@ -289,11 +301,18 @@ def _run_ray(cmds: list[list[str]], address: str | None, jobs: int, retries: int
     from pipeline.core.deps import require
 
     require("ray", "--executor ray")
+    host = (address or "").rpartition(":")[0]
+    if not address or host in ("127.0.0.1", "localhost"):
+        # One machine: keep Ray on the loopback address (it would otherwise swap in the machine's own IP).
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    import logging
+
     import ray
 
     init: dict[str, Any] = {
         "include_dashboard": False,
         "log_to_driver": False,
+        "logging_level": logging.WARNING,
         "runtime_env": {"env_vars": {"PYTHONPATH": str(REPO_ROOT)}},
     }
     if address:
@@ -377,6 +396,41 @@ def run_job(
     progress(counts.get("done", 0) + counts.get("failed", 0), counts.get("failed", 0))
     if contact_sheet:
         write_job_contact_sheet(job, data)
+    return data
+
+
+def collect(job: Job, items: list[BatchItem]) -> dict[str, Any]:
+    """After a farm's shards: remove stale temporaries, settle the report (an item without its PNG is failed,
+    keeping the error a shard recorded) and write the contact sheet. Renders nothing; only run it when no
+    shard of the job is running."""
+    clean_stale_temps(job.output)
+    run_id = new_run_id()
+    with Report(job).edit() as data:
+        for item in items:
+            entry = data["items"][item.id]
+            if item.done():
+                if entry["status"] not in ("done", "skipped"):
+                    data["items"][item.id] = {"status": "done", "png": str(item.png), "run": run_id}
+            elif entry["status"] != "failed":
+                data["items"][item.id] = {
+                    "status": "failed",
+                    "error": "not rendered by any task",
+                    "run": run_id,
+                }
+        state = {
+            s: sum(e["status"] == s for e in data["items"].values()) for s in ("done", "skipped", "failed")
+        }
+        data["runs"] = data["runs"][-(KEEP_RUNS - 1) :] + [
+            {
+                "id": run_id,
+                "executor": "collect",
+                "started": now(),
+                "finished": now(),
+                "items": len(items),
+                **state,
+            }
+        ]
+    write_job_contact_sheet(job, data)
     return data
 
 

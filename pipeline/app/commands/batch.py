@@ -37,6 +37,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--shard", "--chunk", dest="shard", metavar="i/N", help="run shard i of N (1-based) in this process"
     )
+    p.add_argument(
+        "--collect",
+        action="store_true",
+        help="after a farm's shards: clean stale temporaries, settle the report, write the contact sheet",
+    )
     p.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the coordinator for its chunks
     p.add_argument("--force", action="store_true", help="redo stills that are already done")
     p.add_argument(
@@ -66,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from pipeline.app.batch import load_job, select
-    from pipeline.app.batch_run import run_inline, run_job, write_job_contact_sheet
+    from pipeline.app.batch_run import collect, run_inline, run_job, write_job_contact_sheet
     from pipeline.core.errors import UserError
 
     for flag in ("jobs", "chunks", "shards"):
@@ -83,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run or args.print_commands:
         _print_plan(job, items, args)
         return 0
-    if ids or args.shard:
+    if args.collect:
+        data = collect(job, items)
+    elif ids or args.shard:
         data = run_inline(job, items, args.run_id, args.force, executor=f"shard {args.shard or 'items'}")
         if args.run_id is None and args.contact_sheet:
             write_job_contact_sheet(job, data)
