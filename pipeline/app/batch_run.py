@@ -105,7 +105,7 @@ class Report:
         data["counts"] = counts
         data["updated"] = now()
         for run in data["runs"]:
-            if run.get("finished") is None:
+            if run.get("finished") is None and not run.get("interrupted"):
                 mine = [e for e in data["items"].values() if e.get("run") == run["id"]]
                 run["progress"] = {
                     s: sum(e["status"] == s for e in mine) for s in ("done", "skipped", "failed", "pending")
@@ -115,6 +115,11 @@ class Report:
         """Open a run: items done already become 'skipped' (with their path), the rest 'pending'; returns those."""
         todo = []
         with self.edit() as data:
+            if executor in EXECUTORS:  # a coordinator: one per job at a time, so an unfinished one was killed
+                for run in data["runs"]:
+                    if run.get("finished") is None and run.get("executor") in EXECUTORS:
+                        run["interrupted"] = True
+                        run.pop("progress", None)
             data["runs"] = data["runs"][-(KEEP_RUNS - 1) :] + [
                 {"id": run_id, "executor": executor, "started": now(), "finished": None, "items": len(items)}
             ]
