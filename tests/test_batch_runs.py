@@ -92,7 +92,7 @@ def _check_outputs(job_path: Path) -> dict:
         assert image is not None and image.shape[:2] == (80, 64), f"{item.id}: PNG missing or broken"
         assert json.loads(item.sidecar.read_text())["png"] == str(item.png)
         expected |= {item.png, item.sidecar}
-    found = {p for p in job.output.rglob("*") if p.is_file()}
+    found = {p for p in job.output.rglob("*") if p.is_file() and ".cache" not in p.parts}
     assert found == expected, f"unexpected files: {sorted(map(str, found - expected))}"
     report = json.loads(job.report_path.read_text())
     assert set(report["items"]) == {it.id for it in job.items}
@@ -102,28 +102,32 @@ def _check_outputs(job_path: Path) -> dict:
     return report
 
 
-def test_failed_item_keeps_done_ones_and_rerun_skips(tmp_path):
+def test_failed_item_keeps_done_ones_bodies_are_built_once_per_job_and_reruns_skip(tmp_path):
     broken = tmp_path / "broken.obj"
     broken.write_text("v 0 0 0\nthis is not an obj\n")
-    path = _job(tmp_path, ["front"], [GARMENTS[0], str(broken)])
-    proc = _batch(str(path))
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 1 and "error: item broken/default/default_front: " in err, err
+    job = {"version": 2, "output": "out", "garments": [GARMENTS[0], str(broken)], "bodies": ["female-M"]}
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps({**job, "views": ["front", "back"], "render": TINY}))
+    good, bad = "tshirt/female-M/default_front", "broken/female-M/default_front"
+    first = _batch(str(path), "--items", f"{good},{bad}")
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 1 and f"error: item {bad}: " in err, err
+    assert "bodies built 1, loaded from the job's cache 0" in err
     report = json.loads((tmp_path / "out" / "batch_report.json").read_text())
-    bad = report["items"]["broken/default/default_front"]
-    assert bad["status"] == "failed" and "\n" not in bad["error"] and bad["error"]
-    assert report["items"]["tshirt/default/default_front"]["status"] == "done"
-    png = tmp_path / "out" / "tshirt" / "default" / "default_front.png"
+    assert report["items"][bad]["status"] == "failed" and "\n" not in report["items"][bad]["error"]
+    assert report["items"][good]["status"] == "done"
+    png = tmp_path / "out" / "tshirt" / "female-M" / "default_front.png"
     stamp = png.stat().st_mtime_ns
-    rerun = _batch(str(path), "--items", "tshirt/default/default_front")
-    assert rerun.wait(timeout=120) == 0
+    second = _batch(str(path), "--items", "tshirt/female-M/default_back")
+    _, err = second.communicate(timeout=300)
+    assert second.returncode == 0 and "bodies built 0, loaded from the job's cache 1" in err, err
+    third = _batch(str(path))
+    _, err = third.communicate(timeout=300)
+    assert third.returncode == 1 and err.count("error: item broken/") == 2, err
     assert png.stat().st_mtime_ns == stamp, "a done item was redone"
     report = json.loads((tmp_path / "out" / "batch_report.json").read_text())
-    assert report["items"]["tshirt/default/default_front"] == {
-        "status": "skipped",
-        "png": str(png),
-        **{"run": report["runs"][-1]["id"]},
-    }
+    assert report["items"][good] == {"status": "skipped", "png": str(png), "run": report["runs"][-1]["id"]}
+    assert report["runs"][-1] | {"done": 0, "skipped": 2, "failed": 2} == report["runs"][-1]
 
 
 def test_kill_9_at_random_moments_leaves_only_whole_stills(tmp_path):

@@ -179,6 +179,11 @@ class Job:
     def report_path(self) -> Path:
         return self.output / "batch_report.json"
 
+    @property
+    def body_cache(self) -> Path:
+        """Fitted bodies shared by the job's workers and runs (anny parameters are deterministic per request)."""
+        return self.output / ".cache" / "bodies"
+
 
 class _Errors:
     """Collects every validation problem (one line each) so a job file is fixed in one pass."""

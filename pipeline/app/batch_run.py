@@ -257,7 +257,7 @@ def run_inline(
     own = run_id is None
     run_id = run_id or new_run_id()
     todo = report.begin(run_id, executor, items, force) if own else items
-    run_items(todo, force, on_result=lambda r: report.record(run_id, r))
+    run_items(todo, force, on_result=lambda r: report.record(run_id, r), cache_dir=job.body_cache)
     return report.finish(run_id, items) if own else report.read()
 
 

@@ -9,11 +9,13 @@ Flamenco and SLURM all get the same warm path. Items are idempotent: a done one 
 from __future__ import annotations
 
 import collections
+import hashlib
 import inspect
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pipeline.app.batch import BatchItem
@@ -49,14 +51,15 @@ def one_line(exc: BaseException) -> str:
 class WarmWorker:
     """Renders items in this process, caching bodies (per size, sex, measurements) and fitted garments."""
 
-    def __init__(self, log=sys.stderr) -> None:
+    def __init__(self, cache_dir: Path | None = None, log=sys.stderr) -> None:
         from pipeline.app.tryon import run_tryon
 
+        self.cache_dir = cache_dir
         self.bodies: dict[str, Any] = {}
         self.fits: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
         self.log = log
         self.tryon_params = set(inspect.signature(run_tryon).parameters)
-        self.stats = {"bodies_built": 0, "fits": 0, "stills": 0}
+        self.stats = {"bodies_built": 0, "bodies_loaded": 0, "fits": 0, "stills": 0}
 
     def dressed(self, item: BatchItem):
         """The fitted garment on the item's posed body, from the cache when an earlier item made it."""
@@ -66,14 +69,54 @@ class WarmWorker:
         if key in self.fits:
             self.fits.move_to_end(key)
             return self.fits[key]
+        request = _request(item)
+        self._load_body(request)
         before = len(self.bodies)
-        made = dress(item.garment, _request(item), item.pose, item.type, item.fabric, body_cache=self.bodies)
+        made = dress(item.garment, request, item.pose, item.type, item.fabric, body_cache=self.bodies)
         self.stats["bodies_built"] += len(self.bodies) - before
+        self._save_body(request)
         self.stats["fits"] += 1
         self.fits[key] = made
         while len(self.fits) > FIT_CACHE_SIZE:
             self.fits.popitem(last=False)
         return made
+
+    def _body_files(self, request) -> tuple[str, Path, Path] | None:
+        """The job's on-disk body cache (<output>/.cache/bodies): a fitted body is built once per job, not
+        once per worker or per run. None for anny's default body, which is cheap to make."""
+        from pipeline import __version__
+        from pipeline.app.tryon import body_key
+
+        key = body_key(request)
+        if self.cache_dir is None or key == "default":
+            return None
+        stem = hashlib.sha256(f"{__version__} {key}".encode()).hexdigest()[:24]
+        return key, self.cache_dir / f"{stem}.npz", self.cache_dir / f"{stem}.json"
+
+    def _load_body(self, request) -> None:
+        files = self._body_files(request)
+        if files is None or files[0] in self.bodies or not files[2].is_file():
+            return
+        from pipeline.core.body.anny_model import BodyArrays
+        from pipeline.core.files import read_json
+
+        key, npz, record = files
+        try:  # the record is written last, so with it the body file is whole
+            self.bodies[key] = (BodyArrays.load(npz), read_json(record, "cached body record"))
+            self.stats["bodies_loaded"] += 1
+        except (OSError, ValueError, UserError) as exc:
+            self.log.write(f"batch: ignoring a broken cached body {npz.name}: {exc}\n")
+
+    def _save_body(self, request) -> None:
+        files = self._body_files(request)
+        if files is None or files[0] not in self.bodies or files[2].is_file():
+            return
+        from pipeline.core.files import write_json
+
+        key, npz, record = files
+        body, summary = self.bodies[key]
+        body.save(npz)
+        write_json(record, summary)
 
     def _look_kwargs(self, item: BatchItem) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
@@ -135,14 +178,23 @@ class WarmWorker:
 
 
 def run_items(
-    items: list[BatchItem], force: bool = False, on_result: Callable[[dict], None] | None = None
+    items: list[BatchItem],
+    force: bool = False,
+    on_result: Callable[[dict], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Run `items` in this process with one warm worker; `on_result` gets each result as it comes."""
-    worker = WarmWorker()
+    """Run `items` in this process with one warm worker; `on_result` gets each result as it comes. Fitted
+    bodies are kept in `cache_dir` (shared by the job's workers and runs) when given."""
+    worker = WarmWorker(cache_dir)
     results = []
     for item in items:
         result = worker.run(item, force)
         results.append(result)
         if on_result is not None:
             on_result(result)
+    st = worker.stats
+    worker.log.write(
+        f"batch worker: {st['stills']} stills; bodies built {st['bodies_built']}, loaded from the job's cache "
+        f"{st['bodies_loaded']}; garment fits {st['fits']}\n"
+    )
     return results

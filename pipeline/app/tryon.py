@@ -27,6 +27,13 @@ def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
     return import_garment(path)
 
 
+def body_key(request: BodyRequest | None) -> str:
+    """What makes two requests the same body (the key of `make_body`'s cache)."""
+    if request is None or request.is_default():
+        return "default"
+    return repr((request.measurements, request.size, request.sex))
+
+
 def make_body(
     request: BodyRequest | None, progress: ProgressCallback = silent, cache: dict | None = None
 ) -> tuple[BodyArrays, dict]:
@@ -35,7 +42,7 @@ def make_body(
     With `cache` (a dict a warm batch worker keeps), each distinct request is built once per process."""
     from pipeline.core.body.anny_model import body_arrays
 
-    key = None if request is None else repr((request.measurements, request.size, request.sex))
+    key = body_key(request)
     if cache is not None and key in cache:
         return cache[key]
     if request is None or request.is_default():
