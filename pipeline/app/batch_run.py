@@ -23,7 +23,7 @@ import shlex
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -301,8 +301,15 @@ def _run_local(cmds: list[list[str]], jobs: int, retries: int) -> list[dict]:
         return list(pool.map(one, cmds))
 
 
-def _run_ray(cmds: list[list[str]], address: str | None, jobs: int, retries: int) -> list[dict]:
-    """One Ray task per chunk (`max_retries` re-runs it when its worker or node dies); gathers the outcomes."""
+def _run_ray(
+    commands: Callable[[int], list[list[str]]],
+    chunks: int | None,
+    address: str | None,
+    jobs: int,
+    retries: int,
+) -> list[dict]:
+    """One Ray task per chunk (`max_retries` re-runs it when its worker or node dies); gathers the outcomes.
+    Without `chunks`, one chunk per CPU of the cluster."""
     from pipeline.core.deps import require
 
     require("ray", "--executor ray")
@@ -326,7 +333,8 @@ def _run_ray(cmds: list[list[str]], address: str | None, jobs: int, retries: int
         ray.init(num_cpus=max(1, jobs), object_store_memory=200 * 1024**2, **init)
     try:
         task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=False)(run_chunk_command)
-        refs = [task.remote(cmd, str(REPO_ROOT)) for cmd in cmds]
+        count = chunks or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        refs = [task.remote(cmd, str(REPO_ROOT)) for cmd in commands(count)]
         outcomes = []
         for ref in refs:
             try:
@@ -367,9 +375,10 @@ def run_job(
     clean_stale_temps(job.output)
     run_id = new_run_id()
     todo = report.begin(run_id, executor, items, force)
-    cmds = [
-        chunk_command(job, chunk, run_id, force, output_root) for chunk in make_chunks(todo, chunks or jobs)
-    ]
+
+    def commands(count: int) -> list[list[str]]:
+        return [chunk_command(job, chunk, run_id, force, output_root) for chunk in make_chunks(todo, count)]
+
     outcomes: list[dict] = []
     failure: list[BaseException] = []
 
@@ -380,9 +389,9 @@ def run_job(
             if executor == "per-item":
                 outcomes.extend(_run_per_item(job, todo, run_id, jobs))
             elif executor == "ray":
-                outcomes.extend(_run_ray(cmds, address, jobs, retries))
+                outcomes.extend(_run_ray(commands, chunks, address, jobs, retries))
             else:
-                outcomes.extend(_run_local(cmds, jobs, retries))
+                outcomes.extend(_run_local(commands(chunks or jobs), jobs, retries))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the coordinator's thread below
             failure.append(exc)
 
