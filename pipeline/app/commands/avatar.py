@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pipeline.core import vocab
+
 NAME = "avatar"
 HELP = "build a rigged avatar from body measurements (JSON, cm, ISO 8559-1 names) or a standard size"
-POSES = ("a-pose", "t-pose", "relaxed", "walking")
-MATERIALS = ("mannequin", "skin")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,14 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--measurements", metavar="M.json", help='measurements file: {"unit": "cm", "stature": ...}'
     )
-    src.add_argument(
-        "--size", choices=("XS", "S", "M", "L", "XL", "XXL"), type=str.upper, help="standard size"
+    src.add_argument("--size", choices=vocab.SIZES, type=str.upper, help="standard size")
+    parser.add_argument("--sex", choices=vocab.SEXES, help="needed with --size; optional with --measurements")
+    parser.add_argument(
+        "--pose", choices=vocab.POSES, default=vocab.DEFAULT_POSE, help="pose preset (default: a-pose)"
     )
     parser.add_argument(
-        "--sex", choices=("female", "male"), help="needed with --size; optional with --measurements"
+        "--material", choices=vocab.AVATAR_MATERIALS, default=vocab.DEFAULT_MATERIAL, help="avatar material"
     )
-    parser.add_argument("--pose", choices=POSES, default="a-pose", help="pose preset (default: a-pose)")
-    parser.add_argument("--material", choices=MATERIALS, default="mannequin", help="avatar material")
     parser.add_argument("--name", default="Avatar", help="object name in the scene")
     parser.add_argument(
         "--out",

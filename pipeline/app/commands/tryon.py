@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.app.commands.render import add_render_options
+from pipeline.core import vocab
 
 NAME = "tryon"
 HELP = "dress an avatar (measurements, size or default) in a garment and render a try-on still + .blend"
@@ -15,7 +16,7 @@ def add_body_options(p: argparse.ArgumentParser) -> None:
     """--measurements / --size / --sex, shared by the verbs that build an avatar."""
     p.add_argument("--measurements", help="measurements JSON (cm, ISO 8559-1 names; see README)")
     p.add_argument("--size", help="standard size XS, S, M, L, XL or XXL (with --sex)")
-    p.add_argument("--sex", choices=("female", "male"), help="with --size, or to fix the body's sex")
+    p.add_argument("--sex", choices=vocab.SEXES, help="with --size, or to fix the body's sex")
 
 
 def body_request(args: argparse.Namespace):
@@ -56,11 +57,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--type",
         dest="garment_type",
-        choices=("top", "bottom", "dress", "outerwear"),
+        choices=vocab.GARMENT_TYPES,
         help="garment type (default: detected from its shape)",
     )
     p.add_argument("--fabric", default="cotton-jersey", help="fabric preset (default cotton-jersey)")
-    p.add_argument("--material", choices=("mannequin", "skin"), default="mannequin", help="avatar look")
+    p.add_argument(
+        "--material", choices=vocab.AVATAR_MATERIALS, default=vocab.DEFAULT_MATERIAL, help="avatar look"
+    )
     p.add_argument("--pose", default="a-pose", help="pose preset: a-pose, t-pose, relaxed, walking")
     add_render_options(p, samples=32)
 

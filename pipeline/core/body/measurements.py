@@ -25,6 +25,7 @@ from typing import Any
 
 from pipeline.core.errors import UserError
 from pipeline.core.files import read_json
+from pipeline.core.vocab import SEXES
 
 RANGES_CM: dict[str, tuple[float, float]] = {
     "stature": (135.0, 210.0),
@@ -41,7 +42,6 @@ RANGES_CM: dict[str, tuple[float, float]] = {
     "inside_leg_length": (60.0, 100.0),
     "back_waist_length": (32.0, 56.0),
 }
-SEXES = ("female", "male")
 META_KEYS = ("unit", "sex")
 
 

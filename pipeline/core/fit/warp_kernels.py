@@ -12,7 +12,7 @@ import numpy as np
 
 
 @functools.lru_cache(maxsize=1)
-def warp():
+def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
     """The initialised `warp` module and the kernels (a namespace), or None when Warp is unavailable."""
     os.environ.setdefault("WARP_LOG_LEVEL", "error")
     try:
