@@ -269,3 +269,16 @@ def test_contact_sheet_has_a_labelled_cell_per_still(tmp_path):
     assert red_ink.sum() > 30, "the failed cell is not marked"
     assert not list(tmp_path.glob(".*")), "temporary left behind"
     assert os.access(paths[0], os.R_OK)
+
+
+def test_colorway_and_look_reach_the_renderer(tmp_path):
+    from pipeline.app.batch_worker import WarmWorker
+    from pipeline.core.errors import UserError
+
+    item = load_job(_write(tmp_path, _matrix(colorways=["navy"], looks=["white"]))).items[0]
+    worker = WarmWorker()
+    if {"color", "look"} <= worker.render_params:
+        assert worker._render_options(item) == {"view": "front", "color": "navy", "look": "white"}
+    else:  # the renderer has no colorways yet (they come with the looks work): the item fails in one line
+        with pytest.raises(UserError, match="renderer has no (color|look) option"):
+            worker._render_options(item)

@@ -52,13 +52,13 @@ class WarmWorker:
     """Renders items in this process, caching bodies (per size, sex, measurements) and fitted garments."""
 
     def __init__(self, cache_dir: Path | None = None, log=sys.stderr) -> None:
-        from pipeline.app.tryon import run_tryon
+        from pipeline.blender.render import render_scene_still
 
         self.cache_dir = cache_dir
         self.bodies: dict[str, Any] = {}
         self.fits: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
         self.log = log
-        self.tryon_params = set(inspect.signature(run_tryon).parameters)
+        self.render_params = set(inspect.signature(render_scene_still).parameters)
         self.stats = {"bodies_built": 0, "bodies_loaded": 0, "fits": 0, "stills": 0}
 
     def dressed(self, item: BatchItem):
@@ -118,29 +118,28 @@ class WarmWorker:
         body.save(npz)
         write_json(record, summary)
 
-    def _look_kwargs(self, item: BatchItem) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
+    def _render_options(self, item: BatchItem) -> dict[str, Any]:
+        """The item's render options with its colorway and look (what `tryon --color/--look` pass on)."""
+        render = dict(item.render)
         for key, value in (("color", item.color), ("look", item.look)):
             if value is None:
                 continue
-            if key not in self.tryon_params:
-                raise UserError(
-                    f"{key} {value!r}: this tryon has no --{key} yet (it comes with the looks work)"
-                )
-            kwargs[key] = value
-        return kwargs
+            if key not in self.render_params:
+                raise UserError(f"{key} {value!r}: this pipeline's renderer has no {key} option")
+            render[key] = value
+        return render
 
     def render(self, item: BatchItem) -> dict[str, Any]:
         """Render one item to its final PNG (+ sidecar JSON, + .blend when asked)."""
         from pipeline.app.tryon import run_tryon
 
-        kwargs = self._look_kwargs(item)
+        render = self._render_options(item)
         dressed = self.dressed(item)
         summary = run_tryon(
             item.out_dir,
             item.garment,
             _request(item),
-            render=item.render,
+            render=render,
             material=item.material,
             pose=item.pose,
             garment_type=item.type,
@@ -148,7 +147,6 @@ class WarmWorker:
             name=item.name,
             save_blend=item.save_blend,
             dressed=dressed,
-            **kwargs,
         )
         self.stats["stills"] += 1
         return summary
