@@ -162,7 +162,7 @@ def _free_port() -> int:
 
 def test_ray_finishes_the_job_when_a_worker_node_dies_mid_item(tmp_path):
     temp = tempfile.mkdtemp(prefix="rb", dir="/tmp")  # short: Ray's socket paths must stay under 107 bytes
-    env = {"RAY_USAGE_STATS_ENABLED": "0"}
+    env = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}  # nothing written to ~/.ray
     port, node_port = _free_port(), _free_port()
     common = [
         "--num-cpus=1",

@@ -313,10 +313,11 @@ def _run_ray(
     from pipeline.core.deps import require
 
     require("ray", "--executor ray")
-    host = (address or "").rpartition(":")[0]
-    if not address or host in ("127.0.0.1", "localhost"):
-        # One machine: keep Ray on the loopback address (it would otherwise swap in the machine's own IP).
+    if not address:
+        # A cluster of this machine alone, for this job: on the loopback address (Ray would otherwise use the
+        # machine's own IP) and without token auth (Ray would write a token into ~/.ray for every later run).
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     import logging
 
     import ray
