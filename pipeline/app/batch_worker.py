@@ -81,7 +81,7 @@ class WarmWorker:
             self.fits.popitem(last=False)
         return made
 
-    def _body_files(self, request) -> tuple[str, Path, Path] | None:
+    def _body_file(self, request) -> tuple[str, Path] | None:
         """The job's on-disk body cache (<output>/.cache/bodies): a fitted body is built once per job, not
         once per worker or per run. None for anny's default body, which is cheap to make."""
         from pipeline import __version__
@@ -91,32 +91,32 @@ class WarmWorker:
         if self.cache_dir is None or key == "default":
             return None
         stem = hashlib.sha256(f"{__version__} {key}".encode()).hexdigest()[:24]
-        return key, self.cache_dir / f"{stem}.npz", self.cache_dir / f"{stem}.json"
+        return key, self.cache_dir / f"{stem}.npz"
 
     def _load_body(self, request) -> None:
-        files = self._body_files(request)
-        if files is None or files[0] in self.bodies or not files[2].is_file():
+        found = self._body_file(request)
+        if found is None or found[0] in self.bodies or not found[1].is_file():
             return
-        from pipeline.core.body.anny_model import BodyArrays
-        from pipeline.core.files import read_json
+        from pipeline.core import codec
+        from pipeline.core.errors import InternalError
 
-        key, npz, record = files
-        try:  # the record is written last, so with it the body file is whole
-            self.bodies[key] = (BodyArrays.load(npz), read_json(record, "cached body record"))
+        key, npz = found
+        try:  # written atomically: a file there is whole
+            cached = codec.load(npz)
+            self.bodies[key] = (cached["body"], cached["record"])
             self.stats["bodies_loaded"] += 1
-        except (OSError, ValueError, UserError) as exc:
+        except (OSError, ValueError, KeyError, InternalError) as exc:
             self.log.write(f"batch: ignoring a broken cached body {npz.name}: {exc}\n")
 
     def _save_body(self, request) -> None:
-        files = self._body_files(request)
-        if files is None or files[0] not in self.bodies or files[2].is_file():
+        found = self._body_file(request)
+        if found is None or found[0] not in self.bodies or found[1].is_file():
             return
-        from pipeline.core.files import write_json
+        from pipeline.core import codec
 
-        key, npz, record = files
-        body, summary = self.bodies[key]
-        body.save(npz)
-        write_json(record, summary)
+        key, npz = found
+        body, record = self.bodies[key]
+        codec.save(npz, {"body": body, "record": record})
 
     def _render_options(self, item: BatchItem) -> dict[str, Any]:
         """The item's render options with its colorway and look (what `tryon --color/--look` pass on)."""
