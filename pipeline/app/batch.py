@@ -38,11 +38,14 @@ from typing import Any
 from pipeline.core import vocab
 from pipeline.core.errors import UserError
 from pipeline.core.files import read_json
+from pipeline.core.untrusted import clip
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 COLOR_PATTERN = re.compile(r"^(#[0-9A-Fa-f]{6}|[a-z][a-z-]{0,39})$")
 DEFAULT_COLORWAY = "default"  # the garment's own colours: no --color flag
 MAX_ITEMS = 100_000
+# Files of the job itself beside the stills: no garment (matrix) or item id (version 1) may take their names.
+RESERVED_NAMES = ("batch_report.json", "batch_report.lock", "contact_sheet.png")
 RENDER_KEYS: dict[str, type] = {
     "width": int,
     "height": int,
@@ -175,6 +178,12 @@ class Job:
     output: Path
     items: list[BatchItem]
 
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
     @property
     def report_path(self) -> Path:
         return self.output / "batch_report.json"
@@ -183,6 +192,15 @@ class Job:
     def body_cache(self) -> Path:
         """Fitted bodies shared by the job's workers and runs (anny parameters are deterministic per request)."""
         return self.output / ".cache" / "bodies"
+
+
+class JobErrors(UserError):
+    """Every problem of a job file, one line each; as an exception it reads as the first (one line)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+        super().__init__(lines[0] + more)
 
 
 class _Errors:
@@ -196,10 +214,7 @@ class _Errors:
 
     def raise_if_any(self) -> None:
         if self.lines:
-            shown = self.lines[:20]
-            if len(self.lines) > 20:
-                shown.append(f"... and {len(self.lines) - 20} more problems")
-            raise UserError("\nerror: ".join(shown))
+            raise JobErrors(self.lines)
 
 
 def read_job_file(path: Path) -> Any:
@@ -229,8 +244,8 @@ def _readable_file(base: Path, value: Any, where: str, errors: _Errors) -> Path 
 
 
 def _check_choice(value: Any, allowed: tuple[str, ...], where: str, errors: _Errors) -> bool:
-    if value not in allowed:
-        errors.add(f"{where}: {value!r} is not one of {', '.join(allowed)}")
+    if not isinstance(value, str) or value not in allowed:
+        errors.add(f"{where}: {clip(value)} is not one of {', '.join(allowed)}")
         return False
     return True
 
@@ -264,7 +279,7 @@ def _check_render(render: Any, where: str, errors: _Errors, allow_view: bool = T
 def check_color(value: Any, where: str, errors: _Errors) -> str | None:
     """A colorway: a lowercase colour name ([a-z-]+, tryon knows which) or #RRGGBB; 'default' = the garment's."""
     if not isinstance(value, str) or not COLOR_PATTERN.match(value):
-        errors.add(f"{where}: {value!r} is not a colour name ([a-z-]+) or #RRGGBB")
+        errors.add(f"{where}: {clip(value)} is not a colour name ([a-z-]+) or #RRGGBB")
         return None
     return value.lower()
 
@@ -280,6 +295,11 @@ def output_root(job_path: Path, output: Any, output_root_arg: str | os.PathLike 
         raise UserError(f"{job_path.name}: output: expected a folder path")
     base = job_path.resolve().parent
     root = (base / output).resolve()
+    for folder in (root, *root.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise UserError(f"{job_path.name}: output: {clip(str(folder), 160)} is a file, not a folder")
+            break
     allowed = [base] + ([Path(output_root_arg).resolve()] if output_root_arg else [])
     if not any(root == a or root.is_relative_to(a) for a in allowed):
         where = " or ".join(str(a) for a in allowed)
@@ -315,7 +335,11 @@ def _garments(raw: list, base: Path, errors: _Errors, name: str, fabric: str) ->
         path = _readable_file(base, g.get("path"), f"{where}.path", errors)
         label = g.get("name", Path(str(g.get("path", ""))).stem)
         if not isinstance(label, str) or not ID_PATTERN.match(label):
-            errors.add(f"{where}.name: {label!r} is not a short name of letters, digits, '.', '_' or '-'")
+            errors.add(f"{where}.name: {clip(label)} is not a short name of letters, digits, '.', '_' or '-'")
+        elif label in RESERVED_NAMES:
+            errors.add(
+                f"{where}.name: '{label}' is the name of the job's own file; give the garment a 'name'"
+            )
         if "type" in g:
             _check_choice(g["type"], vocab.GARMENT_TYPES, f"{where}.type", errors)
         gfabric = g.get("fabric", fabric)
@@ -537,6 +561,8 @@ def _flat_items(job: dict, base: Path, root: Path, name: str) -> list[BatchItem]
         if not isinstance(item_id, str) or not ID_PATTERN.match(item_id):
             errors.add(f"{where}.id: expected a short name of letters, digits, '.', '_' or '-'")
             continue
+        if item_id in RESERVED_NAMES:
+            errors.add(f"{where}.id: '{item_id}' is the name of the job's own file; choose another id")
         if item_id in seen:
             errors.add(f"{where}.id: '{item_id}' is used twice")
         seen.add(item_id)

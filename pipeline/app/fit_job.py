@@ -21,21 +21,39 @@ if TYPE_CHECKING:
 
 def avatar_body_from_blend(path: str | os.PathLike):
     """Rebuild the BodyArrays of the avatar saved in a .blend (its anny parameters are stored on the object)."""
-    import json
-
     import bpy
 
     from pipeline.blender.blendfile import open_blend
     from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.files import parse_json
+    from pipeline.core.untrusted import check_regular, clip, read_head
 
+    check_regular(path, "--avatar")
+    if not read_head(path, 16).startswith((b"BLENDER", b"\x1f\x8b", b"\x28\xb5\x2f\xfd")):
+        raise UserError(f"--avatar {clip(str(path))} is not a .blend file (no BLENDER header)")
     open_blend(path)
     avatars = [o for o in bpy.data.objects if o.get("tryon_role") == "avatar"]
     if not avatars:
         raise UserError(
-            f"--avatar {path}: no try-on avatar in this .blend (make one with `python -m pipeline avatar`)"
+            f"--avatar {clip(str(path))}: no try-on avatar in this .blend (make one with `python -m pipeline avatar`)"
         )
-    params = json.loads(avatars[0].get("tryon_params", "{}"))
-    return body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
+    raw = avatars[0].get("tryon_params", "{}")
+    params = parse_json(raw if isinstance(raw, str) else "", f"--avatar {clip(str(path))}: avatar parameters")
+    phen, local = (
+        (params.get("phenotypes"), params.get("local_changes")) if isinstance(params, dict) else (0, 0)
+    )
+    for value in (phen, local):
+        if value is not None and not (
+            isinstance(value, dict)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values())
+        ):
+            raise UserError(f"--avatar {clip(str(path))}: its avatar parameters are malformed")
+    try:
+        return body_arrays(phen or None, local or None)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UserError(
+            f"--avatar {clip(str(path))}: its avatar parameters are malformed ({clip(str(exc))})"
+        ) from None
 
 
 def resolve_bodies(

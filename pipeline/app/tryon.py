@@ -17,13 +17,17 @@ DEFAULT_GARMENT = REPO_ROOT / "garments" / "tshirt.obj"
 
 
 def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
-    """Read any garment file through Blender's importers, in metres, Z up, facing -Y (units/axes detected)."""
-    from pipeline.blender.importers import import_garment
-    from pipeline.core.errors import UserError
+    """Read any garment file through Blender's importers (in a limited child process), in metres, Z up, facing
+    -Y (units/axes detected); refuse what cannot be a garment."""
+    from pipeline.app.limited_import import import_garment_limited
+    from pipeline.core.garment.mesh import require_garment
+    from pipeline.core.garment.normalise import normalise_garment
+    from pipeline.core.untrusted import clip
 
-    if not Path(path).is_file():
-        raise UserError(f"garment file not found: {path}")
-    return import_garment(path)
+    mesh, _info = import_garment_limited(path)
+    require_garment(mesh, clip(str(path)))
+    mesh, _record = normalise_garment(mesh, centre=False)
+    return mesh
 
 
 def body_key(request: BodyRequest | None) -> str:

@@ -44,9 +44,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the coordinator for its chunks
     p.add_argument("--force", action="store_true", help="redo stills that are already done")
-    p.add_argument(
-        "--progress", action="store_true", help="show the progress bar even when not on a terminal"
-    )
     p.add_argument("--no-contact-sheet", dest="contact_sheet", action="store_false", help="skip the sheet")
 
 
@@ -70,9 +67,10 @@ def _print_plan(job, items, args) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from pipeline.app.batch import load_job, select
+    from pipeline.app.batch import JobErrors, load_job, select
     from pipeline.app.batch_run import collect, run_inline, run_job, write_job_contact_sheet
     from pipeline.core.errors import UserError
+    from pipeline.core.files import check_output_dir
 
     for flag in ("jobs", "chunks", "shards"):
         value = getattr(args, flag)
@@ -82,12 +80,20 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--retries: must be 0 or more, not {args.retries}")
     if args.address and args.executor != "ray":
         raise UserError("--address needs --executor ray")
-    job = load_job(args.job, args.output_root)
+    try:
+        job = load_job(args.job, args.output_root)
+    except JobErrors as exc:  # every problem of the job file, one line each, before anything runs
+        shown = exc.lines[:20] + (
+            [f"... and {len(exc.lines) - 20} more problems"] if len(exc.lines) > 20 else []
+        )
+        sys.stderr.write("".join(f"error: {line}\n" for line in shown))
+        return 2
     ids = [i for i in args.items.split(",") if i] if args.items else None
     items = select(job.items, ids, args.shard)
     if args.dry_run or args.print_commands:
         _print_plan(job, items, args)
         return 0
+    check_output_dir(job.output, f"{job.path.name}: output")  # writable, before any worker starts
     if args.collect:
         data = collect(job, items)
     elif ids or args.shard:
@@ -105,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             retries=args.retries,
             chunks=args.chunks,
             output_root=args.output_root,
-            show_progress=args.progress or sys.stderr.isatty(),
+            show_progress=getattr(args, "progress", False) or sys.stderr.isatty(),  # the CLI's --progress
             contact_sheet=args.contact_sheet,
         )
     if args.run_id is not None:

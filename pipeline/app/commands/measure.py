@@ -51,16 +51,18 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.app import worker
     from pipeline.core.body.measurements import validate_measurements
     from pipeline.core.errors import UserError
-    from pipeline.core.files import write_json
+    from pipeline.core.files import check_output_file, write_json
     from pipeline.core.progress import TerminalProgress
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".json":
-        raise UserError(f"--out must end in .json: {out}")
+    out = check_output_file(args.out, "--out", (".json",))
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.iterations < 1:
         raise UserError(f"--iterations must be at least 1, got {args.iterations}")
+    if args.rgbd:  # intrinsics and frame headers checked here, before any model loads
+        from pipeline.core.capture.sources import FolderSource
+
+        FolderSource(args.rgbd, args.max_frames)
     result = worker.call(
         "measure",
         TerminalProgress("measure"),

@@ -59,9 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.app import worker
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json
+    from pipeline.core.files import check_output_dir, read_json
     from pipeline.core.progress import TerminalProgress
 
+    check_output_dir(args.out, "--out")
     if args.width < 64 or args.width % 4:
         raise UserError(f"--width must be a multiple of 4 and at least 64, got {args.width}")
     if args.frames is not None and not 1 <= args.frames <= 120:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,9 @@ def load_model():
     """The anny model (float32, CPU, 254 local controls), built once per process and cached on disk."""
     require("torch", "building the avatar")
     require("anny", "building the avatar")
-    os.environ.setdefault("WARP_LOG_LEVEL", "error")
+    from pipeline.core.quiet import init_warp
+
+    init_warp()  # anny skins with Warp: initialise it without its banner and CUDA warning
     import anny
     import torch
 
