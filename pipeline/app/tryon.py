@@ -30,15 +30,33 @@ def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
     return mesh
 
 
-def make_body(request: BodyRequest | None, progress: ProgressCallback = silent) -> tuple[BodyArrays, dict]:
-    """The avatar body for `request` (anny fitted to measurements or a size; anny's default body when None)."""
+def body_key(request: BodyRequest | None) -> str:
+    """What makes two requests the same body (the key of `make_body`'s cache)."""
+    if request is None or request.is_default():
+        return "default"
+    return repr((request.measurements, request.size, request.sex))
+
+
+def make_body(
+    request: BodyRequest | None, progress: ProgressCallback = silent, cache: dict | None = None
+) -> tuple[BodyArrays, dict]:
+    """The avatar body for `request` (anny fitted to measurements or a size; anny's default body when None).
+
+    With `cache` (a dict a warm batch worker keeps), each distinct request is built once per process."""
     from pipeline.core.body.anny_model import body_arrays
 
+    key = body_key(request)
+    if cache is not None and key in cache:
+        return cache[key]
     if request is None or request.is_default():
-        return body_arrays(), {"default_body": True}
-    from pipeline.core.body.avatar_body import fit_body
+        made = body_arrays(), {"default_body": True}
+    else:
+        from pipeline.core.body.avatar_body import fit_body
 
-    return fit_body(request.measurements, request.size, request.sex, progress, request.source)
+        made = fit_body(request.measurements, request.size, request.sex, progress, request.source)
+    if cache is not None:
+        cache[key] = made
+    return made
 
 
 def dress(
@@ -48,8 +66,10 @@ def dress(
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    body_cache: dict | None = None,
 ) -> Dressed:
-    """Fit the garment at `garment_path` onto the avatar asked for by `request`, posed with `pose`."""
+    """Fit the garment at `garment_path` onto the avatar asked for by `request`, posed with `pose`
+    (bodies come from `body_cache` when given: see `make_body`)."""
     from pipeline.core.body.poses import check_pose, pose_body
     from pipeline.core.fit.api import fit_garment
 
@@ -57,7 +77,7 @@ def dress(
     progress(0.02, "loading the garment")
     garment = load_garment_file(garment_path)
     progress(0.05, "building the avatar")
-    body, body_record = make_body(request, lambda f, m="": progress(0.05 + 0.1 * f, m))
+    body, body_record = make_body(request, lambda f, m="": progress(0.05 + 0.1 * f, m), body_cache)
     posed = pose_body(body, pose)
     progress(0.15, "fitting the garment")
     result = fit_garment(
@@ -104,32 +124,55 @@ def run_tryon(
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    name: str = "tryon",
+    save_blend: bool = True,
+    dressed: Dressed | None = None,
 ) -> dict:
-    """The main job: dress the avatar, render `tryon.png`, save `tryon.blend` and `tryon.json` into `out_dir`."""
-    from pipeline.blender.blendfile import new_scene, save_blend
+    """The main job: dress the avatar, render `<name>.png`, save `<name>.blend` (unless `save_blend` is False)
+    and `<name>.json` into `out_dir`. A warm batch worker passes the `dressed` result it already has.
+
+    The sidecar JSON is written first and the PNG renamed into place last, so a PNG on disk is always whole
+    and always has its sidecar."""
+    from pipeline.blender.blendfile import new_scene
+    from pipeline.blender.blendfile import save_blend as save_blend_file
     from pipeline.blender.render import render_scene_still
     from pipeline.blender.tryon_scene import build_dressed_scene
     from pipeline.core.errors import UserError
-    from pipeline.core.files import write_json
+    from pipeline.core.files import atomic_path, write_json
 
     if not Path(garment_path).is_file():
         raise UserError(f"garment file not found: {garment_path}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    dressed = compute_dressed(
-        garment_path, request, pose, garment_type, fabric, lambda f, m="": progress(0.6 * f, m)
-    )
+    if dressed is None:
+        dressed = compute_dressed(
+            garment_path, request, pose, garment_type, fabric, lambda f, m="": progress(0.6 * f, m)
+        )
     t_fit = time.perf_counter() - t0
     progress(0.6, "building the scene")
     scene = new_scene()
     build_dressed_scene(dressed, material=material)
     progress(0.65, "rendering")
-    info = render_scene_still(scene, out_dir / "tryon.png", **(render or {}))
-    save_blend(out_dir / "tryon.blend")
-    summary = {
-        "png": str(out_dir / "tryon.png"),
-        "blend": str(out_dir / "tryon.blend"),
+    png = out_dir / f"{name}.png"
+    with atomic_path(png) as tmp_png:
+        info = render_scene_still(scene, tmp_png, **(render or {}))
+        info["png"] = str(png)
+        blend = out_dir / f"{name}.blend"
+        if save_blend:
+            save_blend_file(blend)
+        summary = _summary(
+            png, blend if save_blend else None, garment_path, pose, material, dressed, t_fit, info, t0
+        )
+        write_json(out_dir / f"{name}.json", summary)
+    progress(1.0, "done")
+    return summary
+
+
+def _summary(png, blend, garment_path, pose, material, dressed, t_fit, info, t0) -> dict:
+    return {
+        "png": str(png),
+        "blend": str(blend) if blend else None,
         "garment": str(garment_path),
         "pose": pose,
         "material": material,
@@ -138,6 +181,3 @@ def run_tryon(
         "render": info,
         "total_s": round(time.perf_counter() - t0, 2),
     }
-    write_json(out_dir / "tryon.json", summary)
-    progress(1.0, "done")
-    return summary

@@ -46,6 +46,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--garment", required=True, help="garment file (OBJ, GLB/glTF, FBX, USD, PLY, STL, .blend)"
     )
     p.add_argument("--out", required=True, help="output folder (tryon.png, tryon.blend, tryon.json)")
+    p.add_argument(
+        "--name",
+        default="tryon",
+        help="file stem of the outputs: NAME.png, NAME.json, NAME.blend (default tryon)",
+    )
+    p.add_argument("--no-blend", dest="save_blend", action="store_false", help="do not save the .blend scene")
     add_body_options(p)
     p.add_argument(
         "--type",
@@ -74,13 +80,18 @@ def render_options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    import re
+
     from pipeline.app.tryon import run_tryon
     from pipeline.core.body.poses import check_pose
+    from pipeline.core.errors import UserError
     from pipeline.core.files import check_output_dir
     from pipeline.core.garment.filecheck import check_garment_input
     from pipeline.core.progress import TerminalProgress
 
     check_pose(args.pose)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}", args.name):
+        raise UserError(f"--name: {args.name!r} is not a file stem of letters, digits, '.', '_' or '-'")
     check_output_dir(args.out, "--out")
     check_garment_input(args.garment)  # refuse a broken garment before building any body
     summary = run_tryon(
@@ -93,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         garment_type=args.garment_type,
         fabric=args.fabric,
         progress=TerminalProgress("tryon"),
+        name=args.name,
+        save_blend=args.save_blend,
     )
-    print(f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s")
+    also = f" and {summary['blend']}" if summary["blend"] else ""
+    print(f"wrote {summary['png']}{also} in {summary['total_s']} s")
     return 0
