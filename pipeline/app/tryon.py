@@ -142,7 +142,9 @@ def run_tryon(
     scene = new_scene()
     build_dressed_scene(dressed, material=material)
     progress(0.65, "rendering")
-    info = render_scene_still(scene, out_dir / "tryon.png", **(render or {}))
+    info = render_scene_still(
+        scene, out_dir / "tryon.png", progress=lambda f, m="": progress(0.65 + 0.33 * f, m), **(render or {})
+    )
     save_blend(out_dir / "tryon.blend")
     summary = {
         "png": str(out_dir / "tryon.png"),
@@ -150,6 +152,8 @@ def run_tryon(
         "garment": str(garment_path),
         "pose": pose,
         "material": material,
+        "look": info["look"],
+        "color": info["color"],
         "fit": dressed.stats,
         "fit_s": round(t_fit, 2),
         "render": info,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -11,9 +12,11 @@ ProgressCallback = Callable[[float, str], None]
 
 
 class TerminalProgress:
-    """A one-line progress bar with ETA on stderr; plain log lines when stderr is not a terminal."""
+    """A one-line progress bar with ETA on stderr; plain log lines when stderr is not a terminal. Off a
+    terminal, messages of one stage ('rendering: sample 3/32, ETA 9 s') print once unless `verbose`."""
 
-    def __init__(self, label: str, stream=None) -> None:
+    def __init__(self, label: str, stream=None, verbose: bool = False) -> None:
+        self.verbose = verbose
         self.label = label
         self.stream = stream or sys.stderr
         self.start = time.monotonic()
@@ -33,11 +36,65 @@ class TerminalProgress:
             if fraction >= 1.0:
                 self.stream.write("\n")
             self.stream.flush()
-        elif message and message != self.last_msg:
+        elif (
+            message
+            and message != self.last_msg
+            and (self.verbose or _stage(message) != _stage(self.last_msg))
+        ):
             self.stream.write(f"{self.label}: {fraction * 100:3.0f}% {message} ({elapsed:.1f}s)\n")
             self.stream.flush()
         self.last_msg = message
 
 
+def _stage(message: str) -> str:
+    return message.split(":", 1)[0]
+
+
 def silent(fraction: float, message: str = "") -> None:
     """A progress callback that reports nothing."""
+
+
+_SAMPLE = re.compile(r"Sample (\d+)/(\d+)")
+_TILE = re.compile(r"(?:Rendered |Tile )(\d+)/(\d+)")
+_EEVEE = re.compile(r"Rendering (\d+) / (\d+) samples")
+
+
+def render_fraction(stats: str) -> tuple[float, str] | None:
+    """The share done and a short text ('sample 12/32', 'tile 2/4, sample 5/16') from a render-stats line as
+    Cycles and Eevee print it (bpy.app.handlers.render_stats); None for lines before the first sample."""
+    sample = _SAMPLE.search(stats) or _EEVEE.search(stats)
+    if sample is None:
+        return None
+    done, total = int(sample.group(1)), max(int(sample.group(2)), 1)
+    tile = _TILE.search(stats)
+    if tile is None:
+        return done / total, f"sample {done}/{total}"
+    t_done, t_total = int(tile.group(1)), max(int(tile.group(2)), 1)
+    fraction = (min(t_done, t_total - 1) + done / total) / t_total if t_done < t_total else 1.0
+    return fraction, f"tile {t_done}/{t_total}, sample {done}/{total}"
+
+
+class RenderProgress:
+    """Turns render-stats lines into progress calls with the render's own ETA ('rendering: sample 12/32, ETA
+    8 s'), measured from the first sample so scene sync and kernel loading do not skew it."""
+
+    def __init__(self, progress: ProgressCallback, clock: Callable[[], float] = time.monotonic) -> None:
+        self.progress = progress
+        self.clock = clock
+        self.start: float | None = None
+        self.last = -1.0
+
+    def __call__(self, stats: str) -> None:
+        parsed = render_fraction(stats)
+        if parsed is None:
+            return
+        fraction, text = parsed
+        now = self.clock()
+        if self.start is None or fraction <= 0.0:
+            self.start = now
+        if fraction <= self.last:
+            return
+        self.last = fraction
+        elapsed = now - self.start
+        eta = f", ETA {elapsed / fraction - elapsed:.0f} s" if fraction > 0.0 and fraction < 1.0 else ""
+        self.progress(fraction, f"rendering: {text}{eta}")

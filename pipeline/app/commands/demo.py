@@ -20,19 +20,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.app.commands.tryon import render_options
+    from pipeline.app.commands.render import check_render_options, render_options
     from pipeline.app.tryon import DEFAULT_GARMENT, run_tryon
     from pipeline.core.body.poses import check_pose
     from pipeline.core.progress import TerminalProgress
 
     check_pose(args.pose)
+    check_render_options(args)
     summary = run_tryon(
         args.out,
         args.garment or DEFAULT_GARMENT,
         render=render_options(args),
         material=args.material,
         pose=args.pose,
-        progress=TerminalProgress("demo"),
+        progress=TerminalProgress("demo", verbose=args.progress),
     )
     print(
         f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s "

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.app.commands.render import add_render_options
+from pipeline.app.commands.render import add_render_options, check_render_options, render_options
+from pipeline.core.vocab import FABRICS
 
 NAME = "tryon"
 HELP = "dress an avatar (measurements, size or default) in a garment and render a try-on still + .blend"
@@ -53,22 +54,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=("top", "bottom", "dress", "outerwear"),
         help="garment type (default: detected from its shape)",
     )
-    p.add_argument("--fabric", default="cotton-jersey", help="fabric preset (default cotton-jersey)")
+    p.add_argument(
+        "--fabric",
+        default="cotton-jersey",
+        help=f"fabric preset for the drape and the material: {', '.join(FABRICS)} (default cotton-jersey)",
+    )
     p.add_argument("--material", choices=("mannequin", "skin"), default="mannequin", help="avatar look")
     p.add_argument("--pose", default="a-pose", help="pose preset: a-pose, t-pose, relaxed, walking")
     add_render_options(p, samples=32)
-
-
-def render_options(args: argparse.Namespace) -> dict:
-    return {
-        "width": args.width,
-        "height": args.height,
-        "engine": args.engine,
-        "samples": args.samples,
-        "device": args.device,
-        "view": args.view,
-        "denoise": args.denoise,
-    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.core.progress import TerminalProgress
 
     check_pose(args.pose)
+    check_render_options(args)
     summary = run_tryon(
         args.out,
         args.garment,
@@ -86,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         pose=args.pose,
         garment_type=args.garment_type,
         fabric=args.fabric,
-        progress=TerminalProgress("tryon"),
+        progress=TerminalProgress("tryon", verbose=args.progress),
     )
     print(f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s")
     return 0
