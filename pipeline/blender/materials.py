@@ -273,3 +273,20 @@ class _Graph:
         self.link(coord, n.inputs["Vector"])
         n.inputs["Scale"].default_value = scale
         return n.outputs["Distance"]
+
+
+def swatch_material(name: str, colour_srgb: tuple) -> bpy.types.Material:
+    """A matte, purely diffuse material (Lambert, no specular, no sheen) in `colour_srgb`, set through the same
+    sRGB-to-linear route as the fabrics: the colour bench's swatch."""
+    mat = bpy.data.materials.get(name) or bpy.data.materials.new(name)
+    if mat.node_tree is None:  # Blender < 5.0
+        mat.use_nodes = True
+    bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
+    linear = (*srgb_to_linear(np.asarray(colour_srgb[:3])), 1.0)
+    bsdf.inputs["Base Color"].default_value = linear
+    bsdf.inputs["Roughness"].default_value = 1.0
+    bsdf.inputs["Diffuse Roughness"].default_value = 0.0
+    bsdf.inputs["Specular IOR Level"].default_value = 0.0
+    bsdf.inputs["Sheen Weight"].default_value = 0.0
+    mat.diffuse_color = linear
+    return mat
