@@ -231,7 +231,7 @@ def build_studio(
     if look == "studio":
         backdrop = _add_backdrop(coll, center[:2], depth_m=max(1.2, 0.5 * float(max(hi[:2] - lo[:2])) + 1.0))
         backdrop.rotation_euler = (0.0, 0.0, yaw)
-    elif look == "white":
+    elif look == "white" and scene.render.engine == "CYCLES":  # only Cycles has shadow catchers
         _add_shadow_catcher(coll, center, float(lo[2]))
     tgt = (float(center[0]), float(center[1]), 0.55 * height)
     h = height

@@ -14,5 +14,4 @@ def build_dressed_scene(dressed: Dressed, material: str = "mannequin"):
     garment = dress_avatar(
         avatar, dressed.body, dressed.garment, dressed.result, name=dressed.garment.name or "Garment"
     )
-    garment["tryon_fabric"] = dressed.stats.get("fabric", "cotton-jersey")
     return avatar, garment
