@@ -287,3 +287,21 @@ def test_bad_color_is_one_error_line_exit_2(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "--color" in proc.stderr
     assert not (tmp_path / "tryon.png").exists()
+
+
+def test_colorway_recolours_a_scans_vertex_colours_keeping_their_detail(fresh_scene):
+    from pipeline.blender.importers import garment_to_object
+    from pipeline.blender.materials import apply_fabric
+    from pipeline.core.garment.synthetic import noisy_scan
+
+    mesh = noisy_scan(target_faces=5000)
+    obj = garment_to_object(mesh, "scan")
+    apply_fabric(obj, "cotton-jersey", C.parse_colour("burgundy"), "burgundy")
+    before = np.empty(len(mesh.vertices) * 4, np.float32)
+    after = np.empty_like(before)
+    obj.data.color_attributes["Col"].data.foreach_get("color_srgb", before)
+    obj.data.color_attributes["ColRecolour"].data.foreach_get("color_srgb", after)
+    before, after = before.reshape(-1, 4)[:, :3], after.reshape(-1, 4)[:, :3]
+    assert C.luminance_correlation(before, after) > 0.9
+    attr = next(n for n in obj.data.materials[0].node_tree.nodes if n.type == "VERTEX_COLOR")
+    assert attr.layer_name == "ColRecolour"
