@@ -147,7 +147,10 @@ def fabric_material(
     g.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     colour = _base_colour_socket(g, colour_srgb, texture, colour_attribute)
     coord = g.node("ShaderNodeTexCoord", (-1200, -200)).outputs["Object"]
-    mottle = g.noise(coord, 100.0 / look.mottle_cm)
+    streaks = (
+        coord if look.detail != "twill" else g.vmul(coord, (1.0, 1.0, 0.2))
+    )  # denim: slubs along the warp
+    mottle = g.noise(streaks, 100.0 / look.mottle_cm)
     factor = g.math("MULTIPLY_ADD", g.math("SUBTRACT", mottle, 0.5), 2 * look.mottle, 1.0)
     colour = g.vmath("SCALE", colour, scale=factor)
     shade = g.node("ShaderNodeNewGeometry", (-400, 300)).outputs["Backfacing"]
@@ -259,6 +262,13 @@ class _Graph:
         n.operation = op
         self.link(a, n.inputs[0])
         self._set(n.inputs["Scale"], scale)
+        return n.outputs["Vector"]
+
+    def vmul(self, a, factors: tuple[float, float, float]):
+        n = self.node("ShaderNodeVectorMath")
+        n.operation = "MULTIPLY"
+        self.link(a, n.inputs[0])
+        n.inputs[1].default_value = factors
         return n.outputs["Vector"]
 
     def noise(self, coord, scale: float):

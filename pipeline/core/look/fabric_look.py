@@ -28,21 +28,21 @@ class FabricLook:
     period_mm: float  # repeat of the weave or knit (true scale)
     bump_mm: float  # height of the weave relief
     mottle_cm: float  # scale of slub / heather / hide mottling
-    mottle: float  # its strength on the colour value (0..1)
+    mottle: float  # its strength: the value varies by about +-mottle/3 (one standard deviation ~ mottle/5)
     thickness_mm: float  # cloth thickness: the Solidify modifier gives hems an edge
 
 
 LOOKS_BY_FABRIC: dict[str, FabricLook] = {
     f.name: f
     for f in (
-        FabricLook("cotton-jersey", "#4a5d7e", 0.82, 0.35, 0.5, 0.35, 0.0, "knit", 1.2, 0.25, 2.0, 0.06, 0.6),
-        FabricLook("cotton-woven", "#8fa9c9", 0.75, 0.2, 0.4, 0.4, 0.0, "plain", 0.5, 0.15, 3.0, 0.04, 0.4),
-        FabricLook("denim-twill", "#2e4a6b", 0.85, 0.15, 0.6, 0.3, 0.0, "twill", 0.7, 0.3, 1.5, 0.12, 0.9),
-        FabricLook("silk-satin", "#7a2e3a", 0.22, 0.1, 0.3, 0.6, 0.7, "satin", 0.3, 0.03, 4.0, 0.02, 0.2),
-        FabricLook("wool-knit", "#b08a5a", 0.9, 0.6, 0.7, 0.25, 0.0, "knit", 5.0, 1.2, 1.0, 0.08, 2.5),
-        FabricLook("leather", "#3b2a22", 0.45, 0.0, 0.5, 0.6, 0.0, "grain", 1.5, 0.12, 3.0, 0.1, 1.1),
-        FabricLook("polyester", "#b5322e", 0.5, 0.15, 0.4, 0.5, 0.0, "plain", 0.35, 0.08, 4.0, 0.03, 0.3),
-        FabricLook("spandex", "#222226", 0.38, 0.2, 0.4, 0.55, 0.0, "knit", 0.6, 0.1, 3.0, 0.03, 0.5),
+        FabricLook("cotton-jersey", "#4a5d7e", 0.82, 0.35, 0.5, 0.35, 0.0, "knit", 1.2, 0.25, 2.0, 0.2, 0.6),
+        FabricLook("cotton-woven", "#8fa9c9", 0.75, 0.2, 0.4, 0.4, 0.0, "plain", 0.5, 0.15, 3.0, 0.12, 0.4),
+        FabricLook("denim-twill", "#2e4a6b", 0.85, 0.15, 0.6, 0.3, 0.0, "twill", 0.7, 0.3, 1.5, 0.45, 0.9),
+        FabricLook("silk-satin", "#7a2e3a", 0.22, 0.1, 0.3, 0.6, 0.7, "satin", 0.3, 0.03, 4.0, 0.06, 0.2),
+        FabricLook("wool-knit", "#b08a5a", 0.9, 0.6, 0.7, 0.25, 0.0, "knit", 5.0, 1.2, 1.0, 0.25, 2.5),
+        FabricLook("leather", "#3b2a22", 0.45, 0.0, 0.5, 0.6, 0.0, "grain", 1.5, 0.12, 3.0, 0.3, 1.1),
+        FabricLook("polyester", "#b5322e", 0.5, 0.15, 0.4, 0.5, 0.0, "plain", 0.35, 0.08, 4.0, 0.08, 0.3),
+        FabricLook("spandex", "#222226", 0.38, 0.2, 0.4, 0.55, 0.0, "knit", 0.6, 0.1, 3.0, 0.08, 0.5),
     )
 }
 assert tuple(LOOKS_BY_FABRIC) == FABRICS, "every fabric in vocab needs a look"
