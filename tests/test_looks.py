@@ -305,3 +305,14 @@ def test_colorway_recolours_a_scans_vertex_colours_keeping_their_detail(fresh_sc
     assert C.luminance_correlation(before, after) > 0.9
     attr = next(n for n in obj.data.materials[0].node_tree.nodes if n.type == "VERTEX_COLOR")
     assert attr.layer_name == "ColRecolour"
+
+
+def test_reading_a_fitted_garment_back_ignores_its_render_thickness(tee_blend):
+    from pipeline.blender.blendfile import open_blend
+    from pipeline.blender.importers import object_to_garment
+
+    obj = _garment(open_blend(tee_blend))
+    assert obj.modifiers["Thickness"].show_viewport
+    mesh = object_to_garment(obj)
+    assert len(mesh.faces) == len(obj.data.polygons)  # one surface, not the Solidify's two shells and rim
+    assert obj.modifiers["Thickness"].show_viewport

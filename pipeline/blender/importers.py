@@ -175,13 +175,16 @@ def _remove_objects(objects: list) -> None:
 def object_to_garment(obj, warnings: list[str] | None = None) -> GarmentMesh:
     """Convert a Blender mesh object (modifiers and world transform applied) into a triangulated GarmentMesh."""
     warnings = warnings if warnings is not None else []
-    depsgraph = bpy.context.evaluated_depsgraph_get()
-    evaluated = obj.evaluated_get(depsgraph)
-    me = evaluated.to_mesh()
-    try:
-        mesh = _mesh_to_garment(me, np.array(obj.matrix_world, dtype=np.float64), warnings)
-    finally:
-        evaluated.to_mesh_clear()
+    from pipeline.blender.materials import without_thickness
+
+    with without_thickness(obj):  # the cloth's render thickness is not part of its surface
+        depsgraph = bpy.context.evaluated_depsgraph_get()
+        evaluated = obj.evaluated_get(depsgraph)
+        me = evaluated.to_mesh()
+        try:
+            mesh = _mesh_to_garment(me, np.array(obj.matrix_world, dtype=np.float64), warnings)
+        finally:
+            evaluated.to_mesh_clear()
     mesh.name = obj.name
     size = float(np.ptp(mesh.vertices, axis=0).max()) if len(mesh.vertices) else 0.0
     if size > 0:  # formats that split vertices at UV seams (glTF, FBX) come back welded

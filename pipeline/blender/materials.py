@@ -8,6 +8,7 @@ the file's own colour, or the fabric's default, never white on the white mannequ
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import bpy
@@ -80,6 +81,20 @@ def add_thickness(obj: bpy.types.Object, thickness_mm: float) -> bpy.types.Modif
     mod.material_offset = 1
     mod.material_offset_rim = 1
     return mod
+
+
+@contextlib.contextmanager
+def without_thickness(obj: bpy.types.Object):
+    """Evaluate `obj` without its Thickness modifier inside the block (for code that reads the cloth surface)."""
+    mod = obj.modifiers.get(THICKNESS_MODIFIER) if obj.type == "MESH" else None
+    if mod is None or not mod.show_viewport:
+        yield
+        return
+    mod.show_viewport = False
+    try:
+        yield
+    finally:
+        mod.show_viewport = True
 
 
 def _outward_normals(me: bpy.types.Mesh) -> None:
