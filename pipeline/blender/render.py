@@ -214,8 +214,11 @@ def build_studio(
     margin: float = 0.06,
     focal_mm: float = 70.0,
     look: str = "studio",
+    lit: list[bpy.types.Object] | None = None,
 ) -> bpy.types.Object:
     """Backdrop, three soft area lights and a camera framing the whole figure; returns the camera.
+    `lit` (default: the subjects) sizes and places the lights: the ghost look frames the garment alone but keeps
+    the lighting of the whole figure, so a colorway looks the same in every look.
     The whole studio turns with the view, so the backdrop is always behind the figure as the camera sees it.
     The white look swaps the backdrop for a shadow-catcher floor and a brighter world; ghost has no floor."""
     check_look(look)
@@ -225,7 +228,7 @@ def build_studio(
         for obj in list(old.objects):
             bpy.data.objects.remove(obj, do_unlink=True)
     coll = _collection(scene)
-    lo, hi = world_bounds(subjects)
+    lo, hi = world_bounds(lit or subjects)
     center = (lo + hi) / 2
     height = float(hi[2] - max(lo[2], 0.0))
     if look == "studio":
@@ -492,7 +495,7 @@ def render_scene_still(
         raise UserError("nothing to render: the ghost look needs a garment in the scene")
     used = configure_render(scene, width, height, engine, samples, denoise, device, look)
     with _hidden_from_rays(hidden):
-        build_studio(scene, framed, view=view, look=look)
+        build_studio(scene, framed, view=view, look=look, lit=subjects)
         fill = reframe(scene, framed, FILL_BY_LOOK[look])
         t0 = time.perf_counter()
         render_still(scene, out_png, on_white=look != "studio", progress=progress)

@@ -37,7 +37,7 @@ LOOKS_BY_FABRIC: dict[str, FabricLook] = {
     for f in (
         FabricLook("cotton-jersey", "#4a5d7e", 0.82, 0.35, 0.5, 0.35, 0.0, "knit", 1.2, 0.25, 2.0, 0.2, 0.6),
         FabricLook("cotton-woven", "#8fa9c9", 0.75, 0.2, 0.4, 0.4, 0.0, "plain", 0.5, 0.15, 3.0, 0.12, 0.4),
-        FabricLook("denim-twill", "#2e4a6b", 0.85, 0.15, 0.6, 0.3, 0.0, "twill", 0.7, 0.3, 1.5, 0.45, 0.9),
+        FabricLook("denim-twill", "#2e4a6b", 0.85, 0.15, 0.6, 0.3, 0.0, "twill", 0.7, 0.3, 1.5, 0.25, 0.9),
         FabricLook("silk-satin", "#7a2e3a", 0.22, 0.1, 0.3, 0.6, 0.7, "satin", 0.3, 0.03, 4.0, 0.06, 0.2),
         FabricLook("wool-knit", "#b08a5a", 0.9, 0.6, 0.7, 0.25, 0.0, "knit", 5.0, 1.2, 1.0, 0.25, 2.5),
         FabricLook("leather", "#3b2a22", 0.45, 0.0, 0.5, 0.6, 0.0, "grain", 1.5, 0.12, 3.0, 0.3, 1.1),
