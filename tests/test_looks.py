@@ -134,15 +134,16 @@ def test_render_progress_reads_samples_and_tiles_with_an_eta():
     assert calls[-1] == (0.5, "rendering: sample 4/8, ETA 4 s")
 
 
-def test_terminal_progress_prints_one_render_line_off_a_terminal_unless_asked(tmp_path):
+def test_terminal_progress_reports_every_render_sample_only_when_asked(monkeypatch):
     import io
 
-    for verbose, expected in ((False, 1), (True, 3)):
+    for wanted, expected in (("0", 0), ("1", 3)):
+        monkeypatch.setenv("TRYON_PROGRESS", wanted)
         stream = io.StringIO()
-        bar = TerminalProgress("render", stream, verbose=verbose)
+        bar = TerminalProgress("render", stream)
         for i in (1, 2, 3):
             bar(i / 4, f"rendering: sample {i}/4, ETA {4 - i} s")
-        assert stream.getvalue().count("rendering") == expected
+        assert stream.getvalue().count("rendering: sample") == expected
 
 
 # --- renders (bpy, Cycles CPU, 64x80 px, 4 samples) -------------------------------------------------------

@@ -23,11 +23,13 @@ import bpy
 import numpy as np
 from mathutils import Vector
 
+from pipeline.blender.importers import captured_output
 from pipeline.core.errors import UserError
 from pipeline.core.files import atomic_path
 from pipeline.core.look.colour import colour_label, parse_colour
 from pipeline.core.look.frames import FILL_BY_LOOK, frame_size, over_white, reframe_step
-from pipeline.core.progress import ProgressCallback, RenderProgress, silent
+from pipeline.core.progress import ProgressCallback, RenderProgress, progress_wanted, silent
+from pipeline.core.quiet import silenced_fds
 from pipeline.core.vocab import LOOKS
 
 ENGINES = {"cycles": "CYCLES", "eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH"}
@@ -46,8 +48,9 @@ def configure_device(scene: bpy.types.Scene, device: str = "auto", log=sys.stder
     backends = [b.identifier for b in prefs.bl_rna.properties["compute_device_type"].enum_items]
     for backend in (b for b in GPU_BACKENDS if b in backends):
         try:
-            prefs.compute_device_type = backend
-            prefs.refresh_devices()
+            with captured_output():  # "CUEW initialization failed" and the like on machines without a GPU
+                prefs.compute_device_type = backend
+                prefs.refresh_devices()
         except (TypeError, RuntimeError):
             continue
         gpus = [d for d in prefs.devices if d.type == backend]
@@ -57,7 +60,7 @@ def configure_device(scene: bpy.types.Scene, device: str = "auto", log=sys.stder
             scene.cycles.device = "GPU"
             return f"GPU ({backend}: {gpus[0].name})"
     prefs.compute_device_type = "NONE"
-    if device == "gpu" or device == "auto":
+    if device == "gpu" or (device == "auto" and progress_wanted(log)):  # asked for, or progress is shown
         log.write("note: no GPU available to Cycles, rendering on the CPU\n")
     return "CPU"
 
@@ -103,9 +106,12 @@ def configure_render(
         used = configure_device(scene, device)
         scene.cycles.samples = samples
         scene.cycles.use_adaptive_sampling = True
-        scene.cycles.use_denoising = denoise
-        if denoise:
-            scene.cycles.denoiser = "OPENIMAGEDENOISE"
+        with (
+            captured_output()
+        ):  # the denoiser choice probes devices: "CUEW initialization failed" without a GPU
+            scene.cycles.use_denoising = denoise
+            if denoise:
+                scene.cycles.denoiser = "OPENIMAGEDENOISE"
         scene.cycles.max_bounces = 6
         scene.cycles.use_fast_gi = False
     elif engine == "eevee":
@@ -317,19 +323,26 @@ def render_still(
         if not on_white:
             with atomic_path(out_png) as tmp:
                 scene.render.filepath = str(tmp)
-                bpy.ops.render.render(write_still=True, scene=scene.name)
+                _render(scene)
             return out_png
         with tempfile.TemporaryDirectory(prefix="tryon-render-") as tmp_dir:
             rgba_png = Path(tmp_dir) / "rgba.png"
             scene.render.image_settings.color_mode = "RGBA"
             scene.render.filepath = str(rgba_png)
             try:
-                bpy.ops.render.render(write_still=True, scene=scene.name)
+                _render(scene)
             finally:
                 scene.render.image_settings.color_mode = "RGB"
             rgba = _read_png(rgba_png)
     _write_png(over_white(rgba), out_png)
     return out_png
+
+
+def _render(scene: bpy.types.Scene) -> None:
+    """Render the still. Cycles' "Fra:1 ..." status lines and "Saved: ..." (stdout) stay off the output; stderr
+    is left alone, since the render's progress goes there."""
+    with silenced_fds((1,)):
+        bpy.ops.render.render(write_still=True, scene=scene.name)
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -11,19 +12,28 @@ from collections.abc import Callable
 ProgressCallback = Callable[[float, str], None]
 
 
-class TerminalProgress:
-    """A one-line progress bar with ETA on stderr; plain log lines when stderr is not a terminal. Off a
-    terminal, messages of one stage ('rendering: sample 3/32, ETA 9 s') print once unless `verbose`."""
+def progress_wanted(stream=None) -> bool:
+    """Progress goes to stderr only on a terminal or when asked (`--progress`, TRYON_PROGRESS=1), so a
+    script reading stderr sees nothing but the one `error:` line of a failure."""
+    stream = stream or sys.stderr
+    return os.environ.get("TRYON_PROGRESS") == "1" or (hasattr(stream, "isatty") and stream.isatty())
 
-    def __init__(self, label: str, stream=None, verbose: bool = False) -> None:
-        self.verbose = verbose
+
+class TerminalProgress:
+    """A one-line progress bar with ETA on stderr on a terminal; plain log lines with `--progress` when stderr
+    is not a terminal; nothing otherwise."""
+
+    def __init__(self, label: str, stream=None) -> None:
         self.label = label
         self.stream = stream or sys.stderr
         self.start = time.monotonic()
         self.last_msg = ""
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.enabled = progress_wanted(self.stream)
 
     def __call__(self, fraction: float, message: str = "") -> None:
+        if not self.enabled:
+            return
         fraction = min(max(fraction, 0.0), 1.0)
         elapsed = time.monotonic() - self.start
         eta = elapsed / fraction - elapsed if fraction > 1e-3 else float("nan")
@@ -36,18 +46,10 @@ class TerminalProgress:
             if fraction >= 1.0:
                 self.stream.write("\n")
             self.stream.flush()
-        elif (
-            message
-            and message != self.last_msg
-            and (self.verbose or _stage(message) != _stage(self.last_msg))
-        ):
+        elif message and message != self.last_msg:
             self.stream.write(f"{self.label}: {fraction * 100:3.0f}% {message} ({elapsed:.1f}s)\n")
             self.stream.flush()
         self.last_msg = message
-
-
-def _stage(message: str) -> str:
-    return message.split(":", 1)[0]
 
 
 def silent(fraction: float, message: str = "") -> None:

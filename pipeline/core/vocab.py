@@ -31,6 +31,23 @@ Engine = Literal["cycles", "eevee", "workbench"]
 CaptureView = Literal["front", "turn"]
 # Frame presets (aspect ratio -> pixels in core/look/frames.py): 4:5 1080x1350, 1:1.44 1800x2592, square 2048.
 Frame = Literal["4:5", "1:1.44", "square"]
+# ISO 8559-1 body measurements a measurements file may give (cm); "bust_girth" is read as "chest_girth"
+Measurement = Literal[
+    "stature",
+    "neck_girth",
+    "chest_girth",
+    "underbust_girth",
+    "waist_girth",
+    "hip_girth",
+    "thigh_girth",
+    "upper_arm_girth",
+    "shoulder_width",
+    "arm_length",
+    "inside_leg_length",
+    "back_waist_length",
+]
+# anny's six base phenotypes, each in [0, 1] (0.5 = average)
+Phenotype = Literal["gender", "age", "muscle", "weight", "height", "proportions"]
 
 SIZES: tuple[str, ...] = get_args(Size)
 SEXES: tuple[str, ...] = get_args(Sex)
@@ -45,12 +62,18 @@ CAPTURE_VIEWS: tuple[str, ...] = get_args(CaptureView)
 FRAMES: tuple[str, ...] = get_args(Frame)
 # Older fabric names that job files and scripts may still use: each means the preset it points to.
 FABRIC_ALIASES: dict[str, Fabric] = {"denim": "denim-twill", "silk": "silk-satin", "wool": "wool-knit"}
+PHENOTYPES: tuple[str, ...] = get_args(Phenotype)
+MEASUREMENTS: tuple[str, ...] = get_args(Measurement)
 
 DEFAULT_POSE: Pose = "a-pose"
 DEFAULT_FABRIC: Fabric = "cotton-jersey"
 DEFAULT_LOOK: Look = "studio"
 DEFAULT_VIEW: View = "front"
 DEFAULT_FRAME: Frame = "4:5"
+DEFAULT_SIZE: Size = "M"
+DEFAULT_MATERIAL: AvatarMaterial = "mannequin"
+# anny's age phenotype over adult ages (about 16 to 64 years); left free, a fit drifts to teenage proportions
+ADULT_AGE_RANGE: tuple[float, float] = (0.67, 0.83)
 
 
 def canonical_fabric(name: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.core import vocab
+
 NAME = "render"
 HELP = "render a studio still (PNG) of a .blend scene: whole figure framed, Cycles/Eevee/Workbench, GPU if present"
 
@@ -39,14 +41,7 @@ def add_render_options(p: argparse.ArgumentParser, samples: int = 64) -> None:
         help=f"garment colorway: #RRGGBB or a name ({', '.join(COLORWAYS)}); a texture is recoloured, keeping "
         "its detail (default: the garment's own colour or texture, else its fabric's colour)",
     )
-    p.add_argument(
-        "--progress",
-        action="store_true",
-        help="report every render sample with an ETA on stderr even when it is not a terminal",
-    )
-    p.add_argument(
-        "--engine", choices=("cycles", "eevee", "workbench"), default="cycles", help="render engine"
-    )
+    p.add_argument("--engine", choices=vocab.ENGINES, default="cycles", help="render engine")
     p.add_argument("--samples", type=int, default=samples, help=f"samples per pixel (default {samples})")
     p.add_argument(
         "--device",
@@ -54,9 +49,7 @@ def add_render_options(p: argparse.ArgumentParser, samples: int = 64) -> None:
         default="auto",
         help="Cycles device: auto uses a GPU when one is found and says when it falls back to the CPU",
     )
-    p.add_argument(
-        "--view", choices=("front", "three-quarter", "side", "back"), default="front", help="camera view"
-    )
+    p.add_argument("--view", choices=vocab.VIEWS, default=vocab.DEFAULT_VIEW, help="camera view")
     p.add_argument("--no-denoise", dest="denoise", action="store_false", help="turn off OpenImageDenoise")
 
 
@@ -93,14 +86,13 @@ def render_options(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from pipeline.blender.blendfile import open_blend
     from pipeline.blender.render import render_scene_still
-    from pipeline.core.errors import UserError
+    from pipeline.core.files import check_output_file
     from pipeline.core.progress import TerminalProgress
 
-    if not args.out.lower().endswith(".png"):
-        raise UserError(f"--out must be a .png file: {args.out}")
+    check_output_file(args.out, "--out", (".png",))
     check_render_options(args)
     scene = open_blend(args.scene)
-    progress = TerminalProgress("render", verbose=args.progress)
+    progress = TerminalProgress("render")
     info = render_scene_still(scene, args.out, progress=progress, **render_options(args))
     print(f"wrote {info['png']} ({info['engine']} on {info['device']}, {info['render_s']} s)")
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.app.commands.render import add_render_options, check_render_options, render_options
-from pipeline.core.vocab import FABRICS
+from pipeline.core import vocab
 
 NAME = "tryon"
 HELP = "dress an avatar (measurements, size or default) in a garment and render a try-on still + .blend"
@@ -16,14 +16,13 @@ def add_body_options(p: argparse.ArgumentParser) -> None:
     """--measurements / --size / --sex, shared by the verbs that build an avatar."""
     p.add_argument("--measurements", help="measurements JSON (cm, ISO 8559-1 names; see README)")
     p.add_argument("--size", help="standard size XS, S, M, L, XL or XXL (with --sex)")
-    p.add_argument("--sex", choices=("female", "male"), help="with --size, or to fix the body's sex")
+    p.add_argument("--sex", choices=vocab.SEXES, help="with --size, or to fix the body's sex")
 
 
 def body_request(args: argparse.Namespace):
     """The BodyRequest the body options ask for (None for the default body)."""
-    from pipeline.core.body.measurements import load_measurements
+    from pipeline.core.body.measurements import load_measurements, read_measurements_json
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json
     from pipeline.core.fit.dressed import BodyRequest
 
     if args.measurements and args.size:
@@ -33,7 +32,7 @@ def body_request(args: argparse.Namespace):
     if args.measurements:
         load_measurements(args.measurements)  # validate early: one line naming the field and its range
         return BodyRequest(
-            measurements=read_json(args.measurements, "measurements file"),
+            measurements=read_measurements_json(args.measurements),
             sex=args.sex,
             source=str(args.measurements),
         )
@@ -51,15 +50,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--type",
         dest="garment_type",
-        choices=("top", "bottom", "dress", "outerwear"),
+        choices=vocab.GARMENT_TYPES,
         help="garment type (default: detected from its shape)",
     )
     p.add_argument(
         "--fabric",
         default="cotton-jersey",
-        help=f"fabric preset for the drape and the material: {', '.join(FABRICS)} (default cotton-jersey)",
+        help=f"fabric preset for the drape and the material: {', '.join(vocab.FABRICS)} (default cotton-jersey)",
     )
-    p.add_argument("--material", choices=("mannequin", "skin"), default="mannequin", help="avatar look")
+    p.add_argument(
+        "--material", choices=vocab.AVATAR_MATERIALS, default=vocab.DEFAULT_MATERIAL, help="avatar look"
+    )
     p.add_argument("--pose", default="a-pose", help="pose preset: a-pose, t-pose, relaxed, walking")
     add_render_options(p, samples=32)
 
@@ -67,9 +68,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.app.tryon import run_tryon
     from pipeline.core.body.poses import check_pose
+    from pipeline.core.files import check_output_dir
+    from pipeline.core.garment.filecheck import check_garment_input
     from pipeline.core.progress import TerminalProgress
 
     check_pose(args.pose)
+    check_output_dir(args.out, "--out")
+    check_garment_input(args.garment)  # refuse a broken garment before building any body
     check_render_options(args)
     summary = run_tryon(
         args.out,
@@ -80,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         pose=args.pose,
         garment_type=args.garment_type,
         fabric=args.fabric,
-        progress=TerminalProgress("tryon", verbose=args.progress),
+        progress=TerminalProgress("tryon"),
     )
     print(f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s")
     return 0
