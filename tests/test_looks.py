@@ -110,14 +110,16 @@ def test_frame_presets_and_explicit_sizes():
 
 
 def test_over_white_is_exactly_white_where_nothing_was_rendered():
-    rgba = np.zeros((4, 4, 4))
+    rgba = np.zeros((6, 6, 4))
     rgba[0, 0] = (0.2, 0.3, 0.4, 1.0)  # garment
-    rgba[1, 1] = (0.0, 0.0, 0.0, 0.5)  # shadow
-    rgba[2, 2] = (0.0, 0.0, 0.0, 0.004)  # shadow-catcher noise
+    rgba[1, 1] = (0.0, 0.0, 0.0, 0.5)  # shadow at its foot
+    rgba[2, 2] = (0.0, 0.0, 0.0, 0.03)  # the shadow catcher's faint tail
+    rgba[5, 5] = (0.0, 0.0, 0.0, 0.3)  # a speck of noise away from the product
     out = over_white(rgba)
     assert np.all(np.round(out[3] * 255) == 255) and np.all(np.round(out[2, 2] * 255) == 255)
+    assert np.all(np.round(out[5, 5] * 255) == 255)
     np.testing.assert_allclose(out[0, 0], (0.2, 0.3, 0.4), atol=1e-9)
-    assert 0.5 < out[1, 1, 0] < 0.9  # half of the light in linear terms
+    assert 0.5 < out[1, 1, 0] < 0.9  # about half of the light in linear terms
     assert fill_share(np.array([0, 1, 1, 1, 0], bool)) == 0.6
 
 
@@ -220,11 +222,23 @@ def test_every_look_renders(tee_blend, tmp_path, look):
 
 
 def test_white_look_background_is_exactly_255_and_the_product_fills_85_percent(tee_blend, tmp_path):
-    rgb, info = _render(tee_blend, tmp_path / "white.png", look="white", frame="4:5", width=96, height=120)
+    # denoised, as a catalog render is: at 4 raw samples single floor pixels catch a 25 % shadow sample
+    rgb, info = _render(
+        tee_blend,
+        tmp_path / "white.png",
+        look="white",
+        frame="4:5",
+        width=96,
+        height=120,
+        samples=8,
+        denoise=True,
+    )
     px = np.round(rgb * 255).astype(int)
     assert info["size"] == [96, 120] and info["fill_height"] >= 0.85
     white = np.all(px == 255, axis=-1)
-    assert white.mean() > 0.5 and white[:3].all() and white[:20, :12].all() and white[:20, -12:].all()
+    assert white.mean() > 0.5 and white[0].all() and white[:, 0].all() and white[:, -1].all(), (
+        "borders not 255"
+    )
     subject_rows = (px < 235).any(axis=(1, 2))  # the mannequin is shaded well below the background
     assert fill_share(subject_rows) >= 0.85
 

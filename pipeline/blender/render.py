@@ -180,6 +180,7 @@ def _add_area_light(coll, name: str, location, target, energy_w: float, size_m: 
     data.energy, data.size, data.color = energy_w, size_m, color
     data.shape = "DISK"
     obj = bpy.data.objects.new(name, data)
+    obj.visible_camera = False  # a lamp seen by the camera would mark the white background
     obj.location = location
     direction = Vector(target) - Vector(location)
     obj.rotation_euler = direction.to_track_quat("-Z", "Y").to_euler()
@@ -192,16 +193,31 @@ def check_look(look: str) -> None:
         raise UserError(f"--look must be one of {', '.join(LOOKS)}, not {look!r}")
 
 
-def _add_shadow_catcher(coll: bpy.types.Collection, center: np.ndarray, floor_z: float) -> bpy.types.Object:
-    """A floor that only catches shadows (Cycles): the white look's soft contact shadow."""
+def _add_shadow_catcher(
+    coll: bpy.types.Collection, center: np.ndarray, floor_z: float, radius_m: float
+) -> bpy.types.Object:
+    """A floor that only catches shadows (Cycles): the white look's soft contact shadow. It spans `radius_m`
+    around the figure only, so no render noise far from the feet can mark the white background."""
     mesh = bpy.data.meshes.new("TryOn Shadow Catcher")
-    r = 6.0
+    r = radius_m
     mesh.from_pydata([(-r, -r, 0), (r, -r, 0), (r, r, 0), (-r, r, 0)], [], [(0, 1, 2, 3)])
     obj = bpy.data.objects.new("TryOn Shadow Catcher", mesh)
     obj.location = (float(center[0]), float(center[1]), floor_z)
     obj.is_shadow_catcher = True
     coll.objects.link(obj)
     return obj
+
+
+def _exclude_from_lights(receiver: bpy.types.Object, lights: list[bpy.types.Object]) -> None:
+    """Light linking (Cycles): `receiver` gets no light from `lights`; everything else still does."""
+    name = "TryOn No Key Light"
+    coll = bpy.data.collections.get(name) or bpy.data.collections.new(name)
+    for obj in list(coll.objects):
+        coll.objects.unlink(obj)
+    coll.objects.link(receiver)
+    coll.collection_objects[0].light_linking.link_state = "EXCLUDE"
+    for light in lights:
+        light.light_linking.receiver_collection = coll
 
 
 VIEW_YAW_DEG = {"front": 0.0, "three-quarter": 35.0, "side": 90.0, "back": 180.0}
@@ -240,8 +256,9 @@ def build_studio(
     if look == "studio":
         backdrop = _add_backdrop(coll, center[:2], depth_m=max(1.2, 0.5 * float(max(hi[:2] - lo[:2])) + 1.0))
         backdrop.rotation_euler = (0.0, 0.0, yaw)
-    elif look == "white" and scene.render.engine == "CYCLES":  # only Cycles has shadow catchers
-        _add_shadow_catcher(coll, center, float(lo[2]))
+    catcher = None
+    if look == "white" and scene.render.engine == "CYCLES":  # only Cycles has shadow catchers
+        catcher = _add_shadow_catcher(coll, center, float(lo[2]), radius_m=0.4 * height)
     tgt = (float(center[0]), float(center[1]), 0.55 * height)
     h = height
     cos_y, sin_y = math.cos(yaw), math.sin(yaw)
@@ -259,6 +276,10 @@ def build_studio(
     _add_area_light(coll, "Fill", around(2.4, -2.0, 0.8 * h), tgt, k * 45.0 * h, 3.0, cool)
     rim = _add_area_light(coll, "Rim", around(0.9, 2.2, 1.3 * h), tgt, k * 110.0 * h, 1.5)
     rim.data.use_shadow = look == "studio"  # on white its shadow would fall towards the camera, off the feet
+    if (
+        catcher is not None
+    ):  # the floor takes only the world's light: a soft contact shadow, no long cast shadows
+        _exclude_from_lights(catcher, [o for o in coll.objects if o.type == "LIGHT"])
     world = scene.world or bpy.data.worlds.new("TryOn World")
     scene.world = world
     if not world.node_tree:

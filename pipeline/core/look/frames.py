@@ -21,7 +21,7 @@ assert tuple(FRAME_SIZES) == FRAMES
 DEFAULT_SIZE = FRAME_SIZES["4:5"]
 # Share of the frame height the subject fills, per look: the white look is the marketplace main image (>= 85 %).
 FILL_BY_LOOK = {"studio": 0.88, "white": 0.9, "ghost": 0.88}
-SHADOW_FLOOR = 2.5 / 255  # shadow-catcher alpha below this is noise, not shadow: the background stays 255
+SHADOW_FLOOR = 0.04  # shadow lighter than 4 % is dropped (a soft ramp, no edge): the background stays 255
 
 
 def frame_size(frame: str | None, width: int | None, height: int | None) -> tuple[int, int]:
@@ -48,10 +48,20 @@ def reframe_step(
 
 def over_white(rgba: np.ndarray, shadow_floor: float = SHADOW_FLOOR) -> np.ndarray:
     """Composite a straight-alpha sRGB render (H, W, 4) over pure white in linear light; returns sRGB (H, W, 3).
-    Alpha below `shadow_floor` (render noise in the shadow catcher's tail) counts as none, so the background is
-    exactly 1.0 (RGB 255)."""
+    Alpha is ramped from `shadow_floor` (0 there and below) up to 1, so the shadow catcher's long faint tail and
+    its noise fade out smoothly into a background of exactly 1.0 (RGB 255), while the contact shadow near the
+    feet stays; solid pixels (alpha 1) are unchanged. Alpha not connected to an opaque pixel is dropped."""
+    from scipy import ndimage
+
     rgba = np.asarray(rgba, dtype=np.float64)
-    alpha = np.where(rgba[..., 3] < shadow_floor, 0.0, rgba[..., 3])[..., None]
+    alpha = np.clip((rgba[..., 3] - shadow_floor) / (1.0 - shadow_floor), 0.0, 1.0)
+    # Only what touches the product counts (its body and the shadow at its feet): isolated specks of render or
+    # denoiser noise (OIDN can leave one at a corner of a transparent film) become background.
+    labels, count = ndimage.label(alpha > 0, structure=np.ones((3, 3)))
+    keep = np.zeros(count + 1, bool)
+    keep[np.unique(labels[rgba[..., 3] >= 0.5])] = True
+    keep[0] = False
+    alpha = np.where(keep[labels], alpha, 0.0)[..., None]
     lin = srgb_to_linear(rgba[..., :3]) * alpha + (1.0 - alpha)
     out = linear_to_srgb(lin)
     out[alpha[..., 0] == 0] = 1.0
