@@ -69,11 +69,25 @@ class TRYON_OT_render_still(_PipelineOperator, bpy.types.Operator):
         from pipeline.blender.render import render_scene_still
 
         out = bpy.path.abspath(s.output_path)
-        progress(0.1, "rendering")
+        progress(0.05, "rendering")
+        custom = s.frame == "custom"
         info = render_scene_still(
-            context.scene, out, s.width, s.height, s.engine, s.samples, _device(), s.view
+            context.scene,
+            out,
+            s.width if custom else None,
+            s.height if custom else None,
+            s.engine,
+            s.samples,
+            _device(),
+            s.view,
+            look=s.look,
+            color=s.color.strip() or None,
+            frame=None if custom else s.frame,
+            progress=progress,  # samples and ETA in the status bar
         )
-        return f"Wrote {out} ({info['engine']} on {info['device']}, {info['render_s']} s)"
+        return (
+            f"Wrote {out} ({info['look']} look, {info['engine']} on {info['device']}, {info['render_s']} s)"
+        )
 
 
 class TRYON_OT_frame_camera(_PipelineOperator, bpy.types.Operator):
@@ -84,9 +98,14 @@ class TRYON_OT_frame_camera(_PipelineOperator, bpy.types.Operator):
 
     def run(self, context, s, progress) -> str:
         from pipeline.blender.render import build_studio, configure_render, subject_objects
+        from pipeline.core.look.frames import frame_size
 
-        configure_render(context.scene, s.width, s.height, s.engine, s.samples, True, _device())
-        build_studio(context.scene, subject_objects(context.scene), view=s.view)
+        custom = s.frame == "custom"
+        width, height = frame_size(
+            None if custom else s.frame, s.width if custom else None, s.height if custom else None
+        )
+        configure_render(context.scene, width, height, s.engine, s.samples, True, _device(), s.look)
+        build_studio(context.scene, subject_objects(context.scene), view=s.view, look=s.look)
         return "Studio and camera ready"
 
 

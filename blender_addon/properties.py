@@ -13,15 +13,39 @@ GARMENT_TYPES = [
 
 
 _FABRIC_ITEMS: list = []
+_LOOK_ITEMS: list = []
+_FRAME_ITEMS: list = []
+_LOOK_HELP = {
+    "studio": "Grey cyclorama, three soft lights, AgX",
+    "white": "Marketplace main image: pure white, soft contact shadow, product fills 90% of the height",
+    "ghost": "Invisible mannequin: body hidden, the garment's inside showing at neck and cuffs",
+}
 
 
 def _fabric_items() -> list:
-    """The cloth solver's fabric presets (kept in a module list: Blender needs the strings to stay alive)."""
+    """The fabric presets (drape and material; kept in a module list: Blender needs the strings to stay alive)."""
     if not _FABRIC_ITEMS:
-        from pipeline.core.fit.fabrics import FABRICS
+        from pipeline.core.vocab import FABRICS, enum_items
 
-        _FABRIC_ITEMS.extend((name, name.replace("-", " ").title(), "") for name in FABRICS)
+        _FABRIC_ITEMS.extend(enum_items(FABRICS))
     return _FABRIC_ITEMS
+
+
+def _look_items() -> list:
+    if not _LOOK_ITEMS:
+        from pipeline.core.vocab import LOOKS
+
+        _LOOK_ITEMS.extend((name, name.title(), _LOOK_HELP.get(name, "")) for name in LOOKS)
+    return _LOOK_ITEMS
+
+
+def _frame_items() -> list:
+    if not _FRAME_ITEMS:
+        from pipeline.core.look.frames import FRAME_SIZES
+
+        _FRAME_ITEMS.append(("custom", "Custom", "Width and height below"))
+        _FRAME_ITEMS.extend((name, f"{name} ({w}x{h})", "") for name, (w, h) in FRAME_SIZES.items())
+    return _FRAME_ITEMS
 
 
 class TryOnSettings(bpy.types.PropertyGroup):
@@ -78,6 +102,12 @@ class TryOnSettings(bpy.types.PropertyGroup):
         items=vocab.enum_items(vocab.VIEWS),
         default=vocab.DEFAULT_VIEW,
     )
+    look: bpy.props.EnumProperty(name="Look", items=lambda _self, _ctx: _look_items())
+    color: bpy.props.StringProperty(
+        name="Colour",
+        description="Garment colorway: a name (navy, red, sand...) or #RRGGBB; empty keeps its own colours",
+    )
+    frame: bpy.props.EnumProperty(name="Frame", items=lambda _self, _ctx: _frame_items())
     output_path: bpy.props.StringProperty(name="Output", subtype="FILE_PATH", default="//tryon.png")
 
 

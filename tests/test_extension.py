@@ -35,7 +35,9 @@ fitted = [o for o in bpy.context.scene.objects if o.get("tryon_role") == "garmen
 assert len(fitted) == 1 and fitted[0].modifiers["Armature"].object is not None
 assert bpy.ops.ed.undo_push(message="fitted") == {"FINISHED"}
 s.engine, s.width, s.height, s.samples, s.output_path = "workbench", 64, 80, 1, sys.argv[2]
+s.look, s.color, s.frame = "white", "navy", "custom"
 assert bpy.ops.tryon.render_still() == {"FINISHED"}
+assert fitted[0].get("tryon_fabric") == "cotton-jersey" and "navy" in fitted[0].data.materials[0].name
 s.avatar_source, s.measurements_path = "file", sys.argv[2] + ".missing.json"
 try:  # the operator reports one ERROR line (scripts see it as a RuntimeError carrying that line)
     bpy.ops.tryon.build_avatar()

@@ -156,7 +156,9 @@ def run_tryon(
     progress(0.65, "rendering")
     png = out_dir / f"{name}.png"
     with atomic_path(png) as tmp_png:
-        info = render_scene_still(scene, tmp_png, **(render or {}))
+        info = render_scene_still(
+            scene, tmp_png, progress=lambda f, m="": progress(0.65 + 0.33 * f, m), **(render or {})
+        )
         info["png"] = str(png)
         blend = out_dir / f"{name}.blend"
         if save_blend:
@@ -176,6 +178,8 @@ def _summary(png, blend, garment_path, pose, material, dressed, t_fit, info, t0)
         "garment": str(garment_path),
         "pose": pose,
         "material": material,
+        "look": info["look"],
+        "color": info["color"],
         "fit": dressed.stats,
         "fit_s": round(t_fit, 2),
         "render": info,

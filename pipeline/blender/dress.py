@@ -58,6 +58,9 @@ def dress_avatar(
     keep_outside(obj, avatar_obj)
     obj["tryon_role"] = "garment"
     obj["tryon_fit"] = __import__("json").dumps(result.stats)
+    from pipeline.blender.materials import apply_fabric
+
+    apply_fabric(obj, result.stats.get("fabric", "cotton-jersey"))  # its fabric's material and thickness
     bpy.context.view_layer.update()
     return obj
 

@@ -203,13 +203,16 @@ def object_to_garment(
     With `texture_dirs` (an imported file's folder first), a texture file outside them is skipped with a
     warning, so it never reaches an output; without, the object's own texture is kept (the user's scene)."""
     warnings = warnings if warnings is not None else []
-    depsgraph = bpy.context.evaluated_depsgraph_get()
-    evaluated = obj.evaluated_get(depsgraph)
-    me = evaluated.to_mesh()
-    try:
-        mesh = _mesh_to_garment(me, np.array(obj.matrix_world, dtype=np.float64), warnings)
-    finally:
-        evaluated.to_mesh_clear()
+    from pipeline.blender.materials import without_thickness
+
+    with without_thickness(obj):  # the cloth's render thickness is not part of its surface
+        depsgraph = bpy.context.evaluated_depsgraph_get()
+        evaluated = obj.evaluated_get(depsgraph)
+        me = evaluated.to_mesh()
+        try:
+            mesh = _mesh_to_garment(me, np.array(obj.matrix_world, dtype=np.float64), warnings)
+        finally:
+            evaluated.to_mesh_clear()
     mesh.name = obj.name
     size = float(np.ptp(mesh.vertices, axis=0).max()) if len(mesh.vertices) else 0.0
     if size > 0:  # formats that split vertices at UV seams (glTF, FBX) come back welded

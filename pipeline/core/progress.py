@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -53,3 +54,49 @@ class TerminalProgress:
 
 def silent(fraction: float, message: str = "") -> None:
     """A progress callback that reports nothing."""
+
+
+_SAMPLE = re.compile(r"Sample (\d+)/(\d+)")
+_TILE = re.compile(r"(?:Rendered |Tile )(\d+)/(\d+)")
+_EEVEE = re.compile(r"Rendering (\d+) / (\d+) samples")
+
+
+def render_fraction(stats: str) -> tuple[float, str] | None:
+    """The share done and a short text ('sample 12/32', 'tile 2/4, sample 5/16') from a render-stats line as
+    Cycles and Eevee print it (bpy.app.handlers.render_stats); None for lines before the first sample."""
+    sample = _SAMPLE.search(stats) or _EEVEE.search(stats)
+    if sample is None:
+        return None
+    done, total = int(sample.group(1)), max(int(sample.group(2)), 1)
+    tile = _TILE.search(stats)
+    if tile is None:
+        return done / total, f"sample {done}/{total}"
+    t_done, t_total = int(tile.group(1)), max(int(tile.group(2)), 1)
+    fraction = (min(t_done, t_total - 1) + done / total) / t_total if t_done < t_total else 1.0
+    return fraction, f"tile {t_done}/{t_total}, sample {done}/{total}"
+
+
+class RenderProgress:
+    """Turns render-stats lines into progress calls with the render's own ETA ('rendering: sample 12/32, ETA
+    8 s'), measured from the first sample so scene sync and kernel loading do not skew it."""
+
+    def __init__(self, progress: ProgressCallback, clock: Callable[[], float] = time.monotonic) -> None:
+        self.progress = progress
+        self.clock = clock
+        self.start: float | None = None
+        self.last = -1.0
+
+    def __call__(self, stats: str) -> None:
+        parsed = render_fraction(stats)
+        if parsed is None:
+            return
+        fraction, text = parsed
+        now = self.clock()
+        if self.start is None or fraction <= 0.0:
+            self.start = now
+        if fraction <= self.last:
+            return
+        self.last = fraction
+        elapsed = now - self.start
+        eta = f", ETA {elapsed / fraction - elapsed:.0f} s" if fraction > 0.0 and fraction < 1.0 else ""
+        self.progress(fraction, f"rendering: {text}{eta}")

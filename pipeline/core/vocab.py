@@ -13,12 +13,24 @@ Sex = Literal["female", "male"]
 # A garment piece's type: "bottom" is the generic lower garment (detect tells trousers from a skirt).
 GarmentType = Literal["top", "bottom", "trousers", "skirt", "dress", "outerwear"]
 Pose = Literal["a-pose", "t-pose", "relaxed", "walking"]
-Fabric = Literal["cotton-jersey", "cotton-woven", "denim", "silk", "wool", "spandex"]
+# Fabric presets shared by the cloth solver (core/fit/fabrics.py) and the render material (core/look/fabric_look.py).
+Fabric = Literal[
+    "cotton-jersey",
+    "cotton-woven",
+    "denim-twill",
+    "silk-satin",
+    "wool-knit",
+    "leather",
+    "polyester",
+    "spandex",
+]
 AvatarMaterial = Literal["mannequin", "skin"]  # how the avatar's body looks
 Look = Literal["studio", "white", "ghost"]  # how the still looks (e-commerce presets)
 View = Literal["front", "three-quarter", "side", "back"]
 Engine = Literal["cycles", "eevee", "workbench"]
 CaptureView = Literal["front", "turn"]
+# Frame presets (aspect ratio -> pixels in core/look/frames.py): 4:5 1080x1350, 1:1.44 1800x2592, square 2048.
+Frame = Literal["4:5", "1:1.44", "square"]
 # ISO 8559-1 body measurements a measurements file may give (cm); "bust_girth" is read as "chest_girth"
 Measurement = Literal[
     "stature",
@@ -47,6 +59,9 @@ LOOKS: tuple[str, ...] = get_args(Look)
 VIEWS: tuple[str, ...] = get_args(View)
 ENGINES: tuple[str, ...] = get_args(Engine)
 CAPTURE_VIEWS: tuple[str, ...] = get_args(CaptureView)
+FRAMES: tuple[str, ...] = get_args(Frame)
+# Older fabric names that job files and scripts may still use: each means the preset it points to.
+FABRIC_ALIASES: dict[str, Fabric] = {"denim": "denim-twill", "silk": "silk-satin", "wool": "wool-knit"}
 PHENOTYPES: tuple[str, ...] = get_args(Phenotype)
 MEASUREMENTS: tuple[str, ...] = get_args(Measurement)
 
@@ -54,10 +69,16 @@ DEFAULT_POSE: Pose = "a-pose"
 DEFAULT_FABRIC: Fabric = "cotton-jersey"
 DEFAULT_LOOK: Look = "studio"
 DEFAULT_VIEW: View = "front"
+DEFAULT_FRAME: Frame = "4:5"
 DEFAULT_SIZE: Size = "M"
 DEFAULT_MATERIAL: AvatarMaterial = "mannequin"
 # anny's age phenotype over adult ages (about 16 to 64 years); left free, a fit drifts to teenage proportions
 ADULT_AGE_RANGE: tuple[float, float] = (0.67, 0.83)
+
+
+def canonical_fabric(name: str) -> str:
+    """The preset name for `name`, following FABRIC_ALIASES (unknown names come back unchanged)."""
+    return FABRIC_ALIASES.get(name, name)
 
 
 def enum_items(values: tuple[str, ...]) -> list[tuple[str, str, str]]:

@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.app.commands.tryon import render_options
+    from pipeline.app.commands.render import check_render_options, render_options
     from pipeline.app.tryon import DEFAULT_GARMENT, run_tryon
     from pipeline.core.body.poses import check_pose
     from pipeline.core.files import check_output_dir
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_pose(args.pose)
     check_output_dir(args.out, "--out")
+    check_render_options(args)
     summary = run_tryon(
         args.out,
         args.garment or DEFAULT_GARMENT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.app.commands.render import add_render_options
+from pipeline.app.commands.render import add_render_options, check_render_options, render_options
 from pipeline.core import vocab
 
 NAME = "tryon"
@@ -59,24 +59,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=vocab.GARMENT_TYPES,
         help="garment type (default: detected from its shape)",
     )
-    p.add_argument("--fabric", default="cotton-jersey", help="fabric preset (default cotton-jersey)")
+    p.add_argument(
+        "--fabric",
+        default="cotton-jersey",
+        help=f"fabric preset for the drape and the material: {', '.join(vocab.FABRICS)} (default cotton-jersey)",
+    )
     p.add_argument(
         "--material", choices=vocab.AVATAR_MATERIALS, default=vocab.DEFAULT_MATERIAL, help="avatar look"
     )
     p.add_argument("--pose", default="a-pose", help="pose preset: a-pose, t-pose, relaxed, walking")
     add_render_options(p, samples=32)
-
-
-def render_options(args: argparse.Namespace) -> dict:
-    return {
-        "width": args.width,
-        "height": args.height,
-        "engine": args.engine,
-        "samples": args.samples,
-        "device": args.device,
-        "view": args.view,
-        "denoise": args.denoise,
-    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--name: {args.name!r} is not a file stem of letters, digits, '.', '_' or '-'")
     check_output_dir(args.out, "--out")
     check_garment_input(args.garment)  # refuse a broken garment before building any body
+    check_render_options(args)
     summary = run_tryon(
         args.out,
         args.garment,

@@ -1,11 +1,15 @@
 """Fabric presets for the drape solver: stretch/compression/bend stiffness (per-iteration PBD factors in
-[0, 1]), areal density, friction against skin and velocity damping."""
+[0, 1]), areal density, friction against skin and velocity damping. Names are `vocab.FABRICS`; the older names
+in `vocab.FABRIC_ALIASES` (denim, silk, wool) still work. Leather and polyester are first estimates from
+typical weights (leather garment hide 0.9-1.2 mm, ~0.6 kg/m2; polyester crepe ~0.12 kg/m2) for the drape
+engineer to tune."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from pipeline.core.errors import UserError
+from pipeline.core.vocab import FABRIC_ALIASES, canonical_fabric
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +48,7 @@ FABRICS: dict[str, Fabric] = {
             max_strain=0.03,
         ),
         Fabric(
-            "denim",
+            "denim-twill",
             stretch=1.0,
             compress=0.4,
             bend=0.15,
@@ -54,7 +58,7 @@ FABRICS: dict[str, Fabric] = {
             max_strain=0.02,
         ),
         Fabric(
-            "silk",
+            "silk-satin",
             stretch=1.0,
             compress=0.1,
             bend=0.005,
@@ -64,7 +68,7 @@ FABRICS: dict[str, Fabric] = {
             max_strain=0.03,
         ),
         Fabric(
-            "wool",
+            "wool-knit",
             stretch=1.0,
             compress=0.3,
             bend=0.08,
@@ -72,6 +76,26 @@ FABRICS: dict[str, Fabric] = {
             friction=0.6,
             damping=0.88,
             max_strain=0.04,
+        ),
+        Fabric(
+            "leather",
+            stretch=1.0,
+            compress=0.6,
+            bend=0.3,
+            density_kg_m2=0.6,
+            friction=0.5,
+            damping=0.85,
+            max_strain=0.03,
+        ),
+        Fabric(
+            "polyester",
+            stretch=1.0,
+            compress=0.25,
+            bend=0.03,
+            density_kg_m2=0.12,
+            friction=0.35,
+            damping=0.9,
+            max_strain=0.03,
         ),
         Fabric(
             "spandex",
@@ -90,6 +114,7 @@ FABRICS: dict[str, Fabric] = {
 def get_fabric(name: str) -> Fabric:
     """The preset called `name`, or a one-line error listing the known ones."""
     try:
-        return FABRICS[name]
+        return FABRICS[canonical_fabric(name)]
     except KeyError:
-        raise UserError(f"--fabric must be one of {', '.join(FABRICS)}, not {name!r}") from None
+        known = ", ".join([*FABRICS, *FABRIC_ALIASES])
+        raise UserError(f"--fabric must be one of {known}, not {name!r}") from None

@@ -1,0 +1,1 @@
+"""Look of a still (no bpy): colour maths and colorways, fabric appearance presets, frame presets, framing and compositing."""
