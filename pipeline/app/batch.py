@@ -263,7 +263,7 @@ def _check_render(render: Any, where: str, errors: _Errors, allow_view: bool = T
             continue
         kind = RENDER_KEYS[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            errors.add(f"{where}.{key}: expected {kind.__name__}, got {value!r}")
+            errors.add(f"{where}.{key}: expected {kind.__name__}, got {clip(value)}")
             continue
         if key in RENDER_CHOICES and not _check_choice(value, RENDER_CHOICES[key], f"{where}.{key}", errors):
             continue
@@ -304,7 +304,7 @@ def output_root(job_path: Path, output: Any, output_root_arg: str | os.PathLike 
     if not any(root == a or root.is_relative_to(a) for a in allowed):
         where = " or ".join(str(a) for a in allowed)
         raise UserError(
-            f"{job_path.name}: output: {output!r} resolves to {root}, outside {where}; "
+            f"{job_path.name}: output: {clip(output)} resolves to {root}, outside {where}; "
             "keep it under the job file's folder or pass --output-root"
         )
     return root
@@ -359,7 +359,7 @@ def _body_from_string(value: str, base: Path, where: str, errors: _Errors) -> Bo
     if sex in vocab.SEXES and size.upper() in vocab.SIZES:
         return BodySpec(f"{sex}-{size.upper()}", size=size.upper(), sex=sex)
     errors.add(
-        f"{where}: {value!r} is not 'default', <sex>-<size> (e.g. female-M; sizes "
+        f"{where}: {clip(value)} is not 'default', <sex>-<size> (e.g. female-M; sizes "
         f"{', '.join(vocab.SIZES)}) or a measurements .json file"
     )
     return None
@@ -405,7 +405,7 @@ def _body_from_object(b: dict, base: Path, where: str, errors: _Errors) -> BodyS
             return None
         spec = BodySpec(b.get("name", path.stem), sex=sex, measurements=path)
     if not isinstance(spec.name, str) or not ID_PATTERN.match(spec.name):
-        errors.add(f"{where}.name: {spec.name!r} is not a short name of letters, digits, '.', '_' or '-'")
+        errors.add(f"{where}.name: {clip(spec.name)} is not a short name of letters, digits, '.', '_' or '-'")
         return None
     return spec
 
@@ -451,7 +451,7 @@ def _matrix_items(job: dict, base: Path, root: Path, name: str) -> list[BatchIte
     _check_choice(material, vocab.AVATAR_MATERIALS, f"{name}: material", errors)
     save_blend = job.get("save_blend", False)
     if not isinstance(save_blend, bool):
-        errors.add(f"{name}: save_blend: expected true or false, got {save_blend!r}")
+        errors.add(f"{name}: save_blend: expected true or false, got {clip(save_blend)}")
     render = _check_render(job.get("render", {}), f"{name}: render", errors, allow_view=False)
     garments = _garments(_list(job, "garments", None, errors, name), base, errors, name, fabric)
     bodies = _bodies(_list(job, "bodies", ["default"], errors, name), base, errors, name)
@@ -614,7 +614,7 @@ def load_job(path: str | os.PathLike, output_root_arg: str | os.PathLike | None 
         raise UserError(f"{name}: expected an object with 'version', 'output' and a matrix or 'items'")
     version = job.get("version")
     if version not in (1, 2) or isinstance(version, bool):
-        raise UserError(f"{name}: version: must be 1 (a list of items) or 2 (a matrix), not {version!r}")
+        raise UserError(f"{name}: version: must be 1 (a list of items) or 2 (a matrix), not {clip(version)}")
     root = output_root(path, job.get("output"), output_root_arg)
     base = path.resolve().parent
     items = _flat_items(job, base, root, name) if version == 1 else _matrix_items(job, base, root, name)
@@ -625,7 +625,7 @@ def parse_shard(text: str) -> tuple[int, int]:
     """'i/N' (1 <= i <= N) -> (i, N), as a SLURM array task id over its count."""
     m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
-        raise UserError(f"--shard: expected i/N with 1 <= i <= N (e.g. 3/8), got {text!r}")
+        raise UserError(f"--shard: expected i/N with 1 <= i <= N (e.g. 3/8), got {clip(text)}")
     return int(m.group(1)), int(m.group(2))
 
 
