@@ -31,7 +31,11 @@ def avatar_body_from_blend(path: str | os.PathLike):
             f"--avatar {path}: no try-on avatar in this .blend (make one with `python -m pipeline avatar`)"
         )
     params = json.loads(avatars[0].get("tryon_params", "{}"))
-    return body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
+    return body_arrays(
+        params.get("phenotypes") or None,
+        params.get("local_changes") or None,
+        corrective=params.get("corrective") or None,
+    )
 
 
 def resolve_bodies(

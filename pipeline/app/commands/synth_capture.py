@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
         m = load_measurements(args.measurements)
         fit = fit_shape(m["measurements"], m["sex"])
-        params = {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes}
+        params = fit.params()
     else:
         params = read_json(args.params, "anny parameters file")
         if not isinstance(params, dict) or not isinstance(params.get("phenotypes", {}), dict):
@@ -122,13 +122,17 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.frames:
         settings.front_frames = settings.turn_frames = args.frames
-    body = body_arrays(params.get("phenotypes"), params.get("local_changes"))
+    body = body_arrays(
+        params.get("phenotypes"), params.get("local_changes"), corrective=params.get("corrective")
+    )
     summary = synthesise(body, args.out, settings, progress)
     truth = write_truth(
         Path(args.out),
         params,
         summary,
-        measurements_of_params(params.get("phenotypes") or {}, params.get("local_changes") or {}),
+        measurements_of_params(
+            params.get("phenotypes") or {}, params.get("local_changes") or {}, params.get("corrective")
+        ),
     )
     print(
         f"wrote {args.out}: {summary['frames']} frame(s) ({args.view}), capture.db3, true stature {truth['stature']} cm"
