@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     body.add_argument(
         "--params",
         metavar="P.json",
-        help='anny parameters {"phenotypes": {...}, "local_changes": {...}} instead',
+        help='anny parameters {"phenotypes": {...}, "local_changes": {...}, "corrective": {...}} instead',
     )
     parser.add_argument(
         "--out",

@@ -123,8 +123,9 @@ class _Shape:
         with torch.no_grad():
             self.template = model.template_vertices.double()
             self.b_pheno = model.blendshapes[:n_pheno].double().reshape(n_pheno, -1)
-            self.b_pos = model.blendshapes[cols].double().reshape(len(cols), -1)
-            self.b_neg = model.blendshapes[[c + 1 for c in cols]].double().reshape(len(cols), -1)
+            n_coords = self.template.numel()
+            self.b_pos = model.blendshapes[cols].double().reshape(len(cols), n_coords)
+            self.b_neg = model.blendshapes[[c + 1 for c in cols]].double().reshape(len(cols), n_coords)
             # float32 copies for the whole-body evaluations that only locate the hull sections (2x faster)
             self.f32 = [b.float() for b in (self.template, self.b_pheno, self.b_pos, self.b_neg)]
         self.n_fields = 0
