@@ -34,6 +34,7 @@ from pipeline.core.body.corrective import (
     ALIASES,
     CORRECTED,
     MAX_AMPLITUDE,
+    THRESHOLD_CM,
     apply_corrective,
     corrective_fields,
     solve_amplitudes,
@@ -74,6 +75,7 @@ _PRIOR_LOCAL = 0.1  # per unit^2 of local control
 _PREDICTED_WEIGHT = 0.5  # a predicted measurement one conditional std off costs like 0.5 cm off a given one
 _HOLD_WEIGHT = 0.3
 _FD_STEP = 1e-4
+_RTOL = 2e-3  # stop when a step gains less than this share of the cost
 _PRIOR_CORRECTIVE = 2500.0  # per unit^2 of corrective amplitude: 2 % of a girth costs like 1 cm
 _PRIOR_SHAPE = 1.0  # per unit^2 of the trunk shapes that are not tape-measure controls
 _STARTS = ((0.5, 0.5), (0.2, 0.8), (0.2, 0.3), (0.8, 0.3))  # (muscle, weight) starts of stage 1
@@ -258,7 +260,7 @@ def fit_shape(
     progress: ProgressCallback = silent,
     use_local: bool = True,
     predict_rest: bool = True,
-    iterations: tuple[int, int] = (8, 30),
+    iterations: tuple[int, int] = (6, 24),
 ) -> ShapeFit:
     """Fit anny to `targets_cm` (ISO names, cm; any subset); `sex` fixes the gender phenotype when given.
     `use_local=False` fits the phenotypes alone; `predict_rest=False` leaves the measurements not given to
@@ -359,11 +361,16 @@ def _fit_shape(targets_cm, sex, progress, use_local, predict_rest, iterations) -
     rest = shape.vertices_exact(pheno, local)
     local = local[: len(controls)]
     corrective = {}
-    if use_local:
+    reached = measure_body(rest)
+    if amp_names and any(
+        abs(reached[n] - targets_cm[n]) > THRESHOLD_CM
+        for n in given
+        if n in amp_names or ALIASES.get(n) in amp_names
+    ):
         fields = _corrective_fields(shape, rest)
         corrective = solve_amplitudes(rest, fields, targets_cm)
-        rest = rest + apply_corrective(fields, corrective) if corrective else rest
-    reached = measure_body(rest)
+        if corrective:
+            reached = measure_body(rest + apply_corrective(fields, corrective))
     phenotypes = {k: round(float(v), 5) for k, v in zip(labels, pheno, strict=True)}
     local_changes = {c: round(float(v), 5) for c, v in zip(controls, local, strict=True)}
     progress(1.0, "shape fitted")
@@ -438,7 +445,7 @@ class _Solver:
                 break
             x, lam = x_new, max(lam / 3, 1e-6)
             state = self._state(x)
-            if cost - cost_new < 1e-4 * cost:
+            if cost - cost_new < _RTOL * cost:
                 break
         cost = self._cost(self._residuals(x, state)[0], x)
         return x, cost
