@@ -19,6 +19,21 @@ Look = Literal["studio", "white", "ghost"]  # how the still looks (e-commerce pr
 View = Literal["front", "three-quarter", "side", "back"]
 Engine = Literal["cycles", "eevee", "workbench"]
 CaptureView = Literal["front", "turn"]
+# ISO 8559-1 body measurements a measurements file may give (cm); "bust_girth" is read as "chest_girth"
+Measurement = Literal[
+    "stature",
+    "neck_girth",
+    "chest_girth",
+    "underbust_girth",
+    "waist_girth",
+    "hip_girth",
+    "thigh_girth",
+    "upper_arm_girth",
+    "shoulder_width",
+    "arm_length",
+    "inside_leg_length",
+    "back_waist_length",
+]
 # anny's six base phenotypes, each in [0, 1] (0.5 = average)
 Phenotype = Literal["gender", "age", "muscle", "weight", "height", "proportions"]
 
@@ -33,6 +48,7 @@ VIEWS: tuple[str, ...] = get_args(View)
 ENGINES: tuple[str, ...] = get_args(Engine)
 CAPTURE_VIEWS: tuple[str, ...] = get_args(CaptureView)
 PHENOTYPES: tuple[str, ...] = get_args(Phenotype)
+MEASUREMENTS: tuple[str, ...] = get_args(Measurement)
 
 DEFAULT_POSE: Pose = "a-pose"
 DEFAULT_FABRIC: Fabric = "cotton-jersey"

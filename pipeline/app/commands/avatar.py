@@ -40,15 +40,17 @@ def measurements_path(out: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json, write_json
+    from pipeline.core.files import check_output_file, write_json
     from pipeline.core.progress import TerminalProgress
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".blend":
-        raise UserError(f"--out must end in .blend: {out}")
+    out = check_output_file(args.out, "--out", (".blend",))
     if args.size and not args.sex:
         raise UserError("--size needs --sex female or --sex male")
-    measurements = read_json(args.measurements, "measurements file") if args.measurements else None
+    from pipeline.core.body.measurements import read_measurements_json, validate_measurements
+
+    measurements = read_measurements_json(args.measurements) if args.measurements else None
+    if measurements is not None:
+        validate_measurements(measurements, str(args.measurements))  # one line before 10 s of fitting
 
     import bpy  # noqa: F401  (before anything that could import pymeshlab)
 

@@ -26,9 +26,11 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.app.commands.tryon import render_options
     from pipeline.app.tryon import DEFAULT_GARMENT, run_tryon
     from pipeline.core.body.poses import check_pose
+    from pipeline.core.files import check_output_dir
     from pipeline.core.progress import TerminalProgress
 
     check_pose(args.pose)
+    check_output_dir(args.out, "--out")
     summary = run_tryon(
         args.out,
         args.garment or DEFAULT_GARMENT,

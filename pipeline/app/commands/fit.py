@@ -83,16 +83,21 @@ def run(args: argparse.Namespace) -> int:
     get_fabric(args.fabric)
     scale = parse_scale(args.scale)
     check_pose(args.pose)
-    if not args.out.lower().endswith(".blend"):
-        raise UserError(f"--out must end in .blend: {args.out}")
+    from pipeline.core.files import check_output_file
+    from pipeline.core.untrusted import check_regular
+
+    check_output_file(args.out, "--out", (".blend",))
+    if args.fit_map:
+        check_output_file(args.fit_map, "--fit-map", (".png",))
     sizes = vocab.SIZES
     for s in args.grade or []:
         if s not in sizes:
             raise UserError(f"--grade: unknown size {s!r}; expected some of {','.join(sizes)}")
-    from pathlib import Path
 
-    if not Path(args.garment).is_file():
-        raise UserError(f"--garment: file not found: {args.garment}")
+    from pipeline.core.garment.filecheck import check_garment_input
+
+    check_regular(args.garment, "--garment")
+    check_garment_input(args.garment)  # refuse a broken garment before fitting any body
     bodies = resolve_bodies(
         args.measurements, args.size, args.sex, args.grade, args.avatar, TerminalProgress("avatar")
     )

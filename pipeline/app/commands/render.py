@@ -35,10 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.blender.blendfile import open_blend
     from pipeline.blender.render import render_scene_still
-    from pipeline.core.errors import UserError
+    from pipeline.core.files import check_output_file
 
-    if not args.out.lower().endswith(".png"):
-        raise UserError(f"--out must be a .png file: {args.out}")
+    check_output_file(args.out, "--out", (".png",))
     scene = open_blend(args.scene)
     info = render_scene_still(
         scene,

@@ -21,9 +21,8 @@ def add_body_options(p: argparse.ArgumentParser) -> None:
 
 def body_request(args: argparse.Namespace):
     """The BodyRequest the body options ask for (None for the default body)."""
-    from pipeline.core.body.measurements import load_measurements
+    from pipeline.core.body.measurements import load_measurements, read_measurements_json
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json
     from pipeline.core.fit.dressed import BodyRequest
 
     if args.measurements and args.size:
@@ -33,7 +32,7 @@ def body_request(args: argparse.Namespace):
     if args.measurements:
         load_measurements(args.measurements)  # validate early: one line naming the field and its range
         return BodyRequest(
-            measurements=read_json(args.measurements, "measurements file"),
+            measurements=read_measurements_json(args.measurements),
             sex=args.sex,
             source=str(args.measurements),
         )
@@ -77,9 +76,13 @@ def render_options(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from pipeline.app.tryon import run_tryon
     from pipeline.core.body.poses import check_pose
+    from pipeline.core.files import check_output_dir
+    from pipeline.core.garment.filecheck import check_garment_input
     from pipeline.core.progress import TerminalProgress
 
     check_pose(args.pose)
+    check_output_dir(args.out, "--out")
+    check_garment_input(args.garment)  # refuse a broken garment before building any body
     summary = run_tryon(
         args.out,
         args.garment,
