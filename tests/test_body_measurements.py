@@ -22,7 +22,7 @@ from pipeline.core.errors import UserError
             "field 'stature' = 300 cm is outside the supported range 135 to 210 cm",
         ),
         ({"unit": "cm", "waist": 80}, "unknown field 'waist'"),
-        ({"unit": "cm", "hip_girth": "100"}, "field 'hip_girth' must be a number in cm between 75 and 155"),
+        ({"unit": "cm", "hip_girth": "100"}, "field 'hip_girth' must be a number in cm between 73 and 155"),
         ({"unit": "cm", "sex": "f", "stature": 170}, "field 'sex' is 'f'"),
         ({"unit": "cm", "chest_girth": 90, "bust_girth": 92}, "either 'chest_girth' or 'bust_girth'"),
         ({"unit": "cm"}, "no measurements given"),
@@ -66,3 +66,16 @@ def test_size_tables_cover_xs_to_xxl_and_grow():
             validate_measurements({"unit": "cm", "sex": sex, **row})
     with pytest.raises(UserError, match="unknown size"):
         size_measurements("XXXL", "female")
+
+
+def test_accepted_ranges_cover_every_ansur_subject(shared_data):
+    """No adult of the ANSUR II survey is refused (the issue: an inside leg of 101.1 cm was)."""
+    from pipeline.core.body.data.ansur import ANSUR_NAMES, ansur_table
+    from pipeline.core.body.measurements import RANGES_CM
+
+    folder = shared_data / "bodies" / "ansur2_us_army_anthropometry"
+    for sex in ("female", "male"):
+        table = ansur_table(sex, str(folder))
+        for name in ANSUR_NAMES:
+            lo, hi = RANGES_CM[name]
+            assert lo <= table[name].min() and table[name].max() <= hi, (sex, name)

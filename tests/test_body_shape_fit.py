@@ -25,7 +25,7 @@ def test_round_trip_reproduces_all_measurements(truth):
     targets = {k: v for k, v in truth.items() if k != "bust_girth"}
     fit = fit_shape(targets, sex="male")
     assert all(abs(e) <= TOLERANCE_CM for e in fit.errors_cm().values()), fit.errors_cm()
-    again = measure_body(body_arrays(fit.phenotypes, fit.local_changes).rest_vertices)  # through anny itself
+    again = measure_body(body_arrays(**fit.params()).rest_vertices)  # through anny itself
     for name, value in targets.items():
         assert again[name] == pytest.approx(value, abs=TOLERANCE_CM), name
 

@@ -39,17 +39,19 @@ def avatar_body_from_blend(path: str | os.PathLike):
         )
     raw = avatars[0].get("tryon_params", "{}")
     params = parse_json(raw if isinstance(raw, str) else "", f"--avatar {clip(str(path))}: avatar parameters")
-    phen, local = (
-        (params.get("phenotypes"), params.get("local_changes")) if isinstance(params, dict) else (0, 0)
+    phen, local, corr = (
+        (params.get("phenotypes"), params.get("local_changes"), params.get("corrective"))
+        if isinstance(params, dict)
+        else (0, 0, 0)
     )
-    for value in (phen, local):
+    for value in (phen, local, corr):
         if value is not None and not (
             isinstance(value, dict)
             and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values())
         ):
             raise UserError(f"--avatar {clip(str(path))}: its avatar parameters are malformed")
     try:
-        return body_arrays(phen or None, local or None)
+        return body_arrays(phen or None, local or None, corrective=corr or None)
     except (KeyError, ValueError, TypeError) as exc:
         raise UserError(
             f"--avatar {clip(str(path))}: its avatar parameters are malformed ({clip(str(exc))})"

@@ -219,7 +219,7 @@ def synth_capture(
 
         m = validate_measurements(measurements, source="measurements file")
         fit = fit_shape(m["measurements"], m["sex"])
-        params = {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes}
+        params = fit.params()
     elif not isinstance(params, dict) or not isinstance(params.get("phenotypes", {}), dict):
         raise UserError('anny parameters file: expected {"phenotypes": {...}, "local_changes": {...}}')
     settings = SynthSettings(
@@ -227,9 +227,13 @@ def synth_capture(
     )
     if frames:
         settings.front_frames = settings.turn_frames = frames
-    body = body_arrays(params.get("phenotypes"), params.get("local_changes"))
+    body = body_arrays(
+        params.get("phenotypes"), params.get("local_changes"), corrective=params.get("corrective")
+    )
     summary = synthesise(body, out, settings, progress)
-    measured = measurements_of_params(params.get("phenotypes") or {}, params.get("local_changes") or {})
+    measured = measurements_of_params(
+        params.get("phenotypes") or {}, params.get("local_changes") or {}, params.get("corrective")
+    )
     truth = write_truth(Path(out), params, summary, measured)
     return dict(summary, true_stature_cm=truth["stature"])
 

@@ -52,8 +52,11 @@ def body_arrays(
     phenotypes: dict[str, float] | None = None,
     local_changes: dict[str, float] | None = None,
     pose_parameters: dict[str, Any] | None = None,
+    corrective: dict[str, float] | None = None,
 ) -> BodyArrays:
-    """Run anny for one body and return it as numpy arrays standing on the floor."""
+    """Run anny for one body and return it as numpy arrays standing on the floor. `corrective` (girth name ->
+    amplitude, see `corrective.py`) adds the shape fit's smooth trunk corrective to the rest shape, carried
+    to the posed vertices by the skinning."""
     import torch
 
     model = load_model()
@@ -68,6 +71,17 @@ def body_arrays(
         out = model(**kwargs)
     rest = out["rest_vertices"][0].double().numpy()
     verts = out["vertices"][0].double().numpy()
+    weights = model.vertex_bone_weights.double().numpy()
+    weight_bones = model.vertex_bone_indices.long().numpy()
+    rest_bones = out["rest_bone_poses"][0].double().numpy()
+    bones = out["bone_poses"][0].double().numpy()
+    if corrective:
+        rest, verts, moved = _with_corrective(
+            rest, verts, out, weights, weight_bones, list(model.bone_labels), corrective
+        )
+        rest_bones, bones = rest_bones.copy(), bones.copy()
+        rest_bones[:, :3, 3] += moved
+        bones[:, :3, 3] += moved
     offset = np.array([0.0, 0.0, -verts[:, 2].min()])  # posed feet on the floor
     shift = np.eye(4)
     shift[:3, 3] = offset
@@ -79,10 +93,31 @@ def body_arrays(
         face_uv=model.face_texture_coordinate_indices.long().numpy(),
         bone_names=list(model.bone_labels),
         bone_parents=np.asarray(model.bone_parents, dtype=np.int64),
-        rest_bone_poses=shift @ out["rest_bone_poses"][0].double().numpy(),
-        bone_poses=shift @ out["bone_poses"][0].double().numpy(),
-        weights=model.vertex_bone_weights.double().numpy(),
-        weight_bones=model.vertex_bone_indices.long().numpy(),
+        rest_bone_poses=shift @ rest_bones,
+        bone_poses=shift @ bones,
+        weights=weights,
+        weight_bones=weight_bones,
         offset_m=offset,
-        params={"phenotypes": dict(phenotypes or {}), "local_changes": dict(local_changes or {})},
+        params={"phenotypes": dict(phenotypes or {}), "local_changes": dict(local_changes or {})}
+        | ({"corrective": dict(corrective)} if corrective else {}),
     )
+
+
+def _with_corrective(rest, verts, out, weights, weight_bones, bone_names, corrective):
+    """Rest and posed vertices with the corrective displacement: added to the rest shape, and to the posed
+    shape through each vertex's blended skinning rotation (linear blend skinning is linear in the rest shape);
+    and the (B, 3) shift of each bone head: the skin-weighted mean displacement of the vertices it moves, so
+    the joints follow the lengthened or shortened trunk and legs."""
+    from pipeline.core.body.corrective import apply_corrective, corrective_fields
+
+    d = apply_corrective(corrective_fields(rest, weights, weight_bones, bone_names), corrective)
+    skin = out["bone_poses"][0].double().numpy() @ np.linalg.inv(out["rest_bone_poses"][0].double().numpy())
+    rot = np.einsum("vk,vkij->vij", weights, skin[weight_bones][..., :3, :3])
+    per_bone = np.zeros((len(bone_names), 4))
+    np.add.at(
+        per_bone,
+        weight_bones.ravel(),
+        (weights.reshape(-1, 1) * np.c_[np.repeat(d, weights.shape[1], 0), np.ones(weights.size)]),
+    )
+    moved = per_bone[:, :3] / np.maximum(per_bone[:, 3:], 1e-9)
+    return rest + d, verts + np.einsum("vij,vj->vi", rot, d), moved

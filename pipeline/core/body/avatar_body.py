@@ -57,7 +57,7 @@ def fit_body(
     targets, sex = resolve_request(measurements, size, sex, source)
     fit = fit_shape(targets, sex=sex, progress=lambda f, m: progress(0.9 * f, m))
     # Posed in the catalog default, so `body.vertices` match the avatar `build_avatar` shows by default.
-    body = pose_body(body_arrays(fit.phenotypes, fit.local_changes), DEFAULT_POSE)
+    body = pose_body(body_arrays(**fit.params()), DEFAULT_POSE)
     summary = fit_summary(fit)
     summary["sex"] = sex
     if size is not None:
@@ -74,5 +74,9 @@ def body_from_params(params: dict[str, Any], pose: str = "a-pose") -> BodyArrays
 
     if not isinstance(params, dict):
         raise UserError('avatar parameters: expected {"phenotypes": {...}, "local_changes": {...}}')
-    body = body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
+    body = body_arrays(
+        params.get("phenotypes") or None,
+        params.get("local_changes") or None,
+        corrective=params.get("corrective") or None,
+    )
     return pose_body(body, pose)

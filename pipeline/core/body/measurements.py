@@ -11,16 +11,18 @@ Format (one JSON object):
       "hip_girth": 99.0
     }
 
-Supported measurements and their accepted ranges (cm; adult range, roughly ANSUR II 0.1st to 99.9th
-percentile widened a little) are in RANGES_CM; how each one is taken is in `pipeline.core.body.measure`.
+Supported measurements and their accepted ranges (cm) are in RANGES_CM: an adult range, widened where ANSUR
+II needs it to its 0.1st-99.9th percentiles plus a margin and at least its min-max (data/population.json); how each one is taken is in `pipeline.core.body.measure`.
 Any other key, a unit other than "cm", a value that is not a number or lies outside its range is a UserError
 naming the field and the range.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import UserError
@@ -28,7 +30,9 @@ from pipeline.core.files import read_json
 from pipeline.core.untrusted import clip
 from pipeline.core.vocab import SEXES
 
-RANGES_CM: dict[str, tuple[float, float]] = {
+POPULATION_FILE = Path(__file__).resolve().parent / "data" / "population.json"
+
+_BASE_RANGES_CM: dict[str, tuple[float, float]] = {
     "stature": (135.0, 210.0),
     "neck_girth": (26.0, 52.0),
     "chest_girth": (68.0, 150.0),
@@ -43,6 +47,22 @@ RANGES_CM: dict[str, tuple[float, float]] = {
     "inside_leg_length": (60.0, 100.0),
     "back_waist_length": (32.0, 56.0),
 }
+
+
+def _accepted_ranges() -> dict[str, tuple[float, float]]:
+    """The base ranges widened to cover ANSUR II (0.1st-99.9th percentile plus a margin, and at least the
+    survey's min-max; data/population.json, derived by data/derive_population.py), so no surveyed adult is
+    refused. bust_girth takes chest_girth's range."""
+    pop = json.loads(POPULATION_FILE.read_text(encoding="utf-8"))["ranges_cm"]
+    pop["bust_girth"] = pop["chest_girth"]
+    out = {}
+    for name, (lo, hi) in _BASE_RANGES_CM.items():
+        p_lo, p_hi = pop.get(name, (lo, hi))
+        out[name] = (min(lo, float(p_lo)), max(hi, float(p_hi)))
+    return out
+
+
+RANGES_CM: dict[str, tuple[float, float]] = _accepted_ranges()
 META_KEYS = ("unit", "sex")
 MAX_FILE_BYTES = 2**20  # a measurements file is a few hundred bytes
 # Ratios two measurements of one person can take: the extremes over all 6,068 ANSUR II subjects (both sexes),

@@ -1,37 +1,62 @@
-"""Find anny parameters that reproduce body measurements: projected Adam in torch over the phenotypes and the
-`measure-*` local controls of the measurements given, with a prior towards the mean body.
+"""Find anny parameters that reproduce body measurements: damped Gauss-Newton (Levenberg-Marquardt) over
+anny's phenotypes and the local controls of the trunk and limbs, with a prior towards the mean body.
 
-Two stages: the phenotypes alone (a plausible whole body), then phenotypes plus local controls (exact
-measurements), holding the measurements not given near their stage-one values so they do not drift; one
-short polishing round when a target is still off by more than 0.3 cm, and one restart (phenotypes and local
-controls together, from the mean body) when one is still off by more than 0.5 cm, keeping the better result. Errors are pseudo-Huber, so a target
-outside the model's range pulls with a bounded force and does not spoil the others. The rest shape is linear
-in anny's blendshape coefficients: each step evaluates anny's phenotype blend weights and a small matrix
-product on the few hundred vertices the tape measures read (hull sections refreshed every 8 steps). Runs on
-one torch thread (many tiny ops: faster, and robust on a busy 2-core machine).
+What the fit aims at:
+- every measurement given, to within TOLERANCE_CM (pseudo-Huber weights, so one the model cannot reach
+  pulls with a bounded force and does not spoil the others);
+- every measurement of the population model (`population.py`, ANSUR II) that was not given, near its
+  conditional mean given the others and the sex, weighted by its conditional standard deviation: a body with
+  only stature, bust, waist and hip given gets the neck, thigh, shoulders, arms and legs typical of people
+  with those four, not anny's prior;
+- the measurements neither given nor covered by the population (underbust, upper arm, back waist length)
+  held near their values after the phenotype-only stage, so local controls do not drag them.
+
+Two stages: phenotypes alone (a plausible whole body), then phenotypes plus local controls. The controls
+are anny's `measure-*` targets of the measurements involved plus a few trunk shapes (belly, breast volume,
+buttocks, torso depth) that make apple-shaped and lean bodies the `measure-*` targets alone cannot; all are
+MakeHuman's artist-made blend targets, bounded to [-1, 1], so the surface stays smooth and carried by the
+skin weights in every pose. The rest shape is linear in anny's blendshape coefficients, so each iteration
+evaluates the phenotype blend weights and a small matrix product on the few hundred vertices the tape
+measures read, for the current parameters and a forward-difference step of each (one batched evaluation:
+the Jacobian); hull sections are refreshed every iteration. Runs on one torch thread (many tiny ops).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from typing import Any
 
 import numpy as np
 
+from pipeline.core.body.corrective import (
+    ALIASES,
+    CORRECTED,
+    MAX_AMPLITUDE,
+    THRESHOLD_CM,
+    apply_corrective,
+    corrective_fields,
+    solve_amplitudes,
+)
 from pipeline.core.body.measure import MEASUREMENTS, find_sections, measure_body, measure_torch
 from pipeline.core.progress import ProgressCallback, silent
 from pipeline.core.vocab import ADULT_AGE_RANGE
 
 # The local controls that move each measurement most directly.
 CONTROLS: dict[str, tuple[str, ...]] = {
-    "stature": ("measure-neck-height-incr",),
+    "stature": (
+        "measure-neck-height-incr",
+        "measure-napetowaist-dist-incr",
+        "measure-waisttohip-dist-incr",
+        "torso-scale-vert-incr",
+    ),
     "neck_girth": ("measure-neck-circ-incr",),
-    "chest_girth": ("measure-bust-circ-incr",),
-    "bust_girth": ("measure-bust-circ-incr",),
+    "chest_girth": ("measure-bust-circ-incr", "breast-volume-vert-up"),
+    "bust_girth": ("measure-bust-circ-incr", "breast-volume-vert-up"),
     "underbust_girth": ("measure-underbust-circ-incr",),
-    "waist_girth": ("measure-waist-circ-incr",),
-    "hip_girth": ("measure-hips-circ-incr",),
+    "waist_girth": ("measure-waist-circ-incr", "stomach-pregnant-incr"),
+    "hip_girth": ("measure-hips-circ-incr", "buttocks-volume-incr"),
     "thigh_girth": ("measure-thigh-circ-incr",),
     "upper_arm_girth": ("measure-upperarm-circ-incr",),
     "shoulder_width": ("measure-shoulder-dist-incr",),
@@ -43,10 +68,17 @@ SEX_GENDER = {"female": 1.0, "male": 0.0}  # anny: gender 1 is female, 0 male
 ADULT_AGE = ADULT_AGE_RANGE
 DEFAULT_AGE = 0.75
 TOLERANCE_CM = 0.5
-_REFRESH_EVERY = 8
-_HUBER_CM = 0.5
+LOCAL_LIMIT = 1.0
+_HUBER_CM = 2.0
 _PRIOR_PHENO = 0.5  # per unit^2 of phenotype away from the mean, in cm^2 of measurement error
-_PRIOR_LOCAL = 0.1
+_PRIOR_LOCAL = 0.1  # per unit^2 of local control
+_PREDICTED_WEIGHT = 0.5  # a predicted measurement one conditional std off costs like 0.5 cm off a given one
+_HOLD_WEIGHT = 0.3
+_FD_STEP = 1e-4
+_RTOL = 2e-3  # stop when a step gains less than this share of the cost
+_PRIOR_CORRECTIVE = 2500.0  # per unit^2 of corrective amplitude: 2 % of a girth costs like 1 cm
+_PRIOR_SHAPE = 1.0  # per unit^2 of the trunk shapes that are not tape-measure controls
+_STARTS = ((0.5, 0.5), (0.2, 0.8), (0.2, 0.3), (0.8, 0.3))  # (muscle, weight) starts of stage 1
 
 
 @dataclasses.dataclass
@@ -58,6 +90,15 @@ class ShapeFit:
     reached_cm: dict[str, float]  # every measure, given or not
     targets_cm: dict[str, float]
     seconds: float
+    predicted_cm: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)  # (mean, std)
+    sex: str | None = None  # the sex given, or the one the population model found likelier
+    corrective: dict[str, float] = dataclasses.field(default_factory=dict)  # see corrective.py
+
+    def params(self) -> dict[str, Any]:
+        """The anny parameters of the body: what `anny_model.body_arrays(**fit.params())` takes."""
+        return {"phenotypes": self.phenotypes, "local_changes": self.local_changes} | (
+            {"corrective": self.corrective} if self.corrective else {}
+        )
 
     def errors_cm(self) -> dict[str, float]:
         """Signed reached-minus-target error per given measurement."""
@@ -84,15 +125,35 @@ class _Shape:
         with torch.no_grad():
             self.template = model.template_vertices.double()
             self.b_pheno = model.blendshapes[:n_pheno].double().reshape(n_pheno, -1)
-            self.b_pos = model.blendshapes[cols].double().reshape(len(cols), -1)
-            self.b_neg = model.blendshapes[[c + 1 for c in cols]].double().reshape(len(cols), -1)
+            n_coords = self.template.numel()
+            self.b_pos = model.blendshapes[cols].double().reshape(len(cols), n_coords)
+            self.b_neg = model.blendshapes[[c + 1 for c in cols]].double().reshape(len(cols), n_coords)
+            # float32 copies for the whole-body evaluations that only locate the hull sections (2x faster)
+            self.f32 = [b.float() for b in (self.template, self.b_pheno, self.b_pos, self.b_neg)]
+        self.n_fields = 0
+        self.fields = torch.zeros(0, self.template.numel(), dtype=torch.float64)
+        self._sub = None
+
+    def set_fields(self, fields: list[np.ndarray]) -> None:
+        """Linear displacement fields (each (V, 3)) driven by the last len(fields) entries of `local`."""
+        self.fields = self.torch.as_tensor(np.stack([f.ravel() for f in fields]), dtype=self.torch.float64)
+        self.n_fields = len(fields)
+        self._sub = None
+
+    def _local_flat(self, local, b_pos, b_neg, fields):
+        c = len(self.controls)
+        flat = local[:, :c].clamp(min=0) @ b_pos + (-local[:, :c]).clamp(min=0) @ b_neg
+        if self.n_fields:
+            flat = flat + local[:, c : c + self.n_fields] @ fields
+        return flat
 
     def pheno_weights(self, pheno):
+        """(B, K) phenotype blendshape weights of (B, 6) phenotypes (anny's blend)."""
         from anny.models.phenotype import phenotype_blendshape_weights
 
         m = self.model
         wi = phenotype_blendshape_weights(
-            pheno[None].to(m.dtype),
+            pheno.to(m.dtype),
             m.phenotype_labels,
             m.anchors,
             m.stacked_phenotype_blend_shapes_mask,
@@ -100,36 +161,73 @@ class _Shape:
         )
         if m.phenotype_blendshape_projection is not None:
             wi = wi @ m.phenotype_blendshape_projection
-        return wi[0].double()
+        return wi.double()
 
-    def vertices(self, pheno, local):
+    def vertices(self, pheno, local) -> np.ndarray:
         """(V, 3) rest vertices for phenotypes (6,) in anny's order and local control values (C,)."""
-        flat = self.pheno_weights(pheno) @ self.b_pheno
-        if len(self.controls):
-            # anny's split into positive/negative targets, written (as anny does) so the gradient at 0 is not 0.
-            pos = local * (local >= 0).to(local.dtype)
-            neg = -local * (local <= 0).to(local.dtype)
-            flat = flat + pos @ self.b_pos + neg @ self.b_neg
-        return self.template + flat.reshape(-1, 3)
+        with self.torch.no_grad():
+            template, b_pheno, b_pos, b_neg = self.f32
+            flat = self.pheno_weights(pheno[None])[0].float() @ b_pheno
+            flat = flat + self._local_flat(local[None].float(), b_pos, b_neg, self.fields.float())[0]
+            return (template + flat.reshape(-1, 3)).double().numpy()
 
-    def vertices_on(self, pheno, local, full_np, sub):
-        """Full (V, 3) vertices where only the rows `sub` are differentiable (recomputed); the rest are the
-        constant `full_np`. The tape measures only read a few hundred vertices, so this is ~3x cheaper."""
+    def vertices_exact(self, pheno, local) -> np.ndarray:
+        """(V, 3) rest vertices in float64 (for the final measurements)."""
+        with self.torch.no_grad():
+            flat = self.pheno_weights(pheno[None])[0] @ self.b_pheno
+            flat = flat + self._local_flat(local[None], self.b_pos, self.b_neg, self.fields)[0]
+            return (self.template + flat.reshape(-1, 3)).numpy()
+
+    def batch_rows(self, pheno, local, sub: np.ndarray):
+        """(B, S, 3) rows `sub` of the rest vertices for (B, 6) phenotypes and (B, C) controls: only the
+        vertices the tape measures read, so each evaluation is a small matrix product."""
         torch = self.torch
-        if getattr(self, "_sub", None) is not sub:
+        if self._sub is not sub:
             cols = torch.as_tensor(np.stack([3 * sub, 3 * sub + 1, 3 * sub + 2], axis=1).ravel())
-            self._sub, self._cols = sub, cols
+            self._sub = sub
             self._t_sub = self.template[torch.as_tensor(sub)]
-            self._bp_sub, self._bpos_sub, self._bneg_sub = (
-                b[:, cols] for b in (self.b_pheno, self.b_pos, self.b_neg)
+            self._bp_sub, self._bpos_sub, self._bneg_sub, self._f_sub = (
+                b[:, cols] for b in (self.b_pheno, self.b_pos, self.b_neg, self.fields)
             )
         flat = self.pheno_weights(pheno) @ self._bp_sub
-        if len(self.controls):
-            pos = local * (local >= 0).to(local.dtype)
-            neg = -local * (local <= 0).to(local.dtype)
-            flat = flat + pos @ self._bpos_sub + neg @ self._bneg_sub
-        rows = self._t_sub + flat.reshape(-1, 3)
-        return torch.from_numpy(full_np).index_copy(0, torch.as_tensor(sub), rows)
+        flat = flat + self._local_flat(local, self._bpos_sub, self._bneg_sub, self._f_sub)
+        return self._t_sub + flat.reshape(len(pheno), -1, 3)
+
+
+class _Subset:
+    """The vertices the measures read, grown as the body changes (so the blendshape columns are re-sliced only
+    when a section reaches new vertices), with the landmark ids and section edges re-indexed into it."""
+
+    def __init__(self) -> None:
+        self.sub = np.zeros(0, dtype=np.int64)
+
+    def update(self, v: np.ndarray, sections: dict) -> tuple[np.ndarray, dict, dict]:
+        from pipeline.core.body.measure import Section, landmark_ids
+
+        need = _needed_vertices(v, sections)
+        if not np.isin(need, self.sub).all():  # grow by the 2-ring, so small shape changes need no re-slicing
+            ring = _adjacency()
+            grown = np.zeros(ring.shape[0], dtype=bool)
+            grown[need] = True
+            for _ in range(2):
+                grown |= ring @ grown
+            self.sub = np.union1d(self.sub, np.flatnonzero(grown))
+        ids = {k: int(np.searchsorted(self.sub, i)) for k, i in landmark_ids().items()}
+        local = {n: Section(n, np.searchsorted(self.sub, s.edges)) for n, s in sections.items()}
+        return self.sub, ids, local
+
+
+@functools.lru_cache(maxsize=1)
+def _adjacency():
+    """Vertex adjacency of anny's mesh (sparse, boolean)."""
+    import scipy.sparse
+
+    from pipeline.core.body.measure import _template
+
+    e = _template().edges
+    n = int(e.max()) + 1
+    a = scipy.sparse.coo_matrix((np.ones(len(e), dtype=bool), (e[:, 0], e[:, 1])), shape=(n, n))
+    return (a + a.T).tocsr()
 
 
 def _needed_vertices(v: np.ndarray, sections: dict) -> np.ndarray:
@@ -146,125 +244,211 @@ def _needed_vertices(v: np.ndarray, sections: dict) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
+@dataclasses.dataclass
+class _Problem:
+    """The least-squares problem of one fit: which measurements pull where, and how hard."""
+
+    names: list[str]  # measured each iteration
+    target: np.ndarray  # (R,) cm
+    scale: np.ndarray  # (R,) residual weight per cm
+    robust: np.ndarray  # (R,) bool: pseudo-Huber (given measurements)
+
+
 def fit_shape(
     targets_cm: dict[str, float],
     sex: str | None = None,
     progress: ProgressCallback = silent,
-    steps: tuple[int, int] = (40, 100),
+    use_local: bool = True,
+    predict_rest: bool = True,
+    iterations: tuple[int, int] = (6, 24),
 ) -> ShapeFit:
-    """Fit anny to `targets_cm` (ISO names, cm; any subset); `sex` fixes the gender phenotype when given."""
+    """Fit anny to `targets_cm` (ISO names, cm; any subset); `sex` fixes the gender phenotype when given.
+    `use_local=False` fits the phenotypes alone; `predict_rest=False` leaves the measurements not given to
+    anny's prior instead of the population's conditional mean (both for comparisons in the benches)."""
     import torch
 
-    # The steps are many small ops: one thread is fastest, and it does not collapse when the cores are busy
-    # (two threads were 10x slower on a loaded 2-core machine).
+    # Many small ops: one thread is fastest, and it does not collapse when the cores are busy.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _fit_shape(targets_cm, sex, progress, steps)
+        return _fit_shape(dict(targets_cm), sex, progress, use_local, predict_rest, iterations)
     finally:
         torch.set_num_threads(threads)
 
 
-def _fit_shape(targets_cm, sex, progress, steps) -> ShapeFit:
+def _fit_shape(targets_cm, sex, progress, use_local, predict_rest, iterations) -> ShapeFit:
     import torch
+
+    from pipeline.core.body.population import likely_sex, predict
 
     start = time.monotonic()
-    names = [n for n in targets_cm if n in MEASUREMENTS]
-    controls = sorted({c for n in names for c in CONTROLS[n]})
+    given = [n for n in targets_cm if n in MEASUREMENTS]
+    pop_sex = sex or likely_sex(targets_cm)
+    predicted = predict(targets_cm, pop_sex) if predict_rest else {}
+    involved = given + list(predicted)
+    controls = sorted({c for n in involved for c in CONTROLS[n]}) if use_local else []
     shape = _Shape(controls)
     labels = list(shape.model.phenotype_labels)
-    init = {k: 0.5 for k in labels} | {"age": DEFAULT_AGE}
-    if sex:
-        init["gender"] = SEX_GENDER[sex]
-    pheno = torch.tensor([init[k] for k in labels], dtype=torch.float64, requires_grad=True)
-    local = torch.zeros(len(controls), dtype=torch.float64, requires_grad=True)
-    lo = torch.tensor([ADULT_AGE[0] if k == "age" else 0.0 for k in labels], dtype=torch.float64)
-    hi = torch.tensor([ADULT_AGE[1] if k == "age" else 1.0 for k in labels], dtype=torch.float64)
-    frozen = torch.tensor([k == "gender" and sex is not None for k in labels])
-    mean = torch.tensor([0.5 if k != "age" else DEFAULT_AGE for k in labels], dtype=torch.float64)
-    target = torch.tensor([targets_cm[n] for n in names], dtype=torch.float64)
-    others = [n for n in MEASUREMENTS if n not in names and n != "bust_girth"]
-    all_names = names + others
-    hold = None
+    init = {k: 0.5 for k in labels} | {"age": DEFAULT_AGE, "gender": SEX_GENDER[pop_sex]}
+    free = [k for k in labels if not (k == "gender" and sex is not None)]
+    n_pheno = len(free)
+    # The corrective fields of the given trunk girths join as linear parameters in stage 2, with a stiff prior:
+    # the fit uses them only for what anny's controls cannot make, and does not trade lengths for girths.
+    amp_names = [n for n in CORRECTED if n in {ALIASES.get(g, g) for g in given}] if use_local else []
+    n_extra = len(controls) + len(amp_names)
+    bounds = (
+        np.array(
+            [ADULT_AGE[0] if k == "age" else 0.0 for k in free]
+            + [-LOCAL_LIMIT] * len(controls)
+            + [-MAX_AMPLITUDE] * len(amp_names)
+        ),
+        np.array(
+            [ADULT_AGE[1] if k == "age" else 1.0 for k in free]
+            + [LOCAL_LIMIT] * len(controls)
+            + [MAX_AMPLITUDE] * len(amp_names)
+        ),
+    )
+    prior = (
+        np.array([DEFAULT_AGE if k == "age" else 0.5 for k in free] + [0.0] * n_extra),
+        np.sqrt(
+            [_PRIOR_PHENO] * n_pheno
+            + [_PRIOR_LOCAL if c.startswith("measure-") else _PRIOR_SHAPE for c in controls]
+            + [_PRIOR_CORRECTIVE] * len(amp_names)
+        ),
+    )
+    base_pheno = torch.tensor([init[k] for k in labels], dtype=torch.float64)
+    free_idx = torch.tensor([labels.index(k) for k in free])
 
-    def run_stage(
-        n_steps: int, use_local: bool, base_frac: float, span: float, lr_scale: float = 1.0
-    ) -> None:
-        nonlocal hold
-        params = [{"params": [pheno], "lr": 0.04 * lr_scale}]
-        if use_local:
-            params.append({"params": [local], "lr": 0.05 * lr_scale})
-        opt = torch.optim.Adam(params)
-        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.985)
-        sections = None
-        for step in range(n_steps):
-            if step % _REFRESH_EVERY == 0:
-                with torch.no_grad():
-                    v_np = shape.vertices(pheno, local).numpy()
-                sections = find_sections(v_np, all_names)
-                sub = _needed_vertices(v_np, sections)
-                progress(base_frac + span * step / n_steps, "fitting shape")
-            opt.zero_grad()
-            v = shape.vertices_on(pheno, local, v_np, sub)
-            meas = measure_torch(v, all_names, sections)
-            got = torch.stack([meas[n] for n in names]) * 100.0 if names else torch.zeros(0)
-            # Pseudo-Huber (quadratic within ~0.5 cm, linear beyond): a measurement the model cannot reach
-            # pulls with a bounded force instead of dragging the reachable ones off target.
-            err = got - target
-            loss = (_HUBER_CM**2 * (torch.sqrt(1 + (err / _HUBER_CM) ** 2) - 1)).sum()
-            loss = loss + _PRIOR_PHENO * ((pheno - mean) ** 2).sum()
-            if use_local:
-                loss = loss + _PRIOR_LOCAL * (local**2).sum()
-                if hold is not None and others:
-                    kept = torch.stack([meas[n] for n in others]) * 100.0
-                    loss = loss + 0.05 * ((kept - hold) ** 2).sum()
-            loss.backward()
-            pheno.grad[frozen] = 0.0
-            opt.step()
-            sched.step()
-            with torch.no_grad():
-                pheno.copy_(torch.maximum(torch.minimum(pheno, hi), lo))
-                local.clamp_(-1.0, 1.0)
-        if not use_local and others:
-            with torch.no_grad():
-                v = shape.vertices(pheno, local)
-                meas = measure_torch(v, others, find_sections(v.numpy(), others))
-                hold = torch.stack([meas[n] for n in others]) * 100.0
+    def unpack(X: np.ndarray):
+        X = torch.as_tensor(np.atleast_2d(X))
+        pheno = base_pheno.repeat(len(X), 1)
+        pheno[:, free_idx] = X[:, :n_pheno]
+        return pheno, X[:, n_pheno:]
 
-    run_stage(steps[0], False, 0.0, 0.3)
-    if names and steps[1]:
-        run_stage(steps[1], True, 0.3, 0.6)
-        worst = _worst_error_cm(shape, pheno, local, names, target)
-        if worst > 0.6 * TOLERANCE_CM:  # one polishing round for slow or coupled cases
-            run_stage(steps[1] // 2, True, 0.9, 0.1, lr_scale=0.3)
-            worst = _worst_error_cm(shape, pheno, local, names, target)
-        if worst > TOLERANCE_CM:  # a poor local minimum (rare): restart from the mean body, all at once
-            best = (worst, pheno.detach().clone(), local.detach().clone())
-            with torch.no_grad():
-                pheno.copy_(torch.tensor([init[k] for k in labels], dtype=torch.float64))
-                local.zero_()
-            run_stage(steps[1] + steps[0], True, 0.9, 0.1)
-            if _worst_error_cm(shape, pheno, local, names, target) > best[0]:
-                with torch.no_grad():
-                    pheno.copy_(best[1])
-                    local.copy_(best[2])
-    with torch.no_grad():
-        final_v = shape.vertices(pheno, local).numpy()
-    reached = measure_body(final_v)
-    phenotypes = {k: round(float(x), 5) for k, x in zip(labels, pheno.detach(), strict=True)}
-    local_changes = {c: round(float(x), 5) for c, x in zip(controls, local.detach(), strict=True)}
+    problem = _Problem(
+        names=given + list(predicted),
+        target=np.array([targets_cm[n] for n in given] + [m for m, _ in predicted.values()]),
+        scale=np.array([1.0] * len(given) + [_PREDICTED_WEIGHT / s for _, s in predicted.values()]),
+        robust=np.array([True] * len(given) + [False] * len(predicted)),
+    )
+    solver = _Solver(shape, unpack, bounds, prior, problem)
+    # Stage 1: phenotypes only, from a few starts across anny's muscle/weight kinks (one start can land in
+    # a poor minimum); stage 2: with the local controls, holding the measurements not involved.
+    mask = np.arange(len(bounds[0])) < n_pheno
+    starts = []
+    for muscle, weight in _STARTS:
+        x0 = np.array([init[k] for k in free] + [0.0] * n_extra)
+        x0[free.index("muscle")], x0[free.index("weight")] = muscle, weight
+        starts.append(solver.run(x0, mask, 3))
+    x, _ = solver.run(min(starts, key=lambda t: t[1])[0], mask, iterations[0])
+    progress(0.3, "fitting shape")
+    if controls:
+        others = [n for n in MEASUREMENTS if n not in involved and n not in ("bust_girth", "chest_girth")]
+        if others:
+            held = measure_body(shape.vertices(*(t[0] for t in unpack(x))), others)
+            solver.problem = _Problem(
+                names=problem.names + others,
+                target=np.concatenate([problem.target, [held[n] for n in others]]),
+                scale=np.concatenate([problem.scale, [_HOLD_WEIGHT] * len(others)]),
+                robust=np.concatenate([problem.robust, [False] * len(others)]),
+            )
+        if amp_names:
+            fields = _corrective_fields(shape, shape.vertices(*(t[0] for t in unpack(x))))
+            shape.set_fields([fields[n] for n in amp_names])
+        x, _ = solver.run(x, np.ones_like(mask), iterations[1])
+        x[n_pheno + len(controls) :] = 0.0  # the final corrective is solved on the final anny body below
+    pheno, local = (t[0] for t in unpack(x))
+    rest = shape.vertices_exact(pheno, local)
+    local = local[: len(controls)]
+    corrective = {}
+    reached = measure_body(rest)
+    if amp_names and any(
+        abs(reached[n] - targets_cm[n]) > THRESHOLD_CM
+        for n in given
+        if n in amp_names or ALIASES.get(n) in amp_names
+    ):
+        fields = _corrective_fields(shape, rest)
+        corrective = solve_amplitudes(rest, fields, targets_cm)
+        if corrective:
+            reached = measure_body(rest + apply_corrective(fields, corrective))
+    phenotypes = {k: round(float(v), 5) for k, v in zip(labels, pheno, strict=True)}
+    local_changes = {c: round(float(v), 5) for c, v in zip(controls, local, strict=True)}
     progress(1.0, "shape fitted")
-    return ShapeFit(phenotypes, local_changes, reached, dict(targets_cm), time.monotonic() - start)
+    seconds = time.monotonic() - start
+    return ShapeFit(
+        phenotypes, local_changes, reached, dict(targets_cm), seconds, predicted, pop_sex, corrective
+    )
 
 
-def _worst_error_cm(shape: _Shape, pheno, local, names: list[str], target) -> float:
-    import torch
+def _corrective_fields(shape: _Shape, rest: np.ndarray) -> dict[str, np.ndarray]:
+    m = shape.model
+    weights = m.vertex_bone_weights.double().numpy()
+    return corrective_fields(rest, weights, m.vertex_bone_indices.long().numpy(), list(m.bone_labels))
 
-    with torch.no_grad():
-        v = shape.vertices(pheno, local)
-        meas = measure_torch(v, names, find_sections(v.numpy(), names))
-        got = torch.stack([meas[n] for n in names]) * 100.0
-    return float((got - target).abs().max())
+
+class _Solver:
+    """Levenberg-Marquardt on sum(rho(measurement residuals)) + |w (x - mean)|^2 within bounds, over a
+    chosen subset of the parameters. Jacobian by forward differences, all in one batched evaluation;
+    pseudo-Huber for the given measurements by reweighting; hull sections refreshed at every accepted step."""
+
+    def __init__(self, shape: _Shape, unpack, bounds, prior, problem: _Problem) -> None:
+        self.shape, self.unpack, self.problem = shape, unpack, problem
+        self.lo, self.hi = bounds
+        self.prior_mean, self.prior_w = prior
+        self.subset = _Subset()
+
+    def _state(self, x: np.ndarray):
+        v = self.shape.vertices(*(t[0] for t in self.unpack(x)))
+        return self.subset.update(v, find_sections(v, self.problem.names))
+
+    def _residuals(self, X: np.ndarray, state) -> np.ndarray:
+        """(B, R) weighted measurement residuals for parameter rows X (B, P)."""
+        import torch
+
+        sub, ids, sections = state
+        v = self.shape.batch_rows(*self.unpack(X), sub)
+        meas = measure_torch(v, self.problem.names, sections, ids)
+        got = torch.stack([meas[n] for n in self.problem.names], dim=-1).numpy() * 100.0
+        return (got - self.problem.target) * self.problem.scale
+
+    def _cost(self, r: np.ndarray, x: np.ndarray) -> float:
+        robust = self.problem.robust
+        rho = np.where(robust, 2 * _HUBER_CM**2 * (np.sqrt(1 + (r / _HUBER_CM) ** 2) - 1), r * r)
+        return float(rho.sum() + ((self.prior_w * (x - self.prior_mean)) ** 2).sum())
+
+    def run(self, x: np.ndarray, mask: np.ndarray, n_iter: int) -> tuple[np.ndarray, float]:
+        """Minimise over x[mask] from x; returns (x, cost)."""
+        free = np.flatnonzero(mask)
+        lo, hi = self.lo[free], self.hi[free]
+        state = self._state(x)
+        lam = 1e-3
+        for _ in range(n_iter):
+            X = np.repeat(x[None], len(free) + 1, axis=0)
+            step = np.where(x[free] + _FD_STEP > hi, -_FD_STEP, _FD_STEP)
+            X[np.arange(1, len(free) + 1), free] += step
+            R = self._residuals(X, state)
+            r, J = R[0], (R[1:] - R[0]).T / step  # J: (R, P)
+            w = np.where(self.problem.robust, 1.0 / np.sqrt(1 + (r / _HUBER_CM) ** 2), 1.0)
+            pw = self.prior_w[free] ** 2
+            A = J.T @ (w[:, None] * J) + np.diag(pw)
+            g = J.T @ (w * r) + pw * (x[free] - self.prior_mean[free])
+            cost = self._cost(r, x)
+            for _ in range(6):  # trial steps are judged on the current sections (cheap), then refreshed
+                delta = np.linalg.solve(A + lam * np.diag(np.diag(A) + 1e-6), -g)
+                x_new = x.copy()
+                x_new[free] = np.clip(x[free] + delta, lo, hi)
+                cost_new = self._cost(self._residuals(x_new, state)[0], x_new)
+                if cost_new < cost:
+                    break
+                lam *= 4
+            else:
+                break
+            x, lam = x_new, max(lam / 3, 1e-6)
+            state = self._state(x)
+            if cost - cost_new < _RTOL * cost:
+                break
+        cost = self._cost(self._residuals(x, state)[0], x)
+        return x, cost
 
 
 def fit_summary(fit: ShapeFit) -> dict[str, Any]:
@@ -276,13 +460,17 @@ def fit_summary(fit: ShapeFit) -> dict[str, Any]:
         "errors": fit.errors_cm(),
         "within_tolerance": all(abs(e) <= TOLERANCE_CM for e in fit.errors_cm().values()),
         "tolerance_cm": TOLERANCE_CM,
-        "anny": {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes},
+        "predicted": {k: {"mean": round(m, 1), "std": round(s, 1)} for k, (m, s) in fit.predicted_cm.items()},
+        "population_sex": fit.sex,
+        "anny": fit.params(),
         "seconds": round(fit.seconds, 2),
     }
 
 
-def measurements_of_params(phenotypes: dict[str, float], local_changes: dict[str, float]) -> dict[str, float]:
+def measurements_of_params(
+    phenotypes: dict[str, float], local_changes: dict[str, float], corrective: dict[str, float] | None = None
+) -> dict[str, float]:
     """Measurements (cm) of the rest body with the given anny parameters."""
     from pipeline.core.body.anny_model import body_arrays
 
-    return measure_body(body_arrays(phenotypes, local_changes).rest_vertices)
+    return measure_body(body_arrays(phenotypes, local_changes, corrective=corrective).rest_vertices)

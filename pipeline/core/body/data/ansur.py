@@ -1,0 +1,57 @@
+"""ANSUR II (2012 US Army anthropometric survey, public domain) read as ISO 8559-1 measurements in cm.
+
+Only for the derive scripts, benches and tests: the survey lives outside the repository, in
+../shared/data/bodies/ansur2_us_army_anthropometry/ (ansur2_female.csv, ansur2_male.csv, mm). The column
+mapping is the one the size tables use (`derive_sizes.COLUMNS`): nine of the project's twelve measurements
+have an ANSUR II counterpart. Not mapped: back_waist_length (ANSUR's ends at the navel, not the natural
+waist), upper_arm_girth (ANSUR's is taken flexed) and underbust_girth (not measured).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.core.body.data.derive_sizes import ANSUR, COLUMNS
+
+ANSUR_NAMES: tuple[str, ...] = tuple(COLUMNS)  # stature, neck, chest, waist, hip, thigh, shoulder, arm, leg
+SEXES = ("female", "male")
+
+
+@functools.lru_cache(maxsize=2)
+def ansur_table(sex: str, folder: str | None = None) -> dict[str, np.ndarray]:
+    """Every subject of one sex: {"subjectid": (N,) int, "age": (N,) years, ISO name: (N,) cm}."""
+    path = Path(folder or ANSUR) / f"ansur2_{sex}.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out: dict[str, np.ndarray] = {
+        "subjectid": np.array([int(r["subjectid"]) for r in rows]),
+        "age": np.array([float(r["Age"]) for r in rows]),
+    }
+    for name, cols in COLUMNS.items():
+        out[name] = np.array([sum(float(r[c]) for c in cols) for r in rows]) / 10.0
+    return out
+
+
+def ansur_subjects(n: int | None = None, seed: int = 0, folder: str | None = None) -> list[dict]:
+    """A fixed random draw of `n` subjects over both sexes (all 6,068 when n is None), each as
+    {"id": "female-10037", "sex": ..., "age": years, "measurements": {ISO name: cm}}."""
+    people = []
+    for sex in SEXES:
+        t = ansur_table(sex, folder)
+        for i in range(len(t["subjectid"])):
+            people.append(
+                {
+                    "id": f"{sex}-{t['subjectid'][i]}",
+                    "sex": sex,
+                    "age": float(t["age"][i]),
+                    "measurements": {k: round(float(t[k][i]), 1) for k in ANSUR_NAMES},
+                }
+            )
+    if n is None or n >= len(people):
+        return people
+    pick = np.random.default_rng(seed).choice(len(people), size=n, replace=False)
+    return [people[i] for i in sorted(pick)]
