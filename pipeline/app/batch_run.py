@@ -328,6 +328,8 @@ def _run_ray(
         "logging_level": logging.WARNING,
         "runtime_env": {"env_vars": {"PYTHONPATH": str(REPO_ROOT)}},
     }
+    if not address or address.split(":")[0] in ("127.0.0.1", "localhost"):
+        init["_node_ip_address"] = "127.0.0.1"  # a cluster on this machine talks over loopback only
     if address:
         ray.init(address=address, **init)
     else:
