@@ -4,7 +4,7 @@ run four ways on this machine in the same run:
 1. today's path: one `tryon` process per item (a fresh Python, bpy, torch, anny, body fit each time), 1 at a time;
 2. one warm worker (`--jobs 1`): bpy/anny loaded once, each body fitted once, each garment fitted once per body;
 3. a local pool of 2 warm workers (`--jobs 2`);
-4. a 2-node Ray cluster on 127.0.0.1 (one CPU per node, `--executor ray --chunks 2`): its overhead against (3).
+4. a 2-node Ray cluster on loopback, 127.0.0.2 (one CPU per node, `--executor ray --chunks 2`): its overhead against (3).
 
 Then the steady-state time per still at catalog quality (1080x1350, Cycles 32 samples, denoised) in a warm
 worker, for the README's "Scale on paper". The bodies are two real ANSUR II soldiers (a woman and a man,
@@ -100,12 +100,12 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def ray_cluster():
-    """A head and a second worker node on 127.0.0.1, one CPU each; stopped (by pid) on exit."""
+    """A head and a second worker node on loopback (127.0.0.2: Ray swaps 127.0.0.1 for the host address), one CPU each; stopped (by pid) on exit."""
     temp = tempfile.mkdtemp(prefix="rb", dir="/tmp")
     port, node_port = _free_port(), _free_port()
     common = [
         "--num-cpus=1",
-        "--node-ip-address=127.0.0.1",
+        "--node-ip-address=127.0.0.2",
         "--object-store-memory=80000000",
         f"--temp-dir={temp}",
     ]
@@ -114,7 +114,7 @@ def ray_cluster():
     try:
         for extra in (
             ["--head", f"--port={port}", "--include-dashboard=false", "--disable-usage-stats"],
-            [f"--address=127.0.0.1:{port}", f"--node-manager-port={node_port}"],
+            [f"--address=127.0.0.2:{port}", f"--node-manager-port={node_port}"],
         ):
             out = subprocess.run(
                 [str(Path(PY).parent / "ray"), "start", *extra, *common],
@@ -124,7 +124,7 @@ def ray_cluster():
             )
             if out.returncode != 0:
                 sys.exit(f"ray start failed: {out.stdout[-1500:]}{out.stderr[-1500:]}")
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.2:{port}"
     finally:
         pids = [
             int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and temp in _cmdline(int(p.name))
@@ -177,7 +177,7 @@ def main() -> None:
     rows.append(("local pool, 2 warm workers", t_pool))
     with ray_cluster() as address:
         t_ray = run_batch(fresh("ray2"), "--executor", "ray", "--address", address, "--chunks", "2")
-    rows.append(("Ray, 2 nodes on 127.0.0.1 (1 CPU each)", t_ray))
+    rows.append(("Ray, 2 nodes on loopback (1 CPU each)", t_ray))
     for name, seconds in rows:
         print(f"{name:<44} {seconds:7.1f} s  {per_hour(12, seconds):7.0f} stills/h")
     if not args.no_baseline:

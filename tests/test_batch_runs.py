@@ -1,6 +1,6 @@
 """Catalog runs that render (tiny Workbench stills of the sample garments on anny's default body): a failed item
 never loses the others; kill -9 at random moments leaves only whole stills and a consistent report; a Ray
-cluster of two nodes on 127.0.0.1 finishes the job when its worker node is killed mid-item; OpenJD runs it."""
+cluster of two nodes on loopback (127.0.0.2) finishes the job when its worker node is killed mid-item; OpenJD runs it."""
 
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ def test_ray_finishes_the_job_when_a_worker_node_dies_mid_item(tmp_path):
     port, node_port = _free_port(), _free_port()
     common = [
         "--num-cpus=1",
-        "--node-ip-address=127.0.0.1",
+        "--node-ip-address=127.0.0.2",
         "--object-store-memory=80000000",
         f"--temp-dir={temp}",
     ]
@@ -176,7 +176,7 @@ def test_ray_finishes_the_job_when_a_worker_node_dies_mid_item(tmp_path):
     try:
         for extra in (
             ["--head", f"--port={port}", "--include-dashboard=false", "--disable-usage-stats"],
-            [f"--address=127.0.0.1:{port}", f"--node-manager-port={node_port}"],
+            [f"--address=127.0.0.2:{port}", f"--node-manager-port={node_port}"],
         ):
             out = subprocess.run(
                 [str(BIN / "ray"), "start", *extra, *common],
@@ -188,7 +188,7 @@ def test_ray_finishes_the_job_when_a_worker_node_dies_mid_item(tmp_path):
             assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
         path = _job(tmp_path, ["front", "back"])
         driver = _batch(
-            str(path), "--executor", "ray", "--address", f"127.0.0.1:{port}", "--chunks", "2", env=env
+            str(path), "--executor", "ray", "--address", f"127.0.0.2:{port}", "--chunks", "2", env=env
         )
         started.append(driver.pid)
         node = [

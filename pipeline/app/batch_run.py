@@ -328,8 +328,11 @@ def _run_ray(
         "logging_level": logging.WARNING,
         "runtime_env": {"env_vars": {"PYTHONPATH": str(REPO_ROOT)}},
     }
-    if not address or address.split(":")[0] in ("127.0.0.1", "localhost"):
-        init["_node_ip_address"] = "127.0.0.1"  # a cluster on this machine talks over loopback only
+    host = address.rpartition(":")[0] if address else ""
+    if host.startswith("127."):
+        # Ray swaps 127.0.0.1 itself for the machine's address; another loopback address (e.g. 127.0.0.2, as
+        # `ray start --node-ip-address=127.0.0.2` gives the nodes) keeps a cluster on this machine on loopback.
+        init["_node_ip_address"] = host
     if address:
         ray.init(address=address, **init)
     else:
