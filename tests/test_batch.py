@@ -54,7 +54,7 @@ def test_matrix_expands_to_predictable_names(tmp_path):
     assert first.png == tmp_path / "out" / "tshirt" / "female-M" / "default_front.png"
     assert {it.body.name for it in items} == {"female-M", "male-L", "default", "ann"}
     hexed = next(it for it in items if it.color == "#1f3a5f" and it.garment.name == "skirt.obj")
-    assert hexed.png.name == "1f3a5f_front.png" and hexed.fabric == "denim" and hexed.type == "bottom"
+    assert hexed.png.name == "1f3a5f_front.png" and hexed.fabric == "denim-twill" and hexed.type == "bottom"
     args = hexed.tryon_args()
     assert args[args.index("--color") + 1] == "#1f3a5f" and args[args.index("--view") + 1] == "front"
     assert "--color" not in first.tryon_args() and "--look" not in first.tryon_args()

@@ -342,7 +342,11 @@ def _garments(raw: list, base: Path, errors: _Errors, name: str, fabric: str) ->
             )
         if "type" in g:
             _check_choice(g["type"], vocab.GARMENT_TYPES, f"{where}.type", errors)
-        gfabric = g.get("fabric", fabric)
+        gfabric = (
+            vocab.canonical_fabric(g["fabric"])
+            if isinstance(g.get("fabric"), str)
+            else g.get("fabric", fabric)
+        )
         if "fabric" in g:  # the job's own fabric is checked once, by the caller
             _check_choice(gfabric, vocab.FABRICS, f"{where}.fabric", errors)
         out.append({"path": path, "name": label, "type": g.get("type"), "fabric": gfabric})
@@ -446,6 +450,7 @@ def _matrix_items(job: dict, base: Path, root: Path, name: str) -> list[BatchIte
     for key in unknown:
         errors.add(f"{name}: unknown key '{key}'; allowed: {', '.join(sorted(MATRIX_KEYS))}")
     fabric = job.get("fabric", vocab.DEFAULT_FABRIC)
+    fabric = vocab.canonical_fabric(fabric) if isinstance(fabric, str) else fabric
     _check_choice(fabric, vocab.FABRICS, f"{name}: fabric", errors)
     material = job.get("material", "mannequin")
     _check_choice(material, vocab.AVATAR_MATERIALS, f"{name}: material", errors)
@@ -521,6 +526,8 @@ def _check_flat_item(raw: Any, where: str, base: Path, errors: _Errors) -> dict[
             out[key] = _check_render(value, f"{where}.render", errors)
         elif key == "color":
             out[key] = check_color(value, f"{where}.color", errors)
+        elif key == "fabric" and isinstance(value, str) and vocab.canonical_fabric(value) in vocab.FABRICS:
+            out[key] = vocab.canonical_fabric(value)
         elif key == "size":
             if _check_choice(str(value).upper(), vocab.SIZES, f"{where}.size", errors):
                 out[key] = str(value).upper()
