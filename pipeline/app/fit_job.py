@@ -93,6 +93,7 @@ def run_fit(
     material: str = "mannequin",
     scale: float | tuple[float, float, float] | None = None,
     progress: ProgressCallback = silent,
+    placement: str = "auto",
 ) -> list[dict[str, Any]]:
     """Fit the garment onto every body, save one rigged scene (and fit map) per body; returns the records."""
     from pipeline.core.body.poses import pose_body
@@ -103,9 +104,9 @@ def run_fit(
     out = Path(out_blend)
     if out.suffix.lower() != ".blend":
         raise UserError(f"--out must end in .blend: {out}")
-    from pipeline.app.tryon import load_garment_file
+    from pipeline.app.tryon import load_garment_source
 
-    garment = load_garment_file(garment_path)
+    garment, source = load_garment_source(garment_path)
     many = len(bodies) > 1
     records = []
     for i, (label, body) in enumerate(bodies):
@@ -121,6 +122,8 @@ def run_fit(
             fabric=fabric,
             scale=scale,
             progress=lambda f, m="", step=step: step(0.8 * f, m),
+            placement=placement,
+            **source,
         )
         blend = output_path(out, label, many, ".blend")
         step(0.85, "building the scene")

@@ -8,6 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.core.body.anny_model import BodyArrays
 from pipeline.core.deps import REPO_ROOT
 from pipeline.core.fit.dressed import BodyRequest, Dressed
@@ -25,6 +27,22 @@ def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
     if not Path(path).is_file():
         raise UserError(f"garment file not found: {path}")
     return import_garment(path)
+
+
+def load_garment_source(path: str | os.PathLike) -> tuple[GarmentMesh, dict]:
+    """The garment (as `load_garment_file`) and what the fit needs to know of its file: the unit it was read
+    in, and MakeHuman's `.mhclo` binding when one sits beside it."""
+    from pipeline.blender.importers import import_garment_info
+    from pipeline.core.errors import UserError
+    from pipeline.core.fit.mhclo import find_mhclo, read_mhclo
+    from pipeline.core.garment.normalise import normalise_garment
+
+    if not Path(path).is_file():
+        raise UserError(f"garment file not found: {path}")
+    raw, _info = import_garment_info(path)
+    garment, record = normalise_garment(raw, centre=False)
+    clo_path = find_mhclo(path)
+    return garment, {"units_loaded": record.get("units"), "mhclo": read_mhclo(clo_path) if clo_path else None}
 
 
 def make_body(request: BodyRequest | None, progress: ProgressCallback = silent) -> tuple[BodyArrays, dict]:
@@ -45,14 +63,17 @@ def dress(
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
 ) -> Dressed:
-    """Fit the garment at `garment_path` onto the avatar asked for by `request`, posed with `pose`."""
+    """Fit the garment at `garment_path` onto the avatar asked for by `request`, posed with `pose`; the garment
+    is moved from the body it was made for (`placement`, see `pipeline.core.fit.api.transfer_placement`)."""
     from pipeline.core.body.poses import check_pose, pose_body
     from pipeline.core.fit.api import fit_garment
 
     check_pose(pose)
     progress(0.02, "loading the garment")
-    garment = load_garment_file(garment_path)
+    garment, source = load_garment_source(garment_path)
     progress(0.05, "building the avatar")
     body, body_record = make_body(request, lambda f, m="": progress(0.05 + 0.1 * f, m))
     posed = pose_body(body, pose)
@@ -63,6 +84,9 @@ def dress(
         garment_type=garment_type,
         fabric=fabric,
         progress=lambda f, m="": progress(0.15 + 0.85 * f, m),
+        placement=placement,
+        scale=scale,
+        **source,
     )
     result.stats = dict(result.stats, body=body_record)
     progress(1.0, "fitted")
@@ -76,12 +100,14 @@ def compute_dressed(
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
 ) -> Dressed:
     """Run `pipeline.app.tryon.dress` here when torch is available, else in the project's environment."""
     from pipeline.app.worker import run_worker, use_worker_for
 
     if not use_worker_for("torch"):
-        return dress(garment_path, request, pose, garment_type, fabric, progress)
+        return dress(garment_path, request, pose, garment_type, fabric, progress, placement, scale)
     from pipeline.core.files import write_json
 
     progress(0.05, "fitting in the pipeline environment")
@@ -97,7 +123,11 @@ def compute_dressed(
             pose,
             "--fabric",
             fabric,
+            "--placement",
+            placement,
         ]
+        if scale is not None:
+            argv += ["--scale", ",".join(str(float(x)) for x in np.atleast_1d(scale))]
         if garment_type:
             argv += ["--type", garment_type]
         if request is not None and request.measurements is not None:
@@ -121,6 +151,8 @@ def run_tryon(
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
 ) -> dict:
     """The main job: dress the avatar, render `tryon.png`, save `tryon.blend` and `tryon.json` into `out_dir`."""
     from pipeline.blender.blendfile import new_scene, save_blend
@@ -135,7 +167,14 @@ def run_tryon(
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     dressed = compute_dressed(
-        garment_path, request, pose, garment_type, fabric, lambda f, m="": progress(0.6 * f, m)
+        garment_path,
+        request,
+        pose,
+        garment_type,
+        fabric,
+        lambda f, m="": progress(0.6 * f, m),
+        placement,
+        scale,
     )
     t_fit = time.perf_counter() - t0
     progress(0.6, "building the scene")
