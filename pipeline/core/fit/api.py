@@ -116,6 +116,7 @@ def penetration_stats(
 
 
 PLACEMENTS = ("auto", "landmarks", "mhclo", "source-body")
+MIN_EASE_M = 0.006  # least distance from the skin a transferred garment vertex starts at
 
 
 def transfer_placement(
@@ -130,9 +131,10 @@ def transfer_placement(
     None when the landmark placement applies. `start` sits on the posed body, `rest` on the same body in its
     rest pose (the garment graded to this body: its rest shape for the drape).
 
-    auto: a `.mhclo` beside the file (MakeHuman's own binding) when its vertices match the garment's, else the
-    landmark placement. "source-body" (asked for explicitly) fits anny inside the garment and transfers from
-    that body: it is not yet reliable enough to be the default (see `pipeline.core.fit.source_body`)."""
+    auto: a `.mhclo` beside the file (MakeHuman's own binding) when its vertices match the garment's; else the
+    project's pattern garments (UVs are their flat sewing pattern, in metres) keep the landmark placement; any
+    other garment gets a source-body fit (anny fitted inside it, `pipeline.core.fit.source_body`) and a
+    surface transfer from that body."""
     from pipeline.core.fit import transfer
 
     if placement not in PLACEMENTS:
@@ -145,7 +147,7 @@ def transfer_placement(
             "--placement mhclo needs a .mhclo beside the garment with one binding per garment vertex"
             + ("" if mhclo is None else f" ({len(mhclo.refs)} bindings, {len(garment.vertices)} vertices)")
         )
-    if placement == "auto" and not use_mhclo:
+    if placement == "auto" and not use_mhclo and uv_rest_lengths(garment) is not None:
         return None
     record: dict[str, Any]
     if use_mhclo and placement in ("auto", "mhclo"):
@@ -166,6 +168,8 @@ def transfer_placement(
         record = {"placement": "source-body", "source_body": fit.record(None if fixed else units_loaded)}
         source_vertices, made_on = v * fit.scale, fit.vertices
     binding = transfer.bind(source_vertices, made_on, body.faces)
+    # the garment's mesh is coarser than the body's: with less ease than this, skin bulges between its vertices
+    binding.offset[:, 2] = np.maximum(binding.offset[:, 2], MIN_EASE_M)
     rest = transfer.evaluate(binding, body.rest_vertices, body.faces)
     start = transfer.evaluate(binding, body.vertices, body.faces)
     return start, rest, record

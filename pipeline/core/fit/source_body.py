@@ -1,21 +1,21 @@
-"""Estimate the body a garment was made for: anny's shape, the angles of shoulders, elbows, hips and knees, and
-the garment's scale (its units), by fitting anny inside the garment.
+"""Estimate the body a garment was made for: the angles of its shoulders, elbows, hips and knees, where it
+stands in the garment and the garment's scale (its units), by fitting anny inside the garment.
 
 Any garment mesh is modelled around some body in some pose (A-pose at any arm angle, T-pose, relaxed, a CLO or
 Marvelous Designer export, MakeHuman's base pose). Knowing that body lets the garment be bound to its surface
 and moved onto another body (`pipeline.core.fit.transfer`) before draping.
 
-The fit: the garment is scaled and moved (log-scale, translation) and anny is shaped (gender, weight, muscle,
-proportions, linearised around an adult average, so one step costs milliseconds) and posed (an axis-angle
-rotation about the head of each upper arm, forearm, thigh and shin, applied down the skeleton and skinned with
-anny's weights) so that the garment lies just outside the body: a strong one-sided term keeps garment points
-from going inside the body, a robust (Geman-McClure) pull brings them within a small gap of it (loose parts
-such as a flared hem pull little), and priors hold pose, shape and scale near an average adult in A-pose.
-Correspondences (each garment point's nearest body vertex) are re-found every few steps.
+The fit is a derivative-free search, robust to a poor start: for each candidate pose (anny's average adult
+skinned with one rotation per upper arm, forearm, thigh and shin, about their heads), a robust ICP (weighted
+Procrustes for scale and translation, Geman-McClure weights so a flared hem pulls little) brings the garment
+within a small gap of the skin; the pose is scored by the robust distance plus garment points left inside the
+body. Both arms are searched together first (20-90 degrees), then each joint on its own over a few angles
+(coordinate descent), only for the limbs the garment reaches. On every 4th body vertex; about 2 s of CPU.
 
-Limits: the scale/shape trade-off is settled by the priors (a very loose garment reads as one made for a
-bigger body); the hands, feet, head and spine are not posed; a garment that covers no limb leaves that
-limb's angles at the prior."""
+Limits: anny's shape is held at an average adult (gender, weight, muscle, proportions 0.5, adult age): a
+garment made for a slimmer or heavier body reads as a looser or tighter one (the transfer keeps its ease);
+angles are on a grid (15-degree steps at the shoulder); hands, feet, spine and head are not posed; a garment
+that covers no limb leaves that limb at the A-pose."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ from scipy.spatial import cKDTree
 from pipeline.core.errors import UserError
 from pipeline.core.fit.bodyfield import vertex_normals
 
-FIT_PHENOTYPES = ("gender", "weight", "muscle", "proportions")
 BASE_PHENOTYPES = {
     "gender": 0.5,
     "age": 0.75,
@@ -57,15 +56,8 @@ UNIT_NAMES = {"mm": 0.001, "cm": 0.01, "in": 0.0254, "dm": 0.1, "ft": 0.3048, "m
 SNAP_TOLERANCE = 0.2  # a fitted scale within 20 % of a named unit is taken as that unit
 SCALE_RANGE = (0.2, 5.0)  # the fit may rescale the loaded garment this much at most
 MAX_POINTS = 1500
-DEBUG = False
-ALIGN_SHARE = 0.35  # share of the steps spent on the rigid, scaled alignment
-INSIDE_WEIGHT = 0.3
-SCALE_PRIOR = 1.0
-POSE_PRIOR = 0.3
-SHAPE_PRIOR = 0.3
-COVER_RADIUS_M = 0.06  # body points this close to the garment count as covered by it
+START_SCALES = (0.6, 1.0, 1.6, 2.5)  # the search starts from each (the importer's unit may be off)
 BODY_STRIDE = 4  # the fit runs on every 4th body vertex (about 3,400)
-REFRESH_EVERY = 4  # correspondences and normals are re-found every 4th step
 
 
 @dataclasses.dataclass
@@ -83,7 +75,6 @@ class SourceBody:
     covered_share: float  # share of garment points within 8 cm of the body
     height_m: float
     fit_s: float
-    loss_history: list[float] = dataclasses.field(default_factory=list)
 
     def record(self, units_loaded: str | None = None) -> dict[str, Any]:
         """What goes in the fit JSON as `source_body`."""
@@ -115,12 +106,10 @@ def unit_guess(scale: float, units_loaded: str | None) -> dict[str, Any]:
 
 @dataclasses.dataclass
 class _Linear:
-    """anny linearised around the base phenotypes: rest vertices and bone heads as affine functions."""
+    """anny's average adult as arrays, with the skin weights gathered per posed limb ("driver slot")."""
 
     rest: np.ndarray  # (V, 3)
     heads: np.ndarray  # (B, 3)
-    d_rest: np.ndarray  # (P, 2, V, 3): per phenotype, slope below and above the base value
-    d_heads: np.ndarray  # (P, 2, B, 3)
     faces: np.ndarray
     slot_weights: np.ndarray  # (V, 1 + len(DRIVERS)): skin weight per driver slot (0 = unposed)
     driver_parent: list[int]  # slot of each driver's nearest driver ancestor (0 = none)
@@ -139,19 +128,11 @@ def _anny_rest(model, phenotypes: dict[str, float]):
 
 @functools.lru_cache(maxsize=1)
 def linear_anny() -> _Linear:
-    """anny around an average adult, linear in FIT_PHENOTYPES (one-sided slopes: the blend has kinks at 0.5)."""
+    """anny's average adult and its limb skinning slots (one anny evaluation, once per process)."""
     from pipeline.core.body.anny_model import load_model
 
     model = load_model()
     rest, heads = _anny_rest(model, BASE_PHENOTYPES)
-    d_rest = np.zeros((len(FIT_PHENOTYPES), 2, *rest.shape))
-    d_heads = np.zeros((len(FIT_PHENOTYPES), 2, *heads.shape))
-    step = 0.25
-    for i, name in enumerate(FIT_PHENOTYPES):
-        for j, sign in enumerate((-1.0, 1.0)):
-            r, h = _anny_rest(model, dict(BASE_PHENOTYPES, **{name: BASE_PHENOTYPES[name] + sign * step}))
-            d_rest[i, j] = (r - rest) / (sign * step)
-            d_heads[i, j] = (h - heads) / (sign * step)
     names = list(model.bone_labels)
     parents = np.asarray(model.bone_parents, dtype=np.int64)
     driver_bones = [names.index(b) for b in DRIVERS]
@@ -167,16 +148,7 @@ def linear_anny() -> _Linear:
     slots = np.zeros((len(rest), len(DRIVERS) + 1))
     np.add.at(slots, (np.repeat(np.arange(len(rest)), w.shape[1]), slot_of_bone[idx].ravel()), w.ravel())
     return _Linear(
-        rest,
-        heads,
-        d_rest,
-        d_heads,
-        model.faces.long().numpy(),
-        slots,
-        driver_parent,
-        driver_bones,
-        names,
-        slot_of_bone,
+        rest, heads, model.faces.long().numpy(), slots, driver_parent, driver_bones, names, slot_of_bone
     )
 
 
@@ -224,35 +196,6 @@ def _pose(lin: _Linear, rest, heads, w):
     return (sw[..., None] * moved).sum(1), r, t
 
 
-def _shape(lin: _Linear, phen):
-    """Rest vertices and heads for phenotype offsets `phen` (P,) around the base values (torch)."""
-    import torch
-
-    dr = torch.as_tensor(lin.d_rest)
-    dh = torch.as_tensor(lin.d_heads)
-    lo, hi = torch.clamp(phen, max=0.0), torch.clamp(phen, min=0.0)
-    rest = (
-        torch.as_tensor(lin.rest)
-        + torch.einsum("p,pvi->vi", lo, dr[:, 0])
-        + torch.einsum("p,pvi->vi", hi, dr[:, 1])
-    )
-    heads = (
-        torch.as_tensor(lin.heads)
-        + torch.einsum("p,pbi->bi", lo, dh[:, 0])
-        + torch.einsum("p,pbi->bi", hi, dh[:, 1])
-    )
-    return rest, heads
-
-
-def _normals(v, faces):
-    import torch
-
-    f = torch.as_tensor(faces)
-    fn = torch.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]], dim=1)
-    vn = torch.zeros_like(v).index_add_(0, f[:, 0], fn).index_add_(0, f[:, 1], fn).index_add_(0, f[:, 2], fn)
-    return vn / (vn.norm(dim=1, keepdim=True) + 1e-12)
-
-
 def _initial_placement(points: np.ndarray, lin: _Linear, covers_shoulders: bool) -> tuple[float, np.ndarray]:
     """Scale 1 and a translation putting the garment's top at the body's neck base (tops, dresses, outfits)
     or at its waist (bottoms), centred on the body in x and y."""
@@ -270,14 +213,12 @@ def fit_source_body(
     vertices: np.ndarray,
     faces: np.ndarray,
     covers_shoulders: bool = True,
-    steps: int = 60,
     seed: int = 0,
     check: bool = True,
     fix_scale: bool = False,
 ) -> SourceBody:
     """Fit anny inside the garment (`vertices` as loaded, metres by the importer's guess). Raises UserError
     when no body explains the garment (then its scale must be given with --scale)."""
-    import torch
 
     t0 = time.perf_counter()
     lin = linear_anny()
@@ -285,157 +226,42 @@ def fit_source_body(
     rng = np.random.default_rng(seed)
     sample = verts if len(verts) <= MAX_POINTS else verts[rng.choice(len(verts), MAX_POINTS, replace=False)]
     centre = 0.5 * (sample.min(0) + sample.max(0))
-    s0, t_init = _initial_placement(sample - centre, lin, covers_shoulders)
-    g = torch.as_tensor(sample - centre)
-    g_normals = torch.as_tensor(
-        outward_normals(verts, np.asarray(faces, dtype=np.int64))[_sample_index(verts, sample)]
-    )
-    log_s = torch.zeros(1, dtype=torch.float64, requires_grad=not fix_scale)
-    trans = torch.tensor(t_init, dtype=torch.float64, requires_grad=True)
-    phen = torch.zeros(len(FIT_PHENOTYPES), dtype=torch.float64, requires_grad=True)
-    w = torch.zeros(len(DRIVERS), 3, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam(
-        [
-            *([] if fix_scale else [{"params": [log_s], "lr": 0.02}]),
-            {"params": [trans], "lr": 0.01},
-            {"params": [phen], "lr": 0.03},
-            {"params": [w], "lr": 0.03},
-        ]
-    )
-    # a coarse body: every vertex carries its own rest position, so a subset poses exactly like the whole
-    sub = np.arange(0, len(lin.rest), BODY_STRIDE)
-    lin_sub = dataclasses.replace(
-        lin, rest=lin.rest[sub], d_rest=lin.d_rest[:, :, sub], slot_weights=lin.slot_weights[sub]
-    )
-    nn = normals = None
-    history = []
-    for it in range(steps):
-        rest, heads = _shape(lin_sub, phen)
-        body, _, _ = _pose(lin_sub, rest, heads, w)
-        p = g * torch.exp(log_s) + trans
-        if nn is None or it % REFRESH_EVERY == 0:
-            with torch.no_grad():
-                full_rest, full_heads = _shape(lin, phen)
-                full, _, _ = _pose(lin, full_rest, full_heads, w)
-            normals = torch.as_tensor(vertex_normals(full.numpy(), lin.faces)[sub])
-            nn = torch.as_tensor(cKDTree(body.detach().numpy()).query(p.detach().numpy())[1])
-            d_bg, nn_bg = cKDTree(p.detach().numpy()).query(body.detach().numpy())
-            covered = torch.as_tensor(d_bg < COVER_RADIUS_M)
-            nn_bg = torch.as_tensor(nn_bg)
-        # body points under the garment must stay on its inner side (else limbs leave their sleeves)
-        to_body = body - p[nn_bg]
-        out_bg = (to_body * g_normals[nn_bg]).sum(1)
-        # only where the body faces the garment's wall (not past a cuff, hem or collar)
-        facing = (out_bg.abs() > 0.7 * to_body.norm(dim=1)).detach()
-        outside = torch.relu(out_bg + INSIDE_MARGIN_M) * covered * facing
-        # first a rigid, scaled alignment by the pull alone (barriers on bad correspondences would only
-        # inflate the garment), then shape, pose and the barriers, ramped in
-        align = it < ALIGN_SHARE * steps
-        ramp = 0.0 if align else min(1.0, (it - ALIGN_SHARE * steps + 1) / (0.25 * steps))
-        sigma = PULL_SCALE_M + (0.15 - PULL_SCALE_M) * max(0.0, 1.0 - it / (ALIGN_SHARE * steps))
-        diff = p - body[nn]
-        sd = (diff * normals[nn]).sum(1)
-        dist = diff.norm(dim=1)
-        inside = torch.relu(INSIDE_MARGIN_M - sd)
-        r = torch.relu(dist - GAP_M)
-        pull = r**2 / (r**2 + sigma**2)
-        loss = (
-            ramp * INSIDE_WEIGHT * (inside / 0.01).pow(2).mean()
-            + ramp * INSIDE_WEIGHT * (outside / 0.01).pow(2).sum() / covered.sum().clamp(min=1)
-            + pull.mean()
-            + POSE_PRIOR * (w**2).sum()
-            + SHAPE_PRIOR * (phen**2).sum()
-            + SCALE_PRIOR * log_s.pow(2).sum()
-        )
-        history.append(float(loss.detach()))
-        if DEBUG:
-            print(
-                it,
-                round(float(loss), 3),
-                "in",
-                round(float((inside / 0.01).pow(2).mean()), 3),
-                "out",
-                round(float((outside / 0.01).pow(2).sum() / covered.sum().clamp(min=1)), 3),
-                "pull",
-                round(float(pull.mean()), 3),
-                "s",
-                round(float(log_s.exp()), 3),
-                trans.detach().numpy().round(3),
-                "w",
-                round(float(w.abs().max()), 3),
-                int(covered.sum()),
-            )
-        opt.zero_grad()
-        loss.backward()
-        if align:
-            w.grad = None
-            phen.grad = None
-        opt.step()
-        with torch.no_grad():
-            phen.clamp_(-0.5, 0.5)
-            log_s.clamp_(math.log(SCALE_RANGE[0]), math.log(SCALE_RANGE[1]))
-    return _finish(lin, verts, centre, log_s, trans, phen, w, t0, history, check)
+    angles, scale, trans, score = search_source_body(sample - centre, covers_shoulders, fix_scale)
+    fit = _finish(lin, verts, centre, scale, trans, angles, t0)
+    if check:
+        check_explained(fit)
+    return fit
 
 
-def _sample_index(verts: np.ndarray, sample: np.ndarray) -> np.ndarray:
-    return cKDTree(verts).query(sample)[1]
-
-
-def outward_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Garment vertex normals turned to point outwards (away from the body inside), by one global sign: the
-    one that points the normals away from the garment's vertical axis on average."""
-    n = vertex_normals(vertices, faces)
-    z = vertices[:, 2]
-    bins = np.digitize(z, np.linspace(z.min(), z.max(), 12))
-    centres = np.zeros_like(vertices)
-    for b in np.unique(bins):
-        m = bins == b
-        centres[m] = vertices[m].mean(0)
-    away = vertices - centres
-    away[:, 2] = 0.0
-    return n if np.einsum("ij,ij->", n, away) >= 0 else -n
-
-
-def _finish(lin: _Linear, verts, centre, log_s, trans, phen, w, t0, history, check) -> SourceBody:
-    """The exact anny body for the fitted phenotypes, posed, and the fit's figures over all garment vertices."""
+def _finish(lin: _Linear, verts, centre, scale: float, trans, angles, t0) -> SourceBody:
+    """The whole body in the found pose, in the frame of the garment scaled to metres, and the fit's figures
+    over all garment vertices."""
     import torch
 
-    from pipeline.core.body.anny_model import load_model
     from pipeline.core.fit.bodyfield import BodyField
 
-    phenotypes = dict(BASE_PHENOTYPES)
-    for i, name in enumerate(FIT_PHENOTYPES):
-        phenotypes[name] = float(BASE_PHENOTYPES[name] + phen[i].item())
-    rest_np, heads_np = _anny_rest(load_model(), phenotypes)
+    w = torch.as_tensor(driver_rotations(lin, lin.heads, angles))
     with torch.no_grad():
-        body, r, t = _pose(lin, torch.as_tensor(rest_np), torch.as_tensor(heads_np), w)
+        body, r, t = _pose(lin, torch.as_tensor(lin.rest), torch.as_tensor(lin.heads), w)
         slot = torch.as_tensor(lin.slot_of_bone)
-        heads_posed = (r[slot] @ torch.as_tensor(heads_np)[..., None])[..., 0] + t[slot]
-    scale = float(torch.exp(log_s).item())
-    tr = trans.detach().numpy().astype(np.float64)
-    body_np = body.numpy()
-    # the body in the frame of the garment scaled to metres (the garment itself is not moved)
-    offset = centre * scale - tr
-    body_np = body_np + offset
-    field = BodyField(body_np, lin.faces, use_warp=False)
-    sd = field.closest(np.asarray(verts) * scale).signed_distance
-    fit = SourceBody(
+        heads_posed = (r[slot] @ torch.as_tensor(lin.heads)[..., None])[..., 0] + t[slot]
+    # garment point q (scaled) = p + centre * scale - trans, with p in the body's frame
+    offset = centre * scale - np.asarray(trans, dtype=np.float64)
+    body_np = body.numpy() + offset
+    sd = BodyField(body_np, lin.faces, use_warp=False).closest(np.asarray(verts) * scale).signed_distance
+    return SourceBody(
         vertices=body_np,
         faces=lin.faces,
-        scale=scale,
+        scale=float(scale),
         translation_m=offset,
-        phenotypes=phenotypes,
+        phenotypes=dict(BASE_PHENOTYPES),
         pose_deg=pose_angles(lin, heads_posed.numpy()),
         residual_mm=float(np.median(np.abs(sd))) * 1000,
         inside_share=float((sd < -0.005).mean()),
         covered_share=float((np.abs(sd) < 0.08).mean()),
-        height_m=float(np.ptp(rest_np[:, 2])),
+        height_m=float(np.ptp(lin.rest[:, 2])),
         fit_s=time.perf_counter() - t0,
-        loss_history=history,
     )
-    if check:
-        check_explained(fit)
-    return fit
 
 
 def pose_angles(lin: _Linear, heads_posed: np.ndarray) -> dict[str, float]:
@@ -462,8 +288,179 @@ def _angle(a: np.ndarray, b: np.ndarray) -> float:
 
 def check_explained(fit: SourceBody) -> None:
     """A garment no body explains (most of it far from any body, or the body through it) is refused."""
-    if fit.covered_share < 0.6 or fit.residual_mm > 40 or fit.inside_share > 0.15:
+    in_range = SCALE_RANGE[0] <= fit.scale <= SCALE_RANGE[1]
+    if fit.covered_share < 0.6 or fit.residual_mm > 40 or not in_range:
         raise UserError(
             f"no body fits inside this garment (median {fit.residual_mm:.0f} mm off the body, "
-            f"{100 * fit.covered_share:.0f} % near it): give its scale with --scale"
+            f"{100 * fit.covered_share:.0f} % near it, scale {fit.scale:.3g}): give its scale with --scale"
         )
+
+
+# ---- the search: a coarse, derivative-free fit of pose, scale and placement (robust to a bad start) ----
+
+# Joint angles searched (degrees): arm abduction (0 = hanging, 90 = T-pose), elbow bend (forward), hip
+# abduction, hip flexion (forward), knee bend, and the body's weight phenotype (an offset from 0.5).
+ANGLE_STEPS = {
+    "shoulder": (20.0, 35.0, 50.0, 65.0, 80.0, 90.0),
+    "elbow": (0.0, 20.0, 45.0),
+    "hip_abduction": (0.0, 6.0, 12.0),
+    "hip_flexion": (-25.0, -12.0, 0.0, 12.0, 25.0),
+    "knee": (0.0, 20.0, 40.0),
+}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def _axis_angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = _unit(a), _unit(b)
+    axis = np.cross(a, b)
+    s = float(np.linalg.norm(axis))
+    angle = math.atan2(s, float(np.dot(a, b)))
+    return np.zeros(3) if s < 1e-9 else axis / s * angle
+
+
+def _rotvec_matrix(w: np.ndarray) -> np.ndarray:
+    theta = float(np.linalg.norm(w))
+    if theta < 1e-12:
+        return np.eye(3)
+    k = w / theta
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + math.sin(theta) * kx + (1 - math.cos(theta)) * kx @ kx
+
+
+def driver_rotations(lin: _Linear, heads: np.ndarray, angles: dict[str, float]) -> np.ndarray:
+    """Axis-angle rotations (len(DRIVERS), 3) that put the limbs at `angles` (degrees, keys like
+    'shoulder_L', 'elbow_R', 'hip_abduction_L', 'hip_flexion_R', 'knee_L'), each in its parent's frame."""
+    idx = {n: i for i, n in enumerate(lin.bone_names)}
+    w = np.zeros((len(DRIVERS), 3))
+    for side, sx in (("L", 1.0), ("R", -1.0)):
+        a = math.radians(angles[f"shoulder_{side}"])
+        arm = np.array([sx * math.sin(a), 0.0, -math.cos(a)])
+        e = math.radians(angles[f"elbow_{side}"])
+        forearm = _unit(arm * math.cos(e) + np.array([0.0, -1.0, 0.0]) * math.sin(e))
+        ab, fl = math.radians(angles[f"hip_abduction_{side}"]), math.radians(angles[f"hip_flexion_{side}"])
+        thigh = _unit(np.array([sx * math.sin(ab), -math.sin(fl), -math.cos(ab) * math.cos(fl)]))
+        k = math.radians(angles[f"knee_{side}"])
+        shin = _unit(thigh * math.cos(k) + np.array([0.0, 1.0, 0.0]) * math.sin(k))
+        for upper, lower, tail, d1, d2 in (
+            ("upperarm01", "lowerarm01", "wrist", arm, forearm),
+            ("upperleg01", "lowerleg01", "foot", thigh, shin),
+        ):
+            u, lo, t = idx[f"{upper}.{side}"], idx[f"{lower}.{side}"], idx[f"{tail}.{side}"]
+            wu = _axis_angle_between(heads[lo] - heads[u], d1)
+            r_u = _rotvec_matrix(wu)
+            wl = _axis_angle_between(heads[t] - heads[lo], r_u.T @ d2)
+            w[DRIVERS.index(f"{upper}.{side}")] = wu
+            w[DRIVERS.index(f"{lower}.{side}")] = wl
+    return w
+
+
+def _posed(
+    lin_sub: _Linear, heads: np.ndarray, rest: np.ndarray, angles: dict[str, float], rest_normals=None
+):
+    """Vertices (and, given rest normals, normals turned by the same blended rotations) in pose `angles`."""
+    import torch
+
+    w = torch.as_tensor(driver_rotations(lin_sub, heads, angles))
+    with torch.no_grad():
+        body, r, _ = _pose(lin_sub, torch.as_tensor(rest), torch.as_tensor(heads), w)
+    if rest_normals is None:
+        return body.numpy()
+    rot = np.einsum("vs,sij->vij", lin_sub.slot_weights, r.numpy())
+    n = np.einsum("vij,vj->vi", rot, rest_normals)
+    return body.numpy(), n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+
+def _align(
+    points: np.ndarray,
+    body: np.ndarray,
+    normals: np.ndarray,
+    s: float,
+    t: np.ndarray,
+    fix_scale: bool,
+    iters: int,
+) -> tuple[float, np.ndarray, float]:
+    """Scale and translation of `points` onto the body (robust ICP towards the skin plus a gap), and a score."""
+    tree = cKDTree(body)
+    score = np.inf
+    for it in range(iters + 1):
+        p = points * s + t
+        d, j = tree.query(p)
+        sd = np.einsum("ij,ij->i", p - body[j], normals[j])
+        sigma = 0.12 if it < iters // 2 else PULL_SCALE_M
+        r = np.maximum(d - GAP_M, 0.0)
+        inside = np.maximum(INSIDE_MARGIN_M - sd, 0.0)
+        score = float((r**2 / (r**2 + PULL_SCALE_M**2)).mean() + 0.3 * ((inside / 0.01) ** 2).mean())
+        if it == iters:
+            break
+        target = body[j] + normals[j] * GAP_M
+        wgt = sigma**2 / (d**2 + sigma**2)
+        gm = (wgt[:, None] * points).sum(0) / wgt.sum()
+        tm = (wgt[:, None] * target).sum(0) / wgt.sum()
+        if not fix_scale:
+            num = (wgt * np.einsum("ij,ij->i", points - gm, target - tm)).sum()
+            den = (wgt * ((points - gm) ** 2).sum(1)).sum()
+            s = float(np.clip(num / max(den, 1e-12), s * 0.7, s * 1.4))
+        t = tm - s * gm
+    return s, t, score
+
+
+def search_source_body(
+    points: np.ndarray, covers_shoulders: bool, fix_scale: bool = False
+) -> tuple[dict[str, float], float, np.ndarray, float]:
+    """Joint angles, scale, translation and score of the best body found for garment `points` (centred):
+    all arm angles with both arms alike first, then each joint on its own (coordinate descent)."""
+    lin = linear_anny()
+    sub = np.arange(0, len(lin.rest), BODY_STRIDE)
+    lin_sub = dataclasses.replace(lin, rest=lin.rest[sub], slot_weights=lin.slot_weights[sub])
+    heads = lin.heads
+    angles = {f"{j}_{s}": 0.0 for j in ANGLE_STEPS for s in ("L", "R")}
+    angles.update({"shoulder_L": 45.0, "shoulder_R": 45.0, "hip_abduction_L": 6.0, "hip_abduction_R": 6.0})
+    state: dict[str, Any] = {}
+
+    rest_normals = vertex_normals(lin.rest, lin.faces)[sub]
+
+    def evaluate(a: dict[str, float], iters: int = 6) -> float:
+        body, normals = _posed(lin_sub, heads, lin_sub.rest, a, rest_normals)
+        s, t, score = _align(points, body, normals, state["s"], state["t"], fix_scale, iters)
+        return score, s, t
+
+    # several starting scales: ICP alone settles on a garment shrunk inside the body when started too small
+    best = np.inf
+    for s0 in (1.0,) if fix_scale else START_SCALES:
+        state["s"] = s0
+        state["t"] = _initial_placement(points * s0, lin, covers_shoulders)[1]
+        score, s, t = evaluate(angles, iters=16)
+        if score < best:
+            best, best_s, best_t = score, s, t
+    state["s"], state["t"] = best_s, best_t
+    for value in ANGLE_STEPS["shoulder"] if covers_shoulders else ():  # both arms alike first
+        trial = dict(angles, shoulder_L=value, shoulder_R=value)
+        score, s, t = evaluate(trial)
+        if score < best:
+            best, angles, state["s"], state["t"] = score, trial, s, t
+    # only the joints the garment reaches: arms for tops, legs for what goes below the crotch
+    crotch_z = heads[lin.bone_names.index("upperleg01.L")][2] - 0.05
+    low = float((points[:, 2] * state["s"] + state["t"][2]).min())
+    joints = [
+        j
+        for j in ANGLE_STEPS
+        if (j in ("shoulder", "elbow") and covers_shoulders)
+        or (j not in ("shoulder", "elbow") and low < crotch_z - 0.1)
+    ]
+    for _ in range(1):
+        for joint in joints:
+            values = ANGLE_STEPS[joint]
+            for side in ("L", "R"):
+                for value in values:
+                    key = f"{joint}_{side}"
+                    if value == angles[key]:
+                        continue
+                    trial = dict(angles, **{key: value})
+                    score, s, t = evaluate(trial, iters=3)
+                    if score < best - 1e-4:
+                        best, angles, state["s"], state["t"] = score, trial, s, t
+    best, state["s"], state["t"] = evaluate(angles, iters=10)
+    return angles, state["s"], state["t"], best
