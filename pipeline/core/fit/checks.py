@@ -16,7 +16,7 @@ Pure numpy/scipy (the exact closest-point queries reuse `BodyField`, which runs 
 - `gate(stats)`: one warning line per failed limit, naming the problem and the likely fix.
 
 Limits (`LIMITS`): strain p95 over 25 %, garment more than 2 mm inside the body, poke-through over 0.2 % of the
-covered body vertices or deeper than 5 mm, more than 3 % off the body, a piece off its limb.
+covered body vertices or deeper than 5 mm, more than 3 % off the body, a piece off its limb, layers crossing.
 The API (function names, argument order, returned keys) is stable: the drape bench uses it.
 """
 
@@ -34,7 +34,8 @@ LIMITS: dict[str, float] = {
     "poke_share": 0.002,  # share of covered body vertices standing out through the cloth
     "poke_max_mm": 5.0,  # deepest body vertex standing out through the cloth
     "off_body_share": 0.03,  # share of the garment (area) more than 8 cm off the body where it should follow
-    "off_limb_share": 0.02,  # share of a sleeve/leg's vertices more than `limb_m` from their own limb
+    "off_limb_share": 0.02,  # share of a sleeve/leg's vertices more than 16 cm from their own limb
+    "crossing_share": 0.01,  # share of an outer piece's vertices inside a piece under it
 }
 OFF_BODY_M = 0.08
 FREE_HANGING = ("skirt", "dress", "bottom")  # types whose part below the hips hangs free
@@ -217,6 +218,30 @@ def contact_figures(
     }
 
 
+def garment_crossings(
+    outer_vertices: np.ndarray,
+    inner_vertices: np.ndarray,
+    inner_faces: np.ndarray,
+    body_field: BodyField,
+    near_m: float = 0.03,
+) -> dict[str, float]:
+    """Vertices of an outer piece lying inside an inner piece (under its outward surface, within `near_m`,
+    where the inner piece's nearest point is not on an opening): `crossing_share`, `crossing_max_mm`."""
+    iv = np.asarray(inner_vertices, np.float64)
+    inf = np.asarray(inner_faces, np.int64)
+    c = BodyField(iv, inf).closest(outer_vertices)
+    on_opening = boundary_vertex_mask(inf, len(iv))[inf[c.faces]]
+    interior = (c.bary * ~on_opening).sum(1) > 1e-4
+    signed = np.einsum(
+        "ij,ij->i", outer_vertices - c.points, outward_face_normals(iv, inf, body_field)[c.faces]
+    )
+    cross = interior & (signed < 0) & (signed > -near_m)
+    return {
+        "crossing_share": round(float(cross.mean()) if len(cross) else 0.0, 5),
+        "crossing_max_mm": round(float(-signed[cross].min()) * 1000 if cross.any() else 0.0, 3),
+    }
+
+
 def gate(stats: dict, limits: dict[str, float] | None = None) -> list[str]:
     """One warning line per limit the fit `stats` exceed, each naming the problem and the likely fix; empty
     when the fit passes. Missing figures are not judged."""
@@ -255,5 +280,11 @@ def gate(stats: dict, limits: dict[str, float] | None = None) -> list[str]:
         out.append(
             f"{name}: a sleeve or trouser leg left its limb ({100 * lb:.1f} % of its vertices): wrong "
             "--type (trousers vs skirt) or a garment not split into pieces"
+        )
+    cr = stats.get("crossing_share")
+    if cr is not None and cr > lim["crossing_share"]:
+        out.append(
+            f"{name}: {100 * cr:.1f} % of it lies inside the piece under it: the layers cross; fit the pieces "
+            "together (one outfit) or give the outer piece --type outerwear"
         )
     return out
