@@ -182,7 +182,10 @@ def main() -> int:
     )
     if base_rows:
         ok = sum(
-            b["inside_max_mm"] <= 2 and b["poke_share"] <= 0.002 and b["poke_max_mm"] <= 5 and b["off_body_share"] <= 0.03
+            b["inside_max_mm"] <= 2
+            and b["poke_share"] <= 0.002
+            and b["poke_max_mm"] <= 5
+            and b["off_body_share"] <= 0.03
             for b in base_rows
         )
         types = sorted({b["type"] for b in base_rows})
@@ -220,7 +223,9 @@ def render_stills(out: Path, files, loaded, built) -> None:
                     avatar = build_avatar(posed, "Avatar", pose=pose)
                     judge_in_blender(avatar, posed, fitted, colour=True)
                     png = out / f"{f.stem}_{sex}-{size}_{pose}_{view}.png"
-                    render_scene_still(scene, png, width=400, height=500, engine="cycles", samples=12, view=view)
+                    render_scene_still(
+                        scene, png, width=400, height=500, engine="cycles", samples=12, view=view
+                    )
                     print(f"still: {png}", flush=True)
 
 
