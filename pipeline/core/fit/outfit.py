@@ -241,16 +241,18 @@ def fit_outfit(
     scale: float | tuple[float, float, float] | None = None,
     garment_types: list[str | None] | None = None,
     place: Placer | None = None,
+    stages: int = 3,
 ) -> list[FittedPiece]:
     """Fit `pieces` (in layer order) onto `body` (posed with any preset): in the A-pose inside-out, each piece
     colliding with the body and the pieces under it, then posed by skinning and settled in the pose. Each
     result's stats carry the two-sided contact figures and the gates' warnings (`stats["warnings"]`).
     `garment_types` overrides the detected types piece by piece (None keeps the detected one). `place(file
     index, a-pose body)` may move a whole garment file onto the body before the drape (start, rest positions
-    of all its vertices; e.g. a transfer from the body it was made for); None = landmark placement."""
+    of all its vertices; e.g. a transfer from the body it was made for); None = landmark placement. The move
+    from the A-pose into the pose is made in `stages` steps, each settled, so a hanging arm sweeps a skirt's
+    flare aside instead of jumping through it."""
     from pipeline.core.body.poses import pose_body
     from pipeline.core.fit.api import fit_garment
-    from pipeline.core.fit.skinning import pose_garment
 
     progress = progress or silent
     if garment_types:
@@ -283,29 +285,7 @@ def fit_outfit(
         fitted.append(r)
         obstacles = obstacles + [(r.vertices, g.faces)]
     if pose != "a-pose":
-        transforms = body.bone_poses @ np.linalg.inv(ref.bone_poses)
-        posed, obstacles = [], []
-        for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
-            start = pose_garment(r.vertices, r.weights, r.weight_bones, transforms)
-            rp = fit_garment(
-                g,
-                body,
-                garment_type=p.garment_type,
-                fabric=fabric,
-                scale=scale if placed[i] is None else None,
-                start_vertices=start,
-                rest_vertices=None if placed[i] is None else placed[i][1],
-                obstacles=obstacles,
-                skin=(r.weights, r.weight_bones, r.limbs),
-                progress=lambda f, m="", i=i, name=p.name: progress(
-                    0.5 + 0.5 * (i + f) / n, f"{name} posed: {m}"
-                ),
-            )
-            rp.stats["fit_s"] = round(rp.stats["fit_s"] + r.stats["fit_s"], 3)
-            rp.stats["apose_drape_steps"] = r.stats["drape_steps"]
-            posed.append(rp)
-            obstacles = obstacles + [(rp.vertices, g.faces)]
-        fitted = posed
+        fitted = _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stages, progress)
     out = []
     for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
         inner = [(fitted[k].vertices, drapes[k].faces) for k in range(i)]
@@ -316,11 +296,82 @@ def fit_outfit(
     return out
 
 
+def pose_stage(ref, body, t: float):
+    """The body part-way (t in [0, 1]) from the A-pose `ref` to the posed `body`: each bone turned by the
+    fraction t of its rotation about its own head, the head moved linearly; returns (body at t, per-bone
+    transforms from `ref` to it)."""
+    from scipy.spatial.transform import Rotation, Slerp
+
+    from pipeline.core.body.poses import linear_blend_skinning
+
+    full = body.bone_poses @ np.linalg.inv(ref.bone_poses)
+    heads_a, heads_b = ref.bone_poses[:, :3, 3], body.bone_poses[:, :3, 3]
+    rots = Rotation.from_matrix(full[:, :3, :3])
+    step = np.zeros_like(full)
+    for k in range(len(full)):
+        r_t = Slerp([0.0, 1.0], Rotation.concatenate([Rotation.identity(), rots[k]]))([t]).as_matrix()[0]
+        step[k, :3, :3] = r_t
+        step[k, :3, 3] = heads_a[k] + t * (heads_b[k] - heads_a[k]) - r_t @ heads_a[k]
+        step[k, 3, 3] = 1.0
+    skin = step @ ref.bone_poses @ np.linalg.inv(ref.rest_bone_poses)
+    verts = linear_blend_skinning(ref.rest_vertices, ref.weights, ref.weight_bones, skin)
+    staged = dataclasses.replace(ref, vertices=verts, bone_poses=step @ ref.bone_poses)
+    return staged, step
+
+
+def _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stages, progress):
+    """Move the A-pose fits into the pose in `stages` steps: at each, every piece (inside-out) is carried by its
+    skin weights and settled against the body and the pieces under it at that step."""
+    from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.skinning import pose_garment
+    from pipeline.core.fit.solver import DrapeSettings
+
+    n = len(pieces)
+    current = [r.vertices for r in fitted]
+    prev_step = None
+    posed: list = []
+    for s_i in range(1, stages + 1):
+        last = s_i == stages
+        staged, step = (
+            (body, body.bone_poses @ np.linalg.inv(ref.bone_poses))
+            if last
+            else pose_stage(ref, body, s_i / stages)
+        )
+        delta = step if prev_step is None else step @ np.linalg.inv(prev_step)
+        prev_step = step
+        settings = None if last else DrapeSettings(steps=10, min_steps=4)
+        posed, obstacles = [], []
+        for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
+            start = pose_garment(current[i], r.weights, r.weight_bones, delta)
+            rp = fit_garment(
+                g,
+                staged,
+                garment_type=p.garment_type,
+                fabric=fabric,
+                scale=scale if placed[i] is None else None,
+                start_vertices=start,
+                rest_vertices=None if placed[i] is None else placed[i][1],
+                obstacles=obstacles,
+                skin=(r.weights, r.weight_bones, r.limbs),
+                settings=settings,
+                progress=lambda f, m="", i=i, name=p.name, s_i=s_i: progress(
+                    0.5 + 0.5 * ((s_i - 1) * n + i + f) / (stages * n), f"{name} posing {s_i}/{stages}: {m}"
+                ),
+            )
+            rp.stats["fit_s"] = round(rp.stats["fit_s"] + r.stats["fit_s"], 3)
+            current[i] = rp.vertices
+            posed.append(rp)
+            obstacles = obstacles + [(rp.vertices, g.faces)]
+        for r_old, rp in zip(fitted, posed, strict=True):
+            rp.stats["apose_drape_steps"] = r_old.stats["drape_steps"]
+    return posed
+
+
 def piece_figures(garment: GarmentMesh, result, body, inner: list[tuple[np.ndarray, np.ndarray]]) -> dict:
     """The two-sided contact figures, the limb check and the crossings with inner pieces of one fitted piece
     in its final pose, with the gates' warnings."""
     from pipeline.core.fit.bodyfield import BodyField
-    from pipeline.core.fit.checks import contact_figures, garment_crossings, gate
+    from pipeline.core.fit.checks import body_part_labels, contact_figures, garment_crossings, gate
     from pipeline.core.fit.landmarks import body_landmarks
     from pipeline.core.fit.skinning import off_limb_share
 
@@ -336,6 +387,7 @@ def piece_figures(garment: GarmentMesh, result, body, inner: list[tuple[np.ndarr
         lm.hip_z,
         field,
         limbs > 0,
+        body_part_labels(body.bone_names, body.weights, body.weight_bones),
     )
     figs.update(off_limb_share(result.vertices, limbs, body))
     cross = [garment_crossings(result.vertices, v, f, field) for v, f in inner]
