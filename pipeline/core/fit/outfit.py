@@ -72,7 +72,8 @@ def _uv_islands(garment: GarmentMesh) -> np.ndarray | None:
     return np.unique(lab[fu[:, 0]], return_inverse=True)[1]
 
 
-def _has_sleeves(vertices: np.ndarray, faces: np.ndarray) -> bool:
+def has_sleeves(vertices: np.ndarray, faces: np.ndarray) -> bool:
+    """Whether the mesh has openings on its sides in its upper half (sleeves or armholes)."""
     lo, hi = vertices.min(0), vertices.max(0)
     width = float(hi[0] - lo[0])
     for lp in boundary_loops(faces):
@@ -88,7 +89,7 @@ def _split_welded_suit(garment: GarmentMesh, face_mask: np.ndarray) -> list[np.n
     from pipeline.core.fit.place import detect_type
 
     part, _ = submesh(garment, face_mask)
-    if detect_type(part.vertices, part.faces) != "trousers" or not _has_sleeves(part.vertices, part.faces):
+    if detect_type(part.vertices, part.faces) != "trousers" or not has_sleeves(part.vertices, part.faces):
         return [face_mask]
     islands = _uv_islands(garment)
     if islands is None:
