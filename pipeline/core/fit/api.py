@@ -19,6 +19,7 @@ from pipeline.core.fit.place import (
     boundary_loops,
     detect_type,
     edges_of,
+    has_sleeves,
     place_garment,
 )
 from pipeline.core.fit.skinning import limb_labels, transfer_weights
@@ -169,8 +170,6 @@ def transfer_placement(
         fixed = scale is not None
         if fixed:
             v = v * np.asarray(scale, dtype=np.float64)
-        from pipeline.core.fit.outfit import has_sleeves
-
         faces = np.asarray(garment.faces)
         covers_shoulders = detect_type(v, faces) not in LOWER_TYPES or has_sleeves(v, faces)
         fit = fit_source_body(v, garment.faces, covers_shoulders=covers_shoulders, fix_scale=fixed)

@@ -24,7 +24,7 @@ from scipy.spatial import cKDTree
 
 from pipeline.core.garment.mesh import GarmentMesh
 from pipeline.core.progress import ProgressCallback, silent
-from pipeline.core.topology import boundary_loops, connected_components, face_components
+from pipeline.core.topology import connected_components, face_components
 
 LAYER = {"top": 0, "dress": 0, "bottom": 1, "trousers": 1, "skirt": 1, "outerwear": 2}
 
@@ -72,21 +72,10 @@ def _uv_islands(garment: GarmentMesh) -> np.ndarray | None:
     return np.unique(lab[fu[:, 0]], return_inverse=True)[1]
 
 
-def has_sleeves(vertices: np.ndarray, faces: np.ndarray) -> bool:
-    """Whether the mesh has openings on its sides in its upper half (sleeves or armholes)."""
-    lo, hi = vertices.min(0), vertices.max(0)
-    width = float(hi[0] - lo[0])
-    for lp in boundary_loops(faces):
-        c = vertices[lp].mean(0)
-        if len(lp) >= 6 and c[2] > (lo[2] + hi[2]) / 2 and abs(c[0] - (lo[0] + hi[0]) / 2) > 0.25 * width:
-            return True
-    return False
-
-
 def _split_welded_suit(garment: GarmentMesh, face_mask: np.ndarray) -> list[np.ndarray]:
     """A top welded to trousers (sleeves above, two legs below) cut into [top faces, trousers faces] along
     its UV islands; otherwise [face_mask] unchanged."""
-    from pipeline.core.fit.place import detect_type
+    from pipeline.core.fit.place import detect_type, has_sleeves
 
     part, _ = submesh(garment, face_mask)
     if detect_type(part.vertices, part.faces) != "trousers" or not has_sleeves(part.vertices, part.faces):
