@@ -208,19 +208,25 @@ def _placed_parts(pieces: list[Piece], drapes_ids: list[np.ndarray], ref, place:
     """Per piece (start, rest) of its draped vertices on the reference body, from `place(file index, body)`
     (the whole file moved at once, so its pieces keep their places on each other), or None."""
     if place is None:
-        return [None] * len(pieces)
+        return [None] * len(pieces), [0.0] * len(pieces)
+    import time
+
     files: dict[int, Any] = {}
+    seconds: dict[int, float] = {}
     out = []
     for p, ids in zip(pieces, drapes_ids, strict=True):
         if p.source not in files:
+            t0 = time.perf_counter()
             files[p.source] = place(p.source, ref)
+            seconds[p.source] = time.perf_counter() - t0
         placed = files[p.source]
         if placed is None:
             out.append(None)
             continue
         rows = p.source_vertices[ids]
         out.append((np.asarray(placed[0])[rows], np.asarray(placed[1])[rows]))
-    return out
+    share = {k: sum(p.source == k for p in pieces) for k in seconds}
+    return out, [seconds.get(p.source, 0.0) / max(share.get(p.source, 1), 1) for p in pieces]
 
 
 def fit_outfit(
@@ -254,7 +260,7 @@ def fit_outfit(
     n = len(pieces)
     parts = [submesh(p.garment, np.all(p.drape[p.garment.faces], axis=1)) for p in pieces]
     drapes = [g for g, _ in parts]
-    placed = _placed_parts(pieces, [ids for _, ids in parts], ref, place)
+    placed, transfer_s = _placed_parts(pieces, [ids for _, ids in parts], ref, place)
     fitted, obstacles = [], []
     for i, (p, g) in enumerate(zip(pieces, drapes, strict=True)):
         span = 0.5 if pose != "a-pose" else 1.0
@@ -272,6 +278,8 @@ def fit_outfit(
                 span * (i + f) / n, f"{name}: {m}"
             ),
         )
+        r.stats["transfer_s"] = round(transfer_s[i], 3)  # the file's transfer, shared among its pieces
+        r.stats["fit_s"] = round(r.stats["fit_s"] + transfer_s[i], 3)
         fitted.append(r)
         obstacles = obstacles + [(r.vertices, g.faces)]
     if pose != "a-pose":
@@ -318,6 +326,7 @@ def _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stage
 
     n = len(pieces)
     current = [r.vertices for r in fitted]
+    spent = [float(r.stats["fit_s"]) for r in fitted]
     prev_step = None
     posed: list = []
     for s_i in range(1, stages + 1):
@@ -348,12 +357,14 @@ def _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stage
                     0.5 + 0.5 * ((s_i - 1) * n + i + f) / (stages * n), f"{name} posing {s_i}/{stages}: {m}"
                 ),
             )
-            rp.stats["fit_s"] = round(rp.stats["fit_s"] + r.stats["fit_s"], 3)
+            spent[i] += rp.stats["fit_s"]
+            rp.stats["fit_s"] = round(spent[i], 3)  # A-pose fit, transfer and every stage
             current[i] = rp.vertices
             posed.append(rp)
             obstacles = obstacles + [(rp.vertices, g.faces)]
         for r_old, rp in zip(fitted, posed, strict=True):
             rp.stats["apose_drape_steps"] = r_old.stats["drape_steps"]
+            rp.stats["transfer_s"] = r_old.stats.get("transfer_s", 0.0)
     return posed
 
 
