@@ -142,6 +142,7 @@ def run_fit(
             "pieces": [fp.result.stats for fp in fitted],
             "warnings": [w for fp in fitted for w in fp.result.stats.get("warnings", [])],
         }
+        record["passed"] = not record["warnings"]
         if fit_map_png:
             png = output_path(Path(fit_map_png), label, many, ".png")
             faces, offset = [], 0

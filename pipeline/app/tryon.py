@@ -243,6 +243,7 @@ def run_tryon(
         "material": material,
         "fit": dressed.stats,
         "warnings": dressed.stats.get("warnings", []),
+        "passed": not dressed.stats.get("warnings"),  # every piece within the quality limits
         "fit_s": round(t_fit, 2),
         "render": info,
         "total_s": round(time.perf_counter() - t0, 2),

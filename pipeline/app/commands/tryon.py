@@ -156,6 +156,11 @@ def run(args: argparse.Namespace) -> int:
         placement=args.placement,
         scale=parse_scale(args.scale),
     )
-    print(f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s")
+    verdict = (
+        ""
+        if summary.get("passed", True)
+        else f" (fit past its limits: {len(summary['warnings'])} warning(s))"
+    )
+    print(f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s{verdict}")
     report_warnings(summary.get("warnings", []), args.strict)
     return 0
