@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.core.fit import mhclo as mh  # noqa: E402
+from pipeline.core.fit.api import covers_shoulders  # noqa: E402
 from pipeline.core.fit import transfer  # noqa: E402
 from pipeline.core.fit.source_body import _posed, fit_source_body, linear_anny  # noqa: E402
 
@@ -61,12 +62,13 @@ def main() -> None:
                 items.append((f"{f.parent.name}/{f.name}", f))
         print(
             f"{'garment':<46}{'importer':>9}{'guess':>9}{'m/unit':>9}{'shoulders':>11}{'elbows':>9}"
-            f"{'knees':>8}{'resid_mm':>9}{'wall_s':>7}{'cpu_s':>6}"
+            f"{'knees':>8}{'resid_mm':>9}{'wall_s':>7}{'cpu_s':>6}  shape (gender, weight)"
         )
         for name, path in items:
             garment, source = load_garment_source(path)
             t0, c0 = time.perf_counter(), time.process_time()
-            fit = fit_source_body(garment.vertices, garment.faces, check=False)
+            shoulders = covers_shoulders(garment.vertices, garment.faces)
+            fit = fit_source_body(garment.vertices, garment.faces, covers_shoulders=shoulders, check=False)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             r = fit.record(source["units_loaded"])
             p = r["pose_deg"]

@@ -128,6 +128,12 @@ PLACEMENTS = ("auto", "landmarks", "mhclo", "source-body")
 MIN_EASE_M = 0.006  # least distance from the skin a transferred garment vertex starts at
 
 
+def covers_shoulders(vertices: np.ndarray, faces: np.ndarray) -> bool:
+    """Whether a garment hangs from the shoulders (tops, dresses, outfits) rather than the waist."""
+    faces = np.asarray(faces)
+    return detect_type(vertices, faces) not in LOWER_TYPES or has_sleeves(vertices, faces)
+
+
 def transfer_placement(
     garment: GarmentMesh,
     body,
@@ -172,9 +178,7 @@ def transfer_placement(
         fixed = scale is not None
         if fixed:
             v = v * np.asarray(scale, dtype=np.float64)
-        faces = np.asarray(garment.faces)
-        covers_shoulders = detect_type(v, faces) not in LOWER_TYPES or has_sleeves(v, faces)
-        fit = fit_source_body(v, garment.faces, covers_shoulders=covers_shoulders, fix_scale=fixed)
+        fit = fit_source_body(v, garment.faces, covers_shoulders=covers_shoulders(v, garment.faces), fix_scale=fixed)
         record = {"placement": "source-body", "source_body": fit.record(None if fixed else units_loaded)}
         source_vertices, made_on = v * fit.scale, fit.vertices
     binding = transfer.bind(source_vertices, made_on, body.faces)

@@ -12,8 +12,9 @@ within a small gap of the skin; the pose is scored by the robust distance plus g
 body. Both arms are searched together first (20-90 degrees), then each joint on its own over a few angles
 (coordinate descent), only for the limbs the garment reaches. On every 4th body vertex; about 2 s of CPU.
 
-Limits: anny's shape is held at an average adult (gender, weight, muscle, proportions 0.5, adult age): a
-garment made for a slimmer or heavier body reads as a looser or tighter one (the transfer keeps its ease);
+Shape: after the pose, anny's gender (0 or 1 against 0.5) and weight (0.25 or 0.8 against 0.5) are tried, each on
+its own. Limits: muscle, proportions and height stay at an average adult's; a garment made for a body between
+those shapes reads as a slightly looser or tighter one (the transfer keeps its ease);
 angles are on a grid (15-degree steps at the shoulder); hands, feet, spine and head are not posed; a garment
 that covers no limb leaves that limb at the A-pose."""
 
@@ -226,25 +227,26 @@ def fit_source_body(
     rng = np.random.default_rng(seed)
     sample = verts if len(verts) <= MAX_POINTS else verts[rng.choice(len(verts), MAX_POINTS, replace=False)]
     centre = 0.5 * (sample.min(0) + sample.max(0))
-    angles, scale, trans, score = search_source_body(sample - centre, covers_shoulders, fix_scale)
-    fit = _finish(lin, verts, centre, scale, trans, angles, t0)
+    angles, scale, trans, score, shape = search_source_body(sample - centre, covers_shoulders, fix_scale)
+    fit = _finish(lin, verts, centre, scale, trans, angles, shape, t0)
     if check:
         check_explained(fit)
     return fit
 
 
-def _finish(lin: _Linear, verts, centre, scale: float, trans, angles, t0) -> SourceBody:
+def _finish(lin: _Linear, verts, centre, scale: float, trans, angles, shape, t0) -> SourceBody:
     """The whole body in the found pose, in the frame of the garment scaled to metres, and the fit's figures
     over all garment vertices."""
     import torch
 
     from pipeline.core.fit.bodyfield import BodyField
 
-    w = torch.as_tensor(driver_rotations(lin, lin.heads, angles))
+    rest, heads, _ = shaped_anny(shape["gender"], shape["weight"])
+    w = torch.as_tensor(driver_rotations(lin, heads, angles))
     with torch.no_grad():
-        body, r, t = _pose(lin, torch.as_tensor(lin.rest), torch.as_tensor(lin.heads), w)
+        body, r, t = _pose(lin, torch.as_tensor(rest), torch.as_tensor(heads), w)
         slot = torch.as_tensor(lin.slot_of_bone)
-        heads_posed = (r[slot] @ torch.as_tensor(lin.heads)[..., None])[..., 0] + t[slot]
+        heads_posed = (r[slot] @ torch.as_tensor(heads)[..., None])[..., 0] + t[slot]
     # garment point q (scaled) = p + centre * scale - trans, with p in the body's frame
     offset = centre * scale - np.asarray(trans, dtype=np.float64)
     body_np = body.numpy() + offset
@@ -254,12 +256,12 @@ def _finish(lin: _Linear, verts, centre, scale: float, trans, angles, t0) -> Sou
         faces=lin.faces,
         scale=float(scale),
         translation_m=offset,
-        phenotypes=dict(BASE_PHENOTYPES),
+        phenotypes=dict(BASE_PHENOTYPES, **shape),
         pose_deg=pose_angles(lin, heads_posed.numpy()),
         residual_mm=float(np.median(np.abs(sd))) * 1000,
         inside_share=float((sd < -0.005).mean()),
         covered_share=float((np.abs(sd) < 0.08).mean()),
-        height_m=float(np.ptp(lin.rest[:, 2])),
+        height_m=float(np.ptp(rest[:, 2])),
         fit_s=time.perf_counter() - t0,
     )
 
@@ -300,6 +302,7 @@ def check_explained(fit: SourceBody) -> None:
 
 # Joint angles searched (degrees): arm abduction (0 = hanging, 90 = T-pose), elbow bend (forward), hip
 # abduction, hip flexion (forward), knee bend, and the body's weight phenotype (an offset from 0.5).
+SHAPE_STEPS = {"gender": (0.0, 1.0), "weight": (0.25, 0.8)}  # tried after the pose, each on its own
 ANGLE_STEPS = {
     "shoulder": (20.0, 35.0, 50.0, 65.0, 80.0, 90.0),
     "elbow": (0.0, 20.0, 45.0),
@@ -407,11 +410,21 @@ def _align(
     return s, t, score
 
 
+@functools.lru_cache(maxsize=16)
+def shaped_anny(gender: float, weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rest vertices, bone heads and vertex normals of anny's adult with this gender and weight (cached)."""
+    from pipeline.core.body.anny_model import load_model
+
+    rest, heads = _anny_rest(load_model(), dict(BASE_PHENOTYPES, gender=gender, weight=weight))
+    return rest, heads, vertex_normals(rest, linear_anny().faces)
+
+
 def search_source_body(
     points: np.ndarray, covers_shoulders: bool, fix_scale: bool = False
-) -> tuple[dict[str, float], float, np.ndarray, float]:
-    """Joint angles, scale, translation and score of the best body found for garment `points` (centred):
-    all arm angles with both arms alike first, then each joint on its own (coordinate descent)."""
+) -> tuple[dict[str, float], float, np.ndarray, float, dict[str, float]]:
+    """Joint angles, scale, translation, score and shape (gender, weight) of the best body found for garment
+    `points` (centred): all arm angles with both arms alike first, then each joint on its own (coordinate
+    descent), then a few body shapes."""
     lin = linear_anny()
     sub = np.arange(0, len(lin.rest), BODY_STRIDE)
     lin_sub = dataclasses.replace(lin, rest=lin.rest[sub], slot_weights=lin.slot_weights[sub])
@@ -463,4 +476,13 @@ def search_source_body(
                     if score < best - 1e-4:
                         best, angles, state["s"], state["t"] = score, trial, s, t
     best, state["s"], state["t"] = evaluate(angles, iters=10)
-    return angles, state["s"], state["t"], best
+    shape = {"gender": BASE_PHENOTYPES["gender"], "weight": BASE_PHENOTYPES["weight"]}
+    for key, values in SHAPE_STEPS.items():
+        for value in values:
+            trial_shape = dict(shape, **{key: value})
+            rest, heads_s, normals_s = shaped_anny(trial_shape["gender"], trial_shape["weight"])
+            body, normals = _posed(lin_sub, heads_s, rest[sub], angles, normals_s[sub])
+            s_, t_, score = _align(points, body, normals, state["s"], state["t"], fix_scale, 6)
+            if score < best - 1e-4:
+                best, shape, state["s"], state["t"] = score, trial_shape, s_, t_
+    return angles, state["s"], state["t"], best, shape
