@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.core.fit import mhclo as mh  # noqa: E402
-from pipeline.core.fit.api import covers_shoulders  # noqa: E402
 from pipeline.core.fit import transfer  # noqa: E402
+from pipeline.core.fit.api import covers_shoulders  # noqa: E402
 from pipeline.core.fit.source_body import _posed, fit_source_body, linear_anny  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "garments"

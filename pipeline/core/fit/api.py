@@ -178,7 +178,9 @@ def transfer_placement(
         fixed = scale is not None
         if fixed:
             v = v * np.asarray(scale, dtype=np.float64)
-        fit = fit_source_body(v, garment.faces, covers_shoulders=covers_shoulders(v, garment.faces), fix_scale=fixed)
+        fit = fit_source_body(
+            v, garment.faces, covers_shoulders=covers_shoulders(v, garment.faces), fix_scale=fixed
+        )
         record = {"placement": "source-body", "source_body": fit.record(None if fixed else units_loaded)}
         source_vertices, made_on = v * fit.scale, fit.vertices
     binding = transfer.bind(source_vertices, made_on, body.faces)
