@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from pipeline.core.body.anny_model import BodyArrays
 from pipeline.core.deps import REPO_ROOT
@@ -28,6 +29,22 @@ def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
     require_garment(mesh, clip(str(path)))
     mesh, _record = normalise_garment(mesh, centre=False)
     return mesh
+
+
+def load_garment_source(path: str | os.PathLike) -> tuple[GarmentMesh, dict]:
+    """The garment (as `load_garment_file`) and what the fit needs to know of its file: the unit it was read
+    in, and MakeHuman's `.mhclo` binding when one sits beside it."""
+    from pipeline.app.limited_import import import_garment_limited
+    from pipeline.core.fit.mhclo import find_mhclo, read_mhclo
+    from pipeline.core.garment.mesh import require_garment
+    from pipeline.core.garment.normalise import normalise_garment
+    from pipeline.core.untrusted import clip
+
+    raw, _info = import_garment_limited(path)
+    require_garment(raw, clip(str(path)))
+    garment, record = normalise_garment(raw, centre=False)
+    clo_path = find_mhclo(path)
+    return garment, {"units_loaded": record.get("units"), "mhclo": read_mhclo(clo_path) if clo_path else None}
 
 
 def body_key(request: BodyRequest | None) -> str:
@@ -59,46 +76,125 @@ def make_body(
     return made
 
 
+def garment_paths(garment_path) -> list[str]:
+    """One path or several (an outfit from several files) as a list of strings."""
+    if isinstance(garment_path, (str, os.PathLike)):
+        return [str(garment_path)]
+    return [str(p) for p in garment_path]
+
+
+def load_pieces(
+    paths: list[str],
+    garment_types: list[str | None] | None = None,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
+) -> tuple[list, Any]:
+    """Every piece of every garment file, typed (`--type`, one per file, applies to one-piece files), in layer
+    order (inside first), and the placer that moves each whole file from the body it was made for onto a body
+    (`placement`, see `pipeline.core.fit.api.transfer_placement`) for `fit_outfit`."""
+    from pipeline.core.errors import UserError
+    from pipeline.core.fit.api import transfer_placement
+    from pipeline.core.fit.outfit import LAYER, split_outfit
+
+    types = list(garment_types or [])
+    if len(types) > len(paths):
+        raise UserError(f"--type given {len(types)} times for {len(paths)} --garment file(s)")
+    pieces, files = [], []
+    for i, path in enumerate(paths):
+        garment, source = load_garment_source(path)
+        files.append((garment, source))
+        found = split_outfit(garment)
+        for p in found:
+            p.source = i
+        kind = types[i] if i < len(types) else None
+        if kind:
+            if len(found) > 1:
+                listed = ", ".join(p.garment_type for p in found)
+                raise UserError(
+                    f"--type {kind}: {Path(path).name} holds {len(found)} pieces ({listed}); give --type for one-piece garments only"
+                )
+            found[0].garment_type = kind
+        pieces.extend(found)
+
+    records: dict[int, dict] = {}
+
+    def place(i: int, body):
+        garment, source = files[i]
+        placed = transfer_placement(garment, body, placement, source["mhclo"], scale, source["units_loaded"])
+        records[i] = {"file": Path(paths[i]).name, **(placed[2] if placed else {"placement": "landmarks"})}
+        return None if placed is None else placed[:2]
+
+    place.records = records  # what each file's move recorded (`source_body`, `.mhclo`), once it has run
+    return sorted(pieces, key=lambda p: LAYER.get(p.garment_type, 0)), place
+
+
+def placement_record(place) -> dict[str, Any]:
+    """How each garment file reached the body (`placements`), and the first file's `source_body` fit."""
+    records = [place.records[i] for i in sorted(place.records)]
+    out: dict[str, Any] = {"placements": records}
+    found = [r["source_body"] for r in records if "source_body" in r]
+    if found:
+        out["source_body"] = found[0]
+    return out
+
+
 def dress(
-    garment_path: str | os.PathLike = DEFAULT_GARMENT,
+    garment_path: str | os.PathLike | list = DEFAULT_GARMENT,
     request: BodyRequest | None = None,
     pose: str = "a-pose",
-    garment_type: str | None = None,
+    garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
     body_cache: dict | None = None,
 ) -> Dressed:
-    """Fit the garment at `garment_path` onto the avatar asked for by `request`, posed with `pose`
-    (bodies come from `body_cache` when given: see `make_body`)."""
+    """Fit the garment(s) at `garment_path` (one file or several worn together; each split into its pieces)
+    onto the avatar asked for by `request`, posed with `pose`; each file is moved from the body it was made for
+    (`placement`, see `pipeline.core.fit.api.transfer_placement`). The stats of the first piece carry the whole
+    outfit's `pieces` figures and `warnings` (the quality gates). Bodies come from `body_cache` when given (a
+    warm batch worker keeps one: see `make_body`)."""
     from pipeline.core.body.poses import check_pose, pose_body
-    from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.outfit import fit_outfit
 
     check_pose(pose)
     progress(0.02, "loading the garment")
-    garment = load_garment_file(garment_path)
+    types = garment_type if isinstance(garment_type, list) else [garment_type]
+    pieces, place = load_pieces(garment_paths(garment_path), types, placement, scale)
     progress(0.05, "building the avatar")
     body, body_record = make_body(request, lambda f, m="": progress(0.05 + 0.1 * f, m), body_cache)
     posed = pose_body(body, pose)
     progress(0.15, "fitting the garment")
-    result = fit_garment(
-        garment,
+    fitted = fit_outfit(
+        pieces,
         posed,
-        garment_type=garment_type,
         fabric=fabric,
         progress=lambda f, m="": progress(0.15 + 0.85 * f, m),
+        scale=scale,
+        place=place,
     )
-    result.stats = dict(result.stats, body=body_record)
+    first = fitted[0].result
+    first.stats = dict(
+        first.stats,
+        **placement_record(place),
+        body=body_record,
+        pieces=[dict(fp.result.stats) for fp in fitted],
+        warnings=[w for fp in fitted for w in fp.result.stats.get("warnings", [])],
+    )
     progress(1.0, "fitted")
-    return Dressed(posed, garment, result, pose)
+    extra = [(fp.piece.garment, fp.result) for fp in fitted[1:]]
+    return Dressed(posed, fitted[0].piece.garment, first, pose, extra)
 
 
 def compute_dressed(
-    garment_path: str | os.PathLike = DEFAULT_GARMENT,
+    garment_path: str | os.PathLike | list = DEFAULT_GARMENT,
     request: BodyRequest | None = None,
     pose: str = "a-pose",
-    garment_type: str | None = None,
+    garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
 ) -> Dressed:
     """`dress` here when this Python has torch, else in the project's environment (one worker call)."""
     from pipeline.app import worker
@@ -106,27 +202,31 @@ def compute_dressed(
     return worker.call(
         "dress",
         progress,
-        garment_path=str(Path(garment_path).resolve()),
+        garment_path=[str(Path(g).resolve()) for g in garment_paths(garment_path)],
         request=request,
         pose=pose,
         garment_type=garment_type,
         fabric=fabric,
+        placement=placement,
+        scale=scale,
     )
 
 
 def run_tryon(
     out_dir: str | os.PathLike,
-    garment_path: str | os.PathLike = DEFAULT_GARMENT,
+    garment_path: str | os.PathLike | list = DEFAULT_GARMENT,
     request: BodyRequest | None = None,
     render: dict | None = None,
     material: str = "mannequin",
     pose: str = "a-pose",
-    garment_type: str | None = None,
+    garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
     name: str = "tryon",
     save_blend: bool = True,
     dressed: Dressed | None = None,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
 ) -> dict:
     """The main job: dress the avatar, render `<name>.png`, save `<name>.blend` (unless `save_blend` is False)
     and `<name>.json` into `out_dir`. A warm batch worker passes the `dressed` result it already has.
@@ -140,14 +240,22 @@ def run_tryon(
     from pipeline.core.errors import UserError
     from pipeline.core.files import atomic_path, write_json
 
-    if not Path(garment_path).is_file():
-        raise UserError(f"garment file not found: {garment_path}")
+    for g in garment_paths(garment_path):
+        if not Path(g).is_file():
+            raise UserError(f"garment file not found: {g}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if dressed is None:
         dressed = compute_dressed(
-            garment_path, request, pose, garment_type, fabric, lambda f, m="": progress(0.6 * f, m)
+            garment_path,
+            request,
+            pose,
+            garment_type,
+            fabric,
+            lambda f, m="": progress(0.6 * f, m),
+            placement,
+            scale,
         )
     t_fit = time.perf_counter() - t0
     progress(0.6, "building the scene")
@@ -175,12 +283,16 @@ def _summary(png, blend, garment_path, pose, material, dressed, t_fit, info, t0)
     return {
         "png": str(png),
         "blend": str(blend) if blend else None,
-        "garment": str(garment_path),
+        "garment": garment_paths(garment_path)[0]
+        if len(garment_paths(garment_path)) == 1
+        else garment_paths(garment_path),
         "pose": pose,
         "material": material,
         "look": info["look"],
         "color": info["color"],
         "fit": dressed.stats,
+        "warnings": dressed.stats.get("warnings", []),
+        "passed": not dressed.stats.get("warnings"),  # every piece within the quality limits
         "fit_s": round(t_fit, 2),
         "render": info,
         "total_s": round(time.perf_counter() - t0, 2),

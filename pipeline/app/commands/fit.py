@@ -5,30 +5,20 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.app.commands.tryon import add_placement_options, parse_scale
 from pipeline.core import vocab
 
 NAME = "fit"
 HELP = "fit a garment onto an avatar (drape, rig, fit map); --grade S,M,L fits several sizes in one call"
 
 
-def parse_scale(text: str | None) -> float | tuple[float, float, float] | None:
-    """--scale: one factor or three (x,y,z), each between 0.2 and 5."""
-    from pipeline.core.errors import UserError
-
-    if text is None:
-        return None
-    try:
-        parts = [float(x) for x in text.split(",")]
-    except ValueError:
-        parts = []
-    if len(parts) not in (1, 3) or not all(0.2 <= x <= 5.0 for x in parts):
-        raise UserError(f"--scale must be one factor or three (x,y,z), each between 0.2 and 5, not {text!r}")
-    return parts[0] if len(parts) == 1 else (parts[0], parts[1], parts[2])
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--garment", required=True, help="cleaned garment file (.obj .glb .fbx .ply .stl .usd .blend), metres"
+        "--garment",
+        required=True,
+        action="append",
+        help="garment file (.obj .glb .fbx .ply .stl .usd .blend); repeat it to wear several together; a file "
+        "holding several pieces (a suit) is split into them",
     )
     src = p.add_argument_group("body (one of)")
     src.add_argument(
@@ -51,12 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", required=True, metavar="FITTED.blend", help="output scene (graded: FITTED_<SIZE>.blend)"
     )
-    p.add_argument(
-        "--type",
-        dest="garment_type",
-        choices=vocab.GARMENT_TYPES,
-        help="garment type (default: detected from its openings)",
-    )
+    from pipeline.app.commands.tryon import add_type_options
+
+    add_type_options(p)
     p.add_argument(
         "--fabric",
         default="cotton-jersey",
@@ -66,8 +53,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--scale",
         metavar="S | SX,SY,SZ",
-        help="scale the garment about its centre before fitting (only when asked; default: as given)",
+        help="scale the garment as imported (0.2-5) when its units cannot be worked out (default: units "
+        "detected, then checked by the source-body fit)",
     )
+    add_placement_options(p, scale=False)
     p.add_argument(
         "--fit-map", metavar="FITMAP.png", help="also draw the strain fit map (graded: FITMAP_<SIZE>.png)"
     )
@@ -96,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline.core.garment.filecheck import check_garment_input
 
-    check_regular(args.garment, "--garment")
-    check_garment_input(args.garment)  # refuse a broken garment before fitting any body
+    for g in args.garment:
+        check_regular(g, "--garment")
+        check_garment_input(g)  # refuse a broken garment before fitting any body
     bodies = resolve_bodies(
         args.measurements, args.size, args.sex, args.grade, args.avatar, TerminalProgress("avatar")
     )
@@ -110,11 +100,18 @@ def run(args: argparse.Namespace) -> int:
         args.pose,
         args.fit_map,
         scale=scale,
+        placement=args.placement,
         progress=TerminalProgress("fit"),
     )
     for r in records:
-        print(
-            f"{r['label']}: {r['blend']} ({r['garment_type']}, max penetration {r['max_penetration_mm']} mm, "
-            f"strain p95 {r['strain_p95']:.3f}, {r['fit_s']:.1f} s)"
-        )
+        for piece in r["pieces"]:
+            print(
+                f"{r['label']}: {r['blend']} {piece.get('piece', '')} ({piece['garment_type']}, "
+                f"max penetration {piece['max_penetration_mm']} mm, poke-through {100 * piece['poke_share']:.2f} % "
+                f"up to {piece['poke_max_mm']} mm, off body {100 * piece['off_body_share']:.1f} %, "
+                f"strain p95 {piece['strain_p95']:.3f}, {piece['fit_s']:.1f} s)"
+            )
+    from pipeline.app.commands.tryon import report_warnings
+
+    report_warnings([w for r in records for w in r["warnings"]], args.strict)
     return 0

@@ -43,7 +43,11 @@ def body_request(args: argparse.Namespace):
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--garment", required=True, help="garment file (OBJ, GLB/glTF, FBX, USD, PLY, STL, .blend)"
+        "--garment",
+        required=True,
+        action="append",
+        help="garment file (OBJ, GLB/glTF, FBX, USD, PLY, STL, .blend); repeat it to wear several together "
+        "(a top and a bottom); a file holding several pieces (a suit) is split into them",
     )
     p.add_argument("--out", required=True, help="output folder (tryon.png, tryon.blend, tryon.json)")
     p.add_argument(
@@ -53,12 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-blend", dest="save_blend", action="store_false", help="do not save the .blend scene")
     add_body_options(p)
-    p.add_argument(
-        "--type",
-        dest="garment_type",
-        choices=vocab.GARMENT_TYPES,
-        help="garment type (default: detected from its shape)",
-    )
+    add_type_options(p)
     p.add_argument(
         "--fabric",
         default="cotton-jersey",
@@ -68,7 +67,74 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--material", choices=vocab.AVATAR_MATERIALS, default=vocab.DEFAULT_MATERIAL, help="avatar look"
     )
     p.add_argument("--pose", default="a-pose", help="pose preset: a-pose, t-pose, relaxed, walking")
+    add_placement_options(p)
     add_render_options(p, samples=32)
+
+
+def add_type_options(p: argparse.ArgumentParser) -> None:
+    """--type (one per --garment, one-piece files only) and --strict, shared by `tryon` and `fit`."""
+    from pipeline.core.vocab import GARMENT_TYPES
+
+    p.add_argument(
+        "--type",
+        dest="garment_type",
+        action="append",
+        choices=GARMENT_TYPES,
+        help="garment type, once per --garment in the same order (default: detected from its openings)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a fit past its quality limits (strain, poke-through, off the body, off a limb) is an error (exit 2)",
+    )
+
+
+def report_warnings(warnings: list[str], strict: bool) -> None:
+    """One `warning:` line per failed quality gate on stderr; with --strict, then one error (exit 2)."""
+    import sys
+
+    from pipeline.core.errors import UserError
+
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if strict and warnings:
+        raise UserError(f"the fit failed {len(warnings)} quality gate(s) (--strict): {warnings[0]}")
+
+
+def parse_scale(text: str | None) -> float | tuple[float, float, float] | None:
+    """--scale: one factor or three (x,y,z), each between 0.2 and 5."""
+    from pipeline.core.errors import UserError
+
+    if text is None:
+        return None
+    try:
+        parts = [float(x) for x in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (1, 3) or not all(0.2 <= x <= 5.0 for x in parts):
+        raise UserError(f"--scale must be one factor or three (x,y,z), each between 0.2 and 5, not {text!r}")
+    return parts[0] if len(parts) == 1 else (parts[0], parts[1], parts[2])
+
+
+def add_placement_options(p: argparse.ArgumentParser, scale: bool = True) -> None:
+    """--placement and --scale, shared by the verbs that fit a garment."""
+    from pipeline.core.fit.api import PLACEMENTS
+
+    p.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        default="auto",
+        help="how the garment reaches the avatar before draping: auto (MakeHuman's .mhclo binding when one "
+        "sits beside the file; the project's pattern garments by landmarks; any other garment by its source "
+        "body: anny fitted inside it, then a surface transfer), landmarks, mhclo, source-body (default auto)",
+    )
+    if scale:
+        p.add_argument(
+            "--scale",
+            metavar="S | SX,SY,SZ",
+            help="scale the garment as imported (0.2-5, one factor or x,y,z) when its units cannot be worked "
+            "out (default: units detected, then checked by the source-body fit)",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}", args.name):
         raise UserError(f"--name: {args.name!r} is not a file stem of letters, digits, '.', '_' or '-'")
     check_output_dir(args.out, "--out")
-    check_garment_input(args.garment)  # refuse a broken garment before building any body
+    for g in args.garment:
+        check_garment_input(g)  # refuse a broken garment before building any body
     check_render_options(args)
     summary = run_tryon(
         args.out,
@@ -99,7 +166,15 @@ def run(args: argparse.Namespace) -> int:
         progress=TerminalProgress("tryon"),
         name=args.name,
         save_blend=args.save_blend,
+        placement=args.placement,
+        scale=parse_scale(args.scale),
+    )
+    verdict = (
+        ""
+        if summary.get("passed", True)
+        else f" (fit past its limits: {len(summary['warnings'])} warning(s))"
     )
     also = f" and {summary['blend']}" if summary["blend"] else ""
-    print(f"wrote {summary['png']}{also} in {summary['total_s']} s")
+    print(f"wrote {summary['png']}{also} in {summary['total_s']} s{verdict}")
+    report_warnings(summary.get("warnings", []), args.strict)
     return 0

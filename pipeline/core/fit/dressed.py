@@ -25,13 +25,20 @@ class BodyRequest:
 
 @dataclasses.dataclass
 class Dressed:
-    """A posed avatar body, the garment as loaded, and its FitResult on that body."""
+    """A posed avatar body, the garment as loaded, and its FitResult on that body; an outfit's further pieces
+    (layered over the first, inside-out) in `extra`."""
 
     body: BodyArrays
     garment: GarmentMesh
     result: Any  # pipeline.core.fit.api.FitResult
     pose: str = "a-pose"
+    extra: list[tuple[GarmentMesh, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def stats(self) -> dict[str, Any]:
         return self.result.stats
+
+    @property
+    def pieces(self) -> list[tuple[GarmentMesh, Any]]:
+        """Every (garment, result) pair, innermost first."""
+        return [(self.garment, self.result), *self.extra]

@@ -1,0 +1,133 @@
+"""An independent judge of a dressed scene's contact, on what Blender actually shows: the evaluated (posed,
+armature-deformed, shrinkwrapped) avatar and garment meshes, queried with Blender's own BVH trees
+(`mathutils.bvhtree`), not the solver's body field. Used by the real-garment bench next to
+`pipeline.core.fit.checks`.
+
+Poke-through: from each body vertex a ray is cast both ways along its normal (up to `reach_m`); a garment hit
+counts only when the body point nearest to it is the vertex's own neighbourhood (within `near_m`), so a
+sleeve hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex.
+The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit is the
+cloth's outer side (the ray reaches the cloth from outside: the skin is on the wrong side of it), by the
+hit's distance. Only body parts the garment covers count (at least 3 % of its vertices nearest to them; parts
+from the avatar's vertex groups). The garment's outer side is its face winding, turned once per object by a majority vote
+against the body normals under it. Garment inside body: each garment vertex's nearest body point and that
+face's normal."""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+from mathutils import Vector
+from mathutils.bvhtree import BVHTree
+
+
+def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
+    """World-space vertices, vertex normals and polygons of `obj` after its modifiers."""
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    ev = obj.evaluated_get(depsgraph)
+    me = ev.to_mesh()
+    try:
+        n = len(me.vertices)
+        co = np.empty(n * 3)
+        me.vertices.foreach_get("co", co)
+        nor = np.empty(n * 3)
+        me.vertex_normals.foreach_get("vector", nor)
+        polys = [tuple(p.vertices) for p in me.polygons]
+        mw = np.array(ev.matrix_world)
+        world = co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
+        normals = nor.reshape(-1, 3) @ np.linalg.inv(mw[:3, :3])
+        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+        return world, normals, polys
+    finally:
+        ev.to_mesh_clear()
+
+
+def _vertex_parts(avatar_obj: bpy.types.Object) -> list[str]:
+    """Each avatar vertex's coarse body part, from its heaviest vertex group (a bone of the rig)."""
+    from pipeline.core.fit.checks import part_of_bone
+
+    names = [g.name for g in avatar_obj.vertex_groups]
+    parts = []
+    for v in avatar_obj.data.vertices:
+        best = max(v.groups, key=lambda g: g.weight, default=None)
+        parts.append(part_of_bone(names[best.group]) if best is not None else "torso")
+    return parts
+
+
+def _covered_parts(gv: np.ndarray, body_tree: BVHTree, bv: np.ndarray, bpolys, parts: list[str]) -> set[str]:
+    """Body parts holding the nearest body vertex of at least 3 % of the garment's vertices."""
+    counts: dict[str, int] = {}
+    for p in gv:
+        loc, _n, face, _d = body_tree.find_nearest(Vector(p))
+        if loc is None:
+            continue
+        corners = bpolys[face]
+        k = min(corners, key=lambda i: (Vector(bv[i]) - loc).length)
+        counts[parts[k]] = counts.get(parts[k], 0) + 1
+    return {part for part, c in counts.items() if c >= 0.03 * len(gv)}
+
+
+def _winding_sign(gv: np.ndarray, polys: list[tuple[int, ...]], body_tree: BVHTree) -> float:
+    """+1 when the garment's face winding points away from the body (majority of its faces), else -1."""
+    vote = 0.0
+    for poly in polys[:: max(1, len(polys) // 2000)]:
+        pts = [Vector(gv[i]) for i in poly]
+        centre = sum(pts, Vector()) / len(pts)
+        normal = (pts[1] - pts[0]).cross(pts[2] - pts[0])
+        loc, nor, _i, _d = body_tree.find_nearest(centre)
+        if loc is not None:
+            vote += normal.dot(nor)
+    return 1.0 if vote >= 0 else -1.0
+
+
+def judge_contact(
+    avatar_obj: bpy.types.Object,
+    garment_obj: bpy.types.Object,
+    reach_m: float = 0.08,
+    near_m: float = 0.02,
+) -> dict[str, float | int]:
+    """Contact figures of one garment object on the avatar, as shown: `bvh_covered_vertices`,
+    `bvh_poke_share`, `bvh_poke_max_mm`, `bvh_inside_max_mm`, `bvh_inside_share`."""
+    bv, bn, bpolys = _evaluated(avatar_obj)
+    gv, _gn, gpolys = _evaluated(garment_obj)
+    body_tree = BVHTree.FromPolygons([Vector(p) for p in bv], bpolys)
+    cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)
+    outward = _winding_sign(gv, gpolys, body_tree)
+    parts = _vertex_parts(avatar_obj)
+    worn = _covered_parts(gv, body_tree, bv, bpolys, parts)
+    covered = poked = 0
+    poke_max = 0.0
+    for p, n, part in zip(bv, bn, parts, strict=True):
+        if part not in worn:
+            continue  # a hand beside a skirt, a forearm below a short sleeve
+        b, d = Vector(p), Vector(n)
+        best = None  # (distance, reached from outside)
+        for sign in (1.0, -1.0):
+            loc, nor, _i, dist = cloth_tree.ray_cast(b, d * sign, reach_m)
+            if loc is None:
+                continue
+            near = body_tree.find_nearest(loc)
+            if near[0] is None or (near[0] - b).length > near_m:
+                continue  # cloth over another part of the body
+            if best is None or dist < best[0]:
+                best = (dist, outward * nor.dot(d * sign) < 0)
+        if best is None:
+            continue
+        covered += 1
+        if best[1]:
+            poked += 1
+            poke_max = max(poke_max, best[0])
+    inside = []
+    for p in gv:
+        g = Vector(p)
+        loc, nor, _i, dist = body_tree.find_nearest(g)
+        inside.append(dist if loc is not None and (g - loc).dot(nor) < 0 else 0.0)
+    depth = np.asarray(inside)
+    return {
+        "bvh_covered_vertices": covered,
+        "bvh_poke_vertices": poked,
+        "bvh_poke_share": round(poked / max(covered, 1), 5),
+        "bvh_poke_max_mm": round(poke_max * 1000, 3),
+        "bvh_inside_max_mm": round(float(depth.max()) * 1000 if len(depth) else 0.0, 3),
+        "bvh_inside_share": round(float((depth > 0).mean()) if len(depth) else 0.0, 5),
+    }
