@@ -37,6 +37,9 @@ class SewnGarment:
     panels: list
     kind: str
     vertex_panel: np.ndarray | None = None  # (V,) index of the panel that made each vertex
+    uv_panel: np.ndarray | None = (
+        None  # (T,) index of the panel of each UV point (the unwelded panel vertices)
+    )
 
 
 def _polyline(*pts) -> np.ndarray:
@@ -414,7 +417,7 @@ def sew(panels: list, h: float, kind: str) -> SewnGarment:
     side: list[int] = []
     owner: list[int] = []
     key_to_index: dict[tuple, int] = {}
-    faces, uv, face_uv = [], [], []
+    faces, uv, face_uv, uv_panel = [], [], [], []
     u_offset = 0.0
     for k, panel in enumerate(panels):
         if isinstance(panel, SleevePanel):
@@ -441,6 +444,7 @@ def sew(panels: list, h: float, kind: str) -> SewnGarment:
         uv_local = flat - lo + [u_offset, 0.0]
         base = sum(len(x) for x in uv)
         uv.append(uv_local)
+        uv_panel.append(np.full(len(uv_local), k))
         u_offset += float(np.ptp(flat[:, 0])) + 0.05
         f = local[tri]
         fu = tri + base
@@ -457,6 +461,7 @@ def sew(panels: list, h: float, kind: str) -> SewnGarment:
         panels=panels,
         kind=kind,
         vertex_panel=np.asarray(owner),
+        uv_panel=np.concatenate(uv_panel),
     )
 
 

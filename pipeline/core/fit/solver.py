@@ -35,6 +35,7 @@ class DrapeSettings:
     # creep of position-based cloth, not a change anyone can see
     inertia: bool = False  # carry velocity between steps (a dynamic fall) instead of a quasi-static settle
     backend: str = "auto"  # "warp" (compiled CPU kernels), "numpy", or "auto" (warp when it imports)
+    gravity_after: int = 0  # steps without gravity first (sewing panels together, as GarmentCode does)
 
     @property
     def gravity_step_m(self) -> float:
@@ -83,6 +84,8 @@ class ClothSolver:
         settings: DrapeSettings | None = None,
         rest_edge_lengths: np.ndarray | None = None,
         edge_limit: np.ndarray | None = None,
+        seams: np.ndarray | None = None,
+        seam_k: float = 0.5,
     ):
         self.faces = np.asarray(faces, dtype=np.int64)
         self.n = len(rest_vertices)
@@ -106,11 +109,18 @@ class ClothSolver:
         self.edge_limit = (
             np.full(n_e, 1.0 + fabric.max_strain) if edge_limit is None else np.asarray(edge_limit, float)
         )
-        self.pairs = np.vstack([edges, bends])
-        self.rest_all = np.r_[el, bl]
+        # sewing springs (loose panels only): pairs of panel points to be pulled together, rest length set per
+        # step by `sew_to` (from their start distance down to 0), stiff in both directions, never strain-limited
+        seams = np.zeros((0, 2), np.int64) if seams is None else np.asarray(seams, dtype=np.int64)
+        n_s = len(seams)
+        self.seam_slice = slice(n_e + n_b, n_e + n_b + n_s)
+        self.pairs = np.vstack([edges, bends, seams])
+        self.rest_all = np.r_[el, bl, np.zeros(n_s)]
         self.n_e = n_e
-        self.k_stretch = np.r_[np.full(n_e, fabric.stretch), np.full(n_b, fabric.bend)]
-        self.k_compress = np.r_[np.full(n_e, fabric.compress), np.full(n_b, fabric.bend)]
+        self.k_stretch = np.r_[np.full(n_e, fabric.stretch), np.full(n_b, fabric.bend), np.full(n_s, seam_k)]
+        self.k_compress = np.r_[
+            np.full(n_e, fabric.compress), np.full(n_b, fabric.bend), np.full(n_s, seam_k)
+        ]
         self.wc = None
         use_warp = False
         if self.s.backend in ("auto", "warp"):
@@ -129,13 +139,20 @@ class ClothSolver:
                     self.groups,
                     field.vertices,
                     field.faces,
-                    np.r_[self.edge_limit, np.zeros(n_b)],
+                    np.r_[self.edge_limit, np.zeros(n_b + n_s)],
                     mesh=field._bvh.mesh if field._bvh is not None else None,
                 )
             elif self.s.backend == "warp":
                 raise RuntimeError("the warp backend was asked for but warp does not import")
         lo, hi = self.pairs.min(1), self.pairs.max(1)
         self._near_keys = np.unique(lo * self.n + hi)  # constrained pairs never repel each other
+
+    def sew_to(self, seam_rest: np.ndarray) -> None:
+        """Set the sewing springs' rest lengths (shrunk step by step so the panels close round the body rather than
+        jumping through it)."""
+        self.rest_all[self.seam_slice] = seam_rest
+        if self.wc is not None:  # the compiled solver keeps constraints in their original order
+            self.wc.rest.numpy()[self.seam_slice] = seam_rest
 
     def _project(self, p: np.ndarray) -> None:
         """One Gauss-Seidel sweep over all distance constraints, one vertex-disjoint colour group at a time."""
@@ -231,7 +248,11 @@ class ClothSolver:
         return p, touching
 
     def settle(
-        self, x0: np.ndarray, progress: ProgressCallback = silent, steps: int | None = None
+        self,
+        x0: np.ndarray,
+        progress: ProgressCallback = silent,
+        steps: int | None = None,
+        before_step=None,
     ) -> tuple[np.ndarray, dict]:
         """Let the cloth fall and settle onto the body from start positions x0; returns (positions, info).
 
@@ -257,7 +278,9 @@ class ClothSolver:
             p_np, x_np, sd_np = p_wp.numpy(), x_wp.numpy(), sd_wp.numpy()  # zero-copy views of the CPU arrays
             query_m = s.offset_m + 2.0 * self.mean_edge
         for step in range(steps):
-            y = x + v * s.dt * self.fabric.damping + g
+            if before_step is not None:
+                before_step(step, x)
+            y = x + v * s.dt * self.fabric.damping + (g if step >= s.gravity_after else 0.0)
             if wc is not None:
                 p_np[:] = y
                 x_np[:] = x
