@@ -83,10 +83,10 @@ def output_path(out: Path, label: str, many: bool, suffix: str) -> Path:
 
 
 def run_fit(
-    garment_path: str | os.PathLike,
+    garment_path: str | os.PathLike | list,
     out_blend: str | os.PathLike,
     bodies: list[tuple[str, Any]],
-    garment_type: str | None = None,
+    garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     pose: str = "a-pose",
     fit_map_png: str | os.PathLike | None = None,
@@ -94,18 +94,25 @@ def run_fit(
     scale: float | tuple[float, float, float] | None = None,
     progress: ProgressCallback = silent,
 ) -> list[dict[str, Any]]:
-    """Fit the garment onto every body, save one rigged scene (and fit map) per body; returns the records."""
+    """Fit the garment (one file or several worn together, each split into its pieces) onto every body, save
+    one rigged scene (and fit map) per body; returns the records (each with the outfit's `warnings`)."""
+    import copy
+
+    import numpy as np
+
     from pipeline.core.body.poses import pose_body
     from pipeline.core.files import write_json
-    from pipeline.core.fit.api import fit_garment
     from pipeline.core.fit.fitmap import draw_fit_map
+    from pipeline.core.fit.outfit import fit_outfit
 
     out = Path(out_blend)
     if out.suffix.lower() != ".blend":
         raise UserError(f"--out must end in .blend: {out}")
-    from pipeline.app.tryon import load_garment_file
+    from pipeline.app.tryon import garment_paths, load_pieces
 
-    garment = load_garment_file(garment_path)
+    paths = garment_paths(garment_path)
+    types = garment_type if isinstance(garment_type, list) else [garment_type]
+    pieces = load_pieces(paths, types)
     many = len(bodies) > 1
     records = []
     for i, (label, body) in enumerate(bodies):
@@ -114,39 +121,51 @@ def run_fit(
             progress((i + f) / len(bodies), f"{label}: {m}")
 
         posed = pose_body(body, pose)
-        result = fit_garment(
-            garment,
+        fitted = fit_outfit(
+            copy.deepcopy(pieces),
             posed,
-            garment_type=garment_type,
             fabric=fabric,
             scale=scale,
             progress=lambda f, m="", step=step: step(0.8 * f, m),
         )
+        result = fitted[0].result
         blend = output_path(out, label, many, ".blend")
         step(0.85, "building the scene")
-        save_fitted_scene(blend, posed, garment, result, pose, material)
-        record: dict[str, Any] = {"label": label, "blend": str(blend), **result.stats}
+        save_fitted_scene(blend, posed, [(fp.piece.garment, fp.result) for fp in fitted], pose, material)
+        record: dict[str, Any] = {
+            "label": label,
+            "blend": str(blend),
+            **result.stats,
+            "fit_s": round(sum(fp.result.stats["fit_s"] for fp in fitted), 3),
+            "pieces": [fp.result.stats for fp in fitted],
+            "warnings": [w for fp in fitted for w in fp.result.stats.get("warnings", [])],
+        }
         if fit_map_png:
             png = output_path(Path(fit_map_png), label, many, ".png")
+            faces, offset = [], 0
+            for fp in fitted:
+                faces.append(fp.piece.garment.faces + offset)
+                offset += len(fp.result.vertices)
             draw_fit_map(
                 png,
-                result.vertices,
-                garment.faces,
-                result.fit_colors,
+                np.vstack([fp.result.vertices for fp in fitted]),
+                np.vstack(faces),
+                np.vstack([fp.result.fit_colors for fp in fitted]),
                 posed.vertices,
                 posed.faces,
-                title=f"{garment.name} on {label}: strain (stretch vs rest) and contact pressure",
-                pressure=result.pressure,
+                title=f"{fitted[0].piece.name} on {label}: strain (stretch vs rest) and contact pressure",
+                pressure=np.concatenate([fp.result.pressure for fp in fitted]),
             )
             record["fit_map"] = str(png)
         records.append(record)
-        write_json(out.with_suffix(".json"), {"garment": str(garment_path), "pose": pose, "fits": records})
+        write_json(out.with_suffix(".json"), {"garment": paths, "pose": pose, "fits": records})
     progress(1.0, "done")
     return records
 
 
-def save_fitted_scene(path: Path, body, garment, result, pose: str, material: str = "mannequin") -> Path:
-    """A new scene with the rigged avatar and the garment bound to its armature, saved as .blend."""
+def save_fitted_scene(path: Path, body, pieces: list, pose: str, material: str = "mannequin") -> Path:
+    """A new scene with the rigged avatar and the garment pieces [(GarmentMesh, FitResult)], innermost
+    first, bound to its armature, saved as .blend."""
     import bpy  # noqa: F401  (first: makes bmesh and friends importable)
 
     from pipeline.blender.blendfile import new_scene, save_blend
@@ -154,7 +173,8 @@ def save_fitted_scene(path: Path, body, garment, result, pose: str, material: st
     from pipeline.core.fit.dressed import Dressed
 
     new_scene()
-    build_dressed_scene(Dressed(body, garment, result, pose), material=material)
+    (garment, result), *extra = pieces
+    build_dressed_scene(Dressed(body, garment, result, pose, extra), material=material)
     return save_blend(path)
 
 

@@ -38,42 +38,77 @@ def make_body(request: BodyRequest | None, progress: ProgressCallback = silent) 
     return fit_body(request.measurements, request.size, request.sex, progress, request.source)
 
 
+def garment_paths(garment_path) -> list[str]:
+    """One path or several (an outfit from several files) as a list of strings."""
+    if isinstance(garment_path, (str, os.PathLike)):
+        return [str(garment_path)]
+    return [str(p) for p in garment_path]
+
+
+def load_pieces(paths: list[str], garment_types: list[str | None] | None = None) -> list:
+    """Every piece of every garment file, typed (`--type`, one per file, applies to one-piece files), in layer
+    order (inside first)."""
+    from pipeline.core.errors import UserError
+    from pipeline.core.fit.outfit import LAYER, split_outfit
+
+    types = list(garment_types or [])
+    if len(types) > len(paths):
+        raise UserError(f"--type given {len(types)} times for {len(paths)} --garment file(s)")
+    pieces = []
+    for i, path in enumerate(paths):
+        found = split_outfit(load_garment_file(path))
+        kind = types[i] if i < len(types) else None
+        if kind:
+            if len(found) > 1:
+                listed = ", ".join(p.garment_type for p in found)
+                raise UserError(
+                    f"--type {kind}: {Path(path).name} holds {len(found)} pieces ({listed}); give --type for one-piece garments only"
+                )
+            found[0].garment_type = kind
+        pieces.extend(found)
+    return sorted(pieces, key=lambda p: LAYER.get(p.garment_type, 0))
+
+
 def dress(
-    garment_path: str | os.PathLike = DEFAULT_GARMENT,
+    garment_path: str | os.PathLike | list = DEFAULT_GARMENT,
     request: BodyRequest | None = None,
     pose: str = "a-pose",
-    garment_type: str | None = None,
+    garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
 ) -> Dressed:
-    """Fit the garment at `garment_path` onto the avatar asked for by `request`, posed with `pose`."""
+    """Fit the garment(s) at `garment_path` (one file or several worn together; each split into its pieces)
+    onto the avatar asked for by `request`, posed with `pose`. The stats of the first piece carry the whole
+    outfit's `pieces` figures and `warnings` (the quality gates)."""
     from pipeline.core.body.poses import check_pose, pose_body
-    from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.outfit import fit_outfit
 
     check_pose(pose)
     progress(0.02, "loading the garment")
-    garment = load_garment_file(garment_path)
+    types = garment_type if isinstance(garment_type, list) else [garment_type]
+    pieces = load_pieces(garment_paths(garment_path), types)
     progress(0.05, "building the avatar")
     body, body_record = make_body(request, lambda f, m="": progress(0.05 + 0.1 * f, m))
     posed = pose_body(body, pose)
     progress(0.15, "fitting the garment")
-    result = fit_garment(
-        garment,
-        posed,
-        garment_type=garment_type,
-        fabric=fabric,
-        progress=lambda f, m="": progress(0.15 + 0.85 * f, m),
+    fitted = fit_outfit(pieces, posed, fabric=fabric, progress=lambda f, m="": progress(0.15 + 0.85 * f, m))
+    first = fitted[0].result
+    first.stats = dict(
+        first.stats,
+        body=body_record,
+        pieces=[dict(fp.result.stats) for fp in fitted],
+        warnings=[w for fp in fitted for w in fp.result.stats.get("warnings", [])],
     )
-    result.stats = dict(result.stats, body=body_record)
     progress(1.0, "fitted")
-    return Dressed(posed, garment, result, pose)
+    extra = [(fp.piece.garment, fp.result) for fp in fitted[1:]]
+    return Dressed(posed, fitted[0].piece.garment, first, pose, extra)
 
 
 def compute_dressed(
-    garment_path: str | os.PathLike = DEFAULT_GARMENT,
+    garment_path: str | os.PathLike | list = DEFAULT_GARMENT,
     request: BodyRequest | None = None,
     pose: str = "a-pose",
-    garment_type: str | None = None,
+    garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
 ) -> Dressed:
@@ -87,19 +122,12 @@ def compute_dressed(
     progress(0.05, "fitting in the pipeline environment")
     with tempfile.TemporaryDirectory(prefix="tryon-") as tmp:
         npz = Path(tmp) / "dressed.npz"
-        argv = [
-            "tryon-compute",
-            "--garment",
-            str(Path(garment_path).resolve()),
-            "--out",
-            str(npz),
-            "--pose",
-            pose,
-            "--fabric",
-            fabric,
-        ]
-        if garment_type:
-            argv += ["--type", garment_type]
+        argv = ["tryon-compute", "--out", str(npz), "--pose", pose, "--fabric", fabric]
+        for g in garment_paths(garment_path):
+            argv += ["--garment", str(Path(g).resolve())]
+        for t in garment_type if isinstance(garment_type, list) else [garment_type]:
+            if t:
+                argv += ["--type", t]
         if request is not None and request.measurements is not None:
             write_json(Path(tmp) / "measurements.json", request.measurements)
             argv += ["--measurements", str(Path(tmp) / "measurements.json")]
@@ -113,12 +141,12 @@ def compute_dressed(
 
 def run_tryon(
     out_dir: str | os.PathLike,
-    garment_path: str | os.PathLike = DEFAULT_GARMENT,
+    garment_path: str | os.PathLike | list = DEFAULT_GARMENT,
     request: BodyRequest | None = None,
     render: dict | None = None,
     material: str = "mannequin",
     pose: str = "a-pose",
-    garment_type: str | None = None,
+    garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
 ) -> dict:
@@ -129,8 +157,9 @@ def run_tryon(
     from pipeline.core.errors import UserError
     from pipeline.core.files import write_json
 
-    if not Path(garment_path).is_file():
-        raise UserError(f"garment file not found: {garment_path}")
+    for g in garment_paths(garment_path):
+        if not Path(g).is_file():
+            raise UserError(f"garment file not found: {g}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -147,10 +176,13 @@ def run_tryon(
     summary = {
         "png": str(out_dir / "tryon.png"),
         "blend": str(out_dir / "tryon.blend"),
-        "garment": str(garment_path),
+        "garment": garment_paths(garment_path)[0]
+        if len(garment_paths(garment_path)) == 1
+        else garment_paths(garment_path),
         "pose": pose,
         "material": material,
         "fit": dressed.stats,
+        "warnings": dressed.stats.get("warnings", []),
         "fit_s": round(t_fit, 2),
         "render": info,
         "total_s": round(time.perf_counter() - t0, 2),

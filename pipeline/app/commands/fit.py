@@ -26,7 +26,11 @@ def parse_scale(text: str | None) -> float | tuple[float, float, float] | None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--garment", required=True, help="cleaned garment file (.obj .glb .fbx .ply .stl .usd .blend), metres"
+        "--garment",
+        required=True,
+        action="append",
+        help="garment file (.obj .glb .fbx .ply .stl .usd .blend); repeat it to wear several together; a file "
+        "holding several pieces (a suit) is split into them",
     )
     src = p.add_argument_group("body (one of)")
     src.add_argument(
@@ -51,12 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", required=True, metavar="FITTED.blend", help="output scene (graded: FITTED_<SIZE>.blend)"
     )
-    p.add_argument(
-        "--type",
-        dest="garment_type",
-        choices=("top", "bottom", "dress", "outerwear"),
-        help="garment type (default: detected from its openings)",
-    )
+    from pipeline.app.commands.tryon import add_type_options
+
+    add_type_options(p)
     p.add_argument(
         "--fabric",
         default="cotton-jersey",
@@ -91,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--grade: unknown size {s!r}; expected some of {','.join(sizes)}")
     from pathlib import Path
 
-    if not Path(args.garment).is_file():
-        raise UserError(f"--garment: file not found: {args.garment}")
+    for g in args.garment:
+        if not Path(g).is_file():
+            raise UserError(f"--garment: file not found: {g}")
     bodies = resolve_bodies(
         args.measurements, args.size, args.sex, args.grade, args.avatar, TerminalProgress("avatar")
     )
@@ -108,8 +110,14 @@ def run(args: argparse.Namespace) -> int:
         progress=TerminalProgress("fit"),
     )
     for r in records:
-        print(
-            f"{r['label']}: {r['blend']} ({r['garment_type']}, max penetration {r['max_penetration_mm']} mm, "
-            f"strain p95 {r['strain_p95']:.3f}, {r['fit_s']:.1f} s)"
-        )
+        for piece in r["pieces"]:
+            print(
+                f"{r['label']}: {r['blend']} {piece.get('piece', '')} ({piece['garment_type']}, "
+                f"max penetration {piece['max_penetration_mm']} mm, poke-through {100 * piece['poke_share']:.2f} % "
+                f"up to {piece['poke_max_mm']} mm, off body {100 * piece['off_body_share']:.1f} %, "
+                f"strain p95 {piece['strain_p95']:.3f}, {piece['fit_s']:.1f} s)"
+            )
+    from pipeline.app.commands.tryon import report_warnings
+
+    report_warnings([w for r in records for w in r["warnings"]], args.strict)
     return 0

@@ -43,20 +43,49 @@ def body_request(args: argparse.Namespace):
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--garment", required=True, help="garment file (OBJ, GLB/glTF, FBX, USD, PLY, STL, .blend)"
+        "--garment",
+        required=True,
+        action="append",
+        help="garment file (OBJ, GLB/glTF, FBX, USD, PLY, STL, .blend); repeat it to wear several together "
+        "(a top and a bottom); a file holding several pieces (a suit) is split into them",
     )
     p.add_argument("--out", required=True, help="output folder (tryon.png, tryon.blend, tryon.json)")
     add_body_options(p)
-    p.add_argument(
-        "--type",
-        dest="garment_type",
-        choices=("top", "bottom", "dress", "outerwear"),
-        help="garment type (default: detected from its shape)",
-    )
+    add_type_options(p)
     p.add_argument("--fabric", default="cotton-jersey", help="fabric preset (default cotton-jersey)")
     p.add_argument("--material", choices=("mannequin", "skin"), default="mannequin", help="avatar look")
     p.add_argument("--pose", default="a-pose", help="pose preset: a-pose, t-pose, relaxed, walking")
     add_render_options(p, samples=32)
+
+
+def add_type_options(p: argparse.ArgumentParser) -> None:
+    """--type (one per --garment, one-piece files only) and --strict, shared by `tryon` and `fit`."""
+    from pipeline.core.vocab import GARMENT_TYPES
+
+    p.add_argument(
+        "--type",
+        dest="garment_type",
+        action="append",
+        choices=GARMENT_TYPES,
+        help="garment type, once per --garment in the same order (default: detected from its openings)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a fit past its quality limits (strain, poke-through, off the body, off a limb) is an error (exit 2)",
+    )
+
+
+def report_warnings(warnings: list[str], strict: bool) -> None:
+    """One `warning:` line per failed quality gate on stderr; with --strict, then one error (exit 2)."""
+    import sys
+
+    from pipeline.core.errors import UserError
+
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if strict and warnings:
+        raise UserError(f"the fit failed {len(warnings)} quality gate(s) (--strict): {warnings[0]}")
 
 
 def render_options(args: argparse.Namespace) -> dict:
@@ -89,4 +118,5 @@ def run(args: argparse.Namespace) -> int:
         progress=TerminalProgress("tryon"),
     )
     print(f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s")
+    report_warnings(summary.get("warnings", []), args.strict)
     return 0

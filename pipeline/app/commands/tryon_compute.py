@@ -9,9 +9,9 @@ HELP = None  # internal verb: not listed in --help
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--garment", required=True)
+    p.add_argument("--garment", required=True, action="append")
     p.add_argument("--out", required=True, help="output .npz")
-    p.add_argument("--type", dest="garment_type", default=None)
+    p.add_argument("--type", dest="garment_type", action="append", default=None)
     p.add_argument("--fabric", default="cotton-jersey")
     p.add_argument("--pose", default="a-pose")
     p.add_argument("--measurements", default=None)

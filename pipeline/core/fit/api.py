@@ -13,8 +13,15 @@ from pipeline.core.errors import UserError
 from pipeline.core.fit.bodyfield import BodyField
 from pipeline.core.fit.fabrics import get_fabric
 from pipeline.core.fit.fitmap import contact_pressure, strain_colors, vertex_strain
-from pipeline.core.fit.place import GARMENT_TYPES, boundary_loops, detect_type, edges_of, place_garment
-from pipeline.core.fit.skinning import transfer_weights
+from pipeline.core.fit.place import (
+    GARMENT_TYPES,
+    LOWER_TYPES,
+    boundary_loops,
+    detect_type,
+    edges_of,
+    place_garment,
+)
+from pipeline.core.fit.skinning import limb_labels, transfer_weights
 from pipeline.core.fit.solver import ClothSolver, DrapeSettings
 from pipeline.core.garment.mesh import GarmentMesh
 from pipeline.core.progress import ProgressCallback, silent
@@ -32,6 +39,7 @@ class FitResult:
     pressure: np.ndarray  # (G,) relative contact pressure in [0, 1]
     fit_colors: np.ndarray  # (G, 4) strain colours
     stats: dict[str, Any]
+    limbs: np.ndarray | None = None  # (G,) limb label per vertex (skinning.limb_labels), None if unknown
 
     def garment(self, source: GarmentMesh) -> GarmentMesh:
         """`source` with the fitted positions (and the fit map as vertex colours)."""
@@ -86,7 +94,7 @@ def waistband_limits(
 ) -> np.ndarray | None:
     """Per-edge stretch limits: a bottom's waistband (edges within `band_m` below its top opening) is
     interfaced, nearly inextensible, so the garment hangs from the waist instead of sliding over the hips."""
-    if kind != "bottom":
+    if kind not in LOWER_TYPES:
         return None
     loops = boundary_loops(faces)
     if not loops:
@@ -126,11 +134,17 @@ def fit_garment(
     rest_vertices: np.ndarray | None = None,
     rest_edge_lengths: np.ndarray | None = None,
     start_vertices: np.ndarray | None = None,
+    obstacles: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    skin: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> FitResult:
     """Fit `garment` onto `body` (a BodyArrays): place by landmarks, drape, rig, measure.
 
     `rest_vertices` (default: the garment as given) is the shape the cloth wants to keep; `start_vertices`
-    skips the landmark placement (used by grading, which starts from a neighbouring size's fit)."""
+    skips the landmark placement (used by grading, which starts from a neighbouring size's fit, and by outfits
+    posed after their fit). `obstacles` are garments already fitted underneath, as (vertices, faces) whose
+    faces point away from the body: the cloth collides with them as with the body, so layers never cross.
+    `skin` = (weights, bones, limb labels) reuses skin weights found before (an outfit fitted in the A-pose,
+    then posed) instead of transferring them again."""
     progress = progress or silent
     t0 = time.perf_counter()
     check_garment(garment)
@@ -142,6 +156,7 @@ def fit_garment(
         raise UserError(f"--type must be one of {', '.join(GARMENT_TYPES)}, not {kind!r}")
     progress(0.02, f"placing the {kind}")
     field = BodyField(body.vertices, body.faces)
+    collide = field if not obstacles else collision_field(body, obstacles)
     if start_vertices is None:
         start = place_garment(garment.vertices, faces, body, kind, scale=scale)
     else:
@@ -157,7 +172,7 @@ def fit_garment(
         faces,
         rest,
         fab,
-        field,
+        collide,
         settings,
         rest_edge_lengths=rest_edge_lengths,
         edge_limit=waistband_limits(rest, faces, kind, fab.max_strain),
@@ -165,11 +180,23 @@ def fit_garment(
     t_place = time.perf_counter() - t0
     x, info = solver.settle(start, progress=lambda f, m="": progress(0.05 + 0.8 * f, m))
     progress(0.88, "transferring skin weights")
-    # loose cloth below the hips copies weights only where it touches a leg; the rest is inpainted
-    loose = kind in ("bottom", "dress")
-    weights, bones, reliable = transfer_weights(
-        x, faces, body, field, max_distance_m=0.015 if loose else 0.04, smooth_iterations=12 if loose else 2
-    )
+    # loose cloth below the hips (skirts, dresses) copies weights only where it touches a leg and inpaints the
+    # rest across both legs; sleeves and trouser legs keep to their own limb
+    if skin is None:
+        loose = kind in ("bottom", "skirt", "dress")
+        limbs = limb_labels(x, body, kind, field)
+        weights, bones, reliable = transfer_weights(
+            x,
+            faces,
+            body,
+            field,
+            max_distance_m=0.015 if loose else 0.04,
+            smooth_iterations=12 if loose else 2,
+            limbs=limbs,
+        )
+    else:
+        weights, bones, limbs = skin
+        reliable = np.ones(len(x), bool)
     progress(0.95, "measuring the fit")
     strain = vertex_strain(x, faces, rest, solver.edge_rest)
     c = field.closest(x)
@@ -194,7 +221,27 @@ def fit_garment(
         "fit_s": round(time.perf_counter() - t0, 3),
     }
     progress(1.0, "fitted")
-    return FitResult(x, weights, bones, kind, strain, pressure, strain_colors(strain), stats)
+    return FitResult(x, weights, bones, kind, strain, pressure, strain_colors(strain), stats, limbs)
+
+
+def collision_field(body, obstacles: list[tuple[np.ndarray, np.ndarray]]) -> BodyField:
+    """One collision field for the body and the garments already fitted over it (each turned so its faces
+    point away from the body): the nearest surface decides, so a point just inside an inner layer reads as
+    inside and is pushed out over it."""
+    from pipeline.core.fit.bodyfield import face_normals
+    from pipeline.core.fit.checks import outward_face_normals
+
+    field = BodyField(body.vertices, body.faces)
+    verts, faces = [np.asarray(body.vertices, np.float64)], [np.asarray(body.faces, np.int64)]
+    n = len(body.vertices)
+    for v, f in obstacles:
+        f = np.asarray(f, np.int64)
+        flip = np.einsum("ij,ij->i", face_normals(v, f), outward_face_normals(v, f, field)) < 0
+        f = np.where(flip[:, None], f[:, ::-1], f)
+        verts.append(np.asarray(v, np.float64))
+        faces.append(f + n)
+        n += len(v)
+    return BodyField(np.vstack(verts), np.vstack(faces))
 
 
 def save_fit(path, result: FitResult) -> None:

@@ -33,35 +33,53 @@ class BodyRequest:
 
 @dataclasses.dataclass
 class Dressed:
-    """A posed avatar body, the garment as loaded, and its FitResult on that body."""
+    """A posed avatar body, the garment as loaded, and its FitResult on that body; an outfit's further pieces
+    (layered over the first, inside-out) in `extra`."""
 
     body: BodyArrays
     garment: GarmentMesh
     result: Any  # pipeline.core.fit.api.FitResult
     pose: str = "a-pose"
+    extra: list[tuple[GarmentMesh, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def stats(self) -> dict[str, Any]:
         return self.result.stats
 
+    @property
+    def pieces(self) -> list[tuple[GarmentMesh, Any]]:
+        """Every (garment, result) pair, innermost first."""
+        return [(self.garment, self.result), *self.extra]
+
     def save(self, path: str | os.PathLike) -> None:
         """Save as `path` (garment + fit) and a sibling `.body.npz` (the body)."""
         path = Path(path)
         self.body.save(path.with_suffix(".body.npz"))
-        g, r = self.garment, self.result
-        arrays = {"g_vertices": g.vertices, "g_faces": g.faces}
-        arrays.update(
-            {f"g_{k}": getattr(g, k) for k in ("uv", "face_uv", "vertex_colors") if getattr(g, k) is not None}
-        )
-        arrays.update({f"r_{k}": np.asarray(getattr(r, k)) for k in _RESULT_ARRAYS})
-        meta = {
-            "pose": self.pose,
-            "name": g.name,
-            "texture_path": g.texture_path,
-            "base_color": list(g.base_color),
-            "garment_type": r.garment_type,
-            "stats": r.stats,
-        }
+        arrays: dict[str, np.ndarray] = {}
+        metas = []
+        for i, (g, r) in enumerate(self.pieces):
+            pre = "" if i == 0 else f"p{i}_"
+            arrays.update({f"{pre}g_vertices": g.vertices, f"{pre}g_faces": g.faces})
+            arrays.update(
+                {
+                    f"{pre}g_{k}": getattr(g, k)
+                    for k in ("uv", "face_uv", "vertex_colors")
+                    if getattr(g, k) is not None
+                }
+            )
+            arrays.update({f"{pre}r_{k}": np.asarray(getattr(r, k)) for k in _RESULT_ARRAYS})
+            if getattr(r, "limbs", None) is not None:
+                arrays[f"{pre}r_limbs"] = np.asarray(r.limbs)
+            metas.append(
+                {
+                    "name": g.name,
+                    "texture_path": g.texture_path,
+                    "base_color": list(g.base_color),
+                    "garment_type": r.garment_type,
+                    "stats": r.stats,
+                }
+            )
+        meta = {"pose": self.pose, **metas[0], "extra": metas[1:]}
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(fh, meta_json=np.array(json.dumps(meta)), **arrays)
 
@@ -73,20 +91,26 @@ class Dressed:
         body = BodyArrays.load(path.with_suffix(".body.npz"))
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta_json"]))
-            opt = {
-                k: (z[f"g_{k}"] if f"g_{k}" in z.files else None) for k in ("uv", "face_uv", "vertex_colors")
-            }
-            garment = GarmentMesh(
-                vertices=z["g_vertices"],
-                faces=z["g_faces"],
-                texture_path=meta["texture_path"],
-                base_color=tuple(meta["base_color"]),
-                name=meta["name"],
-                **opt,
-            )
-            result = FitResult(
-                garment_type=meta["garment_type"],
-                stats=meta["stats"],
-                **{k: z[f"r_{k}"] for k in _RESULT_ARRAYS},
-            )
-        return cls(body, garment, result, meta["pose"])
+            pieces = []
+            for i, m in enumerate([meta, *meta.get("extra", [])]):
+                pre = "" if i == 0 else f"p{i}_"
+                opt = {
+                    k: (z[f"{pre}g_{k}"] if f"{pre}g_{k}" in z.files else None)
+                    for k in ("uv", "face_uv", "vertex_colors")
+                }
+                garment = GarmentMesh(
+                    vertices=z[f"{pre}g_vertices"],
+                    faces=z[f"{pre}g_faces"],
+                    texture_path=m["texture_path"],
+                    base_color=tuple(m["base_color"]),
+                    name=m["name"],
+                    **opt,
+                )
+                result = FitResult(
+                    garment_type=m["garment_type"],
+                    stats=m["stats"],
+                    limbs=z[f"{pre}r_limbs"] if f"{pre}r_limbs" in z.files else None,
+                    **{k: z[f"{pre}r_{k}"] for k in _RESULT_ARRAYS},
+                )
+                pieces.append((garment, result))
+        return cls(body, pieces[0][0], pieces[0][1], meta["pose"], pieces[1:])

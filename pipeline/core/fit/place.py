@@ -9,8 +9,9 @@ from scipy.sparse.linalg import spsolve
 
 from pipeline.core.errors import UserError
 from pipeline.core.fit.landmarks import Landmarks, body_landmarks
+from pipeline.core.vocab import GARMENT_TYPES
 
-GARMENT_TYPES = ("top", "bottom", "dress", "outerwear")
+LOWER_TYPES = ("bottom", "trousers", "skirt")  # hung from the waist; "bottom" = either
 
 
 def edges_of(faces: np.ndarray) -> np.ndarray:
@@ -202,25 +203,26 @@ def boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
 
 
 def detect_type(vertices: np.ndarray, faces: np.ndarray) -> str:
-    """top / bottom / dress from the openings: a skirt has two (waist, hem), trousers three with two at the
-    bottom; a top has a neck, two sleeves or armholes and a hem; a long top-like garment is a dress."""
+    """trousers / skirt / dress / top from the openings (one piece; `outfit.split_outfit` splits files first):
+    trousers have two openings side by side at the bottom (legs; a waistband or a bib above); a skirt has two
+    (waist, hem) and is shorter than 95 cm, longer is a (tube) dress; a top has a neck, two sleeves or
+    armholes and a hem, and is a dress when longer than 85 cm. Heights assume metres (a garment in the wrong
+    units is typed wrongly: the fit's gates then say so)."""
     loops = [lp for lp in boundary_loops(faces) if len(lp) >= 6]
     lo, hi = vertices.min(0), vertices.max(0)
     height = float(hi[2] - lo[2])
     if not loops:
         return "top"
-    mid_z = (lo[2] + hi[2]) / 2
     centre_x = (lo[0] + hi[0]) / 2
     width = float(hi[0] - lo[0])
     zs = np.array([vertices[lp, 2].mean() for lp in loops])
-    xs = np.array([vertices[lp, 0].mean() for lp in loops])
-    upper = zs > mid_z
-    bottom_loops = int((~upper).sum())
-    side = np.abs(xs - centre_x) > 0.25 * width
-    if len(loops) <= 2:
-        return "dress" if height > 0.95 else "bottom"
-    if bottom_loops >= 2 and not (upper & side).any() and (upper & ~side).sum() == 1:
-        return "bottom"  # waistband above, two legs below
+    xs = np.array([vertices[lp, 0].mean() for lp in loops]) - centre_x
+    low = zs < lo[2] + 0.15 * height
+    if (low & (xs > 0.04 * width)).any() and (low & (xs < -0.04 * width)).any():
+        return "trousers"  # two leg openings side by side at the bottom
+    upper_side = (zs > (lo[2] + hi[2]) / 2) & (np.abs(xs) > 0.25 * width)
+    if len(loops) <= 2 and not upper_side.any():
+        return "dress" if height > 0.95 else "skirt"
     return "dress" if height > 0.85 else "top"
 
 

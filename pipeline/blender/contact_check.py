@@ -1,0 +1,87 @@
+"""An independent judge of a dressed scene's contact, on what Blender actually shows: the evaluated (posed,
+armature-deformed, shrinkwrapped) avatar and garment meshes, queried with Blender's own BVH trees
+(`mathutils.bvhtree`), not the solver's body field. Used by the real-garment bench next to
+`pipeline.core.fit.checks`.
+
+Poke-through: from each body vertex a ray is cast both ways along its normal (up to `reach_m`); a garment hit
+counts only when the body point nearest to it is the vertex's own neighbourhood (within `near_m`), so a
+sleeve hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex.
+The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit lies behind
+it (the cloth is under the skin there), by the hit's distance. Garment inside body: each garment vertex's
+nearest body point and that face's normal."""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+from mathutils import Vector
+from mathutils.bvhtree import BVHTree
+
+
+def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
+    """World-space vertices, vertex normals and polygons of `obj` after its modifiers."""
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    ev = obj.evaluated_get(depsgraph)
+    me = ev.to_mesh()
+    try:
+        n = len(me.vertices)
+        co = np.empty(n * 3)
+        me.vertices.foreach_get("co", co)
+        nor = np.empty(n * 3)
+        me.vertex_normals.foreach_get("vector", nor)
+        polys = [tuple(p.vertices) for p in me.polygons]
+        mw = np.array(ev.matrix_world)
+        world = co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
+        normals = nor.reshape(-1, 3) @ np.linalg.inv(mw[:3, :3])
+        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+        return world, normals, polys
+    finally:
+        ev.to_mesh_clear()
+
+
+def judge_contact(
+    avatar_obj: bpy.types.Object,
+    garment_obj: bpy.types.Object,
+    reach_m: float = 0.08,
+    near_m: float = 0.02,
+) -> dict[str, float | int]:
+    """Contact figures of one garment object on the avatar, as shown: `bvh_covered_vertices`,
+    `bvh_poke_share`, `bvh_poke_max_mm`, `bvh_inside_max_mm`, `bvh_inside_share`."""
+    bv, bn, bpolys = _evaluated(avatar_obj)
+    gv, _gn, gpolys = _evaluated(garment_obj)
+    body_tree = BVHTree.FromPolygons([Vector(p) for p in bv], bpolys)
+    cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)
+    covered = poked = 0
+    poke_max = 0.0
+    for p, n in zip(bv, bn, strict=True):
+        b, d = Vector(p), Vector(n)
+        best = None
+        for sign in (1.0, -1.0):
+            loc, _nor, _i, dist = cloth_tree.ray_cast(b, d * sign, reach_m)
+            if loc is None:
+                continue
+            near = body_tree.find_nearest(loc)
+            if near[0] is None or (near[0] - b).length > near_m:
+                continue  # cloth over another part of the body
+            if best is None or dist < abs(best):
+                best = sign * dist
+        if best is None:
+            continue
+        covered += 1
+        if best < 0:
+            poked += 1
+            poke_max = max(poke_max, -best)
+    inside = []
+    for p in gv:
+        g = Vector(p)
+        loc, nor, _i, dist = body_tree.find_nearest(g)
+        inside.append(dist if loc is not None and (g - loc).dot(nor) < 0 else 0.0)
+    depth = np.asarray(inside)
+    return {
+        "bvh_covered_vertices": covered,
+        "bvh_poke_vertices": poked,
+        "bvh_poke_share": round(poked / max(covered, 1), 5),
+        "bvh_poke_max_mm": round(poke_max * 1000, 3),
+        "bvh_inside_max_mm": round(float(depth.max()) * 1000 if len(depth) else 0.0, 3),
+        "bvh_inside_share": round(float((depth > 0).mean()) if len(depth) else 0.0, 5),
+    }

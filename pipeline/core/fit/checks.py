@@ -1,0 +1,290 @@
+"""Two-sided contact figures of a fitted garment in its final pose, and the quality gates a fit must pass.
+
+Pure numpy/scipy (the exact closest-point queries reuse `BodyField`, which runs on any triangle mesh):
+
+- `garment_inside_body`: garment vertices inside the body (depth in mm, share): the solver's own check.
+- `body_through_garment`: body vertices the garment should cover that stand out through its faces (skin
+  showing between garment vertices): signed distance of each covered body vertex to the garment surface along
+  the garment's outward normal; positive = outside the cloth. A body vertex is *covered* when (a) it lies in
+  the garment's footprint on the body (within `footprint_m` of the nearest body points of the garment's
+  vertices: so a hand beside trousers is not counted) and (b) its nearest garment point is not on an opening
+  (neck, hem, sleeve or leg end: the forearm beyond a short sleeve is not covered).
+- `off_body_share`: share of the garment (vertex area) more than 8 cm from the body where it should follow it.
+  Parts that hang free by design are left out: for skirts and dresses everything below the hip line, and for
+  every type the band within 4 cm of an opening that lies below the hips or on a limb (a flared hem, a loose
+  sleeve or trouser end).
+- `gate(stats)`: one warning line per failed limit, naming the problem and the likely fix.
+
+Limits (`LIMITS`): strain p95 over 25 %, garment more than 2 mm inside the body, poke-through over 0.2 % of the
+covered body vertices or deeper than 5 mm, more than 3 % off the body, a piece off its limb, layers crossing.
+The API (function names, argument order, returned keys) is stable: the drape bench uses it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from pipeline.core.fit.bodyfield import BodyField, face_normals
+from pipeline.core.topology import boundary_loops, face_areas, face_components
+
+LIMITS: dict[str, float] = {
+    "strain_p95": 0.25,  # relative stretch, 95th percentile of edges
+    "inside_max_mm": 2.0,  # deepest garment vertex inside the body
+    "poke_share": 0.002,  # share of covered body vertices standing out through the cloth
+    "poke_max_mm": 5.0,  # deepest body vertex standing out through the cloth
+    "off_body_share": 0.03,  # share of the garment (area) more than 8 cm off the body where it should follow
+    "off_limb_share": 0.02,  # share of a sleeve/leg's vertices more than 16 cm from their own limb
+    "crossing_share": 0.01,  # share of an outer piece's vertices inside a piece under it
+}
+OFF_BODY_M = 0.08
+FREE_HANGING = ("skirt", "dress", "bottom")  # types whose part below the hips hangs free
+
+
+def _field(vertices: np.ndarray, faces: np.ndarray, field: BodyField | None) -> BodyField:
+    return field if field is not None else BodyField(vertices, faces)
+
+
+def garment_inside_body(
+    garment_vertices: np.ndarray,
+    body_vertices: np.ndarray,
+    body_faces: np.ndarray,
+    body_field: BodyField | None = None,
+    tolerance_mm: float = 0.0,
+) -> dict[str, float]:
+    """Garment vertices inside the body: `inside_max_mm` (deepest), `inside_share` (share deeper than
+    `tolerance_mm`), `inside_mean_mm` (mean depth of those)."""
+    sd = _field(body_vertices, body_faces, body_field).closest(garment_vertices).signed_distance
+    depth_mm = np.maximum(-sd, 0.0) * 1000
+    inside = depth_mm > tolerance_mm
+    return {
+        "inside_max_mm": round(float(depth_mm.max()) if len(depth_mm) else 0.0, 3),
+        "inside_share": round(float(inside.mean()) if len(depth_mm) else 0.0, 5),
+        "inside_mean_mm": round(float(depth_mm[inside].mean()) if inside.any() else 0.0, 3),
+    }
+
+
+def outward_face_normals(
+    garment_vertices: np.ndarray, garment_faces: np.ndarray, body_field: BodyField
+) -> np.ndarray:
+    """Garment face normals turned to point away from the body, decided once per connected piece (a majority
+    of area-weighted votes against the body normal at each face's nearest body point), so a place where the
+    body pokes through cannot flip its own faces. Assumes consistent winding within a piece (true of clean,
+    manifold garments; `clean` repairs it)."""
+    fn = face_normals(garment_vertices, garment_faces)
+    centre = garment_vertices[garment_faces].mean(1)
+    c = body_field.closest(centre)
+    area = face_areas(garment_vertices, garment_faces)
+    vote = np.einsum("ij,ij->i", fn, c.normals) * area
+    comp = face_components(garment_faces, len(garment_vertices))
+    sign = np.sign(np.bincount(comp, weights=vote))
+    sign[sign == 0] = 1.0
+    return fn * sign[comp][:, None]
+
+
+def boundary_vertex_mask(faces: np.ndarray, n_vertices: int) -> np.ndarray:
+    """Vertices on an opening (a boundary loop) of the mesh."""
+    mask = np.zeros(n_vertices, bool)
+    for loop in boundary_loops(faces):
+        mask[loop] = True
+    return mask
+
+
+def body_through_garment(
+    body_vertices: np.ndarray,
+    body_faces: np.ndarray,
+    garment_vertices: np.ndarray,
+    garment_faces: np.ndarray,
+    body_field: BodyField | None = None,
+    footprint_m: float = 0.02,
+    max_gap_m: float = OFF_BODY_M,
+) -> dict[str, float | int]:
+    """Body vertices the garment should cover that stand outside the cloth surface (see the module doc).
+
+    Returns `covered_vertices`, `poke_vertices`, `poke_share` (of covered), `poke_max_mm` (deepest, along the
+    garment's outward normal) and `poke_p99_mm`."""
+    body_field = _field(body_vertices, body_faces, body_field)
+    gv = np.asarray(garment_vertices, np.float64)
+    gf = np.asarray(garment_faces, np.int64)
+    # the footprint: where the garment's vertices are nearest the body (only where it is near the body)
+    gc = body_field.closest(gv)
+    near = np.abs(gc.signed_distance) < max_gap_m
+    foot = gc.points[near]
+    if len(foot) == 0:
+        return {
+            "covered_vertices": 0,
+            "poke_vertices": 0,
+            "poke_share": 0.0,
+            "poke_max_mm": 0.0,
+            "poke_p99_mm": 0.0,
+        }
+    d_foot, _ = cKDTree(foot).query(body_vertices, distance_upper_bound=footprint_m)
+    in_foot = np.isfinite(d_foot)
+    # nearest garment point of each body vertex, and which side of the cloth it is on
+    gfield = BodyField(gv, gf)
+    c = gfield.closest(body_vertices)
+    on_opening = boundary_vertex_mask(gf, len(gv))[gf[c.faces]]  # (V, 3) corners on an opening
+    weight_off_opening = (c.bary * ~on_opening).sum(1)
+    interior = weight_off_opening > 1e-4
+    outward = outward_face_normals(gv, gf, body_field)
+    signed = np.einsum("ij,ij->i", body_vertices - c.points, outward[c.faces])
+    dist = np.linalg.norm(body_vertices - c.points, axis=1)
+    covered = in_foot & interior & (dist < max_gap_m)
+    out = covered & (signed > 0)
+    depth_mm = np.where(out, signed, 0.0) * 1000
+    n_cov = int(covered.sum())
+    return {
+        "covered_vertices": n_cov,
+        "poke_vertices": int(out.sum()),
+        "poke_share": round(float(out.sum() / max(n_cov, 1)), 5),
+        "poke_max_mm": round(float(depth_mm.max()), 3),
+        "poke_p99_mm": round(float(np.percentile(depth_mm[covered], 99)) if n_cov else 0.0, 3),
+    }
+
+
+def free_hanging_mask(
+    garment_vertices: np.ndarray,
+    garment_faces: np.ndarray,
+    garment_type: str,
+    hip_z: float,
+    band_m: float = 0.04,
+    limb_vertices: np.ndarray | None = None,
+) -> np.ndarray:
+    """Garment vertices allowed to stand off the body: below `hip_z` on skirts and dresses, and a `band_m`
+    band above any opening that lies below the hips or (given `limb_vertices`, a mask over the garment) on a
+    limb: flared hems, loose sleeve and trouser ends."""
+    gv = garment_vertices
+    free = np.zeros(len(gv), bool)
+    if garment_type in FREE_HANGING:
+        free |= gv[:, 2] < hip_z
+    loops = boundary_loops(np.asarray(garment_faces, np.int64))
+    ends = [
+        lp
+        for lp in loops
+        if gv[lp, 2].mean() < hip_z or (limb_vertices is not None and limb_vertices[lp].mean() > 0.5)
+    ]
+    if ends:
+        d, _ = cKDTree(gv[np.concatenate(ends)]).query(gv, distance_upper_bound=band_m)
+        free |= np.isfinite(d)
+    return free
+
+
+def off_body_share(
+    garment_vertices: np.ndarray,
+    garment_faces: np.ndarray,
+    body_vertices: np.ndarray,
+    body_faces: np.ndarray,
+    free: np.ndarray | None = None,
+    body_field: BodyField | None = None,
+    limit_m: float = OFF_BODY_M,
+) -> dict[str, float]:
+    """Share of the garment's area (vertex areas) more than `limit_m` from the body, not counting the `free`
+    vertices (see `free_hanging_mask`): `off_body_share`, and `off_body_max_mm` over the counted part."""
+    gv = np.asarray(garment_vertices, np.float64)
+    gf = np.asarray(garment_faces, np.int64)
+    d = np.abs(_field(body_vertices, body_faces, body_field).closest(gv).signed_distance)
+    area = np.zeros(len(gv))
+    fa = face_areas(gv, gf) / 3
+    for k in range(3):
+        np.add.at(area, gf[:, k], fa)
+    counted = np.ones(len(gv), bool) if free is None else ~np.asarray(free, bool)
+    far = counted & (d > limit_m)
+    total = float(area.sum())
+    return {
+        "off_body_share": round(float(area[far].sum() / total) if total > 0 else 0.0, 5),
+        "off_body_max_mm": round(float(d[counted].max()) * 1000 if counted.any() else 0.0, 1),
+    }
+
+
+def contact_figures(
+    garment_vertices: np.ndarray,
+    garment_faces: np.ndarray,
+    body_vertices: np.ndarray,
+    body_faces: np.ndarray,
+    garment_type: str,
+    hip_z: float,
+    body_field: BodyField | None = None,
+    limb_vertices: np.ndarray | None = None,
+) -> dict[str, float | int]:
+    """All three figures for one fitted piece in its final pose, as one flat dict (keys as above)."""
+    field = _field(body_vertices, body_faces, body_field)
+    free = free_hanging_mask(
+        garment_vertices, garment_faces, garment_type, hip_z, limb_vertices=limb_vertices
+    )
+    return {
+        **garment_inside_body(garment_vertices, body_vertices, body_faces, field),
+        **body_through_garment(body_vertices, body_faces, garment_vertices, garment_faces, field),
+        **off_body_share(garment_vertices, garment_faces, body_vertices, body_faces, free, field),
+    }
+
+
+def garment_crossings(
+    outer_vertices: np.ndarray,
+    inner_vertices: np.ndarray,
+    inner_faces: np.ndarray,
+    body_field: BodyField,
+    near_m: float = 0.03,
+) -> dict[str, float]:
+    """Vertices of an outer piece lying inside an inner piece (under its outward surface, within `near_m`,
+    where the inner piece's nearest point is not on an opening): `crossing_share`, `crossing_max_mm`."""
+    iv = np.asarray(inner_vertices, np.float64)
+    inf = np.asarray(inner_faces, np.int64)
+    c = BodyField(iv, inf).closest(outer_vertices)
+    on_opening = boundary_vertex_mask(inf, len(iv))[inf[c.faces]]
+    interior = (c.bary * ~on_opening).sum(1) > 1e-4
+    signed = np.einsum(
+        "ij,ij->i", outer_vertices - c.points, outward_face_normals(iv, inf, body_field)[c.faces]
+    )
+    cross = interior & (signed < 0) & (signed > -near_m)
+    return {
+        "crossing_share": round(float(cross.mean()) if len(cross) else 0.0, 5),
+        "crossing_max_mm": round(float(-signed[cross].min()) * 1000 if cross.any() else 0.0, 3),
+    }
+
+
+def gate(stats: dict, limits: dict[str, float] | None = None) -> list[str]:
+    """One warning line per limit the fit `stats` exceed, each naming the problem and the likely fix; empty
+    when the fit passes. Missing figures are not judged."""
+    lim = dict(LIMITS, **(limits or {}))
+    name = stats.get("piece") or stats.get("garment_type") or "garment"
+    out: list[str] = []
+    s = stats.get("strain_p95")
+    if s is not None and s > lim["strain_p95"]:
+        out.append(
+            f"{name}: crushed or overstretched (strain p95 {100 * s:.0f} % > {100 * lim['strain_p95']:.0f} %): "
+            "the garment is too small for this body or in the wrong units; try --scale 1.2, or a larger "
+            "size, or check --type"
+        )
+    d = stats.get("inside_max_mm", stats.get("max_penetration_mm"))
+    if d is not None and d > lim["inside_max_mm"]:
+        out.append(
+            f"{name}: cloth {d:.1f} mm inside the body (limit {lim['inside_max_mm']:.0f} mm): the garment is "
+            "too tight; try --scale 1.1 or check --type"
+        )
+    ps, pd = stats.get("poke_share"), stats.get("poke_max_mm")
+    if ps is not None and pd is not None and (ps > lim["poke_share"] or pd > lim["poke_max_mm"]):
+        out.append(
+            f"{name}: skin shows through the cloth ({100 * ps:.2f} % of covered body vertices, up to {pd:.1f} mm; "
+            f"limits {100 * lim['poke_share']:.1f} %, {lim['poke_max_mm']:.0f} mm): the garment is too small or "
+            "placed wrong; try --scale 1.1 or --type"
+        )
+    o = stats.get("off_body_share")
+    if o is not None and o > lim["off_body_share"]:
+        out.append(
+            f"{name}: {100 * o:.1f} % of the garment hangs more than {OFF_BODY_M * 100:.0f} cm off the body "
+            f"(limit {100 * lim['off_body_share']:.0f} %): it is too large or in the wrong units; try --scale "
+            "0.9 or check --type"
+        )
+    lb = stats.get("off_limb_share")
+    if lb is not None and lb > lim["off_limb_share"]:
+        out.append(
+            f"{name}: a sleeve or trouser leg left its limb ({100 * lb:.1f} % of its vertices): wrong "
+            "--type (trousers vs skirt) or a garment not split into pieces"
+        )
+    cr = stats.get("crossing_share")
+    if cr is not None and cr > lim["crossing_share"]:
+        out.append(
+            f"{name}: {100 * cr:.1f} % of it lies inside the piece under it: the layers cross; fit the pieces "
+            "together (one outfit) or give the outer piece --type outerwear"
+        )
+    return out

@@ -1,0 +1,312 @@
+"""Outfits: a garment file holding several pieces (a shirt and trousers, a T-shirt under dungarees) is split
+into pieces, each typed, fitted inside-out in a fixed layer order (shirts and dresses, then trousers and skirts,
+then outerwear), each piece colliding with the body and the pieces already fitted under it, and then posed.
+
+Splitting: connected components; tiny ones (buttons, buckles: under `trim_share` of the faces) are trims,
+carried along by the nearest piece instead of draped. A component that is a top and trousers welded into one
+surface (MakeHuman's casual suit: a shirt sewn to jeans at the waist) is cut along its UV islands: islands
+reaching the leg openings form the trousers, the rest the top. Without UVs such a welded suit stays one piece.
+Typing: `place.detect_type` on each piece; of two tops the one enclosing the other is outerwear.
+
+Posing: every piece is fitted on the body in the A-pose (arms and legs clear of the torso), takes skin weights
+that keep sleeves and trouser legs on their own limb, is moved into the asked pose by linear blend skinning,
+and settles there against the posed body and the posed pieces under it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from pipeline.core.garment.mesh import GarmentMesh
+from pipeline.core.progress import ProgressCallback, silent
+from pipeline.core.topology import boundary_loops, connected_components, face_components
+
+LAYER = {"top": 0, "dress": 0, "bottom": 1, "trousers": 1, "skirt": 1, "outerwear": 2}
+
+
+@dataclasses.dataclass
+class Piece:
+    """One piece of an outfit: its mesh (draped part and trims), type, and which vertices the solver drapes."""
+
+    garment: GarmentMesh
+    garment_type: str
+    drape: np.ndarray  # (V,) bool: draped vertices; the others are trims carried by the nearest draped vertex
+    source_vertices: np.ndarray  # (V,) indices of these vertices in the file's mesh
+
+    @property
+    def name(self) -> str:
+        return self.garment.name
+
+
+def submesh(
+    garment: GarmentMesh, face_mask: np.ndarray, name: str | None = None
+) -> tuple[GarmentMesh, np.ndarray]:
+    """The faces in `face_mask` as their own GarmentMesh (vertices renumbered), and the kept vertex ids."""
+    faces = np.asarray(garment.faces, np.int64)[face_mask]
+    keep = np.unique(faces)
+    remap = np.full(len(garment.vertices), -1, np.int64)
+    remap[keep] = np.arange(len(keep))
+    g = dataclasses.replace(
+        garment.copy(),
+        vertices=np.asarray(garment.vertices, np.float64)[keep],
+        faces=remap[faces],
+        face_uv=None if garment.face_uv is None else np.asarray(garment.face_uv)[face_mask],
+        vertex_colors=None if garment.vertex_colors is None else np.asarray(garment.vertex_colors)[keep],
+        name=name or garment.name,
+    )
+    return g, keep
+
+
+def _uv_islands(garment: GarmentMesh) -> np.ndarray | None:
+    """Label per face of its UV island (faces sharing UV corners), or None without UVs."""
+    if garment.uv is None or garment.face_uv is None:
+        return None
+    fu = np.asarray(garment.face_uv, np.int64)
+    lab = connected_components(len(garment.uv), np.r_[fu[:, 0], fu[:, 1]], np.r_[fu[:, 1], fu[:, 2]])
+    return np.unique(lab[fu[:, 0]], return_inverse=True)[1]
+
+
+def _has_sleeves(vertices: np.ndarray, faces: np.ndarray) -> bool:
+    lo, hi = vertices.min(0), vertices.max(0)
+    width = float(hi[0] - lo[0])
+    for lp in boundary_loops(faces):
+        c = vertices[lp].mean(0)
+        if len(lp) >= 6 and c[2] > (lo[2] + hi[2]) / 2 and abs(c[0] - (lo[0] + hi[0]) / 2) > 0.25 * width:
+            return True
+    return False
+
+
+def _split_welded_suit(garment: GarmentMesh, face_mask: np.ndarray) -> list[np.ndarray]:
+    """A top welded to trousers (sleeves above, two legs below) cut into [top faces, trousers faces] along
+    its UV islands; otherwise [face_mask] unchanged."""
+    from pipeline.core.fit.place import detect_type
+
+    part, _ = submesh(garment, face_mask)
+    if detect_type(part.vertices, part.faces) != "trousers" or not _has_sleeves(part.vertices, part.faces):
+        return [face_mask]
+    islands = _uv_islands(garment)
+    if islands is None:
+        return [face_mask]
+    v, f = np.asarray(garment.vertices), np.asarray(garment.faces)
+    lo_z = v[np.unique(f[face_mask]), 2].min()
+    height = float(np.ptp(v[np.unique(f[face_mask]), 2]))
+    lower = np.zeros(len(f), bool)
+    for k in np.unique(islands[face_mask]):
+        fk = face_mask & (islands == k)
+        if v[np.unique(f[fk]), 2].min() < lo_z + 0.25 * height:
+            lower |= fk
+    top, bottom = face_mask & ~lower, face_mask & lower
+    if not top.any() or not bottom.any():
+        return [face_mask]
+    b, _ = submesh(garment, bottom)
+    return [top, bottom] if detect_type(b.vertices, b.faces) == "trousers" else [face_mask]
+
+
+def _mark_outerwear(pieces: list[Piece]) -> None:
+    """Of two or more tops, those enclosing another (larger mean distance from the common vertical axis over
+    the heights they share) are outerwear."""
+    tops = [p for p in pieces if p.garment_type == "top"]
+    if len(tops) < 2:
+        return
+    axis = np.vstack([p.garment.vertices[p.drape] for p in tops])[:, :2].mean(0)
+    z_lo = max(p.garment.vertices[p.drape, 2].min() for p in tops)
+    z_hi = min(p.garment.vertices[p.drape, 2].max() for p in tops)
+    radius = []
+    for p in tops:
+        v = p.garment.vertices[p.drape]
+        band = v[(v[:, 2] >= z_lo) & (v[:, 2] <= z_hi)]
+        radius.append(float(np.linalg.norm(band[:, :2] - axis, axis=1).mean()) if len(band) else 0.0)
+    inner = int(np.argmin(radius))
+    for k, p in enumerate(tops):
+        if k != inner:
+            p.garment_type = "outerwear"
+
+
+def split_outfit(garment: GarmentMesh, trim_share: float = 0.02) -> list[Piece]:
+    """Pieces of a garment file, typed, in layer order (inside first). One piece for a one-piece garment."""
+    from pipeline.core.fit.place import detect_type
+
+    faces = np.asarray(garment.faces, np.int64)
+    comp = face_components(faces, len(garment.vertices))
+    counts = np.bincount(comp)
+    big = np.nonzero(counts >= trim_share * len(faces))[0]
+    if not len(big):
+        big = np.array([int(np.argmax(counts))])
+    groups: list[np.ndarray] = []
+    for k in big:
+        groups.extend(_split_welded_suit(garment, comp == k))
+    # each trim goes with the group holding the nearest vertex
+    owner = np.full(len(faces), -1)
+    for i, g in enumerate(groups):
+        owner[g] = i
+    v = np.asarray(garment.vertices, np.float64)
+    gv = [np.unique(faces[g]) for g in groups]
+    trees = [cKDTree(v[ids]) for ids in gv]
+    for k in np.setdiff1d(np.unique(comp), big):
+        centre = v[np.unique(faces[comp == k])].mean(0)
+        owner[comp == k] = int(np.argmin([t.query(centre)[0] for t in trees]))
+    pieces = []
+    for i, g in enumerate(groups):
+        mesh, keep = submesh(garment, owner == i)
+        drape = np.isin(keep, gv[i])
+        dpart, _ = submesh(garment, g)
+        kind = detect_type(dpart.vertices, dpart.faces)
+        pieces.append(Piece(mesh, kind, drape, keep))
+    _mark_outerwear(pieces)
+    names: dict[str, int] = {}
+    for p in pieces:
+        names[p.garment_type] = names.get(p.garment_type, 0) + 1
+        suffix = f"_{names[p.garment_type]}" if names[p.garment_type] > 1 else ""
+        p.garment.name = f"{garment.name}_{p.garment_type}{suffix}" if len(pieces) > 1 else garment.name
+    return sorted(pieces, key=lambda p: LAYER.get(p.garment_type, 0))
+
+
+@dataclasses.dataclass
+class FittedPiece:
+    """A piece and its FitResult on the posed body (positions, weights, figures for the whole piece)."""
+
+    piece: Piece
+    result: Any  # pipeline.core.fit.api.FitResult
+
+
+def _carry_trims(piece: Piece, drape_result) -> Any:
+    """The drape part's FitResult extended to the whole piece: each trim vertex keeps its offset from the
+    nearest draped vertex and that vertex's skin weights."""
+    from pipeline.core.fit.api import FitResult
+
+    if piece.drape.all():
+        return drape_result
+    v0 = piece.garment.vertices
+    d_idx = np.nonzero(piece.drape)[0]
+    t_idx = np.nonzero(~piece.drape)[0]
+    _, near = cKDTree(v0[d_idx]).query(v0[t_idx])
+    n = len(v0)
+    r = drape_result
+
+    def spread(a: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        out = np.full((n, *a.shape[1:]), fill, dtype=a.dtype)
+        out[d_idx] = a
+        out[t_idx] = a[near]
+        return out
+
+    x = spread(r.vertices)
+    x[t_idx] = r.vertices[near] + (v0[t_idx] - v0[d_idx][near])
+    limbs = None if r.limbs is None else spread(r.limbs)
+    return FitResult(
+        x,
+        spread(r.weights),
+        spread(r.weight_bones),
+        r.garment_type,
+        spread(r.strain),
+        spread(r.pressure),
+        spread(r.fit_colors),
+        r.stats,
+        limbs,
+    )
+
+
+def fit_outfit(
+    pieces: list[Piece],
+    body,
+    fabric: str = "cotton-jersey",
+    progress: ProgressCallback | None = None,
+    scale: float | tuple[float, float, float] | None = None,
+    garment_types: list[str | None] | None = None,
+) -> list[FittedPiece]:
+    """Fit `pieces` (in layer order) onto `body` (posed with any preset): in the A-pose inside-out, each piece
+    colliding with the body and the pieces under it, then posed by skinning and settled in the pose. Each
+    result's stats carry the two-sided contact figures and the gates' warnings (`stats["warnings"]`).
+    `garment_types` overrides the detected types piece by piece (None keeps the detected one)."""
+    from pipeline.core.body.poses import pose_body
+    from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.skinning import pose_garment
+
+    progress = progress or silent
+    if garment_types:
+        for p, t in zip(pieces, garment_types, strict=False):
+            if t:
+                p.garment_type = t
+    pose = body.params.get("pose", "a-pose") if isinstance(body.params, dict) else "a-pose"
+    ref = body if pose == "a-pose" else pose_body(body, "a-pose")
+    n = len(pieces)
+    drapes = [submesh(p.garment, np.all(p.drape[p.garment.faces], axis=1))[0] for p in pieces]
+    fitted, obstacles = [], []
+    for i, (p, g) in enumerate(zip(pieces, drapes, strict=True)):
+        span = 0.5 if pose != "a-pose" else 1.0
+        r = fit_garment(
+            g,
+            ref,
+            garment_type=p.garment_type,
+            fabric=fabric,
+            scale=scale,
+            obstacles=obstacles,
+            progress=lambda f, m="", i=i, span=span, name=p.name: progress(
+                span * (i + f) / n, f"{name}: {m}"
+            ),
+        )
+        fitted.append(r)
+        obstacles = obstacles + [(r.vertices, g.faces)]
+    if pose != "a-pose":
+        transforms = body.bone_poses @ np.linalg.inv(ref.bone_poses)
+        posed, obstacles = [], []
+        for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
+            start = pose_garment(r.vertices, r.weights, r.weight_bones, transforms)
+            rp = fit_garment(
+                g,
+                body,
+                garment_type=p.garment_type,
+                fabric=fabric,
+                scale=scale,
+                start_vertices=start,
+                obstacles=obstacles,
+                skin=(r.weights, r.weight_bones, r.limbs),
+                progress=lambda f, m="", i=i, name=p.name: progress(
+                    0.5 + 0.5 * (i + f) / n, f"{name} posed: {m}"
+                ),
+            )
+            rp.stats["fit_s"] = round(rp.stats["fit_s"] + r.stats["fit_s"], 3)
+            rp.stats["apose_drape_steps"] = r.stats["drape_steps"]
+            posed.append(rp)
+            obstacles = obstacles + [(rp.vertices, g.faces)]
+        fitted = posed
+    out = []
+    for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
+        inner = [(fitted[k].vertices, drapes[k].faces) for k in range(i)]
+        r.stats.update(piece_figures(g, r, body, inner))
+        r.stats["piece"] = p.name
+        out.append(FittedPiece(p, _carry_trims(p, r)))
+    progress(1.0, "fitted")
+    return out
+
+
+def piece_figures(garment: GarmentMesh, result, body, inner: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    """The two-sided contact figures, the limb check and the crossings with inner pieces of one fitted piece
+    in its final pose, with the gates' warnings."""
+    from pipeline.core.fit.bodyfield import BodyField
+    from pipeline.core.fit.checks import contact_figures, garment_crossings, gate
+    from pipeline.core.fit.landmarks import body_landmarks
+    from pipeline.core.fit.skinning import off_limb_share
+
+    field = BodyField(body.vertices, body.faces)
+    lm = body_landmarks(body)
+    limbs = result.limbs if result.limbs is not None else np.zeros(len(result.vertices), np.int64)
+    figs: dict[str, Any] = contact_figures(
+        result.vertices,
+        garment.faces,
+        body.vertices,
+        body.faces,
+        result.garment_type,
+        lm.hip_z,
+        field,
+        limbs > 0,
+    )
+    figs.update(off_limb_share(result.vertices, limbs, body))
+    cross = [garment_crossings(result.vertices, v, f, field) for v, f in inner]
+    figs["crossing_share"] = max((c["crossing_share"] for c in cross), default=0.0)
+    figs["crossing_max_mm"] = max((c["crossing_max_mm"] for c in cross), default=0.0)
+    figs["warnings"] = gate({**result.stats, **figs, "piece": garment.name})
+    return figs

@@ -1,0 +1,59 @@
+"""Two-sided contact checks (pipeline.core.fit.checks) on synthetic cases whose answer is known, and the gates."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+
+from pipeline.core.fit.checks import body_through_garment, garment_inside_body, gate, off_body_share
+
+
+def _sphere(r: float, subdiv: int = 4):
+    s = trimesh.creation.icosphere(subdivisions=subdiv, radius=r)
+    return np.asarray(s.vertices, float), np.asarray(s.faces, np.int64)
+
+
+def test_sphere_in_sphere_cloth_is_clean():
+    bv, bf = _sphere(0.10)
+    gv, gf = _sphere(0.105, 3)  # coarser cloth: body vertices fall between cloth vertices
+    through = body_through_garment(bv, bf, gv, gf)
+    assert through["covered_vertices"] > 0.95 * len(bv)
+    assert through["poke_vertices"] == 0 and through["poke_max_mm"] == 0.0
+    assert garment_inside_body(gv, bv, bf)["inside_max_mm"] == 0.0
+
+
+def test_dent_in_the_cloth_is_found_and_measured():
+    bv, bf = _sphere(0.10)
+    gv, gf = _sphere(0.105, 3)
+    gv = gv.copy()
+    dent = gv[:, 0] > 0.095  # a cap of the cloth pushed in to r = 0.09: the body stands out 10 mm there
+    gv[dent] *= 0.09 / 0.105
+    through = body_through_garment(bv, bf, gv, gf)
+    inside = garment_inside_body(gv, bv, bf)
+    assert 9.0 < inside["inside_max_mm"] < 10.5
+    assert 8.0 < through["poke_max_mm"] < 10.5
+    poked = bv[:, 0] > 0.097
+    assert through["poke_vertices"] >= 0.8 * poked.sum()
+    assert through["poke_share"] > 0.002
+    warnings = gate({"piece": "top", **inside, **through})
+    assert any("skin shows through" in w for w in warnings)
+
+
+def test_hole_is_an_opening_not_a_poke_through():
+    bv, bf = _sphere(0.10)
+    gv, gf = _sphere(0.105, 3)
+    keep = gv[gf].mean(1)[:, 2] < 0.08  # cut a cap off the top: a neck opening
+    through = body_through_garment(bv, bf, gv, gf[keep])
+    assert through["poke_vertices"] == 0
+    assert through["covered_vertices"] < 0.95 * len(bv)
+
+
+def test_off_body_share_and_gates():
+    bv, bf = _sphere(0.10)
+    gv, gf = _sphere(0.105, 3)
+    assert off_body_share(gv, gf, bv, bf)["off_body_share"] == 0.0
+    far = off_body_share(gv * 2.0, gf, bv, bf)  # twice too large: all of it is 10 cm off
+    assert far["off_body_share"] == 1.0
+    assert gate({"strain_p95": 0.1, "inside_max_mm": 0.5, "poke_share": 0.0, "poke_max_mm": 0.0}) == []
+    lines = gate({"piece": "dress", "strain_p95": 1.2, "off_body_share": 0.2})
+    assert len(lines) == 2 and "--scale" in lines[0] and "dress" in lines[0]
