@@ -9,7 +9,7 @@ import numpy as np
 from pipeline.core.fit.place import boundary_loops, edges_of
 
 
-def _torso_width(x: np.ndarray, gap_m: float = 0.04) -> float:
+def _torso_width(x: np.ndarray, gap_m: float = 0.06) -> float:
     """Width of the run of x values around the centre (sleeves or legs beyond a gap are left out)."""
     xs = np.sort(x)
     if len(xs) < 2:

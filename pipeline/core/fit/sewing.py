@@ -15,8 +15,8 @@ import numpy as np
 from pipeline.core.fit.bodyfield import BodyField
 from pipeline.core.fit.fabrics import get_fabric
 from pipeline.core.fit.landmarks import body_landmarks, dominant_bone_masks
-from pipeline.core.fit.pattern import SewnGarment
-from pipeline.core.fit.place import wrap_sewn
+from pipeline.core.fit.pattern import SewnGarment, pattern_rest_lengths
+from pipeline.core.fit.place import edges_of, wrap_sewn
 from pipeline.core.fit.solver import ClothSolver, DrapeSettings
 from pipeline.core.progress import ProgressCallback, silent
 
@@ -47,7 +47,7 @@ def seam_pairs(weld: np.ndarray) -> np.ndarray:
 
 
 def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float = 0.06) -> FlatPanels:
-    """Lay the panels out round the body: below the chest the body panels hang flat, `gap_m` in front of and
+    """Lay the panels out round the body: below the chest (a top) or the hips (a skirt) the body panels hang flat, `gap_m` in front of and
     behind the torso, their side seams open (front and back edges apart, to be sewn); from the chest up, where
     the body carries the cloth (shoulders, upper chest and back, sleeves), they start on the body as
     `place.wrap_sewn` wraps them, with their seams closed; a `blend_m` band joins the two."""
@@ -63,7 +63,7 @@ def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float 
     lm = body_landmarks(body)
     masks = dominant_bone_masks(body)
     bv = body.vertices[~(masks["arm"] | masks["head"])]
-    top = lm.chest_z if sewn.kind != "bottom" else float(layout[:, 1].max())
+    top = lm.chest_z if sewn.kind != "bottom" else lm.hip_z  # where the body stops carrying the cloth
     for k, panel in enumerate(sewn.panels):
         if _is_sleeve(panel):
             continue
@@ -92,10 +92,11 @@ def weld_points(points: np.ndarray, weld: np.ndarray, n_vertices: int) -> np.nda
     return out / np.maximum(np.bincount(weld, minlength=n_vertices), 1)[:, None]
 
 
-def drape_settings() -> DrapeSettings:
-    """Settings of a sewing drape: a damped dynamic fall (velocity carried) so gravity pulls the excess cloth
-    into folds, long enough for the seams to close and the cloth to settle."""
-    return DrapeSettings(steps=220, min_steps=90, iterations=10, dt=1 / 90, inertia=True)
+def drape_settings(kind: str = "top") -> DrapeSettings:
+    """Settings of the gravity settle after sewing: for tops a damped dynamic fall (velocity carried) so gravity
+    pulls the excess cloth into folds; a skirt hangs from its waistband, which a carried velocity drags over the
+    hips, so it settles quasi-statically."""
+    return DrapeSettings(steps=160, min_steps=30, iterations=10, dt=1 / 90, inertia=kind != "bottom")
 
 
 def drape_panels(
@@ -108,27 +109,54 @@ def drape_panels(
     field: BodyField | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Drape a sewn pattern on `body` from its flat panels: returns the welded vertex positions (V, 3) of
-    `sewn.faces` and figures (steps, seconds, largest seam gap left before welding)."""
+    `sewn.faces` and figures (steps, seconds, largest seam gap left before welding).
+
+    Two phases, as in CLO3D or GarmentCode: the loose panels are sewn together without gravity (sewing springs
+    shortened step by step, body contact on), then welded into one mesh and settled under gravity with the
+    pattern's rest lengths and flat bending rests across the seams too (a loose seam would act as a hinge and
+    let the cloth fold through itself there)."""
     t0 = time.perf_counter()
     fab = get_fabric(fabric)
     field = field or BodyField(body.vertices, body.faces)
     flat = lay_out_panels(sewn, body)
-    s = settings or drape_settings()
-    s = dataclasses.replace(s, min_steps=max(s.min_steps, sew_steps + 30), gravity_after=sew_steps)
-    solver = ClothSolver(flat.faces, flat.pattern, fab, field, s, seams=flat.seams)
+    s = settings or drape_settings(sewn.kind)
+    sew_s = dataclasses.replace(
+        s, steps=sew_steps + 10, min_steps=sew_steps + 10, gravity_after=10**9, inertia=False
+    )
+    sewing = ClothSolver(flat.faces, flat.pattern, fab, field, sew_s, seams=flat.seams)
     d0 = np.linalg.norm(flat.start[flat.seams[:, 0]] - flat.start[flat.seams[:, 1]], axis=1)
     speed = float(d0.max()) / sew_steps if len(d0) else 0.0
 
     def close_seams(step: int, x: np.ndarray) -> None:
-        solver.sew_to(np.maximum(d0 - speed * (step + 1), 0.0))
+        sewing.sew_to(np.maximum(d0 - speed * (step + 1), 0.0))
 
-    x, info = solver.settle(flat.start, progress=progress, before_step=close_seams)
+    x, sew_info = sewing.settle(
+        flat.start, progress=lambda f, m="": progress(0.4 * f, "sewing"), before_step=close_seams
+    )
     gap = np.linalg.norm(x[flat.seams[:, 0]] - x[flat.seams[:, 1]], axis=1)
-    vertices = weld_points(x, flat.weld, len(sewn.vertices2d))
+    welded = weld_points(x, flat.weld, len(sewn.vertices2d))
+    edges = edges_of(sewn.faces)
+    rest = pattern_rest_lengths(sewn, edges)
+    band = _waistband(sewn, edges, fab.max_strain)
+    solver = ClothSolver(
+        sewn.faces, welded, fab, field, s, rest_edge_lengths=rest, edge_limit=band, flat_rest=True
+    )
+    vertices, info = solver.settle(welded, progress=lambda f, m="": progress(0.4 + 0.6 * f, "settling"))
     info = {
-        "steps": info["steps"],
+        "sew_steps": sew_info["steps"],
+        "settle_steps": info["steps"],
         "drape_s": round(time.perf_counter() - t0, 3),
         "seam_gap_max_mm": round(float(gap.max()) * 1000, 2) if len(gap) else 0.0,
         "panel_points": len(flat.start),
     }
     return vertices, info
+
+
+def _waistband(sewn: SewnGarment, edges: np.ndarray, max_strain: float, band_m: float = 0.03):
+    """A skirt's waistband (pattern points within `band_m` of the waist line) is interfaced, nearly
+    inextensible, so the skirt hangs from the waist instead of sliding over the hips (as `api.waistband_limits`)."""
+    if sewn.kind != "bottom":
+        return None
+    z = sewn.vertices2d[:, 1]
+    band = z >= z.max() - band_m
+    return np.where(band[edges[:, 0]] & band[edges[:, 1]], 1.01, 1.0 + max_strain)
