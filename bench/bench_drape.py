@@ -8,7 +8,7 @@ same flat panels laid out round the body (`pipeline.core.fit.sewing.lay_out_pane
   then the fit's settle, skin weights and figures), timed end to end;
 - Blender: the cloth modifier on the unwelded panels, the seams as loose edges with sewing springs, the flat 2D
   pattern as the rest shape (a shape key), the body as a collision object (2.5 mm), quality 5, gravity, run
-  frame by frame until it settles (mean move under 0.3 mm a frame after 40 frames, at most `--frames`), timed
+  frame by frame until it settles (mean move under 0.3 mm a frame after 40 frames, at most `--frames`, default 120 = 5 s), timed
   from the first frame to the last; its seam copies are then welded like ours.
 
 Plus one shared-data garment (DiffCloth's skirt, MIT, no pattern): ours = `fit_garment` (placement + settle);
@@ -21,7 +21,7 @@ standing out through the cloth and the deepest; `checks.garment_inside_body`: de
 the body), and seconds. Goals (pass/fail per row): barrel <= 1.03, poke-through <= 0.2 % and <= 5 mm, fold
 share within 25 % of Blender's, whole fit >= 10x faster than Blender.
 
-    .venv/bin/python bench/bench_drape.py [--frames 150] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
+    .venv/bin/python bench/bench_drape.py [--frames 120] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def blender_cloth(
 
 
 def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict:
-    top = lm.chest_z - 0.04 if kind != "bottom" else lm.waist_z
+    top = lm.waist_z if kind in ("bottom", "skirt", "trousers") else lm.chest_z - 0.04
     sd = field.closest(vertices).signed_distance
     poke = body_through_garment(body.vertices, body.faces, vertices, faces, field)
     inside = garment_inside_body(vertices, body.vertices, body.faces, field)
@@ -131,7 +131,14 @@ def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict
     }
 
 
-def pattern_row(kind: str, body, field, lm, frames: int):
+def _save(save: Path | None, tag: str, vertices: np.ndarray, faces: np.ndarray) -> None:
+    if save is not None:
+        from pipeline.core.garment.mesh import GarmentMesh, write_obj
+
+        write_obj(GarmentMesh(vertices=vertices, faces=np.asarray(faces), name=tag), save / f"{tag}.obj")
+
+
+def pattern_row(kind: str, body, field, lm, frames: int, save: Path | None = None, tag: str = ""):
     sewn, _ = sewn_garment(kind, body)
     t0 = time.perf_counter()
     result = drape_sewn(sewn, body)
@@ -142,10 +149,12 @@ def pattern_row(kind: str, body, field, lm, frames: int):
     welded = weld_points(x, flat.weld, len(sewn.vertices2d))
     base = measure(body, field, lm, welded, sewn.faces, sewn.kind, bl_s)
     base["frames"] = n
+    _save(save, f"{tag}_ours", result.vertices, sewn.faces)
+    _save(save, f"{tag}_blender", welded, sewn.faces)
     return len(sewn.vertices2d), ours, base
 
 
-def shared_row(body, field, lm, frames: int):
+def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str = ""):
     from pipeline.core.garment.normalise import normalise_garment
 
     g, _ = normalise_garment(read_obj(SHARED / "diffcloth_skirt" / "skirt3448.obj"))
@@ -157,6 +166,8 @@ def shared_row(body, field, lm, frames: int):
     x, bl_s, n = blender_cloth(body, start, np.asarray(g.faces), frames)
     base = measure(body, field, lm, x, g.faces, kind, bl_s)
     base["frames"] = n
+    _save(save, f"{tag}_ours", result.vertices, g.faces)
+    _save(save, f"{tag}_blender", x, g.faces)
     return len(g.vertices), ours, base
 
 
@@ -176,10 +187,13 @@ def verdict(ours: dict, base: dict) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--frames", type=int, default=150, help="most frames Blender runs (24 fps)")
+    ap.add_argument("--frames", type=int, default=120, help="most frames Blender runs (24 fps)")
     ap.add_argument("--only", default="tshirt,skirt,diffcloth-skirt")
     ap.add_argument("--bodies", default="default,heavy")
+    ap.add_argument("--save", type=Path, help="folder to write both drapes of every row as OBJ")
     args = ap.parse_args()
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
     only = args.only.split(",")
     # warm-up: Warp's kernels compile (or load from the disk cache) on first use; not part of a fit's time
     warm = body_arrays()
@@ -190,12 +204,15 @@ def main() -> int:
         field = BodyField(body.vertices, body.faces)
         lm = body_landmarks(body)
         for name in only:
+            tag = f"{body_name}_{name}"
             if name == "diffcloth-skirt":
                 if body_name != "default":
                     continue
-                rows.append((body_name, name, *shared_row(body, field, lm, args.frames)))
+                rows.append((body_name, name, *shared_row(body, field, lm, args.frames, args.save, tag)))
             else:
-                rows.append((body_name, name, *pattern_row(name, body, field, lm, args.frames)))
+                rows.append(
+                    (body_name, name, *pattern_row(name, body, field, lm, args.frames, args.save, tag))
+                )
             print(f"done {body_name} {name}", file=sys.stderr, flush=True)
     head = (
         f"{'body':8} {'garment':15} {'verts':>5} | {'method':8} {'barrel':>6} {'gap p10/50/90 mm':>18} "
