@@ -57,3 +57,36 @@ def test_off_body_share_and_gates():
     assert gate({"strain_p95": 0.1, "inside_max_mm": 0.5, "poke_share": 0.0, "poke_max_mm": 0.0}) == []
     lines = gate({"piece": "dress", "strain_p95": 1.2, "off_body_share": 0.2})
     assert len(lines) == 2 and "--scale" in lines[0] and "dress" in lines[0]
+
+
+def test_diffcloth_tee_armpits(shared_data, default_body):
+    """The real DiffCloth tee on the default body (scaled to fit): the cloth covers the torso and upper arms
+    with at most sub-millimetre specks of skin through it; a body swollen by 10 mm at the armpits, where the
+    cloth is pinched between arm and torso (a known answer), stands out there by about that much, and only
+    there."""
+    from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.bodyfield import BodyField
+    from pipeline.core.fit.checks import poke_through
+    from pipeline.core.fit.landmarks import body_landmarks
+    from pipeline.core.garment.mesh import read_obj
+    from pipeline.core.garment.normalise import normalise_garment
+
+    g, _ = normalise_garment(read_obj(shared_data / "garments" / "diffcloth_tshirt" / "tshirt1900.obj"))
+    r = fit_garment(g, default_body, garment_type="top", scale=0.6)
+    body = default_body
+    lm = body_landmarks(body)
+    field = BodyField(body.vertices, body.faces)
+    covered, signed, *_ = poke_through(body.vertices, r.vertices, g.faces, field)
+    v = body.vertices
+    armpit = (np.abs(v[:, 2] - lm.armpit_z) < 0.08) & (np.abs(np.abs(v[:, 0]) - abs(lm.shoulder_l[0])) < 0.08)
+    poked = covered & (signed > 0)
+    assert covered.sum() > 1000
+    assert armpit[covered].sum() > 50
+    assert signed[poked].max(initial=0.0) < 0.002
+    # a body swollen by 10 mm at the armpits (cloth unchanged) stands out through the cloth there
+    swollen = v + np.where(armpit & covered, 0.010, 0.0)[:, None] * field.vnormals
+    covered2, signed2, *_ = poke_through(swollen, r.vertices, g.faces, BodyField(swollen, body.faces))
+    poked2 = covered2 & (signed2 > 0.002)
+    assert poked2.sum() > 5 and armpit[poked2].all()  # where the loose tee lies closer than 1 cm
+    through = body_through_garment(swollen, body.faces, r.vertices, g.faces)
+    assert 5.0 < through["poke_max_mm"] < 12.0

@@ -40,7 +40,7 @@ def test_skirt_weights_do_not_follow_one_leg(repo_root, default_body):
     g = read_obj(repo_root / "garments" / "skirt.obj")
     r = fit_garment(g, default_body)
     _assert_outside(default_body, r.vertices)
-    assert r.garment_type == "bottom"
+    assert r.garment_type == "skirt"
     assert (
         r.stats["drape_steps"] < 36
     )  # placed where its waistband grips, it settles instead of creeping down
@@ -82,7 +82,7 @@ def test_real_diffcloth_skirt_fits_as_a_bottom(shared_data, default_body):
 
     g, _ = normalise_garment(read_obj(shared_data / "garments" / "diffcloth_skirt" / "skirt3448.obj"))
     r = fit_garment(g, default_body)
-    assert r.garment_type == "bottom"
+    assert r.garment_type == "skirt"
     _assert_outside(default_body, r.vertices)
     lm_waist = r.vertices[:, 2].max()
     assert 0.8 < lm_waist < 1.25  # hangs from the waist/hips, not from the shoulders

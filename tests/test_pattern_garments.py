@@ -75,7 +75,7 @@ def test_skirt_pattern_has_waist_and_hem_only(default_body):
     assert _faces_per_edge(sewn.faces).max() == 2
 
 
-@pytest.mark.parametrize("name, kind, loops", [("tshirt", "top", 4), ("skirt", "bottom", 2)])
+@pytest.mark.parametrize("name, kind, loops", [("tshirt", "top", 4), ("skirt", "skirt", 2)])
 def test_committed_samples_are_metres_z_up_front_minus_y(repo_root, name, kind, loops):
     g = read_obj(repo_root / "garments" / f"{name}.obj")
     assert g.uv is not None and g.face_uv is not None

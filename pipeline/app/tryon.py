@@ -57,6 +57,8 @@ def load_pieces(paths: list[str], garment_types: list[str | None] | None = None)
     pieces = []
     for i, path in enumerate(paths):
         found = split_outfit(load_garment_file(path))
+        for p in found:
+            p.source = i
         kind = types[i] if i < len(types) else None
         if kind:
             if len(found) > 1:

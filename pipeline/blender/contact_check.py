@@ -6,9 +6,11 @@ armature-deformed, shrinkwrapped) avatar and garment meshes, queried with Blende
 Poke-through: from each body vertex a ray is cast both ways along its normal (up to `reach_m`); a garment hit
 counts only when the body point nearest to it is the vertex's own neighbourhood (within `near_m`), so a
 sleeve hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex.
-The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit lies behind
-it (the cloth is under the skin there), by the hit's distance. Garment inside body: each garment vertex's
-nearest body point and that face's normal."""
+The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit is the
+cloth's outer side (the ray reaches the cloth from outside: the skin is on the wrong side of it), by the
+hit's distance. The garment's outer side is its face winding, turned once per object by a majority vote
+against the body normals under it. Garment inside body: each garment vertex's nearest body point and that
+face's normal."""
 
 from __future__ import annotations
 
@@ -39,6 +41,19 @@ def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, list[tupl
         ev.to_mesh_clear()
 
 
+def _winding_sign(gv: np.ndarray, polys: list[tuple[int, ...]], body_tree: BVHTree) -> float:
+    """+1 when the garment's face winding points away from the body (majority of its faces), else -1."""
+    vote = 0.0
+    for poly in polys[:: max(1, len(polys) // 2000)]:
+        pts = [Vector(gv[i]) for i in poly]
+        centre = sum(pts, Vector()) / len(pts)
+        normal = (pts[1] - pts[0]).cross(pts[2] - pts[0])
+        loc, nor, _i, _d = body_tree.find_nearest(centre)
+        if loc is not None:
+            vote += normal.dot(nor)
+    return 1.0 if vote >= 0 else -1.0
+
+
 def judge_contact(
     avatar_obj: bpy.types.Object,
     garment_obj: bpy.types.Object,
@@ -51,26 +66,27 @@ def judge_contact(
     gv, _gn, gpolys = _evaluated(garment_obj)
     body_tree = BVHTree.FromPolygons([Vector(p) for p in bv], bpolys)
     cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)
+    outward = _winding_sign(gv, gpolys, body_tree)
     covered = poked = 0
     poke_max = 0.0
     for p, n in zip(bv, bn, strict=True):
         b, d = Vector(p), Vector(n)
-        best = None
+        best = None  # (distance, reached from outside)
         for sign in (1.0, -1.0):
-            loc, _nor, _i, dist = cloth_tree.ray_cast(b, d * sign, reach_m)
+            loc, nor, _i, dist = cloth_tree.ray_cast(b, d * sign, reach_m)
             if loc is None:
                 continue
             near = body_tree.find_nearest(loc)
             if near[0] is None or (near[0] - b).length > near_m:
                 continue  # cloth over another part of the body
-            if best is None or dist < abs(best):
-                best = sign * dist
+            if best is None or dist < best[0]:
+                best = (dist, outward * nor.dot(d * sign) < 0)
         if best is None:
             continue
         covered += 1
-        if best < 0:
+        if best[1]:
             poked += 1
-            poke_max = max(poke_max, -best)
+            poke_max = max(poke_max, best[0])
     inside = []
     for p in gv:
         g = Vector(p)

@@ -5,10 +5,11 @@ Pure numpy/scipy (the exact closest-point queries reuse `BodyField`, which runs 
 - `garment_inside_body`: garment vertices inside the body (depth in mm, share): the solver's own check.
 - `body_through_garment`: body vertices the garment should cover that stand out through its faces (skin
   showing between garment vertices): signed distance of each covered body vertex to the garment surface along
-  the garment's outward normal; positive = outside the cloth. A body vertex is *covered* when (a) it lies in
-  the garment's footprint on the body (within `footprint_m` of the nearest body points of the garment's
-  vertices: so a hand beside trousers is not counted) and (b) its nearest garment point is not on an opening
-  (neck, hem, sleeve or leg end: the forearm beyond a short sleeve is not covered).
+  the garment's outward normal; positive = outside the cloth. A body vertex is *covered* when its nearest
+  garment point (a) is not on an opening (neck, hem, sleeve or leg end: the forearm beyond a short sleeve is
+  not covered), (b) lies over this part of the body: the body point nearest to it is within 2 cm of the
+  vertex (a sleeve hanging by the torso's side, or trousers beside a hand, do not cover them), and (c) is
+  within 8 cm.
 - `off_body_share`: share of the garment (vertex area) more than 8 cm from the body where it should follow it.
   Parts that hang free by design are left out: for skirts and dresses everything below the hip line, and for
   every type the band within 4 cm of an opening that lies below the hips or on a limb (a flared hem, a loose
@@ -90,13 +91,40 @@ def boundary_vertex_mask(faces: np.ndarray, n_vertices: int) -> np.ndarray:
     return mask
 
 
+def poke_through(
+    body_vertices: np.ndarray,
+    garment_vertices: np.ndarray,
+    garment_faces: np.ndarray,
+    body_field: BodyField,
+    near_m: float = 0.02,
+    max_gap_m: float = OFF_BODY_M,
+):
+    """Per body vertex: (covered mask, signed distance to the cloth along its outward normal (positive = the
+    skin is outside the cloth), nearest garment face, barycentrics there, that face's outward normal)."""
+    bv = np.asarray(body_vertices, np.float64)
+    gv = np.asarray(garment_vertices, np.float64)
+    gf = np.asarray(garment_faces, np.int64)
+    c = BodyField(gv, gf).closest(bv)
+    on_opening = boundary_vertex_mask(gf, len(gv))[gf[c.faces]]  # (V, 3) corners on an opening
+    interior = (c.bary * ~on_opening).sum(1) > 1e-4
+    # that cloth must lie over this part of the body: its own nearest body point is near the vertex (not a
+    # sleeve over the torso's side, not trousers beside a hand)
+    back = body_field.closest(c.points).points
+    over_here = np.linalg.norm(back - bv, axis=1) < near_m
+    outward = outward_face_normals(gv, gf, body_field)[c.faces]
+    signed = np.einsum("ij,ij->i", bv - c.points, outward)
+    dist = np.linalg.norm(bv - c.points, axis=1)
+    covered = interior & over_here & (dist < max_gap_m)
+    return covered, signed, c.faces, c.bary, outward
+
+
 def body_through_garment(
     body_vertices: np.ndarray,
     body_faces: np.ndarray,
     garment_vertices: np.ndarray,
     garment_faces: np.ndarray,
     body_field: BodyField | None = None,
-    footprint_m: float = 0.02,
+    near_m: float = 0.02,
     max_gap_m: float = OFF_BODY_M,
 ) -> dict[str, float | int]:
     """Body vertices the garment should cover that stand outside the cloth surface (see the module doc).
@@ -104,32 +132,9 @@ def body_through_garment(
     Returns `covered_vertices`, `poke_vertices`, `poke_share` (of covered), `poke_max_mm` (deepest, along the
     garment's outward normal) and `poke_p99_mm`."""
     body_field = _field(body_vertices, body_faces, body_field)
-    gv = np.asarray(garment_vertices, np.float64)
-    gf = np.asarray(garment_faces, np.int64)
-    # the footprint: where the garment's vertices are nearest the body (only where it is near the body)
-    gc = body_field.closest(gv)
-    near = np.abs(gc.signed_distance) < max_gap_m
-    foot = gc.points[near]
-    if len(foot) == 0:
-        return {
-            "covered_vertices": 0,
-            "poke_vertices": 0,
-            "poke_share": 0.0,
-            "poke_max_mm": 0.0,
-            "poke_p99_mm": 0.0,
-        }
-    d_foot, _ = cKDTree(foot).query(body_vertices, distance_upper_bound=footprint_m)
-    in_foot = np.isfinite(d_foot)
-    # nearest garment point of each body vertex, and which side of the cloth it is on
-    gfield = BodyField(gv, gf)
-    c = gfield.closest(body_vertices)
-    on_opening = boundary_vertex_mask(gf, len(gv))[gf[c.faces]]  # (V, 3) corners on an opening
-    weight_off_opening = (c.bary * ~on_opening).sum(1)
-    interior = weight_off_opening > 1e-4
-    outward = outward_face_normals(gv, gf, body_field)
-    signed = np.einsum("ij,ij->i", body_vertices - c.points, outward[c.faces])
-    dist = np.linalg.norm(body_vertices - c.points, axis=1)
-    covered = in_foot & interior & (dist < max_gap_m)
+    covered, signed, *_ = poke_through(
+        body_vertices, garment_vertices, garment_faces, body_field, near_m, max_gap_m
+    )
     out = covered & (signed > 0)
     depth_mm = np.where(out, signed, 0.0) * 1000
     n_cov = int(covered.sum())

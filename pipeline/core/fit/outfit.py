@@ -16,6 +16,7 @@ and settles there against the posed body and the posed pieces under it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ class Piece:
     garment_type: str
     drape: np.ndarray  # (V,) bool: draped vertices; the others are trims carried by the nearest draped vertex
     source_vertices: np.ndarray  # (V,) indices of these vertices in the file's mesh
+    source: int = 0  # which garment file (of those worn together) the piece comes from
 
     @property
     def name(self) -> str:
@@ -209,6 +211,28 @@ def _carry_trims(piece: Piece, drape_result) -> Any:
     )
 
 
+Placer = Callable[[int, Any], "tuple[np.ndarray, np.ndarray] | None"]
+
+
+def _placed_parts(pieces: list[Piece], drapes_ids: list[np.ndarray], ref, place: Placer | None):
+    """Per piece (start, rest) of its draped vertices on the reference body, from `place(file index, body)`
+    (the whole file moved at once, so its pieces keep their places on each other), or None."""
+    if place is None:
+        return [None] * len(pieces)
+    files: dict[int, Any] = {}
+    out = []
+    for p, ids in zip(pieces, drapes_ids, strict=True):
+        if p.source not in files:
+            files[p.source] = place(p.source, ref)
+        placed = files[p.source]
+        if placed is None:
+            out.append(None)
+            continue
+        rows = p.source_vertices[ids]
+        out.append((np.asarray(placed[0])[rows], np.asarray(placed[1])[rows]))
+    return out
+
+
 def fit_outfit(
     pieces: list[Piece],
     body,
@@ -216,11 +240,14 @@ def fit_outfit(
     progress: ProgressCallback | None = None,
     scale: float | tuple[float, float, float] | None = None,
     garment_types: list[str | None] | None = None,
+    place: Placer | None = None,
 ) -> list[FittedPiece]:
     """Fit `pieces` (in layer order) onto `body` (posed with any preset): in the A-pose inside-out, each piece
     colliding with the body and the pieces under it, then posed by skinning and settled in the pose. Each
     result's stats carry the two-sided contact figures and the gates' warnings (`stats["warnings"]`).
-    `garment_types` overrides the detected types piece by piece (None keeps the detected one)."""
+    `garment_types` overrides the detected types piece by piece (None keeps the detected one). `place(file
+    index, a-pose body)` may move a whole garment file onto the body before the drape (start, rest positions
+    of all its vertices; e.g. a transfer from the body it was made for); None = landmark placement."""
     from pipeline.core.body.poses import pose_body
     from pipeline.core.fit.api import fit_garment
     from pipeline.core.fit.skinning import pose_garment
@@ -233,16 +260,21 @@ def fit_outfit(
     pose = body.params.get("pose", "a-pose") if isinstance(body.params, dict) else "a-pose"
     ref = body if pose == "a-pose" else pose_body(body, "a-pose")
     n = len(pieces)
-    drapes = [submesh(p.garment, np.all(p.drape[p.garment.faces], axis=1))[0] for p in pieces]
+    parts = [submesh(p.garment, np.all(p.drape[p.garment.faces], axis=1)) for p in pieces]
+    drapes = [g for g, _ in parts]
+    placed = _placed_parts(pieces, [ids for _, ids in parts], ref, place)
     fitted, obstacles = [], []
     for i, (p, g) in enumerate(zip(pieces, drapes, strict=True)):
         span = 0.5 if pose != "a-pose" else 1.0
+        start, rest = placed[i] if placed[i] is not None else (None, None)
         r = fit_garment(
             g,
             ref,
             garment_type=p.garment_type,
             fabric=fabric,
-            scale=scale,
+            scale=None if start is not None else scale,
+            start_vertices=start,
+            rest_vertices=rest,
             obstacles=obstacles,
             progress=lambda f, m="", i=i, span=span, name=p.name: progress(
                 span * (i + f) / n, f"{name}: {m}"
@@ -260,8 +292,9 @@ def fit_outfit(
                 body,
                 garment_type=p.garment_type,
                 fabric=fabric,
-                scale=scale,
+                scale=scale if placed[i] is None else None,
                 start_vertices=start,
+                rest_vertices=None if placed[i] is None else placed[i][1],
                 obstacles=obstacles,
                 skin=(r.weights, r.weight_bones, r.limbs),
                 progress=lambda f, m="", i=i, name=p.name: progress(
