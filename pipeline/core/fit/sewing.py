@@ -65,9 +65,12 @@ def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float 
     bv = body.vertices[~(masks["arm"] | masks["head"])]
     top = lm.chest_z if sewn.kind != "bottom" else lm.hip_z  # where the body stops carrying the cloth
     for k, panel in enumerate(sewn.panels):
-        if _is_sleeve(panel):
-            continue
         pts = np.nonzero(sewn.uv_panel == k)[0]
+        if _is_sleeve(panel):
+            start[pts] = _sleeve_on_cylinder(
+                layout[pts], body, lm, masks["arm"], panel.side == "front", gap_m
+            )
+            continue
         xz = layout[pts]
         half_w = float(np.abs(xz[:, 0]).max())
         under = bv[(np.abs(bv[:, 0]) <= half_w) & (bv[:, 2] >= xz[:, 1].min()) & (bv[:, 2] <= top)]
@@ -79,6 +82,36 @@ def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float 
         start[pts] = w * flat + (1 - w) * start[pts]
     pattern = np.c_[sewn.uv[:, 0], np.zeros(n_uv), sewn.uv[:, 1]]
     return FlatPanels(start, np.asarray(sewn.face_uv), pattern, weld, seam_pairs(weld))
+
+
+def _sleeve_on_cylinder(xz: np.ndarray, body, lm, arm: np.ndarray, front: bool, gap_m: float) -> np.ndarray:
+    """A half sleeve on a half cylinder round the upper arm's axis (front half in front, back half behind), wide
+    enough to clear the arm by `gap_m`: its under- and over-arm seams start closed, below and above the arm,
+    so the sleeve cannot start (and stay) with a seam through the arm at the armpit."""
+    side = "l" if xz[:, 0].mean() > 0 else "r"
+    joint = lm.shoulder_l if side == "l" else lm.shoulder_r
+    d3 = lm.arm_direction(side)
+    d = d3[[0, 2]] / np.linalg.norm(d3[[0, 2]])
+    n = np.array([-d[1], d[0]])  # across the arm in the frontal plane
+    rel = xz - joint[[0, 2]]
+    along, across = rel @ d, rel @ n
+    av = body.vertices[arm & (np.sign(body.vertices[:, 0]) == (1.0 if side == "l" else -1.0))] - joint
+    a_along = av @ d3
+    near = av[(a_along > max(along.min(), 0.0)) & (a_along < along.max())]
+    near = near if len(near) > 8 else av
+    radial = near - np.outer(near @ d3, d3)
+    radius = float(np.percentile(np.linalg.norm(radial, axis=1), 98)) + gap_m
+    centre_y = float(joint[1] + np.median(near[:, 1]))
+    half = max(float(np.abs(across).max()), 1e-6)
+    theta = np.clip(across / half, -1.0, 1.0) * (np.pi / 2)
+    n3 = np.array([n[0], 0.0, n[1]])
+    out = joint + np.outer(along, d3)
+    out[:, 1] = centre_y
+    r = max(radius, half)
+    depth = -1.0 if front else 1.0
+    return out + r * (
+        np.sin(theta)[:, None] * n3 + depth * np.cos(theta)[:, None] * np.array([0.0, 1.0, 0.0])
+    )
 
 
 def _is_sleeve(panel) -> bool:
