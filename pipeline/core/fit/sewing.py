@@ -47,10 +47,11 @@ def seam_pairs(weld: np.ndarray) -> np.ndarray:
 
 
 def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float = 0.06) -> FlatPanels:
-    """Lay the panels out round the body: below the chest (a top) or the hips (a skirt) the body panels hang flat, `gap_m` in front of and
-    behind the torso, their side seams open (front and back edges apart, to be sewn); from the chest up, where
-    the body carries the cloth (shoulders, upper chest and back, sleeves), they start on the body as
-    `place.wrap_sewn` wraps them, with their seams closed; a `blend_m` band joins the two."""
+    """Lay the panels out round the body: below the chest (a top) or the hips (a skirt) the body panels hang
+    flat, `gap_m` in front of and behind the torso, their side seams open (front and back edges apart, to be
+    sewn); from the chest up, where the body carries the cloth (shoulders, upper chest and back), they start on
+    the body as `place.wrap_sewn` wraps them, with their seams closed; a `blend_m` band joins the two. Half
+    sleeves start on a half cylinder round the upper arm (`_sleeve_on_cylinder`)."""
     if sewn.uv_panel is None:
         raise ValueError("the sewn garment has no per-panel UV points (made by an older sew())")
     n_uv = len(sewn.uv)
@@ -86,8 +87,9 @@ def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float 
 
 def _sleeve_on_cylinder(xz: np.ndarray, body, lm, arm: np.ndarray, front: bool, gap_m: float) -> np.ndarray:
     """A half sleeve on a half cylinder round the upper arm's axis (front half in front, back half behind), wide
-    enough to clear the arm by `gap_m`: its under- and over-arm seams start closed, below and above the arm,
-    so the sleeve cannot start (and stay) with a seam through the arm at the armpit."""
+    enough to clear the arm by `gap_m`: the sleeve starts round the arm, its under- and over-arm seam edges
+    below and above it (up to some 18 cm apart where the frontal layout is narrower than its widest row; the
+    sewing closes them), so no seam starts through the arm at the armpit."""
     side = "l" if xz[:, 0].mean() > 0 else "r"
     joint = lm.shoulder_l if side == "l" else lm.shoulder_r
     d3 = lm.arm_direction(side)
