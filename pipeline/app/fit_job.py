@@ -93,6 +93,7 @@ def run_fit(
     material: str = "mannequin",
     scale: float | tuple[float, float, float] | None = None,
     progress: ProgressCallback = silent,
+    placement: str = "auto",
 ) -> list[dict[str, Any]]:
     """Fit the garment (one file or several worn together, each split into its pieces) onto every body, save
     one rigged scene (and fit map) per body; returns the records (each with the outfit's `warnings`)."""
@@ -112,7 +113,7 @@ def run_fit(
 
     paths = garment_paths(garment_path)
     types = garment_type if isinstance(garment_type, list) else [garment_type]
-    pieces = load_pieces(paths, types)
+    pieces, place = load_pieces(paths, types, placement, scale)
     many = len(bodies) > 1
     records = []
     for i, (label, body) in enumerate(bodies):
@@ -127,6 +128,7 @@ def run_fit(
             fabric=fabric,
             scale=scale,
             progress=lambda f, m="", step=step: step(0.8 * f, m),
+            place=place,
         )
         result = fitted[0].result
         blend = output_path(out, label, many, ".blend")
@@ -140,6 +142,7 @@ def run_fit(
             "pieces": [fp.result.stats for fp in fitted],
             "warnings": [w for fp in fitted for w in fp.result.stats.get("warnings", [])],
         }
+        record["passed"] = not record["warnings"]
         if fit_map_png:
             png = output_path(Path(fit_map_png), label, many, ".png")
             faces, offset = [], 0

@@ -7,6 +7,9 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from pipeline.core.body.anny_model import BodyArrays
 from pipeline.core.deps import REPO_ROOT
@@ -27,6 +30,22 @@ def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
     return import_garment(path)
 
 
+def load_garment_source(path: str | os.PathLike) -> tuple[GarmentMesh, dict]:
+    """The garment (as `load_garment_file`) and what the fit needs to know of its file: the unit it was read
+    in, and MakeHuman's `.mhclo` binding when one sits beside it."""
+    from pipeline.blender.importers import import_garment_info
+    from pipeline.core.errors import UserError
+    from pipeline.core.fit.mhclo import find_mhclo, read_mhclo
+    from pipeline.core.garment.normalise import normalise_garment
+
+    if not Path(path).is_file():
+        raise UserError(f"garment file not found: {path}")
+    raw, _info = import_garment_info(path)
+    garment, record = normalise_garment(raw, centre=False)
+    clo_path = find_mhclo(path)
+    return garment, {"units_loaded": record.get("units"), "mhclo": read_mhclo(clo_path) if clo_path else None}
+
+
 def make_body(request: BodyRequest | None, progress: ProgressCallback = silent) -> tuple[BodyArrays, dict]:
     """The avatar body for `request` (anny fitted to measurements or a size; anny's default body when None)."""
     from pipeline.core.body.anny_model import body_arrays
@@ -45,18 +64,27 @@ def garment_paths(garment_path) -> list[str]:
     return [str(p) for p in garment_path]
 
 
-def load_pieces(paths: list[str], garment_types: list[str | None] | None = None) -> list:
+def load_pieces(
+    paths: list[str],
+    garment_types: list[str | None] | None = None,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
+) -> tuple[list, Any]:
     """Every piece of every garment file, typed (`--type`, one per file, applies to one-piece files), in layer
-    order (inside first)."""
+    order (inside first), and the placer that moves each whole file from the body it was made for onto a body
+    (`placement`, see `pipeline.core.fit.api.transfer_placement`) for `fit_outfit`."""
     from pipeline.core.errors import UserError
+    from pipeline.core.fit.api import transfer_placement
     from pipeline.core.fit.outfit import LAYER, split_outfit
 
     types = list(garment_types or [])
     if len(types) > len(paths):
         raise UserError(f"--type given {len(types)} times for {len(paths)} --garment file(s)")
-    pieces = []
+    pieces, files = [], []
     for i, path in enumerate(paths):
-        found = split_outfit(load_garment_file(path))
+        garment, source = load_garment_source(path)
+        files.append((garment, source))
+        found = split_outfit(garment)
         for p in found:
             p.source = i
         kind = types[i] if i < len(types) else None
@@ -68,7 +96,13 @@ def load_pieces(paths: list[str], garment_types: list[str | None] | None = None)
                 )
             found[0].garment_type = kind
         pieces.extend(found)
-    return sorted(pieces, key=lambda p: LAYER.get(p.garment_type, 0))
+
+    def place(i: int, body):
+        garment, source = files[i]
+        placed = transfer_placement(garment, body, placement, source["mhclo"], scale, source["units_loaded"])
+        return None if placed is None else placed[:2]
+
+    return sorted(pieces, key=lambda p: LAYER.get(p.garment_type, 0)), place
 
 
 def dress(
@@ -78,9 +112,12 @@ def dress(
     garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
 ) -> Dressed:
     """Fit the garment(s) at `garment_path` (one file or several worn together; each split into its pieces)
-    onto the avatar asked for by `request`, posed with `pose`. The stats of the first piece carry the whole
+    onto the avatar asked for by `request`, posed with `pose`; each file is moved from the body it was made for
+    (`placement`, see `pipeline.core.fit.api.transfer_placement`). The stats of the first piece carry the whole
     outfit's `pieces` figures and `warnings` (the quality gates)."""
     from pipeline.core.body.poses import check_pose, pose_body
     from pipeline.core.fit.outfit import fit_outfit
@@ -88,12 +125,19 @@ def dress(
     check_pose(pose)
     progress(0.02, "loading the garment")
     types = garment_type if isinstance(garment_type, list) else [garment_type]
-    pieces = load_pieces(garment_paths(garment_path), types)
+    pieces, place = load_pieces(garment_paths(garment_path), types, placement, scale)
     progress(0.05, "building the avatar")
     body, body_record = make_body(request, lambda f, m="": progress(0.05 + 0.1 * f, m))
     posed = pose_body(body, pose)
     progress(0.15, "fitting the garment")
-    fitted = fit_outfit(pieces, posed, fabric=fabric, progress=lambda f, m="": progress(0.15 + 0.85 * f, m))
+    fitted = fit_outfit(
+        pieces,
+        posed,
+        fabric=fabric,
+        progress=lambda f, m="": progress(0.15 + 0.85 * f, m),
+        scale=scale,
+        place=place,
+    )
     first = fitted[0].result
     first.stats = dict(
         first.stats,
@@ -113,12 +157,14 @@ def compute_dressed(
     garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
 ) -> Dressed:
     """Run `pipeline.app.tryon.dress` here when torch is available, else in the project's environment."""
     from pipeline.app.worker import run_worker, use_worker_for
 
     if not use_worker_for("torch"):
-        return dress(garment_path, request, pose, garment_type, fabric, progress)
+        return dress(garment_path, request, pose, garment_type, fabric, progress, placement, scale)
     from pipeline.core.files import write_json
 
     progress(0.05, "fitting in the pipeline environment")
@@ -130,6 +176,9 @@ def compute_dressed(
         for t in garment_type if isinstance(garment_type, list) else [garment_type]:
             if t:
                 argv += ["--type", t]
+        argv += ["--placement", placement]
+        if scale is not None:
+            argv += ["--scale", ",".join(str(float(x)) for x in np.atleast_1d(scale))]
         if request is not None and request.measurements is not None:
             write_json(Path(tmp) / "measurements.json", request.measurements)
             argv += ["--measurements", str(Path(tmp) / "measurements.json")]
@@ -151,6 +200,8 @@ def run_tryon(
     garment_type: str | list[str | None] | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
+    placement: str = "auto",
+    scale: float | tuple[float, float, float] | None = None,
 ) -> dict:
     """The main job: dress the avatar, render `tryon.png`, save `tryon.blend` and `tryon.json` into `out_dir`."""
     from pipeline.blender.blendfile import new_scene, save_blend
@@ -166,7 +217,14 @@ def run_tryon(
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     dressed = compute_dressed(
-        garment_path, request, pose, garment_type, fabric, lambda f, m="": progress(0.6 * f, m)
+        garment_path,
+        request,
+        pose,
+        garment_type,
+        fabric,
+        lambda f, m="": progress(0.6 * f, m),
+        placement,
+        scale,
     )
     t_fit = time.perf_counter() - t0
     progress(0.6, "building the scene")
@@ -185,6 +243,7 @@ def run_tryon(
         "material": material,
         "fit": dressed.stats,
         "warnings": dressed.stats.get("warnings", []),
+        "passed": not dressed.stats.get("warnings"),  # every piece within the quality limits
         "fit_s": round(t_fit, 2),
         "render": info,
         "total_s": round(time.perf_counter() - t0, 2),

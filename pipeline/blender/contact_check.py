@@ -8,7 +8,8 @@ counts only when the body point nearest to it is the vertex's own neighbourhood 
 sleeve hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex.
 The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit is the
 cloth's outer side (the ray reaches the cloth from outside: the skin is on the wrong side of it), by the
-hit's distance. The garment's outer side is its face winding, turned once per object by a majority vote
+hit's distance. Only body parts the garment covers count (at least 3 % of its vertices nearest to them; parts
+from the avatar's vertex groups). The garment's outer side is its face winding, turned once per object by a majority vote
 against the body normals under it. Garment inside body: each garment vertex's nearest body point and that
 face's normal."""
 
@@ -41,6 +42,31 @@ def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, list[tupl
         ev.to_mesh_clear()
 
 
+def _vertex_parts(avatar_obj: bpy.types.Object) -> list[str]:
+    """Each avatar vertex's coarse body part, from its heaviest vertex group (a bone of the rig)."""
+    from pipeline.core.fit.checks import part_of_bone
+
+    names = [g.name for g in avatar_obj.vertex_groups]
+    parts = []
+    for v in avatar_obj.data.vertices:
+        best = max(v.groups, key=lambda g: g.weight, default=None)
+        parts.append(part_of_bone(names[best.group]) if best is not None else "torso")
+    return parts
+
+
+def _covered_parts(gv: np.ndarray, body_tree: BVHTree, bv: np.ndarray, bpolys, parts: list[str]) -> set[str]:
+    """Body parts holding the nearest body vertex of at least 3 % of the garment's vertices."""
+    counts: dict[str, int] = {}
+    for p in gv:
+        loc, _n, face, _d = body_tree.find_nearest(Vector(p))
+        if loc is None:
+            continue
+        corners = bpolys[face]
+        k = min(corners, key=lambda i: (Vector(bv[i]) - loc).length)
+        counts[parts[k]] = counts.get(parts[k], 0) + 1
+    return {part for part, c in counts.items() if c >= 0.03 * len(gv)}
+
+
 def _winding_sign(gv: np.ndarray, polys: list[tuple[int, ...]], body_tree: BVHTree) -> float:
     """+1 when the garment's face winding points away from the body (majority of its faces), else -1."""
     vote = 0.0
@@ -67,9 +93,13 @@ def judge_contact(
     body_tree = BVHTree.FromPolygons([Vector(p) for p in bv], bpolys)
     cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)
     outward = _winding_sign(gv, gpolys, body_tree)
+    parts = _vertex_parts(avatar_obj)
+    worn = _covered_parts(gv, body_tree, bv, bpolys, parts)
     covered = poked = 0
     poke_max = 0.0
-    for p, n in zip(bv, bn, strict=True):
+    for p, n, part in zip(bv, bn, parts, strict=True):
+        if part not in worn:
+            continue  # a hand beside a skirt, a forearm below a short sleeve
         b, d = Vector(p), Vector(n)
         best = None  # (distance, reached from outside)
         for sign in (1.0, -1.0):

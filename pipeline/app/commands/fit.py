@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.app.commands.tryon import add_placement_options, parse_scale
+
 NAME = "fit"
 HELP = "fit a garment onto an avatar (drape, rig, fit map); --grade S,M,L fits several sizes in one call"
-
-
-def parse_scale(text: str | None) -> float | tuple[float, float, float] | None:
-    """--scale: one factor or three (x,y,z), each between 0.2 and 5."""
-    from pipeline.core.errors import UserError
-
-    if text is None:
-        return None
-    try:
-        parts = [float(x) for x in text.split(",")]
-    except ValueError:
-        parts = []
-    if len(parts) not in (1, 3) or not all(0.2 <= x <= 5.0 for x in parts):
-        raise UserError(f"--scale must be one factor or three (x,y,z), each between 0.2 and 5, not {text!r}")
-    return parts[0] if len(parts) == 1 else (parts[0], parts[1], parts[2])
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -67,8 +54,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--scale",
         metavar="S | SX,SY,SZ",
-        help="scale the garment about its centre before fitting (only when asked; default: as given)",
+        help="scale the garment as imported (0.2-5) when its units cannot be worked out (default: units "
+        "detected, then checked by the source-body fit)",
     )
+    add_placement_options(p, scale=False)
     p.add_argument(
         "--fit-map", metavar="FITMAP.png", help="also draw the strain fit map (graded: FITMAP_<SIZE>.png)"
     )
@@ -107,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         args.pose,
         args.fit_map,
         scale=scale,
+        placement=args.placement,
         progress=TerminalProgress("fit"),
     )
     for r in records:

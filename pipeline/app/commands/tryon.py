@@ -55,6 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fabric", default="cotton-jersey", help="fabric preset (default cotton-jersey)")
     p.add_argument("--material", choices=("mannequin", "skin"), default="mannequin", help="avatar look")
     p.add_argument("--pose", default="a-pose", help="pose preset: a-pose, t-pose, relaxed, walking")
+    add_placement_options(p)
     add_render_options(p, samples=32)
 
 
@@ -88,6 +89,42 @@ def report_warnings(warnings: list[str], strict: bool) -> None:
         raise UserError(f"the fit failed {len(warnings)} quality gate(s) (--strict): {warnings[0]}")
 
 
+def parse_scale(text: str | None) -> float | tuple[float, float, float] | None:
+    """--scale: one factor or three (x,y,z), each between 0.2 and 5."""
+    from pipeline.core.errors import UserError
+
+    if text is None:
+        return None
+    try:
+        parts = [float(x) for x in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (1, 3) or not all(0.2 <= x <= 5.0 for x in parts):
+        raise UserError(f"--scale must be one factor or three (x,y,z), each between 0.2 and 5, not {text!r}")
+    return parts[0] if len(parts) == 1 else (parts[0], parts[1], parts[2])
+
+
+def add_placement_options(p: argparse.ArgumentParser, scale: bool = True) -> None:
+    """--placement and --scale, shared by the verbs that fit a garment."""
+    from pipeline.core.fit.api import PLACEMENTS
+
+    p.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        default="auto",
+        help="how the garment reaches the avatar before draping: auto (MakeHuman's .mhclo binding when one "
+        "sits beside the file, else landmarks), landmarks, mhclo, source-body (experimental: anny fitted inside "
+        "the garment, then a surface transfer) (default auto)",
+    )
+    if scale:
+        p.add_argument(
+            "--scale",
+            metavar="S | SX,SY,SZ",
+            help="scale the garment as imported (0.2-5, one factor or x,y,z) when its units cannot be worked "
+            "out (default: units detected, then checked by the source-body fit)",
+        )
+
+
 def render_options(args: argparse.Namespace) -> dict:
     return {
         "width": args.width,
@@ -116,7 +153,14 @@ def run(args: argparse.Namespace) -> int:
         garment_type=args.garment_type,
         fabric=args.fabric,
         progress=TerminalProgress("tryon"),
+        placement=args.placement,
+        scale=parse_scale(args.scale),
     )
-    print(f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s")
+    verdict = (
+        ""
+        if summary.get("passed", True)
+        else f" (fit past its limits: {len(summary['warnings'])} warning(s))"
+    )
+    print(f"wrote {summary['png']} and {summary['blend']} in {summary['total_s']} s{verdict}")
     report_warnings(summary.get("warnings", []), args.strict)
     return 0

@@ -17,11 +17,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--measurements", default=None)
     p.add_argument("--size", default=None)
     p.add_argument("--sex", default=None)
+    p.add_argument("--placement", default="auto")
+    p.add_argument("--scale", default=None)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.app.commands.tryon import body_request
+    from pipeline.app.commands.tryon import body_request, parse_scale
     from pipeline.app.tryon import dress
 
-    dress(args.garment, body_request(args), args.pose, args.garment_type, args.fabric).save(args.out)
+    dress(
+        args.garment,
+        body_request(args),
+        args.pose,
+        args.garment_type,
+        args.fabric,
+        placement=args.placement,
+        scale=parse_scale(args.scale),
+    ).save(args.out)
     return 0

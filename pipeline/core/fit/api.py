@@ -19,6 +19,7 @@ from pipeline.core.fit.place import (
     boundary_loops,
     detect_type,
     edges_of,
+    has_sleeves,
     place_garment,
 )
 from pipeline.core.fit.skinning import limb_labels, transfer_weights
@@ -123,6 +124,63 @@ def penetration_stats(
     }
 
 
+PLACEMENTS = ("auto", "landmarks", "mhclo", "source-body")
+
+
+def transfer_placement(
+    garment: GarmentMesh,
+    body,
+    placement: str,
+    mhclo=None,
+    scale: float | tuple[float, float, float] | None = None,
+    units_loaded: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
+    """Move the garment from the body it was made for onto `body` before draping: (start, rest, record), or
+    None when the landmark placement applies. `start` sits on the posed body, `rest` on the same body in its
+    rest pose (the garment graded to this body: its rest shape for the drape).
+
+    auto: a `.mhclo` beside the file (MakeHuman's own binding) when its vertices match the garment's, else the
+    landmark placement. "source-body" (asked for explicitly) fits anny inside the garment and transfers from
+    that body: it is not yet reliable enough to be the default (see `pipeline.core.fit.source_body`)."""
+    from pipeline.core.fit import transfer
+
+    if placement not in PLACEMENTS:
+        raise UserError(f"--placement must be one of {', '.join(PLACEMENTS)}, not {placement!r}")
+    if placement == "landmarks":
+        return None
+    use_mhclo = mhclo is not None and len(mhclo.refs) == len(garment.vertices)
+    if placement == "mhclo" and not use_mhclo:
+        raise UserError(
+            "--placement mhclo needs a .mhclo beside the garment with one binding per garment vertex"
+            + ("" if mhclo is None else f" ({len(mhclo.refs)} bindings, {len(garment.vertices)} vertices)")
+        )
+    if placement == "auto" and not use_mhclo:
+        return None
+    record: dict[str, Any]
+    if use_mhclo and placement in ("auto", "mhclo"):
+        from pipeline.core.fit.mhclo import garment_on_body
+
+        rest = garment_on_body(mhclo, body.rest_vertices, body.faces)
+        record = {"placement": "mhclo", "mhclo": mhclo.path.name, "bindings": len(mhclo.refs)}
+        source_vertices, made_on = rest, body.rest_vertices
+    else:
+        from pipeline.core.fit.source_body import fit_source_body
+
+        v = np.asarray(garment.vertices, dtype=np.float64)
+        fixed = scale is not None
+        if fixed:
+            v = v * np.asarray(scale, dtype=np.float64)
+        faces = np.asarray(garment.faces)
+        covers_shoulders = detect_type(v, faces) not in LOWER_TYPES or has_sleeves(v, faces)
+        fit = fit_source_body(v, garment.faces, covers_shoulders=covers_shoulders, fix_scale=fixed)
+        record = {"placement": "source-body", "source_body": fit.record(None if fixed else units_loaded)}
+        source_vertices, made_on = v * fit.scale, fit.vertices
+    binding = transfer.bind(source_vertices, made_on, body.faces)
+    rest = transfer.evaluate(binding, body.rest_vertices, body.faces)
+    start = transfer.evaluate(binding, body.vertices, body.faces)
+    return start, rest, record
+
+
 def fit_garment(
     garment: GarmentMesh,
     body,
@@ -136,6 +194,9 @@ def fit_garment(
     start_vertices: np.ndarray | None = None,
     obstacles: list[tuple[np.ndarray, np.ndarray]] | None = None,
     skin: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    placement: str = "landmarks",
+    mhclo=None,
+    units_loaded: str | None = None,
 ) -> FitResult:
     """Fit `garment` onto `body` (a BodyArrays): place by landmarks, drape, rig, measure.
 
@@ -144,10 +205,21 @@ def fit_garment(
     posed after their fit). `obstacles` are garments already fitted underneath, as (vertices, faces) whose
     faces point away from the body: the cloth collides with them as with the body, so layers never cross.
     `skin` = (weights, bones, limb labels) reuses skin weights found before (an outfit fitted in the A-pose,
-    then posed) instead of transferring them again."""
+    then posed) instead of transferring them again.
+    `placement` (see `transfer_placement`): "landmarks" (the default here), "auto", "mhclo", "source-body";
+    `mhclo` is a `pipeline.core.fit.mhclo.Mhclo` read beside the garment file."""
     progress = progress or silent
     t0 = time.perf_counter()
     check_garment(garment)
+    placed = None
+    if start_vertices is None and rest_vertices is None:
+        progress(0.01, "finding the body the garment was made for")
+        placed = transfer_placement(garment, body, placement, mhclo, scale, units_loaded)
+    if placed is not None:
+        start_vertices, rest_vertices, placed_record = placed
+        scale = None
+    else:
+        placed_record = {"placement": "landmarks" if start_vertices is None else "given"}
     fab = get_fabric(fabric)
     faces = np.asarray(garment.faces, dtype=np.int64)
     rest = np.asarray(garment.vertices if rest_vertices is None else rest_vertices, dtype=np.float64)
@@ -207,6 +279,7 @@ def fit_garment(
         "garment_type": kind,
         "fabric": fab.name,
         "rest_shape": rest_source,
+        **placed_record,
         "vertices": len(x),
         "faces": len(faces),
         **penetration_stats(field, x, c.signed_distance),

@@ -8,8 +8,10 @@ Pure numpy/scipy (the exact closest-point queries reuse `BodyField`, which runs 
   the garment's outward normal; positive = outside the cloth. A body vertex is *covered* when its nearest
   garment point (a) is not on an opening (neck, hem, sleeve or leg end: the forearm beyond a short sleeve is
   not covered), (b) lies over this part of the body: the body point nearest to it is within 2 cm of the
-  vertex (a sleeve hanging by the torso's side, or trousers beside a hand, do not cover them), and (c) is
-  within 8 cm.
+  vertex (a sleeve hanging by the torso's side, or trousers beside a hand, do not cover them), (c) is
+  within 8 cm, and (d, given the body's part labels) the vertex's body part (hand, forearm, thigh, torso...)
+  is one the garment covers: at least 3 % of the garment's vertices lie nearest to it (fingers touching a
+  skirt's side are not covered by it).
 - `off_body_share`: share of the garment (vertex area) more than 8 cm from the body where it should follow it.
   Parts that hang free by design are left out: for skirts and dresses everything below the hip line, and for
   every type the band within 4 cm of an opening that lies below the hips or on a limb (a flared hem, a loose
@@ -91,6 +93,42 @@ def boundary_vertex_mask(faces: np.ndarray, n_vertices: int) -> np.ndarray:
     return mask
 
 
+PART_WORDS = (  # coarse body parts from bone names (first match wins), each side apart
+    ("hand", ("finger", "metacarpal", "wrist", "hand", "thumb")),
+    ("forearm", ("lowerarm",)),
+    ("upperarm", ("upperarm", "shoulder", "clavicle")),
+    ("foot", ("foot", "toe")),
+    ("shin", ("lowerleg",)),
+    ("thigh", ("upperleg",)),
+    ("head", ("neck", "head", "eye", "jaw", "tongue", "ear", "nose", "lip", "brow", "cheek", "teeth")),
+)
+
+
+def part_of_bone(name: str) -> str:
+    """A bone's coarse body part (`hand.L`, `thigh.R`, `torso`, ...), from words in its name."""
+    low = name.lower()
+    side = ".L" if low.endswith(".l") else ".R" if low.endswith(".r") else ""
+    for part, words in PART_WORDS:
+        if any(w in low for w in words):
+            return part + (side if part != "head" else "")
+    return "torso"
+
+
+def body_part_labels(bone_names: list[str], weights: np.ndarray, weight_bones: np.ndarray) -> np.ndarray:
+    """(V,) integer coarse body part of each body vertex, from its heaviest skin weight's bone."""
+    parts = sorted({part_of_bone(n) for n in bone_names})
+    index = np.array([parts.index(part_of_bone(n)) for n in bone_names])
+    return index[weight_bones[np.arange(len(weights)), np.argmax(weights, axis=1)]]
+
+
+def covered_parts(garment_nearest_body: np.ndarray, parts: np.ndarray, min_share: float = 0.03) -> np.ndarray:
+    """(V,) mask of body vertices whose part the garment covers: at least `min_share` of the garment's
+    vertices have their nearest body vertex in that part (fingers touching a skirt's side do not make the
+    hands covered)."""
+    counts = np.bincount(parts[garment_nearest_body], minlength=int(parts.max()) + 1)
+    return (counts / max(len(garment_nearest_body), 1) >= min_share)[parts]
+
+
 def poke_through(
     body_vertices: np.ndarray,
     garment_vertices: np.ndarray,
@@ -98,9 +136,11 @@ def poke_through(
     body_field: BodyField,
     near_m: float = 0.02,
     max_gap_m: float = OFF_BODY_M,
+    body_parts: np.ndarray | None = None,
 ):
     """Per body vertex: (covered mask, signed distance to the cloth along its outward normal (positive = the
-    skin is outside the cloth), nearest garment face, barycentrics there, that face's outward normal)."""
+    skin is outside the cloth), nearest garment face, barycentrics there, that face's outward normal).
+    `body_parts` (V,) labels (`body_part_labels`) limit the covered vertices to the parts the garment covers."""
     bv = np.asarray(body_vertices, np.float64)
     gv = np.asarray(garment_vertices, np.float64)
     gf = np.asarray(garment_faces, np.int64)
@@ -115,6 +155,10 @@ def poke_through(
     signed = np.einsum("ij,ij->i", bv - c.points, outward)
     dist = np.linalg.norm(bv - c.points, axis=1)
     covered = interior & over_here & (dist < max_gap_m)
+    if body_parts is not None:
+        g = body_field.closest(gv)
+        nearest = body_field.faces[g.faces][np.arange(len(gv)), g.bary.argmax(1)]
+        covered &= covered_parts(nearest, np.asarray(body_parts))
     return covered, signed, c.faces, c.bary, outward
 
 
@@ -126,6 +170,7 @@ def body_through_garment(
     body_field: BodyField | None = None,
     near_m: float = 0.02,
     max_gap_m: float = OFF_BODY_M,
+    body_parts: np.ndarray | None = None,
 ) -> dict[str, float | int]:
     """Body vertices the garment should cover that stand outside the cloth surface (see the module doc).
 
@@ -133,7 +178,7 @@ def body_through_garment(
     garment's outward normal) and `poke_p99_mm`."""
     body_field = _field(body_vertices, body_faces, body_field)
     covered, signed, *_ = poke_through(
-        body_vertices, garment_vertices, garment_faces, body_field, near_m, max_gap_m
+        body_vertices, garment_vertices, garment_faces, body_field, near_m, max_gap_m, body_parts
     )
     out = covered & (signed > 0)
     depth_mm = np.where(out, signed, 0.0) * 1000
@@ -210,6 +255,7 @@ def contact_figures(
     hip_z: float,
     body_field: BodyField | None = None,
     limb_vertices: np.ndarray | None = None,
+    body_parts: np.ndarray | None = None,
 ) -> dict[str, float | int]:
     """All three figures for one fitted piece in its final pose, as one flat dict (keys as above)."""
     field = _field(body_vertices, body_faces, body_field)
@@ -218,7 +264,9 @@ def contact_figures(
     )
     return {
         **garment_inside_body(garment_vertices, body_vertices, body_faces, field),
-        **body_through_garment(body_vertices, body_faces, garment_vertices, garment_faces, field),
+        **body_through_garment(
+            body_vertices, body_faces, garment_vertices, garment_faces, field, body_parts=body_parts
+        ),
         **off_body_share(garment_vertices, garment_faces, body_vertices, body_faces, free, field),
     }
 

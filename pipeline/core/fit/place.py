@@ -226,6 +226,17 @@ def detect_type(vertices: np.ndarray, faces: np.ndarray) -> str:
     return "dress" if height > 0.85 else "top"
 
 
+def has_sleeves(vertices: np.ndarray, faces: np.ndarray) -> bool:
+    """Whether the mesh has openings on its sides in its upper half (sleeves or armholes)."""
+    lo, hi = vertices.min(0), vertices.max(0)
+    width = float(hi[0] - lo[0])
+    for lp in boundary_loops(faces):
+        c = vertices[lp].mean(0)
+        if len(lp) >= 6 and c[2] > (lo[2] + hi[2]) / 2 and abs(c[0] - (lo[0] + hi[0]) / 2) > 0.25 * width:
+            return True
+    return False
+
+
 def place_garment(
     vertices: np.ndarray,
     faces: np.ndarray,
