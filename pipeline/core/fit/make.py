@@ -18,7 +18,7 @@ from pipeline.core.fit.pattern import (
     tshirt_panels,
     tshirt_spec,
 )
-from pipeline.core.fit.place import edges_of, wrap_sewn
+from pipeline.core.fit.place import edges_of
 from pipeline.core.garment.mesh import GarmentMesh, write_obj
 from pipeline.core.progress import ProgressCallback, silent
 
@@ -37,13 +37,15 @@ def sewn_garment(kind: str, body, edge_m: float = 0.015, ease_m: float | None = 
 
 
 def drape_sewn(sewn, body, fabric: str = "cotton-jersey", progress: ProgressCallback = silent):
-    """Wrap the sewn garment around `body` and drape it with the pattern's rest lengths."""
+    """Drape the sewn garment on `body` from its flat panels (sewing springs, gravity: `sewing.drape_panels`),
+    then run the fit (a short settle with the pattern's rest lengths, skin weights, figures) from there."""
     from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.sewing import drape_panels
 
-    x0 = wrap_sewn(sewn, body)
+    x0, sew_info = drape_panels(sewn, body, fabric, progress=lambda f, m="": progress(0.8 * f, m))
     rest_len = pattern_rest_lengths(sewn, edges_of(sewn.faces))
     g = GarmentMesh(vertices=x0, faces=sewn.faces, uv=sewn.uv, face_uv=sewn.face_uv)
-    return fit_garment(
+    result = fit_garment(
         g,
         body,
         garment_type=sewn.kind,
@@ -52,6 +54,8 @@ def drape_sewn(sewn, body, fabric: str = "cotton-jersey", progress: ProgressCall
         rest_edge_lengths=rest_len,
         start_vertices=x0,
     )
+    result.stats["panel_drape"] = sew_info
+    return result
 
 
 def make_garment(

@@ -37,6 +37,9 @@ class SewnGarment:
     panels: list
     kind: str
     vertex_panel: np.ndarray | None = None  # (V,) index of the panel that made each vertex
+    uv_panel: np.ndarray | None = (
+        None  # (T,) index of the panel of each UV point (the unwelded panel vertices)
+    )
 
 
 def _polyline(*pts) -> np.ndarray:
@@ -208,16 +211,24 @@ class SleevePanel:
         a, b, c, d = idx[:-1, :-1], idx[:-1, 1:], idx[1:, :-1], idx[1:, 1:]
         tri = np.vstack([np.stack([a, b, d], -1).reshape(-1, 3), np.stack([a, d, c], -1).reshape(-1, 3)])
         pts = layout.reshape(-1, 2)
-        p = pts[tri]
-        cross = (p[:, 1] - p[:, 0])[:, 0] * (p[:, 2] - p[:, 0])[:, 1] - (p[:, 1] - p[:, 0])[:, 1] * (
-            p[:, 2] - p[:, 0]
-        )[:, 0]
-        tri = np.where((cross < 0)[:, None], tri[:, [0, 2, 1]], tri)
+        flat = pattern.reshape(-1, 2)
+        # orient by the flat pattern (a proper grid) rather than the layout, which folds over itself near the
+        # armpit: all triangles the same way round, then the whole piece turned to run counter-clockwise in the
+        # layout (as the body panels do) where most of it does
+        tri = np.where((_cross2d(flat[tri]) < 0)[:, None], tri[:, [0, 2, 1]], tri)
+        if (_cross2d(pts[tri]) < 0).sum() > len(tri) / 2:
+            tri = tri[:, [0, 2, 1]]
         cross_seam = np.zeros(idx.shape, bool)
         cross_seam[:, 0] = cross_seam[:, -1] = True  # underarm and overarm seams (sleeve front to back)
         same_seam = np.zeros(idx.shape, bool)
         same_seam[0, 1:-1] = True  # the cap, sewn to this side's armhole
-        return pts, pattern.reshape(-1, 2), tri, cross_seam.ravel(), same_seam.ravel()
+        return pts, flat, tri, cross_seam.ravel(), same_seam.ravel()
+
+
+def _cross2d(p: np.ndarray) -> np.ndarray:
+    """z of the cross product of each triangle's two edges, for (m, 3, 2) corner points."""
+    a, b = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
 
 
 def _length(poly: np.ndarray) -> float:
@@ -414,7 +425,7 @@ def sew(panels: list, h: float, kind: str) -> SewnGarment:
     side: list[int] = []
     owner: list[int] = []
     key_to_index: dict[tuple, int] = {}
-    faces, uv, face_uv = [], [], []
+    faces, uv, face_uv, uv_panel = [], [], [], []
     u_offset = 0.0
     for k, panel in enumerate(panels):
         if isinstance(panel, SleevePanel):
@@ -441,6 +452,7 @@ def sew(panels: list, h: float, kind: str) -> SewnGarment:
         uv_local = flat - lo + [u_offset, 0.0]
         base = sum(len(x) for x in uv)
         uv.append(uv_local)
+        uv_panel.append(np.full(len(uv_local), k))
         u_offset += float(np.ptp(flat[:, 0])) + 0.05
         f = local[tri]
         fu = tri + base
@@ -457,6 +469,7 @@ def sew(panels: list, h: float, kind: str) -> SewnGarment:
         panels=panels,
         kind=kind,
         vertex_panel=np.asarray(owner),
+        uv_panel=np.concatenate(uv_panel),
     )
 
 

@@ -35,6 +35,8 @@ class DrapeSettings:
     # creep of position-based cloth, not a change anyone can see
     inertia: bool = False  # carry velocity between steps (a dynamic fall) instead of a quasi-static settle
     backend: str = "auto"  # "warp" (compiled CPU kernels), "numpy", or "auto" (warp when it imports)
+    gravity_after: int = 0  # steps without gravity first (sewing panels together, as GarmentCode does)
+    body_through_cloth: bool = True  # also push cloth triangles off body vertices standing out through them
 
     @property
     def gravity_step_m(self) -> float:
@@ -52,6 +54,38 @@ def bend_pairs(faces: np.ndarray) -> np.ndarray:
     idx = np.nonzero(same)[0]
     pairs = np.stack([opp[order[idx]], opp[order[idx + 1]]], axis=1)
     return pairs[pairs[:, 0] != pairs[:, 1]]
+
+
+def flat_bend_rest(
+    faces: np.ndarray, edges: np.ndarray, edge_rest: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bending pairs (as `bend_pairs`, same order) with rest distances of the two triangles unfolded flat from
+    the edge rest lengths alone: a sewn pattern has no flat embedding, but each pair of triangles has, and a
+    seam at rest is flat too."""
+    n = int(faces.max()) + 1
+    key = edges[:, 0].astype(np.int64) * n + edges[:, 1]
+    order_e = np.argsort(key)
+
+    def length(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        k = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+        return edge_rest[order_e[np.searchsorted(key[order_e], k)]]
+
+    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    opp = np.concatenate([faces[:, 2], faces[:, 0], faces[:, 1]])
+    k2 = np.sort(e, axis=1)
+    order = np.lexsort((k2[:, 1], k2[:, 0]))
+    k = k2[order]
+    idx = np.nonzero(np.all(k[1:] == k[:-1], axis=1))[0]
+    i, j = k[idx, 0], k[idx, 1]
+    a, b = opp[order[idx]], opp[order[idx + 1]]
+    keep = a != b
+    i, j, a, b = i[keep], j[keep], a[keep], b[keep]
+    lij, lia, lja, lib, ljb = length(i, j), length(i, a), length(j, a), length(i, b), length(j, b)
+    xa = (lij**2 + lia**2 - lja**2) / (2 * lij)
+    xb = (lij**2 + lib**2 - ljb**2) / (2 * lij)
+    ya = np.sqrt(np.maximum(lia**2 - xa**2, 0.0))
+    yb = -np.sqrt(np.maximum(lib**2 - xb**2, 0.0))
+    return np.stack([a, b], 1), np.hypot(xa - xb, ya - yb)
 
 
 def colour_constraints(pairs: np.ndarray, n_vertices: int) -> list[np.ndarray]:
@@ -83,6 +117,9 @@ class ClothSolver:
         settings: DrapeSettings | None = None,
         rest_edge_lengths: np.ndarray | None = None,
         edge_limit: np.ndarray | None = None,
+        seams: np.ndarray | None = None,
+        seam_k: float = 0.5,
+        flat_rest: bool = False,
     ):
         self.faces = np.asarray(faces, dtype=np.int64)
         self.n = len(rest_vertices)
@@ -93,10 +130,13 @@ class ClothSolver:
         rest = np.asarray(rest_vertices, dtype=np.float64)
         geo = np.linalg.norm(rest[edges[:, 1]] - rest[edges[:, 0]], axis=1)
         el = geo if rest_edge_lengths is None else np.asarray(rest_edge_lengths, dtype=np.float64)
-        bends = bend_pairs(self.faces)
-        bl = np.linalg.norm(rest[bends[:, 1]] - rest[bends[:, 0]], axis=1)
-        if rest_edge_lengths is not None:  # rest shape differs from the pattern: scale bend rests alike
-            bl = bl * float(np.median(el / np.maximum(geo, 1e-9)))
+        if flat_rest:  # a sewn pattern: flat at rest everywhere, seams included
+            bends, bl = flat_bend_rest(self.faces, edges, el)
+        else:
+            bends = bend_pairs(self.faces)
+            bl = np.linalg.norm(rest[bends[:, 1]] - rest[bends[:, 0]], axis=1)
+            if rest_edge_lengths is not None:  # rest shape differs from the pattern: scale bend rests alike
+                bl = bl * float(np.median(el / np.maximum(geo, 1e-9)))
         self.edges = edges
         self.edge_rest = el
         self.bends = bends
@@ -106,11 +146,19 @@ class ClothSolver:
         self.edge_limit = (
             np.full(n_e, 1.0 + fabric.max_strain) if edge_limit is None else np.asarray(edge_limit, float)
         )
-        self.pairs = np.vstack([edges, bends])
-        self.rest_all = np.r_[el, bl]
+        # sewing springs (loose panels only): pairs of panel points to be pulled together, rest length set per
+        # step by `sew_to` (from their start distance down to 0), stiff in both directions and held at that rest
+        # by the strain-limiting passes (a sewn seam does not open under the garment's weight)
+        seams = np.zeros((0, 2), np.int64) if seams is None else np.asarray(seams, dtype=np.int64)
+        n_s = len(seams)
+        self.seam_slice = slice(n_e + n_b, n_e + n_b + n_s)
+        self.pairs = np.vstack([edges, bends, seams])
+        self.rest_all = np.r_[el, bl, np.zeros(n_s)]
         self.n_e = n_e
-        self.k_stretch = np.r_[np.full(n_e, fabric.stretch), np.full(n_b, fabric.bend)]
-        self.k_compress = np.r_[np.full(n_e, fabric.compress), np.full(n_b, fabric.bend)]
+        self.k_stretch = np.r_[np.full(n_e, fabric.stretch), np.full(n_b, fabric.bend), np.full(n_s, seam_k)]
+        self.k_compress = np.r_[
+            np.full(n_e, fabric.compress), np.full(n_b, fabric.bend), np.full(n_s, seam_k)
+        ]
         self.wc = None
         use_warp = False
         if self.s.backend in ("auto", "warp"):
@@ -129,13 +177,20 @@ class ClothSolver:
                     self.groups,
                     field.vertices,
                     field.faces,
-                    np.r_[self.edge_limit, np.zeros(n_b)],
+                    np.r_[self.edge_limit, np.zeros(n_b), np.ones(n_s)],  # seams: hard at their current rest
                     mesh=field._bvh.mesh if field._bvh is not None else None,
                 )
             elif self.s.backend == "warp":
                 raise RuntimeError("the warp backend was asked for but warp does not import")
         lo, hi = self.pairs.min(1), self.pairs.max(1)
         self._near_keys = np.unique(lo * self.n + hi)  # constrained pairs never repel each other
+
+    def sew_to(self, seam_rest: np.ndarray) -> None:
+        """Set the sewing springs' rest lengths (shrunk step by step so the panels close round the body rather than
+        jumping through it)."""
+        self.rest_all[self.seam_slice] = seam_rest
+        if self.wc is not None:  # the compiled solver keeps constraints in their original order
+            self.wc.rest.numpy()[self.seam_slice] = seam_rest
 
     def _project(self, p: np.ndarray) -> None:
         """One Gauss-Seidel sweep over all distance constraints, one vertex-disjoint colour group at a time."""
@@ -231,7 +286,11 @@ class ClothSolver:
         return p, touching
 
     def settle(
-        self, x0: np.ndarray, progress: ProgressCallback = silent, steps: int | None = None
+        self,
+        x0: np.ndarray,
+        progress: ProgressCallback = silent,
+        steps: int | None = None,
+        before_step=None,
     ) -> tuple[np.ndarray, dict]:
         """Let the cloth fall and settle onto the body from start positions x0; returns (positions, info).
 
@@ -257,13 +316,19 @@ class ClothSolver:
             p_np, x_np, sd_np = p_wp.numpy(), x_wp.numpy(), sd_wp.numpy()  # zero-copy views of the CPU arrays
             query_m = s.offset_m + 2.0 * self.mean_edge
         for step in range(steps):
-            y = x + v * s.dt * self.fabric.damping + g
+            if before_step is not None:
+                before_step(step, x)
+            y = x + v * s.dt * self.fabric.damping + (g if step >= s.gravity_after else 0.0)
             if wc is not None:
                 p_np[:] = y
                 x_np[:] = x
                 if step == 0:
                     wc.query(p_wp, query_m)  # later steps reuse the planes the last contact pass found
                 wc.solve(p_wp, s.offset_m, s.iterations)
+                if s.body_through_cloth:
+                    wc.push_cloth_off_body(
+                        p_wp, self.faces, self.field.vnormals, s.offset_m, 0.02, 0.6 * self.mean_edge
+                    )
                 if s.self_collision and step % 2 == 0:
                     self._repel(p_np, self._self_pairs(p_np))
                 wc.contact(

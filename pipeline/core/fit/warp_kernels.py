@@ -172,8 +172,61 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
             uv_out[t] = wp.vec2(hit.u, hit.v)
             sign_out[t] = hit.sign
 
+    @wp.kernel
+    def body_through_cloth(
+        cloth: wp.uint64,
+        faces: wp.array(dtype=int),
+        body_pts: wp.array(dtype=wp.vec3),
+        body_nrm: wp.array(dtype=wp.vec3),
+        offset: float,
+        max_dist: float,
+        max_slide: float,
+        delta: wp.array(dtype=wp.vec3),
+        count: wp.array(dtype=float),
+    ):
+        # Vertex-triangle contact the other way round: a body vertex standing out through a cloth triangle (thin
+        # parts, e.g. an arm through a sleeve's underside, where every cloth vertex is outside the body but a
+        # triangle between them is not). The triangle is pushed out along the body normal, by barycentric shares.
+        t = wp.tid()
+        b = body_pts[t]
+        hit = wp.mesh_query_point_no_sign(cloth, b, max_dist)
+        if not hit.result:
+            return
+        c = wp.mesh_eval_position(cloth, hit.face, hit.u, hit.v)
+        n = body_nrm[t]
+        d = c - b
+        h = wp.dot(d, n)
+        if wp.length(d - n * h) > max_slide:  # beside the cloth (past a cuff or hem): not covered here
+            return
+        depth = h - offset
+        if depth >= 0.0:
+            return
+        w0 = hit.u
+        w1 = hit.v
+        w2 = 1.0 - hit.u - hit.v
+        s = -depth / (w0 * w0 + w1 * w1 + w2 * w2)
+        i0 = faces[hit.face * 3]
+        i1 = faces[hit.face * 3 + 1]
+        i2 = faces[hit.face * 3 + 2]
+        wp.atomic_add(delta, i0, n * (s * w0))
+        wp.atomic_add(delta, i1, n * (s * w1))
+        wp.atomic_add(delta, i2, n * (s * w2))
+        wp.atomic_add(count, i0, 1.0)
+        wp.atomic_add(count, i1, 1.0)
+        wp.atomic_add(count, i2, 1.0)
+
+    @wp.kernel
+    def apply_delta(p: wp.array(dtype=wp.vec3), delta: wp.array(dtype=wp.vec3), count: wp.array(dtype=float)):
+        t = wp.tid()
+        if count[t] > 0.0:
+            p[t] = p[t] + delta[t] / count[t]
+        delta[t] = wp.vec3(0.0, 0.0, 0.0)
+        count[t] = 0.0
+
     return types.SimpleNamespace(
         wp=wp,
+        body_through_cloth=body_through_cloth,
+        apply_delta=apply_delta,
         contact=contact,
         query_planes=query_planes,
         solve_serial=solve_serial,
@@ -245,6 +298,45 @@ class WarpCloth:
             points=wp.array(np.asarray(body_vertices, np.float32), dtype=wp.vec3, device=dev),
             indices=wp.array(np.asarray(body_faces, np.int32).ravel(), dtype=int, device=dev),
         )
+
+    def push_cloth_off_body(
+        self,
+        p_wp,
+        faces: np.ndarray,
+        body_normals: np.ndarray,
+        offset: float,
+        max_dist: float,
+        max_slide: float,
+    ) -> None:
+        """Move cloth triangles that body vertices stand out through back outside (see `body_through_cloth`);
+        the cloth BVH is built on the first call over `p_wp` itself and refitted on later ones."""
+        wp, k = self.wp, warp()
+        if getattr(self, "_cloth", None) is None or self._cloth_points is not p_wp:
+            self._cloth_points = p_wp
+            self._faces = wp.array(np.asarray(faces, np.int32).ravel(), dtype=int, device="cpu")
+            self._cloth = wp.Mesh(points=p_wp, indices=self._faces)
+            self._bnrm = wp.array(np.asarray(body_normals, np.float32), dtype=wp.vec3, device="cpu")
+            self._delta = wp.zeros(p_wp.shape[0], dtype=wp.vec3, device="cpu")
+            self._count = wp.zeros(p_wp.shape[0], dtype=float, device="cpu")
+        else:
+            self._cloth.refit()
+        wp.launch(
+            k.body_through_cloth,
+            dim=self._bnrm.shape[0],
+            inputs=[
+                self._cloth.id,
+                self._faces,
+                self.mesh.points,
+                self._bnrm,
+                offset,
+                max_dist,
+                max_slide,
+                self._delta,
+                self._count,
+            ],
+            device="cpu",
+        )
+        wp.launch(k.apply_delta, dim=p_wp.shape[0], inputs=[p_wp, self._delta, self._count], device="cpu")
 
     def query(self, p_wp, max_dist: float) -> None:
         n = p_wp.shape[0]

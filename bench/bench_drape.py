@@ -1,0 +1,236 @@
+"""Drape look and speed against the way Blender artists make garments: Blender's cloth with sewing springs.
+
+For the project's pattern garments (the sample T-shirt and skirt, their patterns made for each body by
+`pipeline.core.fit.make.sewn_garment`) on anny's default body and a heavy adult, both methods start from the
+same flat panels laid out round the body (`pipeline.core.fit.sewing.lay_out_panels`):
+
+- ours: the whole fit as `make-garment` runs it (`make.drape_sewn`: panel drape with sewing springs and gravity,
+  then the fit's settle, skin weights and figures), timed end to end;
+- Blender: the cloth modifier on the unwelded panels, the seams as loose edges with sewing springs, the flat 2D
+  pattern as the rest shape (a shape key), the body as a collision object (2.5 mm), quality 5, gravity, run
+  frame by frame until it settles (mean move under 0.3 mm a frame after 40 frames, at most `--frames`, default 120 = 5 s), timed
+  from the first frame to the last; its seam copies are then welded like ours.
+
+Plus one shared-data garment (DiffCloth's skirt, MIT, no pattern): ours = `fit_garment` (placement + settle);
+Blender = the cloth modifier from the same placed start with gravity until settled (rest shape = the mesh).
+
+Printed per garment, ours against Blender: front-silhouette barrel (widest width below the chest, or the waist
+for bottoms, over the width at the hem; sleeves left out), cloth-to-body gap p10/p50/p90 (mm), share of edges
+folded past 15 degrees, poke-through both ways (`checks.body_through_garment`: share of covered body vertices
+standing out through the cloth and the deepest; `checks.garment_inside_body`: deepest garment vertex inside
+the body), and seconds. Goals (pass/fail per row): barrel <= 1.03, poke-through <= 0.2 % and <= 5 mm, fold
+share within 25 % of Blender's, whole fit >= 10x faster than Blender.
+
+    .venv/bin/python bench/bench_drape.py [--frames 120] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import bpy  # noqa: E402  (before anything that may load pymeshlab)
+
+from pipeline.core.body.anny_model import body_arrays  # noqa: E402
+from pipeline.core.fit.api import fit_garment  # noqa: E402
+from pipeline.core.fit.bodyfield import BodyField  # noqa: E402
+from pipeline.core.fit.checks import body_through_garment, garment_inside_body  # noqa: E402
+from pipeline.core.fit.drape_metrics import fold_share, front_barrel, gap_percentiles, off_arm  # noqa: E402
+from pipeline.core.fit.landmarks import body_landmarks  # noqa: E402
+from pipeline.core.fit.make import drape_sewn, sewn_garment  # noqa: E402
+from pipeline.core.fit.place import detect_type, place_garment  # noqa: E402
+from pipeline.core.fit.sewing import lay_out_panels, weld_points  # noqa: E402
+from pipeline.core.garment.mesh import read_obj  # noqa: E402
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "garments"
+BODIES = {
+    "default": {},
+    "heavy": {"gender": 1.0, "age": 0.75, "weight": 0.8, "muscle": 0.5, "height": 0.6},
+}
+MASS_KG_M2 = 0.18  # cotton jersey
+GOAL_BARREL, GOAL_POKE_SHARE, GOAL_POKE_MM, GOAL_FOLD_REL, GOAL_SPEEDUP = 1.03, 0.002, 5.0, 0.25, 10.0
+
+
+def _mesh_object(name: str, verts: np.ndarray, faces: np.ndarray, edges=()) -> bpy.types.Object:
+    me = bpy.data.meshes.new(name)
+    me.from_pydata(np.asarray(verts).tolist(), [list(map(int, e)) for e in edges], np.asarray(faces).tolist())
+    me.update()
+    obj = bpy.data.objects.new(name, me)
+    bpy.context.scene.collection.objects.link(obj)
+    return obj
+
+
+def blender_cloth(
+    body, start: np.ndarray, faces: np.ndarray, frames: int, rest: np.ndarray | None = None, seams=()
+) -> tuple[np.ndarray, float, int]:
+    """Blender's cloth from `start` until settled: sewing springs on the loose `seams` edges, `rest` (if given)
+    as the rest shape through a shape key. Returns (positions, seconds, frames run)."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end = 1, frames
+    avatar = _mesh_object("Body", body.vertices, body.faces)
+    avatar.modifiers.new("Collision", "COLLISION")
+    avatar.collision.thickness_outer = 0.0025
+    avatar.collision.cloth_friction = 5.0
+    cloth = _mesh_object("Garment", start, faces, seams)
+    mod = cloth.modifiers.new("Cloth", "CLOTH")
+    if rest is not None:
+        cloth.shape_key_add(name="Basis")
+        key = cloth.shape_key_add(name="Pattern", from_mix=False)
+        key.data.foreach_set("co", np.asarray(rest, np.float32).ravel())
+        key.value = 0.0  # a new key starts at 1 in Blender 5: the cloth would start from the flat pattern
+        mod.settings.rest_shape_key = key
+    area = (
+        0.5
+        * np.linalg.norm(
+            np.cross(start[faces[:, 1]] - start[faces[:, 0]], start[faces[:, 2]] - start[faces[:, 0]]), axis=1
+        ).sum()
+    )
+    mod.settings.mass = float(MASS_KG_M2 * area / len(start))  # kg per vertex
+    mod.settings.quality = 5
+    mod.settings.use_sewing_springs = len(seams) > 0
+    mod.collision_settings.distance_min = 0.0025
+    mod.collision_settings.use_self_collision = False
+    mod.point_cache.frame_end = frames
+    co = np.empty(len(start) * 3, np.float32)
+    prev = np.asarray(start, np.float64)
+    t0 = time.perf_counter()
+    done = frames
+    for f in range(1, frames + 1):
+        scene.frame_set(f)
+        ev = cloth.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        ev.data.vertices.foreach_get("co", co)
+        now = co.reshape(-1, 3).astype(np.float64)
+        mean_move = float(np.linalg.norm(now - prev, axis=1).mean())
+        prev = now
+        if f >= 40 and mean_move < 3e-4:
+            done = f
+            break
+    return prev, time.perf_counter() - t0, done
+
+
+def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict:
+    top = lm.waist_z if kind in ("bottom", "skirt", "trousers") else lm.chest_z - 0.04
+    sd = field.closest(vertices).signed_distance
+    poke = body_through_garment(body.vertices, body.faces, vertices, faces, field)
+    inside = garment_inside_body(vertices, body.vertices, body.faces, field)
+    return {
+        "barrel": front_barrel(vertices, faces, top, keep=off_arm(vertices, body))["barrel"],
+        **gap_percentiles(sd),
+        "folds": fold_share(vertices, faces),
+        "poke_share": poke["poke_share"],
+        "poke_max_mm": poke["poke_max_mm"],
+        "inside_max_mm": inside["inside_max_mm"],
+        "s": seconds,
+    }
+
+
+def _save(save: Path | None, tag: str, vertices: np.ndarray, faces: np.ndarray) -> None:
+    if save is not None:
+        from pipeline.core.garment.mesh import GarmentMesh, write_obj
+
+        write_obj(GarmentMesh(vertices=vertices, faces=np.asarray(faces), name=tag), save / f"{tag}.obj")
+
+
+def pattern_row(kind: str, body, field, lm, frames: int, save: Path | None = None, tag: str = ""):
+    sewn, _ = sewn_garment(kind, body)
+    t0 = time.perf_counter()
+    result = drape_sewn(sewn, body)
+    ours_s = time.perf_counter() - t0
+    ours = measure(body, field, lm, result.vertices, sewn.faces, sewn.kind, ours_s)
+    flat = lay_out_panels(sewn, body)
+    x, bl_s, n = blender_cloth(body, flat.start, flat.faces, frames, rest=flat.pattern, seams=flat.seams)
+    welded = weld_points(x, flat.weld, len(sewn.vertices2d))
+    base = measure(body, field, lm, welded, sewn.faces, sewn.kind, bl_s)
+    base["frames"] = n
+    _save(save, f"{tag}_ours", result.vertices, sewn.faces)
+    _save(save, f"{tag}_blender", welded, sewn.faces)
+    return len(sewn.vertices2d), ours, base
+
+
+def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str = ""):
+    from pipeline.core.garment.normalise import normalise_garment
+
+    g, _ = normalise_garment(read_obj(SHARED / "diffcloth_skirt" / "skirt3448.obj"))
+    kind = detect_type(g.vertices, g.faces)
+    t0 = time.perf_counter()
+    result = fit_garment(g, body, garment_type=kind)
+    ours = measure(body, field, lm, result.vertices, g.faces, kind, time.perf_counter() - t0)
+    start = field.push_out(place_garment(g.vertices, g.faces, body, kind), 0.0025)
+    x, bl_s, n = blender_cloth(body, start, np.asarray(g.faces), frames)
+    base = measure(body, field, lm, x, g.faces, kind, bl_s)
+    base["frames"] = n
+    _save(save, f"{tag}_ours", result.vertices, g.faces)
+    _save(save, f"{tag}_blender", x, g.faces)
+    return len(g.vertices), ours, base
+
+
+def verdict(ours: dict, base: dict) -> list[str]:
+    fold_rel = abs(ours["folds"] - base["folds"]) / max(base["folds"], 1e-9)
+    checks = [
+        (f"barrel {ours['barrel']:.3f} <= {GOAL_BARREL}", ours["barrel"] <= GOAL_BARREL),
+        (
+            f"poke {100 * ours['poke_share']:.2f} % <= 0.2 %, {ours['poke_max_mm']:.1f} mm <= 5 mm",
+            ours["poke_share"] <= GOAL_POKE_SHARE and ours["poke_max_mm"] <= GOAL_POKE_MM,
+        ),
+        (f"folds within {100 * fold_rel:.0f} % of Blender's (<= 25 %)", fold_rel <= GOAL_FOLD_REL),
+        (f"x{base['s'] / ours['s']:.1f} faster (>= 10x)", base["s"] / ours["s"] >= GOAL_SPEEDUP),
+    ]
+    return [f"{'PASS' if ok else 'FAIL'} {text}" for text, ok in checks]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=120, help="most frames Blender runs (24 fps)")
+    ap.add_argument("--only", default="tshirt,skirt,diffcloth-skirt")
+    ap.add_argument("--bodies", default="default,heavy")
+    ap.add_argument("--save", type=Path, help="folder to write both drapes of every row as OBJ")
+    args = ap.parse_args()
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+    only = args.only.split(",")
+    # warm-up: Warp's kernels compile (or load from the disk cache) on first use; not part of a fit's time
+    warm = body_arrays()
+    drape_sewn(sewn_garment("skirt", warm)[0], warm)
+    rows = []
+    for body_name in args.bodies.split(","):
+        body = body_arrays(BODIES[body_name] or None)
+        field = BodyField(body.vertices, body.faces)
+        lm = body_landmarks(body)
+        for name in only:
+            tag = f"{body_name}_{name}"
+            if name == "diffcloth-skirt":
+                if body_name != "default":
+                    continue
+                rows.append((body_name, name, *shared_row(body, field, lm, args.frames, args.save, tag)))
+            else:
+                rows.append(
+                    (body_name, name, *pattern_row(name, body, field, lm, args.frames, args.save, tag))
+                )
+            print(f"done {body_name} {name}", file=sys.stderr, flush=True)
+    head = (
+        f"{'body':8} {'garment':15} {'verts':>5} | {'method':8} {'barrel':>6} {'gap p10/50/90 mm':>18} "
+        f"{'folds>15':>8} {'poke %':>6} {'poke mm':>7} {'in mm':>5} {'time s':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for body_name, name, nv, ours, base in rows:
+        for label, r in (("ours", ours), (f"blender{'':1}", base)):
+            gaps = f"{r['gap_p10_mm']:.1f}/{r['gap_p50_mm']:.1f}/{r['gap_p90_mm']:.1f}"
+            extra = f" ({r['frames']} frames)" if "frames" in r else ""
+            print(
+                f"{body_name:8} {name:15} {nv:5d} | {label:8} {r['barrel']:6.3f} {gaps:>18} {r['folds']:8.3f} "
+                f"{100 * r['poke_share']:6.2f} {r['poke_max_mm']:7.1f} {r['inside_max_mm']:5.1f} {r['s']:7.2f}{extra}"
+            )
+        print(f"{'':26} " + "; ".join(verdict(ours, base)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Draping a sewing pattern the way CLO3D, Marvelous Designer and GarmentCode do: the flat 2D panels are laid
+out around the body (body panels flat in front of and behind the torso, half sleeves in front of and behind
+the arms), sewing springs pull each seam's two edges together round the body, and gravity settles the cloth.
+Rest lengths (and flat bending rests) come from the 2D panels, so the shape comes from the pattern and the
+physics, not from a placement that hugs the body. Limits: panels are laid flat (no arrangement cylinders), so
+a very tight pattern on a very large body may not close round it within the step budget."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from pipeline.core.fit.bodyfield import BodyField
+from pipeline.core.fit.fabrics import get_fabric
+from pipeline.core.fit.landmarks import body_landmarks, dominant_bone_masks
+from pipeline.core.fit.pattern import SewnGarment, pattern_rest_lengths
+from pipeline.core.fit.place import edges_of, wrap_sewn
+from pipeline.core.fit.solver import ClothSolver, DrapeSettings
+from pipeline.core.progress import ProgressCallback, silent
+
+
+@dataclasses.dataclass
+class FlatPanels:
+    """The unwelded panels of a sewn pattern laid out flat around a body, and the seams that join them."""
+
+    start: np.ndarray  # (U, 3) start positions of the panel points (one per UV point)
+    faces: np.ndarray  # (F, 3) into the panel points (the sewn garment's face_uv)
+    pattern: np.ndarray  # (U, 3) the flat pattern (u, 0, v): rest lengths and flat bending rests
+    weld: np.ndarray  # (U,) welded vertex of each panel point
+    seams: np.ndarray  # (S, 2) panel points sewn together (every pair of copies of one welded vertex)
+
+
+def seam_pairs(weld: np.ndarray) -> np.ndarray:
+    """All pairs of panel points that weld into the same vertex (a seam corner joins up to four panels)."""
+    order = np.argsort(weld, kind="stable")
+    w = weld[order]
+    starts = np.r_[0, np.nonzero(np.diff(w))[0] + 1]
+    counts = np.diff(np.r_[starts, len(w)])
+    pairs = []
+    for s, c in zip(starts[counts > 1], counts[counts > 1], strict=True):
+        grp = order[s : s + c]
+        a, b = np.triu_indices(c, 1)
+        pairs.append(np.stack([grp[a], grp[b]], 1))
+    return np.vstack(pairs) if pairs else np.zeros((0, 2), np.int64)
+
+
+def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float = 0.06) -> FlatPanels:
+    """Lay the panels out round the body: below the chest (a top) or the hips (a skirt) the body panels hang
+    flat, `gap_m` in front of and behind the torso, their side seams open (front and back edges apart, to be
+    sewn); from the chest up, where the body carries the cloth (shoulders, upper chest and back), they start on
+    the body as `place.wrap_sewn` wraps them, with their seams closed; a `blend_m` band joins the two. Half
+    sleeves start on a half cylinder round the upper arm (`_sleeve_on_cylinder`)."""
+    if sewn.uv_panel is None:
+        raise ValueError("the sewn garment has no per-panel UV points (made by an older sew())")
+    n_uv = len(sewn.uv)
+    weld = np.full(n_uv, -1, dtype=np.int64)
+    weld[sewn.face_uv.ravel()] = sewn.faces.ravel()
+    if (weld < 0).any():
+        raise ValueError("a pattern point belongs to no triangle")
+    layout = sewn.vertices2d[weld]
+    start = wrap_sewn(sewn, body)[weld]
+    lm = body_landmarks(body)
+    masks = dominant_bone_masks(body)
+    bv = body.vertices[~(masks["arm"] | masks["head"])]
+    top = lm.chest_z if sewn.kind != "bottom" else lm.hip_z  # where the body stops carrying the cloth
+    for k, panel in enumerate(sewn.panels):
+        pts = np.nonzero(sewn.uv_panel == k)[0]
+        if _is_sleeve(panel):
+            start[pts] = _sleeve_on_cylinder(
+                layout[pts], body, lm, masks["arm"], panel.side == "front", gap_m
+            )
+            continue
+        xz = layout[pts]
+        half_w = float(np.abs(xz[:, 0]).max())
+        under = bv[(np.abs(bv[:, 0]) <= half_w) & (bv[:, 2] >= xz[:, 1].min()) & (bv[:, 2] <= top)]
+        if not len(under):
+            continue
+        y = under[:, 1].min() - gap_m if panel.side == "front" else under[:, 1].max() + gap_m
+        flat = np.c_[xz[:, 0], np.full(len(pts), y), xz[:, 1]]
+        w = np.clip((top - xz[:, 1]) / blend_m, 0.0, 1.0)[:, None]  # 1 below the chest, 0 above the band
+        start[pts] = w * flat + (1 - w) * start[pts]
+    pattern = np.c_[sewn.uv[:, 0], np.zeros(n_uv), sewn.uv[:, 1]]
+    return FlatPanels(start, np.asarray(sewn.face_uv), pattern, weld, seam_pairs(weld))
+
+
+def _sleeve_on_cylinder(xz: np.ndarray, body, lm, arm: np.ndarray, front: bool, gap_m: float) -> np.ndarray:
+    """A half sleeve on a half cylinder round the upper arm's axis (front half in front, back half behind), wide
+    enough to clear the arm by `gap_m`: the sleeve starts round the arm, its under- and over-arm seam edges
+    below and above it (up to some 18 cm apart where the frontal layout is narrower than its widest row; the
+    sewing closes them), so no seam starts through the arm at the armpit."""
+    side = "l" if xz[:, 0].mean() > 0 else "r"
+    joint = lm.shoulder_l if side == "l" else lm.shoulder_r
+    d3 = lm.arm_direction(side)
+    d = d3[[0, 2]] / np.linalg.norm(d3[[0, 2]])
+    n = np.array([-d[1], d[0]])  # across the arm in the frontal plane
+    rel = xz - joint[[0, 2]]
+    along, across = rel @ d, rel @ n
+    av = body.vertices[arm & (np.sign(body.vertices[:, 0]) == (1.0 if side == "l" else -1.0))] - joint
+    a_along = av @ d3
+    near = av[(a_along > max(along.min(), 0.0)) & (a_along < along.max())]
+    near = near if len(near) > 8 else av
+    radial = near - np.outer(near @ d3, d3)
+    radius = float(np.percentile(np.linalg.norm(radial, axis=1), 98)) + gap_m
+    centre_y = float(joint[1] + np.median(near[:, 1]))
+    half = max(float(np.abs(across).max()), 1e-6)
+    theta = np.clip(across / half, -1.0, 1.0) * (np.pi / 2)
+    n3 = np.array([n[0], 0.0, n[1]])
+    out = joint + np.outer(along, d3)
+    out[:, 1] = centre_y
+    r = max(radius, half)
+    depth = -1.0 if front else 1.0
+    return out + r * (
+        np.sin(theta)[:, None] * n3 + depth * np.cos(theta)[:, None] * np.array([0.0, 1.0, 0.0])
+    )
+
+
+def _is_sleeve(panel) -> bool:
+    return not any(label.startswith("side") for label, _ in panel.segments)
+
+
+def weld_points(points: np.ndarray, weld: np.ndarray, n_vertices: int) -> np.ndarray:
+    """Welded vertex positions: the mean of each vertex's panel copies."""
+    out = np.zeros((n_vertices, 3))
+    np.add.at(out, weld, points)
+    return out / np.maximum(np.bincount(weld, minlength=n_vertices), 1)[:, None]
+
+
+def drape_settings(kind: str = "top") -> DrapeSettings:
+    """Settings of the gravity settle after sewing: for tops a damped dynamic fall (velocity carried) so gravity
+    pulls the excess cloth into folds; a skirt hangs from its waistband, which a carried velocity drags over the
+    hips, so it settles quasi-statically."""
+    return DrapeSettings(steps=160, min_steps=30, iterations=10, dt=1 / 90, inertia=kind != "bottom")
+
+
+def drape_panels(
+    sewn: SewnGarment,
+    body,
+    fabric: str = "cotton-jersey",
+    settings: DrapeSettings | None = None,
+    sew_steps: int = 60,
+    progress: ProgressCallback = silent,
+    field: BodyField | None = None,
+) -> tuple[np.ndarray, dict]:
+    """Drape a sewn pattern on `body` from its flat panels: returns the welded vertex positions (V, 3) of
+    `sewn.faces` and figures (steps, seconds, largest seam gap left before welding).
+
+    Two phases, as in CLO3D or GarmentCode: the loose panels are sewn together without gravity (sewing springs
+    shortened step by step, body contact on), then welded into one mesh and settled under gravity with the
+    pattern's rest lengths and flat bending rests across the seams too (a loose seam would act as a hinge and
+    let the cloth fold through itself there)."""
+    t0 = time.perf_counter()
+    fab = get_fabric(fabric)
+    field = field or BodyField(body.vertices, body.faces)
+    flat = lay_out_panels(sewn, body)
+    s = settings or drape_settings(sewn.kind)
+    sew_s = dataclasses.replace(
+        s, steps=sew_steps + 10, min_steps=sew_steps + 10, gravity_after=10**9, inertia=False
+    )
+    sewing = ClothSolver(flat.faces, flat.pattern, fab, field, sew_s, seams=flat.seams)
+    d0 = np.linalg.norm(flat.start[flat.seams[:, 0]] - flat.start[flat.seams[:, 1]], axis=1)
+    speed = float(d0.max()) / sew_steps if len(d0) else 0.0
+
+    def close_seams(step: int, x: np.ndarray) -> None:
+        sewing.sew_to(np.maximum(d0 - speed * (step + 1), 0.0))
+
+    x, sew_info = sewing.settle(
+        flat.start, progress=lambda f, m="": progress(0.4 * f, "sewing"), before_step=close_seams
+    )
+    gap = np.linalg.norm(x[flat.seams[:, 0]] - x[flat.seams[:, 1]], axis=1)
+    welded = weld_points(x, flat.weld, len(sewn.vertices2d))
+    edges = edges_of(sewn.faces)
+    rest = pattern_rest_lengths(sewn, edges)
+    band = _waistband(sewn, edges, fab.max_strain)
+    solver = ClothSolver(
+        sewn.faces, welded, fab, field, s, rest_edge_lengths=rest, edge_limit=band, flat_rest=True
+    )
+    vertices, info = solver.settle(welded, progress=lambda f, m="": progress(0.4 + 0.6 * f, "settling"))
+    info = {
+        "sew_steps": sew_info["steps"],
+        "settle_steps": info["steps"],
+        "drape_s": round(time.perf_counter() - t0, 3),
+        "seam_gap_max_mm": round(float(gap.max()) * 1000, 2) if len(gap) else 0.0,
+        "panel_points": len(flat.start),
+    }
+    return vertices, info
+
+
+def _waistband(sewn: SewnGarment, edges: np.ndarray, max_strain: float, band_m: float = 0.03):
+    """A skirt's waistband (pattern points within `band_m` of the waist line) is interfaced, nearly
+    inextensible, so the skirt hangs from the waist instead of sliding over the hips (as `api.waistband_limits`)."""
+    if sewn.kind != "bottom":
+        return None
+    z = sewn.vertices2d[:, 1]
+    band = z >= z.max() - band_m
+    return np.where(band[edges[:, 0]] & band[edges[:, 1]], 1.01, 1.0 + max_strain)
