@@ -84,29 +84,36 @@ def shopper_body(
     return body, summary.get("sex") or sex or "female"
 
 
-def size_options(
-    garment: str | None, sizes: list[str], size_files: dict[str, str], sex: str, progress: ProgressCallback
-) -> tuple[list[Any], str, str]:
-    """(SizeOptions, garment type, label) for the sizes asked for."""
-    from pipeline.core.advice.grading import SAMPLE_GARMENTS, grade
-    from pipeline.core.advice.recommend import SizeOption
+def load_size_files(sizes: list[str], size_files: dict[str, str]) -> tuple[list[Any], str, str]:
+    """(SizeOptions, detected type, label) from one garment file per size; checked against --sizes and for
+    girths that grow with the size before any body is fitted."""
+    from pipeline.app.tryon import load_garment_file
+    from pipeline.core.advice.recommend import SizeOption, size_chart
     from pipeline.core.fit.place import detect_type
 
-    if size_files:
-        missing = [s for s in sizes if s not in size_files]
-        extra = [s for s in size_files if s not in sizes]
-        if extra:
-            raise UserError(
-                f"--size-file {extra[0]}={size_files[extra[0]]}: size {extra[0]} is not in --sizes {','.join(sizes)}"
-            )
-        if missing:
-            raise UserError(f"size {missing[0]} has no --size-file (give one file per size)")
-        from pipeline.app.tryon import load_garment_file
+    extra = [s for s in size_files if s not in sizes]
+    if extra:
+        raise UserError(
+            f"--size-file {extra[0]}={size_files[extra[0]]}: size {extra[0]} is not in --sizes {','.join(sizes)}"
+        )
+    missing = [s for s in sizes if s not in size_files]
+    if missing:
+        raise UserError(f"size {missing[0]} has no --size-file (give one file per size)")
+    meshes = {s: load_garment_file(size_files[s]) for s in sizes}
+    first = meshes[sizes[0]]
+    kind = detect_type(np.asarray(first.vertices), np.asarray(first.faces))
+    options = [SizeOption(s, meshes[s]) for s in sizes]
+    size_chart(options, kind)  # sizes out of order fail here
+    return options, kind, Path(size_files[sizes[0]]).stem
 
-        meshes = {s: load_garment_file(size_files[s]) for s in sizes}
-        first = meshes[sizes[0]]
-        kind = detect_type(np.asarray(first.vertices), np.asarray(first.faces))
-        return [SizeOption(s, meshes[s]) for s in sizes], kind, Path(size_files[sizes[0]]).stem
+
+def graded_options(
+    garment: str | None, sizes: list[str], sex: str, progress: ProgressCallback
+) -> tuple[list[Any], str, str]:
+    """(SizeOptions, type, label) of a sample pattern garment graded over `sizes` on the `sex` size table."""
+    from pipeline.core.advice.grading import SAMPLE_GARMENTS, grade
+    from pipeline.core.advice.recommend import SizeOption
+
     kind_name = sample_kind(garment)
     if kind_name is None:
         raise UserError(
@@ -114,8 +121,11 @@ def size_options(
             "give one file per size with --size-file SIZE=FILE"
         )
     graded = grade(kind_name, sizes, sex, progress=progress)
-    opts = [SizeOption(g.size, g.garment, g.design_ease_cm) for g in graded]
-    return opts, SAMPLE_GARMENTS[kind_name], kind_name
+    return (
+        [SizeOption(g.size, g.garment, g.design_ease_cm) for g in graded],
+        SAMPLE_GARMENTS[kind_name],
+        kind_name,
+    )
 
 
 def draw_advice(path: str | os.PathLike, advice, body, faces: np.ndarray, label: str) -> Path:
@@ -171,6 +181,20 @@ def draw_advice(path: str | os.PathLike, advice, body, faces: np.ndarray, label:
     return path
 
 
+def _sex_of(measurements: str | None) -> str | None:
+    if measurements is None:
+        return None
+    from pipeline.core.body.measurements import load_measurements
+
+    return load_measurements(measurements).get("sex")
+
+
+def _table(sex: str) -> dict[str, dict[str, float]]:
+    from pipeline.core.body.sizes import size_table
+
+    return {s: {k: float(v) for k, v in row.items()} for s, row in size_table()[sex].items()}
+
+
 def run_advise(
     out: str | os.PathLike,
     sizes: list[str],
@@ -189,8 +213,7 @@ def run_advise(
     """Advise a size; writes `out` (advice JSON) and `png` (default: beside it, advice.png); returns the advice."""
     import bpy  # noqa: F401  (before anything that may load pymeshlab)
 
-    from pipeline.core.advice.recommend import advise, check_size_order
-    from pipeline.core.body.sizes import size_table
+    from pipeline.core.advice.recommend import advise, check_labels, check_size_order, size_chart
     from pipeline.core.files import write_json
     from pipeline.core.fit.fabrics import get_fabric
 
@@ -204,13 +227,26 @@ def run_advise(
         raise UserError(
             "give --garment (a sample garment: tshirt, skirt) or one --size-file SIZE=FILE per size"
         )
+    if not size_files and sample_kind(garment) is None:
+        graded_options(garment, [], "female", silent)  # its one-line error, before any work
+    files = load_size_files(sizes, size_files) if size_files else None
+    early_sex = sex or _sex_of(measurements)
+    if files is not None and early_sex:
+        check_labels(size_chart(files[0], files[1]), files[1], _table(early_sex))  # before any fitting
     body, shopper_sex = shopper_body(measurements, bag, rgbd, source, sex, progress)
-    options, kind, label = size_options(
-        garment, sizes, size_files, shopper_sex, lambda f, m="": progress(0.3 + 0.3 * f, m)
-    )
-    table = {s: {k: float(v) for k, v in row.items()} for s, row in size_table()[shopper_sex].items()}
+    if files is not None:
+        options, kind, label = files
+    else:
+        options, kind, label = graded_options(
+            garment, sizes, sex or shopper_sex, lambda f, m="": progress(0.3 + 0.3 * f, m)
+        )
     result = advise(
-        body, options, garment_type or kind, fabric, table, lambda f, m="": progress(0.6 + 0.35 * f, m)
+        body,
+        options,
+        garment_type or kind,
+        fabric,
+        _table(shopper_sex),
+        lambda f, m="": progress(0.6 + 0.35 * f, m),
     )
     png = Path(png) if png else out.with_suffix(".png")
     draw_advice(png, result, body, np.asarray(options[0].garment.faces), label)
