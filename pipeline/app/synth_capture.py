@@ -190,3 +190,35 @@ def synthesise(
         "intrinsics": intr.to_json(),
         "seed": settings.seed,
     }
+
+
+def render_truth_garment(
+    body, garment: str, size: str, sex: str | None, settings: SynthSettings, out: Path
+) -> dict:
+    """The truth of a try-on on this capture: the same avatar dressed in the garment, rendered from the same
+    camera with the body as a holdout, per colour view: truth_garment_NNN.png (RGBA) and
+    truth_garment_mask_NNN.png (the garment's visible silhouette)."""
+    import cv2
+
+    from pipeline.app.ar import dressed_garment
+    from pipeline.blender.ar import render_garment_layer
+    from pipeline.core.files import atomic_path
+
+    mesh, posed_garment, gtype = dressed_garment(body, garment, size, sex)
+    intr = d435_intrinsics(settings.width, settings.height)
+    cam = VirtualCamera(intr, settings.distance_m, settings.camera_height_m)
+    files = []
+    for k, yaw in enumerate(settings.yaws()):
+        g_cam = cam.world_to_camera(rotate_z(posed_garment, yaw))
+        b_cam = cam.world_to_camera(rotate_z(body.vertices, yaw))
+        rgba = render_garment_layer(
+            g_cam, mesh.faces, mesh.base_color, intr, occluder_cam=(b_cam, body.faces), samples=4
+        )
+        for name, img in (
+            (f"truth_garment_{k:03d}.png", (rgba[..., [2, 1, 0, 3]] * 255).round().astype(np.uint8)),
+            (f"truth_garment_mask_{k:03d}.png", ((rgba[..., 3] > 0.5) * 255).astype(np.uint8)),
+        ):
+            with atomic_path(out / name) as tmp:
+                cv2.imwrite(str(tmp), img)
+            files.append(name)
+    return {"garment": str(garment), "size": size.upper(), "garment_type": gtype, "files": files}

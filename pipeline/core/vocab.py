@@ -12,7 +12,7 @@ Size = Literal["XS", "S", "M", "L", "XL", "XXL"]
 Sex = Literal["female", "male"]
 # A garment piece's type: "bottom" is the generic lower garment (detect tells trousers from a skirt).
 GarmentType = Literal["top", "bottom", "trousers", "skirt", "dress", "outerwear"]
-Pose = Literal["a-pose", "t-pose", "relaxed", "walking"]
+Pose = Literal["a-pose", "t-pose", "relaxed", "walking", "arms-crossed"]
 Fabric = Literal["cotton-jersey", "cotton-woven", "denim", "silk", "wool", "spandex"]
 AvatarMaterial = Literal["mannequin", "skin"]  # how the avatar's body looks
 Look = Literal["studio", "white", "ghost"]  # how the still looks (e-commerce presets)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pipeline.core.vocab import POSES, SIZES
+
 NAME = "synth-capture"
 HELP = "render a synthetic RealSense capture of an avatar built from measurements, with the true measurements beside it"
 
@@ -53,6 +55,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--samples", type=int, default=8, help="Cycles samples per colour frame (default 8, denoised)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed for the look and the sensor noise")
+    parser.add_argument("--pose", choices=POSES, help="pose the person (default: anny's rest A-pose)")
+    parser.add_argument(
+        "--garment",
+        help="also render the truth of a try-on: this garment (tshirt, skirt or a file) on the same avatar, "
+        "as truth_garment_NNN.png and truth_garment_mask_NNN.png",
+    )
+    parser.add_argument(
+        "--size", type=str.upper, choices=SIZES, default="M", help="size of --garment (default M)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--measurements", args.measurements] if args.measurements else ["--params", args.params]
         if args.frames:
             argv += ["--frames", str(args.frames)]
+        if args.pose:
+            argv += ["--pose", args.pose]
+        if args.garment:
+            argv += ["--garment", args.garment, "--size", args.size]
         run_worker(argv, step="synth-capture")
         return 0
     require("torch", "synth-capture")
@@ -121,7 +136,21 @@ def run(args: argparse.Namespace) -> int:
     if args.frames:
         settings.front_frames = settings.turn_frames = args.frames
     body = body_arrays(params.get("phenotypes"), params.get("local_changes"))
+    if args.pose:
+        from pipeline.core.body.poses import pose_body
+
+        body = pose_body(body, args.pose)
     summary = synthesise(body, args.out, settings, progress)
+    summary["pose"] = args.pose or "rest"
+    if args.garment:
+        from pipeline.app.synth_capture import render_truth_garment
+
+        g = params.get("phenotypes", {}).get("gender", 0.5)
+        sex = "female" if g > 0.5 else "male"
+        progress(0.95, "rendering the dressed truth")
+        summary["truth_garment"] = render_truth_garment(
+            body, args.garment, args.size, sex, settings, Path(args.out)
+        )
     truth = write_truth(
         Path(args.out),
         params,

@@ -33,13 +33,23 @@ STRETCH_CM: dict[str, float] = {
     "denim": 0.0,
     "silk": 0.0,
 }
-# which regions decide the size: a top is bought by its chest, a bottom by its waist and hip
+# the regions a size is judged by (none of them may be tight) ...
 KEY_REGIONS: dict[str, tuple[str, ...]] = {
     "top": ("chest",),
     "outerwear": ("chest",),
     "dress": ("chest", "waist", "hip"),
     "bottom": ("waist", "hip"),
 }
+# ... and those that pick it: a top by its chest, a bottom by its waist and hip
+DECIDING_REGIONS: dict[str, tuple[str, ...]] = {
+    "top": ("chest",),
+    "outerwear": ("chest",),
+    "dress": ("chest", "waist"),
+    "bottom": ("waist", "hip"),
+}
+# regions that pick the size from the garment's chart against the avatar's girth rather than from the fit: a
+# bigger skirt slides down its wearer's hips, so the fitted hip ease hardly changes from size to size
+CHART_DECIDED: dict[str, tuple[str, ...]] = {"bottom": ("hip",)}
 
 
 def type_group(garment_type: str) -> str:

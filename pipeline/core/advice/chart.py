@@ -1,12 +1,13 @@
-"""A garment's size chart, measured on its mesh as given (as a garment is laid flat and measured): tape
-girths at heights relative to the garment itself, the openings, and its length."""
+"""A garment's size chart, measured on its mesh as given (as a garment is laid flat and measured): the cloth's
+length round it at heights relative to the garment itself, the openings, and its length."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from pipeline.core.advice.bands import type_group
-from pipeline.core.advice.sections import girth_at, hull_perimeter
+from pipeline.core.advice.ease import loop_length
+from pipeline.core.advice.sections import cloth_girth
 from pipeline.core.fit.place import boundary_loops
 
 HIP_BELOW_WAISTBAND_M = 0.18  # a bottom's hip is measured this far below its waistband (common spec practice)
@@ -21,18 +22,18 @@ def garment_chart(vertices: np.ndarray, faces: np.ndarray, garment_type: str) ->
     axis = np.median(v[:, :2], axis=0)
 
     def girth(z: float) -> float:
-        return girth_at(v, faces, np.array([axis[0], axis[1], z]))
+        return cloth_girth(v, faces, v, np.array([axis[0], axis[1], z]), np.array([0.0, 0.0, 1.0]))
 
     def at(fractions) -> list[float]:
         return [girth(z0 + f * (z1 - z0)) for f in fractions]
 
     chart: dict[str, float] = {"length": z1 - z0}
     if loops:
-        chart["hem"] = hull_perimeter(v[loops[0], :2])
+        chart["hem"] = loop_length(v, loops[0])
     if type_group(garment_type) == "bottom":
         if loops:
             band = loops[-1]
-            chart["waist"] = hull_perimeter(v[band, :2])
+            chart["waist"] = loop_length(v, band)
             chart["hip"] = girth(float(v[band, 2].mean()) - HIP_BELOW_WAISTBAND_M)
     else:
         chart["chest"] = max(at(np.linspace(0.45, 0.58, 5)))

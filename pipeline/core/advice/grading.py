@@ -44,7 +44,7 @@ def graded_size(kind: str, size: str, sex: str) -> GradedSize:
         base_color=COLOURS[kind],
         name=f"{kind}-{sex}-{size}",
     )
-    ease = region_ease(result.vertices, sewn.faces, SAMPLE_GARMENTS[kind], body_planes(body))
+    ease = region_ease(result.vertices, sewn.faces, SAMPLE_GARMENTS[kind], body_planes(body), result.vertices)
     return GradedSize(size, mesh, body, ease)
 
 

@@ -9,7 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.core.advice.bands import KEY_REGIONS, bands_for, type_group, word_for
+from pipeline.core.advice.bands import (
+    CHART_DECIDED,
+    DECIDING_REGIONS,
+    KEY_REGIONS,
+    bands_for,
+    type_group,
+    word_for,
+)
 from pipeline.core.advice.chart import garment_chart
 from pipeline.core.advice.ease import body_planes, region_ease
 from pipeline.core.errors import UserError
@@ -148,16 +155,26 @@ def target_ease(
     return out
 
 
-def recommend(fits: list[SizeFit], target: dict[str, float]) -> str:
-    """Per key region, the size whose ease is nearest the garment's own; the largest of those (one buys for
-    the largest measurement)."""
+def recommend(fits: list[SizeFit], target: dict[str, float], deciding, key, chart_ease=None) -> str:
+    """Per deciding region, the size whose ease is nearest the garment's own; the largest of those (one buys
+    for the largest measurement); then up while a key region would be tight. `chart_ease` (region -> ease
+    per size, cm) replaces the fitted ease of the regions read from the chart."""
+    chart_ease = chart_ease or {}
     order = [f.size for f in fits]
     picks = []
-    for r, t in target.items():
-        have = [(abs(f.ease_cm[r] - t), i) for i, f in enumerate(fits) if r in f.ease_cm]
+    for r in deciding:
+        if r not in target:
+            continue
+        if r in chart_ease:
+            have = [(abs(e - target[r]), i) for i, e in enumerate(chart_ease[r]) if e is not None]
+        else:
+            have = [(abs(f.ease_cm[r] - target[r]), i) for i, f in enumerate(fits) if r in f.ease_cm]
         if have:
             picks.append(min(have)[1])
-    return order[max(picks)] if picks else order[len(order) // 2]
+    i = max(picks) if picks else len(order) // 2
+    while i + 1 < len(fits) and any(fits[i].words.get(r) == "tight" for r in key):
+        i += 1
+    return order[i]
 
 
 def sentence(fits: list[SizeFit], rec: str, regions) -> str:
@@ -205,10 +222,17 @@ def advise(
     for i, o in enumerate(options):
         progress(i / len(options), f"fitting size {o.size}")
         r = fit_garment(o.garment, body, garment_type=garment_type, fabric=fabric)
-        ease = region_ease(r.vertices, o.garment.faces, group, planes)
+        ease = region_ease(r.vertices, o.garment.faces, group, planes, o.garment.vertices)
         words = {k: word_for(k, v, bands) for k, v in ease.items() if k in bands}
         fits.append(SizeFit(o.size, ease, words, r.vertices, r.stats, r.fit_colors))
-    rec = recommend(fits, target)
+    from_chart = CHART_DECIDED.get(group, ())
+    chart_target = {
+        r: float(np.mean([chart[o.size][r] - table[o.size][TABLE_KEYS[r]] for o in options]))
+        for r in from_chart
+        if all(r in chart[o.size] and o.size in table for o in options)
+    }
+    chart_ease = {r: [chart[o.size][r] - 100 * planes.girths_m[r] for o in options] for r in chart_target}
+    rec = recommend(fits, {**target, **chart_target}, DECIDING_REGIONS[group], regions, chart_ease)
     progress(1.0, "advised")
     return Advice(
         rec,

@@ -17,20 +17,16 @@ def _plane_basis(normal: np.ndarray) -> np.ndarray:
     return np.stack([u, np.cross(n, u)])
 
 
-def section_loops(
-    vertices: np.ndarray, faces: np.ndarray, point: np.ndarray, normal: np.ndarray
-) -> list[np.ndarray]:
-    """The section of a mesh by a plane, split into connected pieces; each piece as (n, 2) points in the
-    plane's own 2D frame (for a horizontal plane: x and y)."""
+def _cut(vertices: np.ndarray, faces: np.ndarray, point: np.ndarray, normal: np.ndarray):
+    """The plane's cut through a mesh: crossing edges (E, 2), their parameters t (E,), the cut points (E, 3),
+    the section's segments as pairs of cut-point indices (S, 2), and a component label per cut point."""
     v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64)
     d = (v - point) @ (normal / np.linalg.norm(normal))
     side = d > 0
-    cut_face = side[f].any(1) & ~side[f].all(1)
-    if not cut_face.any():
-        return []
-    f = f[cut_face]
-    # the edges of cut faces that cross the plane, numbered once
+    f = f[side[f].any(1) & ~side[f].all(1)]
+    if not len(f):
+        return None
     e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
     owner = np.tile(np.arange(len(f)), 3)
     crosses = side[e[:, 0]] != side[e[:, 1]]
@@ -40,13 +36,58 @@ def section_loops(
     da, db = d[uniq[:, 0]], d[uniq[:, 1]]
     t = da / (da - db)
     pts = v[uniq[:, 0]] + t[:, None] * (v[uniq[:, 1]] - v[uniq[:, 0]])
-    # two cut edges of one face are neighbours on the section
+    # each cut face crosses the plane on exactly two edges: the two are neighbours on the section
     order = np.argsort(owner, kind="stable")
-    a, b = inv[order][0::2], inv[order][1::2]
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(uniq), len(uniq)))
-    count, labels = connected_components(graph, directed=False)
+    segs = np.stack([inv[order][0::2], inv[order][1::2]], axis=1)
+    graph = coo_matrix((np.ones(len(segs)), (segs[:, 0], segs[:, 1])), shape=(len(uniq), len(uniq)))
+    _, labels = connected_components(graph, directed=False)
+    return uniq, t, pts, segs, labels
+
+
+def section_loops(
+    vertices: np.ndarray, faces: np.ndarray, point: np.ndarray, normal: np.ndarray
+) -> list[np.ndarray]:
+    """The section of a mesh by a plane, split into connected pieces; each piece as (n, 2) points in the
+    plane's own 2D frame (for a horizontal plane: y and -x)."""
+    cut = _cut(vertices, faces, point, normal)
+    if cut is None:
+        return []
+    _, _, pts, _, labels = cut
     flat = (pts - point) @ _plane_basis(normal).T
-    return [flat[labels == k] for k in range(count) if (labels == k).sum() >= 3]
+    return [flat[labels == k] for k in np.unique(labels) if (labels == k).sum() >= 3]
+
+
+def cloth_girth(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    rest_vertices: np.ndarray,
+    point: np.ndarray,
+    normal: np.ndarray,
+    around: np.ndarray | None = None,
+    max_gap_m: float = np.inf,
+) -> float:
+    """The cloth's own length (m) round the section piece that circles `around`: the section's segments
+    measured on the garment's rest shape, so folds, flare and drape do not change it and stretch shows as a
+    shorter cloth. 0 when the plane misses the garment."""
+    point = np.asarray(point, dtype=np.float64)
+    normal = np.asarray(normal, dtype=np.float64)
+    cut = _cut(vertices, faces, point, normal)
+    if cut is None:
+        return 0.0
+    uniq, t, pts, segs, labels = cut
+    basis = _plane_basis(normal)
+    q = ((point if around is None else np.asarray(around, dtype=np.float64)) - point) @ basis.T
+    flat = (pts - point) @ basis.T
+    pieces = {int(k): flat[labels == k] for k in np.unique(labels) if (labels == k).sum() >= 3}
+    keys = list(pieces)
+    loop = loop_around([pieces[k] for k in keys], q, max_gap_m)
+    if loop is None:
+        return 0.0
+    k = next(k for k in keys if pieces[k] is loop)
+    r = np.asarray(rest_vertices, dtype=np.float64)
+    rest_pts = r[uniq[:, 0]] + t[:, None] * (r[uniq[:, 1]] - r[uniq[:, 0]])
+    mine = segs[labels[segs[:, 0]] == k]
+    return float(np.linalg.norm(rest_pts[mine[:, 0]] - rest_pts[mine[:, 1]], axis=1).sum())
 
 
 def hull_perimeter(points_2d: np.ndarray) -> float:

@@ -1,0 +1,131 @@
+"""The garment layer of an AR composite: only the garment, rendered by Cycles from the recording's own camera
+(intrinsics, camera at the origin), with the depth frame's mesh as a holdout (what is really in front cuts the
+garment, anti-aliased by the renderer) and as a shadow catcher (the garment's shadow on the person), lit by an
+environment image estimated from the frame. The person's body is never drawn.
+
+Thin bpy layer: everything arrives in the camera frame (x right, y down, z forward, metres) as arrays; the
+scene's world is that frame turned to Blender's camera convention (looks along -Z, up +Y)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.blender.capture_render import _material, _mesh_object
+
+# camera frame (x right, y down, z forward) -> Blender world with the camera at the origin looking along -Z
+WORLD_FROM_CAMERA = np.diag([1.0, -1.0, -1.0])
+
+
+def _camera(intrinsics):
+    import bpy
+
+    data = bpy.data.cameras.new("RecordingCamera")
+    data.sensor_fit = "HORIZONTAL"
+    data.sensor_width = 36.0
+    data.lens = intrinsics.fx * 36.0 / intrinsics.width
+    data.shift_x = ((intrinsics.width - 1) / 2.0 - intrinsics.ppx) / intrinsics.width
+    data.shift_y = (intrinsics.ppy - (intrinsics.height - 1) / 2.0) / intrinsics.width
+    data.clip_start, data.clip_end = 0.05, 50.0
+    cam = bpy.data.objects.new("RecordingCamera", data)
+    bpy.context.scene.collection.objects.link(cam)
+    bpy.context.scene.camera = cam
+    return cam
+
+
+def _world(environment: np.ndarray | None, grey: float = 0.5):
+    import bpy
+
+    world = bpy.data.worlds.new("RoomLight")
+    world.use_nodes = True
+    nt = world.node_tree
+    bg = nt.nodes["Background"]
+    if environment is None:
+        bg.inputs["Color"].default_value = (grey, grey, grey, 1.0)
+    else:
+        h, w = environment.shape[:2]
+        img = bpy.data.images.new("RoomLightEnv", w, h, float_buffer=True)
+        rgba = np.concatenate([environment[::-1], np.ones((h, w, 1))], axis=-1)  # Blender: bottom row first
+        img.pixels.foreach_set(rgba.astype(np.float32).ravel())
+        tex = nt.nodes.new("ShaderNodeTexEnvironment")
+        tex.image = img
+        tex.interpolation = "Smart"
+        nt.links.new(tex.outputs["Color"], bg.inputs["Color"])
+    bg.inputs["Strength"].default_value = 1.0
+    bpy.context.scene.world = world
+
+
+def render_garment_layer(
+    garment_cam: np.ndarray,
+    garment_faces: np.ndarray,
+    garment_rgb: Sequence[float],
+    intrinsics,
+    occluder_cam: tuple[np.ndarray, np.ndarray] | None = None,
+    catcher_cam: tuple[np.ndarray, np.ndarray] | None = None,
+    environment: np.ndarray | None = None,
+    samples: int = 16,
+    engine: str = "cycles",
+) -> np.ndarray:
+    """Straight RGBA floats (H, W, 4), sRGB, of the garment alone over transparency: cut by the holdout
+    `occluder_cam` (vertices, faces), with its shadow on `catcher_cam` in the alpha. Nothing is kept on disk:
+    the render passes through a temporary folder that is removed."""
+    import bpy
+    import cv2
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    sc = bpy.context.scene
+    flip = WORLD_FROM_CAMERA
+    garment = _mesh_object(
+        "Garment",
+        np.asarray(garment_cam) @ flip.T,
+        np.asarray(garment_faces),
+        np.zeros(len(garment_faces), np.int64),
+        [_material("GarmentCloth", garment_rgb[:3], 0.85, 60.0)],
+    )
+    garment.data.shade_smooth()
+    if occluder_cam is not None:
+        hold = _mesh_object("DepthHoldout", occluder_cam[0] @ flip.T, occluder_cam[1], None, [])
+        hold.is_holdout = True
+    if catcher_cam is not None and engine == "cycles":
+        catch = _mesh_object(
+            "DepthShadowCatcher",
+            catcher_cam[0] @ flip.T,
+            catcher_cam[1],
+            None,
+            [_material("Catcher", (0.8,) * 3)],
+        )
+        catch.is_shadow_catcher = True
+    _camera(intrinsics)
+    _world(environment)
+    sc.render.film_transparent = True
+    if engine == "cycles":
+        sc.render.engine = "CYCLES"
+        sc.cycles.device = "CPU"
+        sc.cycles.samples = samples
+        sc.cycles.use_denoising = samples >= 8
+        sc.cycles.max_bounces = 3
+    elif engine == "eevee":
+        sc.render.engine = "BLENDER_EEVEE"
+        sc.eevee.taa_render_samples = max(1, samples)
+    else:
+        sc.render.engine = "BLENDER_WORKBENCH"
+        sc.display.shading.light = "STUDIO"
+        sc.display.shading.color_type = "MATERIAL"
+    sc.render.threads_mode = "FIXED"
+    sc.render.threads = 2
+    sc.render.resolution_x, sc.render.resolution_y = intrinsics.width, intrinsics.height
+    sc.render.resolution_percentage = 100
+    sc.render.image_settings.file_format = "PNG"
+    sc.render.image_settings.color_mode = "RGBA"
+    sc.render.image_settings.color_depth = "16"
+    sc.view_settings.view_transform = "Standard"
+    with tempfile.TemporaryDirectory(prefix="tryon-ar-") as tmp:
+        path = Path(tmp) / "layer.png"
+        sc.render.filepath = str(path)
+        bpy.ops.render.render(write_still=True)
+        img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    rgba = img[..., [2, 1, 0, 3]].astype(np.float64) / 65535.0
+    return rgba
