@@ -82,12 +82,13 @@ def garment_layer(frame, intr, garment_cam: np.ndarray, faces: np.ndarray, rgb, 
     import cv2
 
     from pipeline.blender.ar import WORLD_FROM_CAMERA, render_garment_layer
-    from pipeline.core.ar.composite import depth_mesh
+    from pipeline.core.ar.composite import depth_mesh, within_box
     from pipeline.core.ar.lighting import estimate_lighting
 
     light = estimate_lighting(frame.color, frame.depth_m(), intr)
     smooth = cv2.medianBlur(frame.depth.astype(np.uint16), 5).astype(np.float64) * intr.depth_scale
-    catcher = depth_mesh(smooth, intr, step=CATCHER_STEP_PX, push_m=CATCHER_PUSH_M)
+    verts, tris = depth_mesh(smooth, intr, step=CATCHER_STEP_PX, push_m=CATCHER_PUSH_M)
+    catcher = (verts, within_box(verts, tris, intr, garment_cam))
     rgba = render_garment_layer(
         garment_cam,
         faces,

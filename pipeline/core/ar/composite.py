@@ -38,10 +38,30 @@ def depth_mesh(
     return pts[used], remap[faces]
 
 
+MIN_ALPHA = 0.03  # below this a pixel keeps the frame: the renderer's noise in faint shadows, not a change
+
+
+def within_box(
+    vertices: np.ndarray, faces: np.ndarray, intr: Intrinsics, points: np.ndarray, pad: float = 0.15
+):
+    """The faces of a camera-frame mesh whose projection falls in the image box of `points` (camera frame),
+    grown by `pad` of its size: what can occlude or catch the shadow of the thing at `points`."""
+
+    def uv(p):
+        z = np.maximum(p[:, 2], 1e-6)
+        return np.stack([p[:, 0] / z * intr.fx + intr.ppx, p[:, 1] / z * intr.fy + intr.ppy], 1)
+
+    box = uv(points)
+    lo, hi = box.min(0), box.max(0)
+    lo, hi = lo - pad * (hi - lo), hi + pad * (hi - lo)
+    c = uv(vertices)[faces].mean(1)
+    return faces[((c >= lo) & (c <= hi)).all(1)]
+
+
 def alpha_over(frame_rgb: np.ndarray, rgba_premultiplied: np.ndarray) -> np.ndarray:
-    """Premultiplied RGBA (floats 0..1, sRGB) over a uint8 frame -> uint8 frame. Pixels where alpha is 0
-    keep their exact value."""
-    alpha = rgba_premultiplied[..., 3:4]
+    """Premultiplied RGBA (floats 0..1, sRGB) over a uint8 frame -> uint8 frame. Pixels whose alpha is under
+    `MIN_ALPHA` keep their exact value."""
+    alpha = np.where(rgba_premultiplied[..., 3:4] < MIN_ALPHA, 0.0, rgba_premultiplied[..., 3:4])
     out = rgba_premultiplied[..., :3] * 255.0 + (1.0 - alpha) * frame_rgb.astype(np.float64)
     out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
     return np.where(alpha > 0, out, frame_rgb)

@@ -3,8 +3,10 @@ irradiance, fitted to the frame's linear colour against the surface normals from
 and clothes and the room), then turned into an environment map whose diffuse lighting matches them.
 
 Limits: one image sees the light only over the normals facing the camera (the hemisphere behind is
-extrapolated by the low order), albedo is taken as constant (the fit's scale is the room's average colour),
-and no hard shadows: a sun-like source shows up as the first-order term."""
+extrapolated by the low order, and whether the key light is in front of or behind the person is poorly
+determined: its direction across the image is what the fit gets right), albedo is taken as constant (the fit's scale is the room's average colour),
+the surfaces are taken as a mid grey on average (`ASSUMED_ALBEDO`), and no hard shadows: a sun-like source
+shows up as the first-order term."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import numpy as np
 
 from pipeline.core.capture.frames import Intrinsics
 
+RIDGE = 1e-3
+ASSUMED_ALBEDO = 0.5  # the frame's surfaces (skin, clothes, walls) taken as this grey on average
 # cosine-lobe convolution per band (Ramamoorthi & Hanrahan 2001): irradiance E_lm = A_l * L_lm
 A_BAND = np.array([np.pi, 2 * np.pi / 3, 2 * np.pi / 3, 2 * np.pi / 3] + [np.pi / 4] * 5)
 
@@ -121,7 +125,7 @@ def estimate_lighting(
     if len(idx) < 50:
         grey = srgb_to_linear(np.median(colour.reshape(-1, 3), axis=0))
         sh = np.zeros((9, 3))
-        sh[0] = grey / 0.282095
+        sh[0] = grey / 0.282095 * np.pi / ASSUMED_ALBEDO
         return Lighting(sh, 0, 0.0)
     rng = np.random.default_rng(seed)
     if len(idx) > max_samples:
@@ -129,9 +133,13 @@ def estimate_lighting(
     b = sh_basis(normals.reshape(-1, 3)[idx])
     c = srgb_to_linear(colour.reshape(-1, 3)[idx])
     keep = np.ones(len(idx), bool)
+    # ridge on the higher terms: seen from one side, the constant, z and z^2 terms are nearly collinear
+    ridge = np.diag([0.0] + [RIDGE] * 8) * len(idx)
     for _ in range(2):
-        coef, *_ = np.linalg.lstsq(b[keep], c[keep], rcond=None)
+        bk = b[keep]
+        coef = np.linalg.solve(bk.T @ bk + ridge, bk.T @ c[keep])
         res = np.abs(b @ coef - c).sum(1)
         keep = res <= np.percentile(res, 80)
     residual = float(np.sqrt(((b[keep] @ coef - c[keep]) ** 2).mean()))
-    return Lighting(coef, int(keep.sum()), residual)
+    # a diffuse surface shows albedo / pi x irradiance
+    return Lighting(coef * np.pi / ASSUMED_ALBEDO, int(keep.sum()), residual)
