@@ -204,3 +204,39 @@ def test_advise_graded_tee_writes_only_its_outputs(woman, tmp_path):
     assert sizes["M"]["ease_cm"]["chest"] > sizes["S"]["ease_cm"]["chest"]
     assert set(sizes["S"]["words"].values()) <= {"tight", "regular", "loose", "short", "long"}
     assert "chest" in advice["bands"] and "tight_below_cm" in advice["bands"]["chest"]
+
+
+ADVISE_BUTTON = r"""
+import sys, bpy
+bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo="user_default", enable_on_install=True)
+s = bpy.context.scene.tryon
+s.measurements_path = sys.argv[2]
+s.shop_garment, s.shop_sizes = "tshirt", "S,M"
+assert bpy.ops.tryon.advise_size() == {"FINISHED"}
+assert s.advice_text.split(":")[0] in ("S", "M"), s.advice_text
+assert "try_on_me" in dir(bpy.ops.tryon)
+print("ADVICE", s.advice_text)
+"""
+
+
+def test_advise_button_shows_the_advice(woman, tmp_path):
+    """The panel's Advise Size button runs the `advise` verb in the pipeline environment and shows its text."""
+    import os
+    import subprocess
+    import sys
+
+    from pipeline.app.extension import build_extension
+    from pipeline.core.deps import REPO_ROOT
+
+    zip_path = build_extension(tmp_path / "dist")
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"), TRYON_PROJECT_DIR=str(REPO_ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", ADVISE_BUTTON, str(zip_path), str(woman)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "woman_advice.json").is_file() and (tmp_path / "woman_advice.png").is_file()
