@@ -225,10 +225,9 @@ def advise(
         ease = region_ease(r.vertices, o.garment.faces, group, planes, o.garment.vertices)
         words = {k: word_for(k, v, bands) for k, v in ease.items() if k in bands}
         fits.append(SizeFit(o.size, ease, words, r.vertices, r.stats, r.fit_colors))
-    from_chart = CHART_DECIDED.get(group, ())
     chart_target = {
         r: float(np.mean([chart[o.size][r] - table[o.size][TABLE_KEYS[r]] for o in options]))
-        for r in from_chart
+        for r in CHART_DECIDED.get(group, ())
         if all(r in chart[o.size] and o.size in table for o in options)
     }
     chart_ease = {r: [chart[o.size][r] - 100 * planes.girths_m[r] for o in options] for r in chart_target}
