@@ -182,24 +182,24 @@ class TRYON_OT_measure_capture(_PipelineOperator, bpy.types.Operator):
     def run(self, context, s, progress) -> str:
         from pathlib import Path
 
+        from pipeline.app import worker
         from pipeline.app.avatar_job import avatar_from_measurements
-        from pipeline.app.worker import run_worker
         from pipeline.core.errors import UserError
-        from pipeline.core.files import read_json
+        from pipeline.core.files import write_json
 
         if not s.capture_path:
             raise UserError("choose a recording (.bag/.db3) or an RGB-D frame folder first")
         capture = Path(bpy.path.abspath(s.capture_path))
-        source = ["--rgbd", str(capture)] if capture.is_dir() else ["--bag", str(capture)]
         out = capture.parent / f"{capture.stem or capture.name}_measurements.json"
-        progress(0.05, "measuring (MediaPipe + body fit in the pipeline environment)")
-        run_worker(
-            ["measure", *source, "--out", str(out)], step="measuring the capture"
+        source = {"rgbd": str(capture)} if capture.is_dir() else {"bag": str(capture)}
+        result = worker.call(
+            "measure", lambda f, m="": progress(0.6 * f, m), **source
         )  # same code as the CLI
+        write_json(out, result["measurements"])
         s.avatar_source, s.measurements_path = "file", str(out)
         progress(0.6, "building the avatar")
         obj, record = avatar_from_measurements(
-            read_json(out, "measurements file"),
+            result["measurements"],
             None,
             None,
             s.pose,
@@ -212,20 +212,24 @@ class TRYON_OT_measure_capture(_PipelineOperator, bpy.types.Operator):
 
 
 def _shopper_source(s) -> tuple:
-    """CLI arguments for the shopper (the recording, else the avatar's measurements file) and the folder and
-    stem the outputs are written beside."""
+    """Keyword inputs for the shopper (the recording, else the avatar's measurements file) and the path stem
+    the outputs are written beside."""
     from pathlib import Path
 
     from pipeline.core.errors import UserError
 
     if s.capture_path:
         capture = Path(bpy.path.abspath(s.capture_path))
-        flag = "--rgbd" if capture.is_dir() else "--bag"
-        return [flag, str(capture)], capture.parent / (capture.stem or capture.name)
+        key = "rgbd" if capture.is_dir() else "bag"
+        return {key: str(capture)}, capture.parent / (capture.stem or capture.name)
     if s.measurements_path:
         m = Path(bpy.path.abspath(s.measurements_path))
-        return ["--measurements", str(m)], m.parent / m.stem.replace("_measurements", "")
+        return {"measurements": str(m)}, m.parent / m.stem.replace("_measurements", "")
     raise UserError("choose a recording (or a measurements file in the Avatar section) first")
+
+
+def _shop_garment(s) -> str:
+    return bpy.path.abspath(s.shop_garment) if s.shop_garment.startswith("//") else s.shop_garment
 
 
 def _show_image(context, path) -> None:
@@ -245,21 +249,17 @@ class TRYON_OT_advise_size(_PipelineOperator, bpy.types.Operator):
     bl_label = "Advise Size"
 
     def run(self, context, s, progress) -> str:
-        from pipeline.app.worker import run_worker
-        from pipeline.core.files import read_json
+        from pipeline.app import worker
 
         source, stem = _shopper_source(s)
         out = stem.with_name(f"{stem.name}_advice.json")
-        garment = bpy.path.abspath(s.shop_garment) if s.shop_garment.startswith("//") else s.shop_garment
-        progress(0.05, "fitting every size (in the pipeline environment)")
-        # the `advise` verb, in a worker process: the same code as the CLI, and this scene stays untouched
-        run_worker(
-            ["advise", *source, "--garment", garment, "--sizes", s.shop_sizes, "--out", str(out)],
-            step="advise",
+        sizes = [x for x in s.shop_sizes.split(",") if x.strip()]
+        # the `advise` verb's function, in the pipeline environment when Blender's Python lacks torch
+        record = worker.call(
+            "advise", progress, out=str(out), sizes=sizes, garment=_shop_garment(s), **source
         )
-        record = read_json(out, "advice")
         s.advice_text = record["why"]
-        _show_image(context, out.with_suffix(".png"))
+        _show_image(context, record["picture"])
         return f"Advice: {record['why']} (wrote {out.name})"
 
 
@@ -270,19 +270,15 @@ class TRYON_OT_try_on_me(_PipelineOperator, bpy.types.Operator):
     bl_label = "Try On Me"
 
     def run(self, context, s, progress) -> str:
-        from pipeline.app.worker import run_worker
+        from pipeline.app import worker
         from pipeline.core.errors import UserError
 
         if not s.capture_path:
             raise UserError("choose a recording (.bag/.db3) or an RGB-D frame folder first")
         source, stem = _shopper_source(s)
         out = stem.with_name(f"{stem.name}_tryon_{s.shop_size}.png")
-        garment = bpy.path.abspath(s.shop_garment) if s.shop_garment.startswith("//") else s.shop_garment
-        progress(0.05, "measuring, dressing and rendering (in the pipeline environment)")
-        # the `ar` verb in a worker process: its renders would otherwise replace this scene
-        run_worker(
-            ["ar", *source, "--garment", garment, "--size", s.shop_size, "--out", str(out)], step="try on"
-        )
+        # the `ar` verb's function (its garment layer renders in a scene of its own: this one is left alone)
+        worker.call("ar", progress, out=str(out), garment=_shop_garment(s), size=s.shop_size, **source)
         s.tryon_image = out.name
         _show_image(context, out)
         return f"Tried on {s.shop_garment} size {s.shop_size}: {out.name}"

@@ -4,7 +4,6 @@ result is plain arrays that a worker process can hand to Blender's own Python as
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,13 +17,17 @@ DEFAULT_GARMENT = REPO_ROOT / "garments" / "tshirt.obj"
 
 
 def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
-    """Read any garment file through Blender's importers, in metres, Z up, facing -Y (units/axes detected)."""
-    from pipeline.blender.importers import import_garment
-    from pipeline.core.errors import UserError
+    """Read any garment file through Blender's importers (in a limited child process), in metres, Z up, facing
+    -Y (units/axes detected); refuse what cannot be a garment."""
+    from pipeline.app.limited_import import import_garment_limited
+    from pipeline.core.garment.mesh import require_garment
+    from pipeline.core.garment.normalise import normalise_garment
+    from pipeline.core.untrusted import clip
 
-    if not Path(path).is_file():
-        raise UserError(f"garment file not found: {path}")
-    return import_garment(path)
+    mesh, _info = import_garment_limited(path)
+    require_garment(mesh, clip(str(path)))
+    mesh, _record = normalise_garment(mesh, centre=False)
+    return mesh
 
 
 def make_body(request: BodyRequest | None, progress: ProgressCallback = silent) -> tuple[BodyArrays, dict]:
@@ -77,38 +80,18 @@ def compute_dressed(
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
 ) -> Dressed:
-    """Run `pipeline.app.tryon.dress` here when torch is available, else in the project's environment."""
-    from pipeline.app.worker import run_worker, use_worker_for
+    """`dress` here when this Python has torch, else in the project's environment (one worker call)."""
+    from pipeline.app import worker
 
-    if not use_worker_for("torch"):
-        return dress(garment_path, request, pose, garment_type, fabric, progress)
-    from pipeline.core.files import write_json
-
-    progress(0.05, "fitting in the pipeline environment")
-    with tempfile.TemporaryDirectory(prefix="tryon-") as tmp:
-        npz = Path(tmp) / "dressed.npz"
-        argv = [
-            "tryon-compute",
-            "--garment",
-            str(Path(garment_path).resolve()),
-            "--out",
-            str(npz),
-            "--pose",
-            pose,
-            "--fabric",
-            fabric,
-        ]
-        if garment_type:
-            argv += ["--type", garment_type]
-        if request is not None and request.measurements is not None:
-            write_json(Path(tmp) / "measurements.json", request.measurements)
-            argv += ["--measurements", str(Path(tmp) / "measurements.json")]
-        if request is not None and request.size is not None:
-            argv += ["--size", request.size]
-        if request is not None and request.sex is not None:
-            argv += ["--sex", request.sex]
-        run_worker(argv, step="fitting the garment")
-        return Dressed.load(npz)
+    return worker.call(
+        "dress",
+        progress,
+        garment_path=str(Path(garment_path).resolve()),
+        request=request,
+        pose=pose,
+        garment_type=garment_type,
+        fabric=fabric,
+    )
 
 
 def run_tryon(

@@ -52,17 +52,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.app.worker import run_worker, use_worker_for
-
-    if use_worker_for("torch"):
-        run_worker(_argv(args), step="advise")
-        return 0
-    from pipeline.app.advise import parse_size_files, run_advise
+    from pipeline.app import worker
+    from pipeline.app.advise import parse_size_files
     from pipeline.core.progress import TerminalProgress
 
-    record = run_advise(
-        args.out,
-        args.sizes,
+    record = worker.call(
+        "advise",
+        TerminalProgress("advise"),
+        out=str(args.out),
+        sizes=args.sizes,
         garment=args.garment,
         size_files=parse_size_files(args.size_file),
         measurements=args.measurements,
@@ -73,26 +71,6 @@ def run(args: argparse.Namespace) -> int:
         fabric=args.fabric,
         garment_type=args.garment_type,
         png=args.png,
-        progress=TerminalProgress("advise"),
     )
     print(f"{record['why']}  (wrote {args.out} and {record['picture']})")
     return 0
-
-
-def _argv(args: argparse.Namespace) -> list[str]:
-    argv = ["advise", "--out", str(args.out), "--sizes", ",".join(args.sizes), "--fabric", args.fabric]
-    for flag, value in (
-        ("--garment", args.garment),
-        ("--measurements", args.measurements),
-        ("--bag", args.bag),
-        ("--rgbd", args.rgbd),
-        ("--source", args.source),
-        ("--sex", args.sex),
-        ("--type", args.garment_type),
-        ("--png", args.png),
-    ):
-        if value:
-            argv += [flag, str(value)]
-    for item in args.size_file or []:
-        argv += ["--size-file", item]
-    return argv

@@ -37,18 +37,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.app.worker import run_worker, use_worker_for
-
-    if any(use_worker_for(m) for m in ("torch", "mediapipe", "cv2")):
-        run_worker(_argv(args), step="ar")
-        return 0
-    from pipeline.app.ar import run_ar
+    from pipeline.app import worker
     from pipeline.core.progress import TerminalProgress
 
-    record = run_ar(
-        args.out,
-        args.garment,
-        args.size,
+    record = worker.call(
+        "ar",
+        TerminalProgress("ar"),
+        out=str(args.out),
+        garment=args.garment,
+        size=args.size,
         bag=args.bag,
         rgbd=args.rgbd,
         source=args.source,
@@ -58,7 +55,6 @@ def run(args: argparse.Namespace) -> int:
         samples=args.samples,
         live=args.live,
         keep_frames=args.keep_frames,
-        progress=TerminalProgress("ar"),
     )
     timing = (
         f"{record['composite_s']} s for the frame" if "composite_s" in record else f"{record['live_fps']} fps"
@@ -67,31 +63,3 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {args.out}: {record['garment']} size {record['size']}, prepared in {record['prepare_s']} s, {timing}"
     )
     return 0
-
-
-def _argv(args: argparse.Namespace) -> list[str]:
-    argv = [
-        "ar",
-        "--out",
-        str(args.out),
-        "--garment",
-        args.garment,
-        "--size",
-        args.size,
-        "--fabric",
-        args.fabric,
-    ]
-    argv += ["--samples", str(args.samples)]
-    for flag, value in (
-        ("--bag", args.bag),
-        ("--rgbd", args.rgbd),
-        ("--source", args.source),
-        ("--sex", args.sex),
-        ("--frame", args.frame),
-        ("--keep-frames", args.keep_frames),
-    ):
-        if value is not None:
-            argv += [flag, str(value)]
-    if args.live:
-        argv.append("--live")
-    return argv

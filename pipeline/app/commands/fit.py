@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.core import vocab
+
 NAME = "fit"
 HELP = "fit a garment onto an avatar (drape, rig, fit map); --grade S,M,L fits several sizes in one call"
 
@@ -35,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--size",
         type=str.upper,
-        choices=("XS", "S", "M", "L", "XL", "XXL"),
+        choices=vocab.SIZES,
         help="standard size (with --sex)",
     )
     src.add_argument(
@@ -45,16 +47,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="fit every listed size (with --sex)",
     )
     src.add_argument("--avatar", metavar="A.blend", help="an avatar scene made by `pipeline avatar`")
-    p.add_argument(
-        "--sex", choices=("female", "male"), help="with --size/--grade (optional with --measurements)"
-    )
+    p.add_argument("--sex", choices=vocab.SEXES, help="with --size/--grade (optional with --measurements)")
     p.add_argument(
         "--out", required=True, metavar="FITTED.blend", help="output scene (graded: FITTED_<SIZE>.blend)"
     )
     p.add_argument(
         "--type",
         dest="garment_type",
-        choices=("top", "bottom", "dress", "outerwear"),
+        choices=vocab.GARMENT_TYPES,
         help="garment type (default: detected from its openings)",
     )
     p.add_argument(
@@ -83,16 +83,21 @@ def run(args: argparse.Namespace) -> int:
     get_fabric(args.fabric)
     scale = parse_scale(args.scale)
     check_pose(args.pose)
-    if not args.out.lower().endswith(".blend"):
-        raise UserError(f"--out must end in .blend: {args.out}")
-    sizes = ("XS", "S", "M", "L", "XL", "XXL")
+    from pipeline.core.files import check_output_file
+    from pipeline.core.untrusted import check_regular
+
+    check_output_file(args.out, "--out", (".blend",))
+    if args.fit_map:
+        check_output_file(args.fit_map, "--fit-map", (".png",))
+    sizes = vocab.SIZES
     for s in args.grade or []:
         if s not in sizes:
             raise UserError(f"--grade: unknown size {s!r}; expected some of {','.join(sizes)}")
-    from pathlib import Path
 
-    if not Path(args.garment).is_file():
-        raise UserError(f"--garment: file not found: {args.garment}")
+    from pipeline.core.garment.filecheck import check_garment_input
+
+    check_regular(args.garment, "--garment")
+    check_garment_input(args.garment)  # refuse a broken garment before fitting any body
     bodies = resolve_bodies(
         args.measurements, args.size, args.sex, args.grade, args.avatar, TerminalProgress("avatar")
     )
