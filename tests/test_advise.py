@@ -177,6 +177,7 @@ def test_recording_without_depth(tmp_path, shared_data, capsys):
 
 def test_advise_graded_tee_writes_only_its_outputs(woman, tmp_path):
     """Two graded sizes on a woman between them; the child's temp folder and the output folder are scanned."""
+    # the child's temp folder is scanned; torch's kernel cache (no shopper data) is pointed elsewhere
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     out = tmp_path / "out"
@@ -191,7 +192,7 @@ def test_advise_graded_tee_writes_only_its_outputs(woman, tmp_path):
         str(woman),
         "--out",
         str(out / "advice.json"),
-        env={"TMPDIR": str(tmp)},
+        env={"TMPDIR": str(tmp), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "torch-cache")},
     )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["advice.json", "advice.png"]

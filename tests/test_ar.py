@@ -151,6 +151,7 @@ def test_tiny_composite_writes_only_the_png(tiny_capture, tmp_path):
     """The garment lands on the person, the frame is kept elsewhere, and nothing else is written anywhere."""
     import cv2
 
+    # the child's temp folder is scanned; torch's kernel cache (no shopper data) is pointed elsewhere
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     out = tmp_path / "out"
@@ -167,7 +168,7 @@ def test_tiny_composite_writes_only_the_png(tiny_capture, tmp_path):
         "2",
         "--out",
         str(out / "tryon.png"),
-        env={"TMPDIR": str(tmp)},
+        env={"TMPDIR": str(tmp), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "torch-cache")},
     )
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in out.iterdir()] == ["tryon.png"]
