@@ -48,6 +48,18 @@ def test_alpha_over_keeps_untouched_pixels_exactly_and_blends_the_rest():
     assert out[1, 1, 0] == np.clip(np.rint(127.5 + 0.5 * frame[1, 1, 0]), 0, 255)
 
 
+def test_lone_shadow_specks_go_and_a_soft_shadow_stays():
+    from pipeline.core.ar.composite import despeckle_shadows
+
+    layer = np.zeros((20, 20, 4))
+    layer[3, 3, 3] = 0.6  # a lone black sample: noise
+    layer[10:16, 10:16, 3] = 0.3  # a soft shadow
+    layer[0:2, 15:20] = [0.4, 0.2, 0.1, 0.5]  # garment pixels (coloured) are never touched
+    out = despeckle_shadows(layer)
+    assert out[3, 3, 3] == 0.0 and out[12, 12, 3] == pytest.approx(0.3)
+    assert np.array_equal(out[0:2, 15:20], layer[0:2, 15:20])
+
+
 def test_depth_mesh_does_not_bridge_a_depth_jump():
     depth = np.full((20, 20), 2.0)
     depth[:, 10:] = 1.5  # an arm 50 cm in front of the body

@@ -126,14 +126,14 @@ def compose_frame(
 ) -> dict[str, Any]:
     """The composite of one frame: {"composite": uint8 RGB, "rgba": garment layer, "garment_cam": vertices in
     the camera frame, "mask": garment-only alpha > 0.5 (when asked: a second render without the shadow)}."""
-    from pipeline.core.ar.composite import alpha_over, premultiply
+    from pipeline.core.ar.composite import alpha_over, despeckle_shadows, premultiply
 
     mesh, posed, _ = dressed
     R, t = view_of(anny, frame.index)
     garment_cam = (posed - body.offset_m) @ R.T + t
     rgba, light = garment_layer(frame, intr, garment_cam, mesh.faces, mesh.base_color, samples, engine)
     out = {
-        "composite": alpha_over(frame.color, premultiply(rgba)),
+        "composite": alpha_over(frame.color, despeckle_shadows(premultiply(rgba))),
         "rgba": rgba,
         "garment_cam": garment_cam,
         "lighting_residual": light.residual,

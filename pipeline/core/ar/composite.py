@@ -58,6 +58,19 @@ def within_box(
     return faces[((c >= lo) & (c <= hi)).all(1)]
 
 
+def despeckle_shadows(rgba_premultiplied: np.ndarray, size: int = 5) -> np.ndarray:
+    """Drop the renderer's isolated shadow specks: pixels that are shadow only (black, some alpha) keep the
+    median of the shadow alpha around them, so a soft shadow survives and a lone noisy sample goes."""
+    from scipy.ndimage import median_filter
+
+    out = rgba_premultiplied.copy()
+    alpha = out[..., 3]
+    shadow = (alpha > 0) & (out[..., :3].sum(-1) < 0.02 * np.maximum(alpha, 1e-6) * 3)
+    smooth = median_filter(np.where(shadow, alpha, 0.0), size=size)
+    out[..., 3] = np.where(shadow, np.minimum(alpha, smooth), alpha)
+    return out
+
+
 def alpha_over(frame_rgb: np.ndarray, rgba_premultiplied: np.ndarray) -> np.ndarray:
     """Premultiplied RGBA (floats 0..1, sRGB) over a uint8 frame -> uint8 frame. Pixels whose alpha is under
     `MIN_ALPHA` keep their exact value."""
