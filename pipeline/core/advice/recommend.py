@@ -24,6 +24,7 @@ from pipeline.core.garment.mesh import GarmentMesh
 from pipeline.core.progress import ProgressCallback, silent
 from pipeline.core.vocab import SIZES
 
+ORDER_REGIONS = {"top": ("chest",), "outerwear": ("chest",), "dress": ("chest",), "bottom": ("waist",)}
 TABLE_KEYS = {"chest": "chest_girth", "waist": "waist_girth", "hip": "hip_girth"}
 IMPLIED_EASE_RANGE_CM = (-8.0, 45.0)  # a garment labelled with a size must hold that size's body within this
 
@@ -108,7 +109,8 @@ def check_size_order(sizes: list[str]) -> list[str]:
 def size_chart(options: list[SizeOption], garment_type: str) -> dict[str, dict[str, float]]:
     """The garment's measured chart per size; sizes whose girths do not grow with the size are an error."""
     chart = {o.size: garment_chart(o.garment.vertices, o.garment.faces, garment_type) for o in options}
-    for region in KEY_REGIONS[type_group(garment_type)]:
+    # checked on the girth every garment has plainly: a top's chest, a bottom's waistband
+    for region in ORDER_REGIONS[type_group(garment_type)]:
         values = [(s, c[region]) for s, c in chart.items() if region in c]
         for (s0, g0), (s1, g1) in zip(values, values[1:], strict=False):
             if g1 < g0 - 0.5:
@@ -229,7 +231,8 @@ def advise(
         r: float(np.mean([chart[o.size][r] - table[o.size][TABLE_KEYS[r]] for o in options]))
         for r in CHART_DECIDED.get(group, ())
         if all(r in chart[o.size] and o.size in table for o in options)
-    }
+        and all(chart[a.size][r] <= chart[b.size][r] for a, b in zip(options, options[1:], strict=False))
+    }  # a chart girth that does not grow with the size is not trusted to pick one
     chart_ease = {r: [chart[o.size][r] - 100 * planes.girths_m[r] for o in options] for r in chart_target}
     rec = recommend(fits, {**target, **chart_target}, DECIDING_REGIONS[group], regions, chart_ease)
     progress(1.0, "advised")
