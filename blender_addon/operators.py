@@ -230,6 +230,79 @@ class TRYON_OT_measure_capture(_PipelineOperator, bpy.types.Operator):
         return f"Measured {capture.name}: wrote {out.name} and built '{obj.name}'"
 
 
+def _shopper_source(s) -> tuple:
+    """Keyword inputs for the shopper (the recording, else the avatar's measurements file) and the path stem
+    the outputs are written beside."""
+    from pathlib import Path
+
+    from pipeline.core.errors import UserError
+
+    if s.capture_path:
+        capture = Path(bpy.path.abspath(s.capture_path))
+        key = "rgbd" if capture.is_dir() else "bag"
+        return {key: str(capture)}, capture.parent / (capture.stem or capture.name)
+    if s.measurements_path:
+        m = Path(bpy.path.abspath(s.measurements_path))
+        return {"measurements": str(m)}, m.parent / m.stem.replace("_measurements", "")
+    raise UserError("choose a recording (or a measurements file in the Avatar section) first")
+
+
+def _shop_garment(s) -> str:
+    return bpy.path.abspath(s.shop_garment) if s.shop_garment.startswith("//") else s.shop_garment
+
+
+def _show_image(context, path) -> None:
+    """Load a PNG the pipeline wrote and show it in an Image Editor, if the window has one."""
+    img = bpy.data.images.load(str(path), check_existing=True)
+    img.reload()
+    for area in context.screen.areas if context.screen else []:
+        if area.type == "IMAGE_EDITOR":
+            area.spaces.active.image = img
+            break
+
+
+class TRYON_OT_advise_size(_PipelineOperator, bpy.types.Operator):
+    """Which size to buy: every size fitted on the shopper's avatar, ease per region, one size recommended"""
+
+    bl_idname = "tryon.advise_size"
+    bl_label = "Advise Size"
+
+    def run(self, context, s, progress) -> str:
+        from pipeline.app import worker
+
+        source, stem = _shopper_source(s)
+        out = stem.with_name(f"{stem.name}_advice.json")
+        sizes = [x for x in s.shop_sizes.split(",") if x.strip()]
+        # the `advise` verb's function, in the pipeline environment when Blender's Python lacks torch
+        record = worker.call(
+            "advise", progress, out=str(out), sizes=sizes, garment=_shop_garment(s), **source
+        )
+        s.advice_text = record["why"]
+        _show_image(context, record["picture"])
+        return f"Advice: {record['why']} (wrote {out.name})"
+
+
+class TRYON_OT_try_on_me(_PipelineOperator, bpy.types.Operator):
+    """The garment on the shopper's own camera image: measured, dressed, rendered and composited"""
+
+    bl_idname = "tryon.try_on_me"
+    bl_label = "Try On Me"
+
+    def run(self, context, s, progress) -> str:
+        from pipeline.app import worker
+        from pipeline.core.errors import UserError
+
+        if not s.capture_path:
+            raise UserError("choose a recording (.bag/.db3) or an RGB-D frame folder first")
+        source, stem = _shopper_source(s)
+        out = stem.with_name(f"{stem.name}_tryon_{s.shop_size}.png")
+        # the `ar` verb's function (its garment layer renders in a scene of its own: this one is left alone)
+        worker.call("ar", progress, out=str(out), garment=_shop_garment(s), size=s.shop_size, **source)
+        s.tryon_image = out.name
+        _show_image(context, out)
+        return f"Tried on {s.shop_garment} size {s.shop_size}: {out.name}"
+
+
 def _scene_avatar(context):
     """The avatar the garment goes on: the selected one, else the only one in the scene."""
     from pipeline.core.errors import UserError
@@ -271,6 +344,8 @@ class TRYON_OT_fit_garment(_PipelineOperator, bpy.types.Operator):
 CLASSES = [
     TRYON_OT_build_avatar,
     TRYON_OT_measure_capture,
+    TRYON_OT_advise_size,
+    TRYON_OT_try_on_me,
     TRYON_OT_import_garment,
     TRYON_OT_clean_garment,
     TRYON_OT_fit_garment,

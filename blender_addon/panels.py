@@ -47,9 +47,35 @@ class TRYON_PT_capture(_TryOnPanel, bpy.types.Panel):
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context) -> None:
+        s = context.scene.tryon
         col = self.layout.column(align=True)
-        col.prop(context.scene.tryon, "capture_path")
+        col.prop(s, "capture_path")
         col.operator("tryon.measure_capture", icon="OUTLINER_OB_CAMERA")
+        col = self.layout.column(align=True)
+        col.prop(s, "shop_garment")
+        col.prop(s, "shop_sizes")
+        col.operator("tryon.advise_size", icon="FILE_TEXT")
+        if s.advice_text:
+            box = self.layout.box()
+            for line in _wrap(s.advice_text, 38):
+                box.label(text=line)
+        col = self.layout.column(align=True)
+        col.prop(s, "shop_size")
+        col.operator("tryon.try_on_me", icon="IMAGE_RGB")
+        if s.tryon_image:
+            self.layout.label(text=f"Composite: {s.tryon_image}", icon="IMAGE_DATA")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` characters (a panel label does not wrap by itself)."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return lines + ([line] if line else [])
 
 
 class TRYON_PT_garment(_TryOnPanel, bpy.types.Panel):

@@ -88,6 +88,17 @@ class TryOnSettings(bpy.types.PropertyGroup):
         subtype="FILE_PATH",
         description="A RealSense recording (.bag/.db3) or an RGB-D frame folder",
     )
+    shop_garment: bpy.props.StringProperty(
+        name="Shop Garment",
+        default="tshirt",
+        description="A sample pattern garment (tshirt, skirt: graded per size) or a garment file (Try On Me)",
+    )
+    shop_sizes: bpy.props.StringProperty(
+        name="Sizes", default="S,M,L,XL", description="Sizes to compare, small to large"
+    )
+    shop_size: bpy.props.EnumProperty(name="Size", items=SIZES, default="M", description="The size to try on")
+    advice_text: bpy.props.StringProperty(name="Advice", default="")
+    tryon_image: bpy.props.StringProperty(name="Composite", default="")
     # Render
     engine: bpy.props.EnumProperty(
         name="Engine",

@@ -194,6 +194,38 @@ def synthesise(
     }
 
 
+def render_truth_garment(
+    body, garment: str, size: str, sex: str | None, settings: SynthSettings, out: Path
+) -> dict:
+    """The truth of a try-on on this capture: the same avatar dressed in the garment, rendered from the same
+    camera with the body as a holdout, per colour view: truth_garment_NNN.png (RGBA) and
+    truth_garment_mask_NNN.png (the garment's visible silhouette)."""
+    import cv2
+
+    from pipeline.app.ar import dressed_garment
+    from pipeline.blender.ar import render_garment_layer
+    from pipeline.core.files import atomic_path
+
+    mesh, posed_garment, gtype = dressed_garment(body, garment, size, sex)
+    intr = d435_intrinsics(settings.width, settings.height)
+    cam = VirtualCamera(intr, settings.distance_m, settings.camera_height_m)
+    files = []
+    for k, yaw in enumerate(settings.yaws()):
+        g_cam = cam.world_to_camera(rotate_z(posed_garment, yaw))
+        b_cam = cam.world_to_camera(rotate_z(body.vertices, yaw))
+        rgba = render_garment_layer(
+            g_cam, mesh.faces, mesh.base_color, intr, occluder_cam=(b_cam, body.faces), samples=4
+        )
+        for name, img in (
+            (f"truth_garment_{k:03d}.png", (rgba[..., [2, 1, 0, 3]] * 255).round().astype(np.uint8)),
+            (f"truth_garment_mask_{k:03d}.png", ((rgba[..., 3] > 0.5) * 255).astype(np.uint8)),
+        ):
+            with atomic_path(out / name) as tmp:
+                cv2.imwrite(str(tmp), img)
+            files.append(name)
+    return {"garment": str(garment), "size": size.upper(), "garment_type": gtype, "files": files}
+
+
 def synth_capture(
     out: str,
     measurements: dict | None = None,
@@ -204,10 +236,14 @@ def synth_capture(
     frames: int | None = None,
     samples: int = 8,
     seed: int = 0,
+    pose: str | None = None,
+    garment: str | None = None,
+    size: str = "M",
     progress: ProgressCallback = silent,
 ) -> dict:
     """The `synth-capture` job: the avatar of `measurements` (or of anny `params`) recorded by a virtual D435
-    into `out`, with its truth (true_measurements.json, truth.json); returns the capture summary."""
+    into `out`, with its truth (true_measurements.json, truth.json); returns the capture summary. `pose`: a
+    preset (default anny's rest A-pose); `garment` (+ `size`): also the truth render of the avatar dressed."""
     import bpy  # noqa: F401
 
     from pipeline.core.body.anny_model import body_arrays
@@ -230,7 +266,16 @@ def synth_capture(
     body = body_arrays(
         params.get("phenotypes"), params.get("local_changes"), corrective=params.get("corrective")
     )
+    if pose:
+        from pipeline.core.body.poses import pose_body
+
+        body = pose_body(body, pose)
     summary = synthesise(body, out, settings, progress)
+    summary["pose"] = pose or "rest"
+    if garment:
+        sex = "female" if (params.get("phenotypes") or {}).get("gender", 0.5) > 0.5 else "male"
+        progress(0.95, "rendering the dressed truth")
+        summary["truth_garment"] = render_truth_garment(body, garment, size, sex, settings, Path(out))
     measured = measurements_of_params(
         params.get("phenotypes") or {}, params.get("local_changes") or {}, params.get("corrective")
     )

@@ -57,6 +57,10 @@ STEPS: dict[str, Step] = {
     "synth-capture": Step(
         "pipeline.app.synth_capture:synth_capture", ("torch", "anny", "cv2", "pyrealsense2"), "recording"
     ),
+    "advise": Step(
+        "pipeline.app.advise:run_advise", ("torch", "anny", "mediapipe", "cv2"), "advising a size"
+    ),
+    "ar": Step("pipeline.app.ar:run_ar", ("torch", "anny", "mediapipe", "cv2"), "trying on"),
     "train-initialiser": Step(
         "pipeline.app.train_job:train_initialiser", ("torch", "anny"), "training the initialiser"
     ),

@@ -12,7 +12,7 @@ Size = Literal["XS", "S", "M", "L", "XL", "XXL"]
 Sex = Literal["female", "male"]
 # A garment piece's type: "bottom" is the generic lower garment (detect tells trousers from a skirt).
 GarmentType = Literal["top", "bottom", "trousers", "skirt", "dress", "outerwear"]
-Pose = Literal["a-pose", "t-pose", "relaxed", "walking"]
+Pose = Literal["a-pose", "t-pose", "relaxed", "walking", "arms-crossed"]
 # Fabric presets shared by the cloth solver (core/fit/fabrics.py) and the render material (core/look/fabric_look.py).
 Fabric = Literal[
     "cotton-jersey",

@@ -54,6 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--samples", type=int, default=8, help="Cycles samples per colour frame (default 8, denoised)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed for the look and the sensor noise")
+    parser.add_argument("--pose", choices=vocab.POSES, help="pose the person (default: anny's rest A-pose)")
+    parser.add_argument(
+        "--garment",
+        help="also render the truth of a try-on: this garment (tshirt, skirt or a file) on the same avatar, "
+        "as truth_garment_NNN.png and truth_garment_mask_NNN.png",
+    )
+    parser.add_argument(
+        "--size", type=str.upper, choices=vocab.SIZES, default="M", help="size of --garment (default M)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         frames=args.frames,
         samples=args.samples,
         seed=args.seed,
+        pose=args.pose,
+        garment=args.garment,
+        size=args.size,
     )
     print(
         f"wrote {args.out}: {summary['frames']} frame(s) ({args.view}), capture.db3, "

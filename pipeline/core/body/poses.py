@@ -75,6 +75,16 @@ POSES: dict[str, dict] = {
             (_FOREARM_R, _dir(-0.12, -0.75, -1)),
         ]
     ),
+    # Arms folded in front of the chest: upper arms down and a little forward, forearms across the body, the
+    # left one above and in front of the right (the AR bench's occlusion case).
+    "arms-crossed": _aims(
+        [
+            (_ARM_L, _dir(0.22, -0.35, -1)),
+            (_FOREARM_L, _dir(-1, -0.45, 0.28)),
+            (_ARM_R, _dir(-0.22, -0.3, -1)),
+            (_FOREARM_R, _dir(1, -0.3, 0.12)),
+        ]
+    ),
 }
 POSE_NAMES = tuple(POSES)
 DEFAULT_POSE = "a-pose"

@@ -93,6 +93,8 @@ class FitResult:
     residual_m: float  # robust RMS depth residual of the points along their camera rays
     time_s: float
     iterations: int
+    # per view: (R (3, 3), t (3,)) taking the posed body in anny's frame (origin at the root) to the camera frame
+    placements: list[tuple[np.ndarray, np.ndarray]] = dataclasses.field(default_factory=list)
 
 
 def _voxel_mean(points: np.ndarray, voxel_m: float) -> np.ndarray:
@@ -463,9 +465,10 @@ def _fit_body(
     fitter.init_placement()
     residual = fitter.run(iterations, progress)
     ph, lc = fitter.params()
-    yaws = []
+    yaws, placements = [], []
     for k in range(len(views)):
-        R, _ = fitter.placement(k)
+        R, t = fitter.placement(k)
+        placements.append((R.detach().numpy().astype(np.float64), t.detach().numpy().astype(np.float64)))
         body_fwd_cam = R.detach().numpy() @ np.array([0.0, -1.0, 0.0])  # the body's facing direction
         yaws.append(float(np.degrees(np.arctan2(body_fwd_cam[0], -body_fwd_cam[2]))))
     progress(1.0, "fitted")
@@ -479,4 +482,5 @@ def _fit_body(
         residual_m=residual,
         time_s=time.perf_counter() - t0,
         iterations=iterations,
+        placements=placements,
     )

@@ -150,7 +150,15 @@ def measure_frames(
         "initialisation": init_source,
         "view_yaws_deg": [round(y, 1) for y in fit.yaws_deg],
         "mean_distance_m": round(float(np.mean([p.distance_m for p in good])), 2),
-        "anny": {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes, "pose_deg": fit.pose_deg},
+        "anny": {
+            "phenotypes": fit.phenotypes,
+            "local_changes": fit.local_changes,
+            "pose_deg": fit.pose_deg,
+            "views": [
+                {"frames": list(v.frames), "rotation": R.tolist(), "translation_m": t.tolist()}
+                for v, (R, t) in zip(views, fit.placements, strict=True)
+            ],
+        },
         "uncertainty_note": "1-sigma, calibrated on synthetic captures (bench/bench_measure.py), scaled by the fit residual",
     }
     progress(1.0, "measured")

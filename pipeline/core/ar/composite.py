@@ -1,0 +1,113 @@
+"""Compositing a rendered garment onto the shopper's colour frame: the occluder mesh built from the depth
+frame (what is really in front), premultiplied alpha-over, and the figures the AR bench judges by."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.core.capture.frames import Intrinsics
+
+DEPTH_JUMP = 0.04  # relative depth step that splits the occluder mesh (an arm's edge against the body)
+
+
+def depth_mesh(
+    depth_m: np.ndarray, intr: Intrinsics, step: int = 2, push_m: float = 0.0, jump: float = DEPTH_JUMP
+) -> tuple[np.ndarray, np.ndarray]:
+    """A triangle mesh of the depth frame in the camera frame (x right, y down, z forward, metres): one vertex
+    per `step` pixels, pushed `push_m` further along its ray (so sensor noise on a surface the garment lies on
+    does not cut it); no triangle across a hole or a depth jump of more than `jump` relative."""
+    z = depth_m[::step, ::step].astype(np.float64)
+    h, w = z.shape
+    v, u = np.mgrid[0:h, 0:w]
+    u = u * step
+    v = v * step
+    zz = np.where(z > 0, z + push_m, 0.0)
+    pts = np.stack([(u - intr.ppx) / intr.fx * zz, (v - intr.ppy) / intr.fy * zz, zz], axis=-1).reshape(-1, 3)
+    idx = np.arange(h * w).reshape(h, w)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel()
+    flat = zz.ravel()
+    tris = []
+    for t in (np.stack([a, c, b], 1), np.stack([b, c, d], 1)):
+        tz = flat[t]
+        ok = (tz > 0).all(1) & (tz.max(1) - tz.min(1) < jump * tz.min(1))
+        tris.append(t[ok])
+    faces = np.vstack(tris)
+    used = np.unique(faces)
+    remap = np.full(len(pts), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    return pts[used], remap[faces]
+
+
+MIN_ALPHA = 0.03  # below this a pixel keeps the frame: the renderer's noise in faint shadows, not a change
+
+
+def within_box(
+    vertices: np.ndarray, faces: np.ndarray, intr: Intrinsics, points: np.ndarray, pad: float = 0.15
+):
+    """The faces of a camera-frame mesh whose projection falls in the image box of `points` (camera frame),
+    grown by `pad` of its size: what can occlude or catch the shadow of the thing at `points`."""
+
+    def uv(p):
+        z = np.maximum(p[:, 2], 1e-6)
+        return np.stack([p[:, 0] / z * intr.fx + intr.ppx, p[:, 1] / z * intr.fy + intr.ppy], 1)
+
+    box = uv(points)
+    lo, hi = box.min(0), box.max(0)
+    lo, hi = lo - pad * (hi - lo), hi + pad * (hi - lo)
+    c = uv(vertices)[faces].mean(1)
+    return faces[((c >= lo) & (c <= hi)).all(1)]
+
+
+def despeckle_shadows(rgba_premultiplied: np.ndarray, size: int = 5) -> np.ndarray:
+    """Drop the renderer's isolated shadow specks: pixels that are shadow only (black, some alpha) keep the
+    median of the shadow alpha around them, so a soft shadow survives and a lone noisy sample goes."""
+    from scipy.ndimage import median_filter
+
+    out = rgba_premultiplied.copy()
+    alpha = out[..., 3]
+    shadow = (alpha > 0) & (out[..., :3].sum(-1) < 0.02 * np.maximum(alpha, 1e-6) * 3)
+    smooth = median_filter(np.where(shadow, alpha, 0.0), size=size)
+    out[..., 3] = np.where(shadow, np.minimum(alpha, smooth), alpha)
+    return out
+
+
+def alpha_over(frame_rgb: np.ndarray, rgba_premultiplied: np.ndarray) -> np.ndarray:
+    """Premultiplied RGBA (floats 0..1, sRGB) over a uint8 frame -> uint8 frame. Pixels whose alpha is under
+    `MIN_ALPHA` keep their exact value."""
+    alpha = np.where(rgba_premultiplied[..., 3:4] < MIN_ALPHA, 0.0, rgba_premultiplied[..., 3:4])
+    out = rgba_premultiplied[..., :3] * 255.0 + (1.0 - alpha) * frame_rgb.astype(np.float64)
+    out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return np.where(alpha > 0, out, frame_rgb)
+
+
+def premultiply(rgba_straight: np.ndarray) -> np.ndarray:
+    """Straight RGBA floats (as a PNG holds them) -> premultiplied."""
+    out = rgba_straight.astype(np.float64).copy()
+    out[..., :3] *= out[..., 3:4]
+    return out
+
+
+def silhouette_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boolean masks (1.0 when both are empty)."""
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+def occlusion_violations(
+    garment_mask: np.ndarray, garment_depth_m: np.ndarray, real_depth_m: np.ndarray, margin_m: float = 0.03
+) -> float:
+    """Share of garment pixels drawn where the real scene is nearer than the garment by more than
+    `margin_m` (an arm in front covered by the garment)."""
+    drawn = garment_mask & (garment_depth_m > 0) & (real_depth_m > 0)
+    if not garment_mask.any():
+        return 0.0
+    bad = drawn & (real_depth_m < garment_depth_m - margin_m)
+    return float(bad.sum() / garment_mask.sum())
+
+
+def unchanged_share(before: np.ndarray, after: np.ndarray, outside: np.ndarray, tolerance: int = 2) -> float:
+    """Share of `outside` pixels whose colour moved by at most `tolerance` (max over channels)."""
+    if not outside.any():
+        return 1.0
+    diff = np.abs(before.astype(np.int16) - after.astype(np.int16)).max(-1)
+    return float((diff[outside] <= tolerance).mean())
