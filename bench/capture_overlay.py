@@ -80,12 +80,22 @@ def main() -> int:
     got = measurements_of_params({k: float(v) for k, v in ph.items()}, {k: float(v) for k, v in lc.items()})
     truth = measure_body(body.rest_vertices)
     verts = fitter.forward()[0].detach().numpy().astype(np.float64)
+    placements = [
+        tuple(a.detach().numpy().astype(np.float64) for a in fitter.placement(k)) for k in range(len(views))
+    ]
+    np.savez_compressed(
+        Path(args.out).with_suffix(".npz"),
+        verts=verts,
+        rotations=np.stack([r for r, _ in placements]),
+        translations=np.stack([t for _, t in placements]),
+        depths=np.stack([frames[v.frames[0]].depth_m() for v in views]),
+    )
     panels = []
     for k, view in enumerate(views):
-        R, t = fitter.placement(k)
-        cam = verts @ R.detach().numpy().T.astype(np.float64) + t.detach().numpy()
+        R, t = placements[k]
+        cam = verts @ R.T + t
         frame = frames[view.frames[0]]
-        measured = frame.depth_m.astype(np.float64)
+        measured = frame.depth_m().astype(np.float64)
         fitted = zbuffer(cam, intr, measured.shape)
         near = measured[np.isfinite(fitted)]
         lo, hi = np.percentile(near[near > 0], [1, 99]) if (near > 0).any() else (1.5, 3.5)
