@@ -213,7 +213,9 @@ def test_ray_finishes_the_job_when_a_worker_node_dies_mid_item(tmp_path):
         _, err = driver.communicate(timeout=300)
         assert driver.returncode == 0, err
         report = _check_outputs(path)
-        assert report["runs"][-1]["done"] == 4 and report["runs"][-1]["executor"] == "ray"
+        run = report["runs"][-1]
+        # an item whose PNG landed just before the kill is skipped by the retried chunk, not rendered twice
+        assert run["executor"] == "ray" and run["failed"] == 0 and run["done"] + run["skipped"] == 4, run
     finally:
         victims = [p for p in _tree([1]) if temp in _cmdline(p)] + started
         for pid in _tree(victims):

@@ -107,8 +107,11 @@ def judge_contact(
 ) -> dict[str, float | int]:
     """Contact figures of one garment object on the avatar, as shown: `bvh_covered_vertices`,
     `bvh_poke_share`, `bvh_poke_max_mm`, `bvh_inside_max_mm`, `bvh_inside_share`."""
+    from pipeline.blender.materials import without_thickness
+
     bv, bn, bpolys = _evaluated(avatar_obj)
-    gv, _gn, gpolys = _evaluated(garment_obj)
+    with without_thickness(garment_obj):  # the cloth's surface, not the render's inward shell
+        gv, _gn, gpolys = _evaluated(garment_obj)
     body_tree = BVHTree.FromPolygons([Vector(p) for p in bv], bpolys)
     gpolys = _consistent_polygons(gv, gpolys)
     cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)

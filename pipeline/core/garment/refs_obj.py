@@ -31,9 +31,16 @@ def check_obj(prepared, size: int, allowed: list, temp_dir: Callable) -> None:
         return
     base = prepared.path.parent
     safe: list[tuple[str, Path]] = []
+    own = os.path.realpath(prepared.path)
     for name in libs:
         try:
-            safe.append((name, resolve_inside(base, name, allowed)))
+            real = resolve_inside(base, name, allowed)
+            if os.path.realpath(real) == own:
+                prepared.warnings.append(
+                    f"material library skipped: {Path(name).name} is the garment file itself"
+                )
+                continue
+            safe.append((name, real))
         except UnsafeReference as exc:
             prepared.warnings.append(
                 f"material library missing: {Path(name).name}"
@@ -41,7 +48,7 @@ def check_obj(prepared, size: int, allowed: list, temp_dir: Callable) -> None:
                 else f"material library skipped: {exc}"
             )
     tmp = temp_dir(prepared)
-    simple = all(Path(n).name == n and n not in (".", "..") for n in libs)
+    simple = all(Path(n).name == n and n not in (".", "..", prepared.path.name) for n in libs)
     mapping = {}
     for i, (name, real) in enumerate(safe):
         mtl_name = name if simple else f"m{i}.mtl"
