@@ -127,7 +127,7 @@ def check_labels(
     """Each file must hold the body of the size it is given as (within a wide ease range)."""
     lo, hi = IMPLIED_EASE_RANGE_CM
     for size, c in chart.items():
-        for region in KEY_REGIONS[type_group(garment_type)]:
+        for region in ORDER_REGIONS[type_group(garment_type)]:
             if region not in c or TABLE_KEYS[region] not in table.get(size, {}):
                 continue
             body = table[size][TABLE_KEYS[region]]
