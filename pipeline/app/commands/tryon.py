@@ -148,8 +148,8 @@ def run(args: argparse.Namespace) -> int:
 
     check_pose(args.pose)
     check_output_dir(args.out, "--out")
-    for g in args.garment:
-        check_garment_input(g)  # refuse a broken garment before building any body
+    for garment in args.garment:
+        check_garment_input(garment)  # refuse a broken garment before building any body
     summary = run_tryon(
         args.out,
         args.garment,
