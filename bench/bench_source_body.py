@@ -75,7 +75,8 @@ def main() -> None:
             print(
                 f"{name[:45]:<46}{source['units_loaded']:>9}{r['units_guess']:>9}{r['metres_per_file_unit']:>9.4f}"
                 f"{p['shoulder_L']:>5.0f}/{p['shoulder_R']:<5.0f}{p['elbow_L']:>4.0f}/{p['elbow_R']:<4.0f}"
-                f"{p['knee_L']:>3.0f}/{p['knee_R']:<4.0f}{r['residual_mm']:>9.1f}{wall:>7.1f}{cpu:>6.1f}",
+                f"{p['knee_L']:>3.0f}/{p['knee_R']:<4.0f}{r['residual_mm']:>9.1f}{wall:>7.1f}{cpu:>6.1f}"
+                f"  {r['phenotypes']['gender']:.2f}, {r['phenotypes']['weight']:.2f}",
                 flush=True,
             )
     print("truth: worksuit rows 20/45/90 degrees and 1 m per unit; MakeHuman copies 0.1 m per unit (dm)")

@@ -419,6 +419,15 @@ def shaped_anny(gender: float, weight: float) -> tuple[np.ndarray, np.ndarray, n
     return rest, heads, vertex_normals(rest, linear_anny().faces)
 
 
+BEND_PRIOR = 0.03  # score added per (bend / 90 degrees)^2 of elbows, knees and hip flexion
+
+
+def _bend_prior(angles: dict[str, float]) -> float:
+    return BEND_PRIOR * sum(
+        (v / 90.0) ** 2 for k, v in angles.items() if k.startswith(("elbow", "knee", "hip_flexion"))
+    )
+
+
 def search_source_body(
     points: np.ndarray, covers_shoulders: bool, fix_scale: bool = False
 ) -> tuple[dict[str, float], float, np.ndarray, float, dict[str, float]]:
@@ -473,7 +482,9 @@ def search_source_body(
                         continue
                     trial = dict(angles, **{key: value})
                     score, s, t = evaluate(trial, iters=3)
-                    if score < best - 1e-4:
+                    # a bent elbow or knee must earn its place: a small prior towards straight limbs keeps
+                    # noise in the score from bending a tight legging's knee
+                    if score + _bend_prior(trial) < best + _bend_prior(angles) - 1e-4:
                         best, angles, state["s"], state["t"] = score, trial, s, t
     best, state["s"], state["t"] = evaluate(angles, iters=10)
     shape = {"gender": BASE_PHENOTYPES["gender"], "weight": BASE_PHENOTYPES["weight"]}
