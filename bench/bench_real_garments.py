@@ -174,7 +174,11 @@ def main() -> int:
                 )
     passed = sum(c["pass"] for c in cases)
     print(f"\npass: {passed}/{len(cases)} cases ({100 * passed / max(len(cases), 1):.0f} %)")
-    q = statistics.quantiles(piece_times, n=20) if len(piece_times) > 1 else piece_times * 19
+    q = (
+        statistics.quantiles(piece_times, n=20, method="inclusive")
+        if len(piece_times) > 1
+        else piece_times * 19
+    )
     print(
         f"time per piece fit (place + drape + weights; posed cases include the A-pose fit and the posed settle): "
         f"median {statistics.median(piece_times):.2f} s, p95 {q[-1]:.2f} s, max {max(piece_times):.2f} s "

@@ -182,24 +182,24 @@ class TRYON_OT_measure_capture(_PipelineOperator, bpy.types.Operator):
     def run(self, context, s, progress) -> str:
         from pathlib import Path
 
+        from pipeline.app import worker
         from pipeline.app.avatar_job import avatar_from_measurements
-        from pipeline.app.worker import run_worker
         from pipeline.core.errors import UserError
-        from pipeline.core.files import read_json
+        from pipeline.core.files import write_json
 
         if not s.capture_path:
             raise UserError("choose a recording (.bag/.db3) or an RGB-D frame folder first")
         capture = Path(bpy.path.abspath(s.capture_path))
-        source = ["--rgbd", str(capture)] if capture.is_dir() else ["--bag", str(capture)]
         out = capture.parent / f"{capture.stem or capture.name}_measurements.json"
-        progress(0.05, "measuring (MediaPipe + body fit in the pipeline environment)")
-        run_worker(
-            ["measure", *source, "--out", str(out)], step="measuring the capture"
+        source = {"rgbd": str(capture)} if capture.is_dir() else {"bag": str(capture)}
+        result = worker.call(
+            "measure", lambda f, m="": progress(0.6 * f, m), **source
         )  # same code as the CLI
+        write_json(out, result["measurements"])
         s.avatar_source, s.measurements_path = "file", str(out)
         progress(0.6, "building the avatar")
         obj, record = avatar_from_measurements(
-            read_json(out, "measurements file"),
+            result["measurements"],
             None,
             None,
             s.pose,

@@ -2,19 +2,13 @@
 
 import bpy
 
-SIZES = [(s, s, f"Size {s}") for s in ("XS", "S", "M", "L", "XL", "XXL")]
-POSES = [
-    ("a-pose", "A-Pose", "Catalog default"),
-    ("t-pose", "T-Pose", ""),
-    ("relaxed", "Relaxed Standing", ""),
-    ("walking", "Walking", "Contrapposto / mid-stride"),
-]
+from pipeline.core import vocab
+
+SIZES = [(s, s, f"Size {s}") for s in vocab.SIZES]
+POSES = vocab.enum_items(vocab.POSES)
 GARMENT_TYPES = [
     ("auto", "Detect", "Detect from the garment's shape"),
-    ("top", "Top", ""),
-    ("bottom", "Bottom", ""),
-    ("dress", "Dress", ""),
-    ("outerwear", "Outerwear", ""),
+    *vocab.enum_items(vocab.GARMENT_TYPES),
 ]
 
 
@@ -42,9 +36,7 @@ class TryOnSettings(bpy.types.PropertyGroup):
         default="size",
     )
     size: bpy.props.EnumProperty(name="Size", items=SIZES, default="M")
-    sex: bpy.props.EnumProperty(
-        name="Sex", items=[("female", "Female", ""), ("male", "Male", "")], default="female"
-    )
+    sex: bpy.props.EnumProperty(name="Sex", items=vocab.enum_items(vocab.SEXES), default="female")
     measurements_path: bpy.props.StringProperty(name="Measurements", subtype="FILE_PATH")
     stature_cm: bpy.props.FloatProperty(
         name="Stature (cm)", default=168.0, min=0.0, soft_min=140, soft_max=205
@@ -56,9 +48,9 @@ class TryOnSettings(bpy.types.PropertyGroup):
         name="Waist (cm)", default=76.0, min=0.0, soft_min=55, soft_max=140
     )
     hip_girth_cm: bpy.props.FloatProperty(name="Hip (cm)", default=100.0, min=0.0, soft_min=75, soft_max=150)
-    pose: bpy.props.EnumProperty(name="Pose", items=POSES, default="a-pose")
+    pose: bpy.props.EnumProperty(name="Pose", items=POSES, default=vocab.DEFAULT_POSE)
     skin: bpy.props.EnumProperty(
-        name="Look", items=[("mannequin", "Mannequin", ""), ("skin", "Skin", "")], default="mannequin"
+        name="Look", items=vocab.enum_items(vocab.AVATAR_MATERIALS), default=vocab.DEFAULT_MATERIAL
     )
     # Garment
     garment_path: bpy.props.StringProperty(name="Garment File", subtype="FILE_PATH")
@@ -75,7 +67,7 @@ class TryOnSettings(bpy.types.PropertyGroup):
     # Render
     engine: bpy.props.EnumProperty(
         name="Engine",
-        items=[("cycles", "Cycles", ""), ("eevee", "Eevee", ""), ("workbench", "Workbench", "Quick preview")],
+        items=vocab.enum_items(vocab.ENGINES),
         default="cycles",
     )
     samples: bpy.props.IntProperty(name="Samples", default=64, min=1, soft_max=1024)
@@ -83,13 +75,8 @@ class TryOnSettings(bpy.types.PropertyGroup):
     height: bpy.props.IntProperty(name="Height", default=1350, min=16, max=8192)
     view: bpy.props.EnumProperty(
         name="View",
-        items=[
-            ("front", "Front", ""),
-            ("three-quarter", "Three-Quarter", ""),
-            ("side", "Side", ""),
-            ("back", "Back", ""),
-        ],
-        default="front",
+        items=vocab.enum_items(vocab.VIEWS),
+        default=vocab.DEFAULT_VIEW,
     )
     output_path: bpy.props.StringProperty(name="Output", subtype="FILE_PATH", default="//tryon.png")
 

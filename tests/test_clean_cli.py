@@ -200,9 +200,9 @@ def _bad_files(tmp_path):
 
 BAD = {
     "empty.obj": "is empty",
-    "notes.obj": "holds no mesh object",
-    "corrupt.glb": "could not read",
-    "corrupt.fbx": "could not read",
+    "notes.obj": "has no faces",
+    "corrupt.glb": "not a valid glTF file",
+    "corrupt.fbx": "not a valid FBX file",
     "corrupt.blend": "could not read",
     "photo.ply": "not a valid PLY file",
     "points.ply": "point cloud",

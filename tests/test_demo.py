@@ -98,4 +98,4 @@ def test_render_verb_rerenders_a_saved_scene_from_another_view(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert side.is_file() and side.stat().st_size > 1000
     bad = run_pipeline("render", str(tmp_path / "tryon.blend"), "--out", str(tmp_path / "x.jpg"))
-    assert bad.returncode == 2 and "must be a .png" in bad.stderr
+    assert bad.returncode == 2 and "expected a .png" in bad.stderr

@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import bpy
 
-from pipeline.app.worker import run_worker, use_worker_for
+from pipeline.app import worker
 from pipeline.blender.avatar import DEFAULT_MATERIAL, MATERIALS, build_avatar
 from pipeline.core.body.anny_model import BodyArrays
-from pipeline.core.body.avatar_body import WORKER_VERB, as_file_object, fit_body, resolve_request
+from pipeline.core.body.avatar_body import as_file_object, resolve_request
 from pipeline.core.body.poses import DEFAULT_POSE, check_pose
 from pipeline.core.errors import UserError
-from pipeline.core.files import read_json, write_json
 from pipeline.core.progress import ProgressCallback, silent
 
 
@@ -26,26 +23,10 @@ def fit_body_anywhere(
     progress: ProgressCallback = silent,
     source: str = "measurements",
 ) -> tuple[BodyArrays, dict[str, Any]]:
-    """`fit_body` here when torch is available, else in the project's venv via `python -m pipeline avatar-body`."""
+    """`fit_body` here when this Python has torch, else in the project's environment (one worker call)."""
     measurements = as_file_object(measurements)
     resolve_request(measurements, size, sex, source)  # fail fast, before starting a worker
-    if not use_worker_for("torch"):
-        return fit_body(measurements, size, sex, progress, source)
-    with tempfile.TemporaryDirectory(prefix="tryon-avatar-") as tmp:
-        body_path, record_path = Path(tmp) / "body.npz", Path(tmp) / "fit.json"
-        argv = [WORKER_VERB, "--out", str(body_path), "--record", str(record_path)]
-        if measurements is not None:
-            req = Path(tmp) / "measurements.json"
-            write_json(req, measurements)
-            argv += ["--measurements", str(req)]
-        else:
-            argv += ["--size", str(size), "--sex", str(sex)]
-        progress(0.05, "fitting the body in the worker process")
-        run_worker(argv, step="building the avatar")
-        body = BodyArrays.load(body_path)
-        record = read_json(record_path, "worker fit record")
-    progress(1.0, "body ready")
-    return body, record
+    return worker.call("fit-body", progress, measurements=measurements, size=size, sex=sex, source=source)
 
 
 def avatar_from_measurements(

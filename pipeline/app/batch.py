@@ -33,16 +33,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pipeline.core import vocab
 from pipeline.core.errors import UserError
 from pipeline.core.files import read_json, write_json
 from pipeline.core.progress import ProgressCallback, silent
 
-SIZES = ("XS", "S", "M", "L", "XL", "XXL")
+SIZES = vocab.SIZES
 CHOICES: dict[str, tuple[str, ...]] = {
-    "sex": ("female", "male"),
-    "type": ("top", "bottom", "dress", "outerwear"),
-    "material": ("mannequin", "skin"),
-    "pose": ("a-pose", "t-pose", "relaxed", "walking"),
+    "sex": vocab.SEXES,
+    "type": vocab.GARMENT_TYPES,
+    "material": vocab.AVATAR_MATERIALS,
+    "pose": vocab.POSES,
 }
 ITEM_KEYS = {"id", "garment", "measurements", "size", "sex", "type", "fabric", "pose", "material", "render"}
 RENDER_KEYS = {
@@ -55,6 +56,7 @@ RENDER_KEYS = {
     "denoise": bool,
 }
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+REPORT_NAME = "batch_report.json"  # beside the item folders: no item may take its name
 
 
 @dataclasses.dataclass
@@ -110,13 +112,14 @@ class BatchItem:
         return (self.out_dir / "tryon.png").is_file() and (self.out_dir / "tryon.json").is_file()
 
 
-def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:
+def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:  # noqa: C901 - one check per item key, flat
     if not isinstance(raw, dict):
         raise UserError(f"{where}: expected an object")
     unknown = sorted(set(raw) - ITEM_KEYS)
     if unknown:
         raise UserError(f"{where}: unknown key '{unknown[0]}'; allowed: {', '.join(sorted(ITEM_KEYS))}")
     out = dict(raw)
+    _check_types(out, where)
     for key, allowed in CHOICES.items():
         if key in out and out[key] not in allowed:
             raise UserError(f"{where}.{key}: {out[key]!r} is not one of {', '.join(allowed)}")
@@ -146,6 +149,27 @@ def _check_item(raw: Any, where: str, base: Path) -> dict[str, Any]:
     return out
 
 
+def _check_types(item: dict[str, Any], where: str) -> None:
+    """Every text field is text and the fabric a known preset (a number there would fail deep in a run)."""
+    from pipeline.core.untrusted import clip
+    from pipeline.core.vocab import FABRICS
+
+    for key in ("id", "garment", "measurements", "size", "sex", "type", "fabric", "pose", "material"):
+        if key in item and not isinstance(item[key], str):
+            raise UserError(f"{where}.{key}: expected text, got {clip(item[key])}")
+    if "fabric" in item and item["fabric"] not in FABRICS:
+        raise UserError(f"{where}.fabric: {clip(item['fabric'])} is not one of {', '.join(FABRICS)}")
+
+
+def _check_output(out_root: Path, name: str) -> None:
+    from pipeline.core.files import check_output_dir
+    from pipeline.core.untrusted import clip
+
+    if out_root.exists() and not out_root.is_dir():
+        raise UserError(f"{name}: 'output' {clip(str(out_root))} is a file, not a folder")
+    check_output_dir(out_root, f"{name}: 'output'")
+
+
 def load_job(path: str | os.PathLike) -> list[BatchItem]:
     """Read and validate a job file; every problem is one UserError naming the field."""
     path = Path(path)
@@ -168,6 +192,7 @@ def load_job(path: str | os.PathLike) -> list[BatchItem]:
     if "id" in defaults:
         raise UserError(f"{name}: defaults.id: an id belongs to one item only")
     out_root = (base / job["output"]).resolve()
+    _check_output(out_root, name)
     result, seen = [], set()
     for i, raw in enumerate(items):
         where = f"{name}: items[{i}]"
@@ -175,6 +200,8 @@ def load_job(path: str | os.PathLike) -> list[BatchItem]:
         merged = {**defaults, **item, "render": {**defaults.get("render", {}), **item.get("render", {})}}
         if "id" not in item or not isinstance(item["id"], str) or not ID_PATTERN.match(item["id"]):
             raise UserError(f"{where}.id: expected a short name of letters, digits, '.', '_' or '-'")
+        if item["id"] == REPORT_NAME:
+            raise UserError(f"{where}.id: '{REPORT_NAME}' is the name of the batch report; choose another id")
         if item["id"] in seen:
             raise UserError(f"{where}.id: '{item['id']}' is used twice")
         seen.add(item["id"])

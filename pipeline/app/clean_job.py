@@ -56,6 +56,7 @@ class CleanOptions:
     texture_size: int = 1024
     max_faces: int = 3_000_000
     object_name: str | None = None
+    allowed_dirs: tuple[str, ...] = ()  # folders besides the garment's own that its references may use
 
     def validate(self) -> None:
         if self.target_faces < 100:
@@ -172,27 +173,36 @@ def clean_garment_file(
     options: CleanOptions | None = None,
     progress: ProgressCallback = silent,
 ) -> CleanReport:
-    """Import `path`, clean it and write `out` (.glb/.gltf/.obj/.blend); return the report (not yet written)."""
-    from pipeline.blender.garment_ops import EXPORT_SUFFIXES, export_garment
-    from pipeline.blender.importers import import_garment_info
+    """Import `path` (in a memory- and time-limited child process; referenced files only from its folder or
+    `options.allowed_dirs`), clean it and write `out` (.glb/.gltf/.obj/.blend); return the report (not yet
+    written)."""
+    from pipeline.app.limited_import import import_garment_limited
+    from pipeline.core.files import check_output_file
+    from pipeline.core.garment.filecheck import check_garment_input
+    from pipeline.core.garment.mesh import require_garment
+    from pipeline.core.untrusted import clip
 
     options = options or CleanOptions()
     options.validate()
-    out = Path(out)
-    if out.suffix.lower() not in EXPORT_SUFFIXES:
-        raise UserError(f"--out {out.name}: expected a .glb, .gltf, .obj or .blend file name")
+    out = check_output_file(out, "--out", (".glb", ".gltf", ".obj", ".blend"))
     start = time.perf_counter()
     progress(0.0, "import")
-    mesh, info = import_garment_info(path, options.object_name, options.max_faces)
-    report = CleanReport(input=str(path), output=str(out), format=info.format, objects=info.objects)
+    check_garment_input(
+        path, options.max_faces, options.allowed_dirs
+    )  # headers: milliseconds, before Blender
+    mesh, info = import_garment_limited(path, options.object_name, options.max_faces, options.allowed_dirs)
+    require_garment(mesh, clip(str(path)))
+    from pipeline.blender.garment_ops import export_garment  # bpy only once the file is known to be sane
+
+    report = CleanReport(input=str(path), output=str(out), format=info["format"], objects=info["objects"])
     report.before = mesh_stats(mesh)
-    for w in info.warnings:
+    for w in info["warnings"]:
         report.warn(w)
     report.add(
         "import",
         seconds=time.perf_counter() - start,
-        objects=info.objects,
-        welded_vertices=info.welded_vertices,
+        objects=info["objects"],
+        welded_vertices=info["welded_vertices"],
     )
 
     def sub(fraction: float, message: str) -> None:

@@ -43,6 +43,28 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
+def wheel_metadata() -> str:
+    """Core metadata (2.4) of the engine's wheel, from pyproject.toml: name, version, summary, licence,
+    Python, the dependencies Blender's own Python needs (numpy) and the extras of the full environment."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    if project["version"] != __version__:
+        raise InternalError(f"pyproject.toml says {project['version']}, pipeline says {__version__}")
+    lines = [
+        "Metadata-Version: 2.4",
+        f"Name: {project['name']}",
+        f"Version: {project['version']}",
+        f"Summary: {project['description']}",
+        f"License-Expression: {project['license']}",
+        f"Requires-Python: {project['requires-python']}",
+        *(f"Project-URL: {k}, {v}" for k, v in project.get("urls", {}).items()),
+        *(f"Requires-Dist: {d}" for d in project.get("dependencies", [])),
+    ]
+    for extra, deps in project.get("optional-dependencies", {}).items():
+        lines.append(f"Provides-Extra: {extra}")
+        lines += [f'Requires-Dist: {d}; extra == "{extra}"' for d in deps]
+    return "\n".join(lines) + "\n"
+
+
 def build_wheel(out_dir: Path) -> Path:
     """A pure-Python wheel of the `pipeline` package (code and its data files, no caches)."""
     dist = f"tryon_pipeline-{__version__}"
@@ -61,8 +83,7 @@ def build_wheel(out_dir: Path) -> Path:
             zf.writestr(name, data)
             records.append(_record_line(name, data))
         meta = {
-            "METADATA": f"Metadata-Version: 2.1\nName: tryon-pipeline\nVersion: {__version__}\n"
-            "Summary: Virtual try-on engine\nRequires-Python: ==3.11.*\n",
+            "METADATA": wheel_metadata(),
             "WHEEL": "Wheel-Version: 1.0\nGenerator: tryon-pipeline\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
             "top_level.txt": "pipeline\n",
         }

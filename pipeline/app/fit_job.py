@@ -14,24 +14,46 @@ from pipeline.core.progress import ProgressCallback, silent
 if TYPE_CHECKING:
     import bpy
 
+    from pipeline.core.body.anny_model import BodyArrays
+    from pipeline.core.fit.api import FitResult
+    from pipeline.core.garment.mesh import GarmentMesh
+
 
 def avatar_body_from_blend(path: str | os.PathLike):
     """Rebuild the BodyArrays of the avatar saved in a .blend (its anny parameters are stored on the object)."""
-    import json
-
     import bpy
 
     from pipeline.blender.blendfile import open_blend
     from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.files import parse_json
+    from pipeline.core.untrusted import check_regular, clip, read_head
 
+    check_regular(path, "--avatar")
+    if not read_head(path, 16).startswith((b"BLENDER", b"\x1f\x8b", b"\x28\xb5\x2f\xfd")):
+        raise UserError(f"--avatar {clip(str(path))} is not a .blend file (no BLENDER header)")
     open_blend(path)
     avatars = [o for o in bpy.data.objects if o.get("tryon_role") == "avatar"]
     if not avatars:
         raise UserError(
-            f"--avatar {path}: no try-on avatar in this .blend (make one with `python -m pipeline avatar`)"
+            f"--avatar {clip(str(path))}: no try-on avatar in this .blend (make one with `python -m pipeline avatar`)"
         )
-    params = json.loads(avatars[0].get("tryon_params", "{}"))
-    return body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
+    raw = avatars[0].get("tryon_params", "{}")
+    params = parse_json(raw if isinstance(raw, str) else "", f"--avatar {clip(str(path))}: avatar parameters")
+    phen, local = (
+        (params.get("phenotypes"), params.get("local_changes")) if isinstance(params, dict) else (0, 0)
+    )
+    for value in (phen, local):
+        if value is not None and not (
+            isinstance(value, dict)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values())
+        ):
+            raise UserError(f"--avatar {clip(str(path))}: its avatar parameters are malformed")
+    try:
+        return body_arrays(phen or None, local or None)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UserError(
+            f"--avatar {clip(str(path))}: its avatar parameters are malformed ({clip(str(exc))})"
+        ) from None
 
 
 def resolve_bodies(
@@ -192,14 +214,9 @@ def fit_in_scene(
     in this process when it has the numeric stack, else in the project's environment; returns the new,
     rigged garment object (the source object is hidden)."""
     import json
-    import tempfile
-    from pathlib import Path
 
-    from pipeline.app.worker import has_module, run_worker, use_worker_for
+    from pipeline.app import worker
     from pipeline.blender.importers import object_to_garment
-    from pipeline.core.errors import UserError
-    from pipeline.core.garment.mesh import write_obj
-    from pipeline.core.progress import silent
 
     progress = progress or silent
     if avatar_obj.get("tryon_role") != "avatar":
@@ -208,43 +225,15 @@ def fit_in_scene(
     pose = str(avatar_obj.get("tryon_pose", "a-pose"))
     garment = object_to_garment(garment_obj)
     garment.name = garment_obj.name
-    progress(0.05, "fitting")
-    with tempfile.TemporaryDirectory(prefix="tryon-fit-") as tmp:
-        params_path = Path(tmp) / "params.json"
-        params_path.write_text(json.dumps(params))
-        if not use_worker_for("torch") and has_module("scipy"):
-            from pipeline.core.body.avatar_body import body_from_params
-            from pipeline.core.fit.api import fit_garment
-
-            body = body_from_params(params_path, pose)
-            result = fit_garment(
-                garment,
-                body,
-                garment_type=garment_type,
-                fabric=fabric,
-                progress=lambda f, m="": progress(0.05 + 0.85 * f, m),
-            )
-        else:
-            from pipeline.core.body.anny_model import BodyArrays
-            from pipeline.core.fit.api import load_fit
-
-            obj_path, out = Path(tmp) / "garment.obj", Path(tmp) / "fit.npz"
-            write_obj(garment, obj_path)
-            argv = [
-                "fit-compute",
-                "--garment",
-                str(obj_path),
-                "--params",
-                str(params_path),
-                "--pose",
-                pose,
-                "--fabric",
-                fabric,
-                "--out",
-                str(out),
-            ] + (["--type", garment_type] if garment_type else [])
-            run_worker(argv, step="fitting the garment")
-            body, result = BodyArrays.load(out.with_suffix(".body.npz")), load_fit(out)
+    body, result = worker.call(
+        "fit-on-avatar",
+        lambda f, m="": progress(0.05 + 0.85 * f, m),
+        garment=garment,
+        params=params,
+        pose=pose,
+        garment_type=garment_type,
+        fabric=fabric,
+    )
     progress(0.92, "binding to the rig")
     from pipeline.blender.dress import dress_avatar
 
@@ -253,3 +242,19 @@ def fit_in_scene(
     garment_obj.hide_render = True
     progress(1.0, "fitted")
     return obj
+
+
+def fit_on_avatar(
+    garment: GarmentMesh,
+    params: dict[str, Any],
+    pose: str = "a-pose",
+    garment_type: str | None = None,
+    fabric: str = "cotton-jersey",
+    progress: ProgressCallback = silent,
+) -> tuple[BodyArrays, FitResult]:
+    """Worker step of the panel's Fit button: the avatar's body from its anny parameters, the garment on it."""
+    from pipeline.core.body.avatar_body import body_from_params
+    from pipeline.core.fit.api import fit_garment
+
+    body = body_from_params(params, pose)
+    return body, fit_garment(garment, body, garment_type=garment_type, fabric=fabric, progress=progress)

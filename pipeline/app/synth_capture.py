@@ -15,13 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.blender.raycast import raycast_depth
+from pipeline.core import vocab
 from pipeline.core.capture.depth_noise import NoiseModel, add_depth_noise
 from pipeline.core.capture.frames import RGBDFrame
 from pipeline.core.capture.virtual_camera import VirtualCamera, backdrop, d435_intrinsics, rotate_z
 from pipeline.core.errors import UserError
+from pipeline.core.files import write_json
 from pipeline.core.progress import ProgressCallback, silent
 
-VIEWS = ("front", "turn")
+VIEWS = vocab.CAPTURE_VIEWS
 SKIN_TONES = [
     (0.80, 0.60, 0.48),
     (0.62, 0.43, 0.32),
@@ -190,3 +192,54 @@ def synthesise(
         "intrinsics": intr.to_json(),
         "seed": settings.seed,
     }
+
+
+def synth_capture(
+    out: str,
+    measurements: dict | None = None,
+    params: dict | None = None,
+    view: str = "front",
+    distance_m: float = 2.0,
+    width: int = 640,
+    frames: int | None = None,
+    samples: int = 8,
+    seed: int = 0,
+    progress: ProgressCallback = silent,
+) -> dict:
+    """The `synth-capture` job: the avatar of `measurements` (or of anny `params`) recorded by a virtual D435
+    into `out`, with its truth (true_measurements.json, truth.json); returns the capture summary."""
+    import bpy  # noqa: F401
+
+    from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.body.shape_fit import measurements_of_params
+
+    if measurements is not None:
+        from pipeline.core.body.measurements import validate_measurements
+        from pipeline.core.body.shape_fit import fit_shape
+
+        m = validate_measurements(measurements, source="measurements file")
+        fit = fit_shape(m["measurements"], m["sex"])
+        params = {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes}
+    elif not isinstance(params, dict) or not isinstance(params.get("phenotypes", {}), dict):
+        raise UserError('anny parameters file: expected {"phenotypes": {...}, "local_changes": {...}}')
+    settings = SynthSettings(
+        view=view, distance_m=distance_m, width=width, height=width * 3 // 4, samples=samples, seed=seed
+    )
+    if frames:
+        settings.front_frames = settings.turn_frames = frames
+    body = body_arrays(params.get("phenotypes"), params.get("local_changes"))
+    summary = synthesise(body, out, settings, progress)
+    measured = measurements_of_params(params.get("phenotypes") or {}, params.get("local_changes") or {})
+    truth = write_truth(Path(out), params, summary, measured)
+    return dict(summary, true_stature_cm=truth["stature"])
+
+
+def write_truth(out: Path, params: dict, summary: dict, measured_cm: dict) -> dict:
+    """true_measurements.json (a measurements file) and truth.json (anny parameters + capture settings)."""
+    from pipeline.core.body.measurements import to_file_object
+    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS
+
+    obj = to_file_object({k: measured_cm[k] for k in OUTPUT_MEASUREMENTS if k in measured_cm})
+    write_json(out / "true_measurements.json", obj)
+    write_json(out / "truth.json", {"anny": params, "capture": summary, "measurements_cm": measured_cm})
+    return obj

@@ -4,12 +4,9 @@ result is plain arrays that a worker process can hand to Blender's own Python as
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from pipeline.core.body.anny_model import BodyArrays
 from pipeline.core.deps import REPO_ROOT
@@ -21,13 +18,17 @@ DEFAULT_GARMENT = REPO_ROOT / "garments" / "tshirt.obj"
 
 
 def load_garment_file(path: str | os.PathLike) -> GarmentMesh:
-    """Read any garment file through Blender's importers, in metres, Z up, facing -Y (units/axes detected)."""
-    from pipeline.blender.importers import import_garment
-    from pipeline.core.errors import UserError
+    """Read any garment file through Blender's importers (in a limited child process), in metres, Z up, facing
+    -Y (units/axes detected); refuse what cannot be a garment."""
+    from pipeline.app.limited_import import import_garment_limited
+    from pipeline.core.garment.mesh import require_garment
+    from pipeline.core.garment.normalise import normalise_garment
+    from pipeline.core.untrusted import clip
 
-    if not Path(path).is_file():
-        raise UserError(f"garment file not found: {path}")
-    return import_garment(path)
+    mesh, _info = import_garment_limited(path)
+    require_garment(mesh, clip(str(path)))
+    mesh, _record = normalise_garment(mesh, centre=False)
+    return mesh
 
 
 def load_garment_source(path: str | os.PathLike) -> tuple[GarmentMesh, dict]:
@@ -160,34 +161,20 @@ def compute_dressed(
     placement: str = "auto",
     scale: float | tuple[float, float, float] | None = None,
 ) -> Dressed:
-    """Run `pipeline.app.tryon.dress` here when torch is available, else in the project's environment."""
-    from pipeline.app.worker import run_worker, use_worker_for
+    """`dress` here when this Python has torch, else in the project's environment (one worker call)."""
+    from pipeline.app import worker
 
-    if not use_worker_for("torch"):
-        return dress(garment_path, request, pose, garment_type, fabric, progress, placement, scale)
-    from pipeline.core.files import write_json
-
-    progress(0.05, "fitting in the pipeline environment")
-    with tempfile.TemporaryDirectory(prefix="tryon-") as tmp:
-        npz = Path(tmp) / "dressed.npz"
-        argv = ["tryon-compute", "--out", str(npz), "--pose", pose, "--fabric", fabric]
-        for g in garment_paths(garment_path):
-            argv += ["--garment", str(Path(g).resolve())]
-        for t in garment_type if isinstance(garment_type, list) else [garment_type]:
-            if t:
-                argv += ["--type", t]
-        argv += ["--placement", placement]
-        if scale is not None:
-            argv += ["--scale", ",".join(str(float(x)) for x in np.atleast_1d(scale))]
-        if request is not None and request.measurements is not None:
-            write_json(Path(tmp) / "measurements.json", request.measurements)
-            argv += ["--measurements", str(Path(tmp) / "measurements.json")]
-        if request is not None and request.size is not None:
-            argv += ["--size", request.size]
-        if request is not None and request.sex is not None:
-            argv += ["--sex", request.sex]
-        run_worker(argv, step="fitting the garment")
-        return Dressed.load(npz)
+    return worker.call(
+        "dress",
+        progress,
+        garment_path=[str(Path(g).resolve()) for g in garment_paths(garment_path)],
+        request=request,
+        pose=pose,
+        garment_type=garment_type,
+        fabric=fabric,
+        placement=placement,
+        scale=scale,
+    )
 
 
 def run_tryon(

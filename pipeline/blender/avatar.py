@@ -16,11 +16,12 @@ import bpy
 import numpy as np
 from mathutils import Matrix
 
+from pipeline.core import vocab
 from pipeline.core.body.anny_model import BodyArrays
 from pipeline.core.body.poses import DEFAULT_POSE, check_pose, pose_transforms
 from pipeline.core.errors import UserError
 
-MATERIALS = ("mannequin", "skin")
+MATERIALS = vocab.AVATAR_MATERIALS
 DEFAULT_MATERIAL = "mannequin"
 _LEAF_BONE_M = 0.03
 

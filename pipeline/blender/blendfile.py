@@ -6,6 +6,7 @@ from pathlib import Path
 
 import bpy
 
+from pipeline.blender.importers import captured_output
 from pipeline.core.errors import UserError
 from pipeline.core.files import atomic_path
 
@@ -22,7 +23,8 @@ def open_blend(path: str | Path) -> bpy.types.Scene:
     if not path.is_file():
         raise UserError(f".blend file not found: {path}")
     try:
-        bpy.ops.wm.open_mainfile(filepath=str(path.resolve()))
+        with captured_output():  # Blender's "Read blend" / "Info:" lines
+            bpy.ops.wm.open_mainfile(filepath=str(path.resolve()))
     except RuntimeError as exc:
         raise UserError(f"cannot open {path} as a .blend file: {str(exc).strip().splitlines()[-1]}") from None
     return bpy.context.scene
@@ -35,5 +37,6 @@ def save_blend(path: str | Path) -> Path:
         raise UserError(f"output scene must end in .blend: {path}")
     bpy.context.preferences.filepaths.save_version = 0
     with atomic_path(path) as tmp:
-        bpy.ops.wm.save_as_mainfile(filepath=str(tmp.resolve()), copy=True, compress=True)
+        with captured_output():  # "Info: Saved copy as ..."
+            bpy.ops.wm.save_as_mainfile(filepath=str(tmp.resolve()), copy=True, compress=True)
     return path

@@ -42,6 +42,25 @@ def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, list[tupl
         ev.to_mesh_clear()
 
 
+def _consistent_polygons(gv: np.ndarray, polys: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """The polygons re-wound to agree with their neighbours (Blender's `recalc_face_normals`), so panels sewn
+    with opposite windings do not read as cloth turned inside out."""
+    import bmesh
+
+    bm = bmesh.new()
+    verts = [bm.verts.new(p) for p in gv]
+    for poly in polys:
+        try:
+            bm.faces.new([verts[i] for i in poly])
+        except ValueError:  # a duplicate face: skip it
+            pass
+    bm.verts.index_update()
+    bmesh.ops.recalc_face_normals(bm, faces=bm.faces)
+    out = [tuple(v.index for v in f.verts) for f in bm.faces]
+    bm.free()
+    return out
+
+
 def _vertex_parts(avatar_obj: bpy.types.Object) -> list[str]:
     """Each avatar vertex's coarse body part, from its heaviest vertex group (a bone of the rig)."""
     from pipeline.core.fit.checks import part_of_bone
@@ -91,6 +110,7 @@ def judge_contact(
     bv, bn, bpolys = _evaluated(avatar_obj)
     gv, _gn, gpolys = _evaluated(garment_obj)
     body_tree = BVHTree.FromPolygons([Vector(p) for p in bv], bpolys)
+    gpolys = _consistent_polygons(gv, gpolys)
     cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)
     outward = _winding_sign(gv, gpolys, body_tree)
     parts = _vertex_parts(avatar_obj)

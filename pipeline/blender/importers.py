@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import struct
 import sys
 import tempfile
 from pathlib import Path
@@ -15,10 +16,12 @@ import bpy
 import numpy as np
 
 from pipeline.core.errors import UserError
-from pipeline.core.garment.filecheck import FORMATS, check_garment_file
+from pipeline.core.garment.filecheck import FORMATS, prepare_garment_file
 from pipeline.core.garment.mesh import GarmentMesh
 from pipeline.core.garment.normalise import normalise_garment
 from pipeline.core.garment.repair import merge_duplicate_vertices
+from pipeline.core.quiet import flush_c_streams
+from pipeline.core.untrusted import UnsafeReference, check_image_file, clip, resolve_inside
 
 SUPPORTED = tuple(FORMATS)  # file suffixes import_garment reads
 
@@ -52,36 +55,47 @@ def import_garment(
 
 
 def import_garment_info(
-    path: str | os.PathLike, object_name: str | None = None, max_faces: int = 3_000_000
+    path: str | os.PathLike,
+    object_name: str | None = None,
+    max_faces: int = 3_000_000,
+    allowed_dirs: tuple[str | os.PathLike, ...] = (),
 ) -> tuple[GarmentMesh, ImportInfo]:
     """Like `import_garment(normalise=False)` (file units, Blender axes), also returning the objects read and
-    warnings (missing textures, materials)."""
+    warnings (missing textures, materials). The file is checked first (`prepare_garment_file`); files it
+    references are followed only inside its folder or `allowed_dirs`."""
     path = Path(path)
-    fmt, pre_warnings = check_garment_file(path, max_faces)
-    info = ImportInfo(path=str(path), format=fmt, warnings=list(pre_warnings))
-    objects = _import_objects(path, fmt, info.warnings, object_name)
+    prepared = prepare_garment_file(path, max_faces, allowed_dirs)
+    info = ImportInfo(path=str(path), format=prepared.format, warnings=list(prepared.warnings))
+    texture_dirs = [path.parent, *allowed_dirs]
+    objects: list = []
     try:
+        objects = _import_objects(prepared.import_path, prepared.format, info.warnings, object_name, path)
         meshes = [o for o in objects if o.type == "MESH"]
         if not meshes:
             kinds = sorted({o.type.lower() for o in objects}) or ["nothing"]
-            raise UserError(f"{path} holds no mesh object (found: {', '.join(kinds)})")
+            raise UserError(f"{clip(str(path))} holds no mesh object (found: {', '.join(kinds)})")
         if object_name is not None:
             chosen = [o for o in meshes if o.name == object_name or o.name.split(".")[0] == object_name]
             if not chosen:
-                names = ", ".join(sorted(o.name for o in meshes))
-                raise UserError(f"--object {object_name!r} not found in {path.name}; mesh objects: {names}")
+                names = clip(", ".join(sorted(o.name for o in meshes)), 200)
+                raise UserError(
+                    f"--object {clip(object_name)} not found in {clip(path.name)}; mesh objects: {names}"
+                )
             meshes = chosen[:1]
         info.objects = [o.name for o in meshes]
-        parts = [object_to_garment(o, info.warnings) for o in meshes]
+        parts = [object_to_garment(o, info.warnings, texture_dirs) for o in meshes]
         info.welded_vertices = sum(len(o.data.vertices) for o in meshes) - sum(len(p.vertices) for p in parts)
         mesh = join_garments(parts, info.warnings)
         mesh.name = object_name or path.stem
     finally:
         _remove_objects(objects)
+        prepared.cleanup()
     if len(mesh.faces) == 0:
         raise UserError(
-            f"{path} is a point cloud ({len(mesh.vertices)} points, no faces); clean needs a surface mesh"
+            f"{clip(str(path))} is a point cloud ({len(mesh.vertices)} points, no faces); clean needs a surface mesh"
         )
+    if not np.isfinite(mesh.vertices).all():
+        raise UserError(f"{clip(str(path))} has NaN or infinite vertex coordinates")
     if mesh.texture_path is None:
         info.warnings.extend(
             w for w in _sidecar_texture_warnings(path, mesh.uv is not None) if w not in info.warnings
@@ -89,26 +103,29 @@ def import_garment_info(
     return mesh, info
 
 
-def _import_objects(path: Path, fmt: str, warnings: list[str], object_name: str | None = None) -> list:
+def _import_objects(
+    path: Path, fmt: str, warnings: list[str], object_name: str | None = None, shown: Path | None = None
+) -> list:
     """Run Blender's importer for `fmt` (its console chatter captured); return the objects it added."""
+    shown = shown or path
     before = set(bpy.data.objects)
     fp = str(path)
     try:
         with captured_output() as log:
             _run_importer(fp, fmt, object_name)
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, ValueError, struct.error, UnicodeDecodeError) as exc:
         added = [o for o in bpy.data.objects if o not in before]
         _remove_objects(added)
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
-        raise UserError(f"could not read {path} as {fmt.upper()}: {detail.removeprefix('Error: ')}") from None
+        raise UserError(
+            f"could not read {clip(str(shown))} as {fmt.upper()}: {clip(detail.removeprefix('Error: '), 160)}"
+        ) from None
     for line in log.text.splitlines():
         if "Cannot load image file" in line or "cannot read from MTL file" in line:
             name = line.rsplit(":", 1)[-1].strip().strip("'")
-            warnings.append(
-                f"texture missing: {Path(name).name}"
-                if "image" in line
-                else f"material library missing: {Path(name).name}"
-            )
+            kind = "texture" if "image" in line else "material library"
+            if not any(w.startswith(f"{kind} ") and Path(name).name in w for w in warnings):
+                warnings.append(f"{kind} missing: {Path(name).name}")
     return [o for o in bpy.data.objects if o not in before]
 
 
@@ -122,6 +139,7 @@ def captured_output():
     log = _Log()
     sys.stdout.flush()
     sys.stderr.flush()
+    flush_c_streams()  # what C code buffered before belongs to the real output
     saved = [os.dup(1), os.dup(2)]
     with tempfile.TemporaryFile(mode="w+b") as tmp:
         os.dup2(tmp.fileno(), 1)
@@ -131,6 +149,7 @@ def captured_output():
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            flush_c_streams()  # C stdio buffers: flushed into the capture, not after it
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             for fd in saved:
@@ -146,7 +165,11 @@ def _run_importer(fp: str, fmt: str, object_name: str | None) -> None:
         "stl": lambda: bpy.ops.wm.stl_import(filepath=fp),
         "gltf": lambda: bpy.ops.import_scene.gltf(filepath=fp),
         "fbx": lambda: bpy.ops.import_scene.fbx(filepath=fp),
-        "usd": lambda: bpy.ops.wm.usd_import(filepath=fp),
+        # Textures of .usd/.usda/.usdc stay file references (checked like any other, see _image_file) instead
+        # of being packed from wherever they point; a .usdz's textures live inside the archive: packed.
+        "usd": lambda: bpy.ops.wm.usd_import(
+            filepath=fp, import_textures_mode="IMPORT_PACK" if fp.lower().endswith(".usdz") else "IMPORT_NONE"
+        ),
         "blend": lambda: _append_blend_objects(fp, object_name),
     }
     importers[fmt]()
@@ -172,8 +195,13 @@ def _remove_objects(objects: list) -> None:
         bpy.data.batch_remove(orphans)
 
 
-def object_to_garment(obj, warnings: list[str] | None = None) -> GarmentMesh:
-    """Convert a Blender mesh object (modifiers and world transform applied) into a triangulated GarmentMesh."""
+def object_to_garment(
+    obj, warnings: list[str] | None = None, texture_dirs: list[str | os.PathLike] | None = None
+) -> GarmentMesh:
+    """Convert a Blender mesh object (modifiers and world transform applied) into a triangulated GarmentMesh.
+
+    With `texture_dirs` (an imported file's folder first), a texture file outside them is skipped with a
+    warning, so it never reaches an output; without, the object's own texture is kept (the user's scene)."""
     warnings = warnings if warnings is not None else []
     depsgraph = bpy.context.evaluated_depsgraph_get()
     evaluated = obj.evaluated_get(depsgraph)
@@ -186,7 +214,7 @@ def object_to_garment(obj, warnings: list[str] | None = None) -> GarmentMesh:
     size = float(np.ptp(mesh.vertices, axis=0).max()) if len(mesh.vertices) else 0.0
     if size > 0:  # formats that split vertices at UV seams (glTF, FBX) come back welded
         mesh, _ = merge_duplicate_vertices(mesh, tolerance_m=size * 1e-7)
-    tex, color = _material_texture(obj, warnings)
+    tex, color = _material_texture(obj, warnings, texture_dirs)
     mesh.texture_path, mesh.base_color = tex, color
     return mesh
 
@@ -248,7 +276,9 @@ def _vertex_colors(me, nv: int) -> np.ndarray | None:
     return None
 
 
-def _material_texture(obj, warnings: list[str]) -> tuple[str | None, tuple[float, float, float, float]]:
+def _material_texture(
+    obj, warnings: list[str], texture_dirs: list | None = None
+) -> tuple[str | None, tuple[float, float, float, float]]:
     """The base-colour image path of the object's first textured material (saved out if packed) and its colour."""
     color = (0.8, 0.8, 0.8, 1.0)
     for slot in obj.material_slots:
@@ -261,20 +291,34 @@ def _material_texture(obj, warnings: list[str]) -> tuple[str | None, tuple[float
         for node in mat.node_tree.nodes:
             if node.type != "TEX_IMAGE" or node.image is None:
                 continue
-            path = _image_file(node.image, warnings)
+            path = _image_file(node.image, warnings, texture_dirs)
             if path:
                 return path, color
     return None, color
 
 
-def _image_file(image, warnings: list[str]) -> str | None:
-    """A readable file for `image`: its own file, or a PNG written from packed/embedded pixels."""
+def _image_file(image, warnings: list[str], texture_dirs: list | None = None) -> str | None:
+    """A readable file for `image`: its own file (inside `texture_dirs` when given, and of a sane size), or a
+    PNG written from packed/embedded pixels."""
     if image.packed_file is None and image.filepath:
-        path = Path(bpy.path.abspath(image.filepath))
-        if path.is_file():
-            return str(path)
-        warnings.append(f"texture missing: {path.name}")
-        return None
+        path = Path(bpy.path.abspath(image.filepath, library=image.library))
+        if set(path.name) <= {"_"}:  # a reference blanked by the FBX sanitiser: already warned about
+            return None
+        if texture_dirs is None:
+            if path.is_file():
+                return str(path)
+            warnings.append(f"texture missing: {path.name}")
+            return None
+        try:
+            real = resolve_inside(texture_dirs[0], str(path), texture_dirs[1:])
+            check_image_file(real, path.name)
+        except UnsafeReference as exc:
+            warnings.append(f"texture skipped: {exc}" if path.exists() else f"texture missing: {path.name}")
+            return None
+        except UserError as exc:
+            warnings.append(f"texture skipped: {exc}")
+            return None
+        return str(real)
     if image.has_data or image.packed_file is not None:
         out = Path(tempfile.mkdtemp(prefix="tryon-tex-")) / f"{bpy.path.clean_name(image.name)}.png"
         image.filepath_raw = str(out)
@@ -294,6 +338,8 @@ def _sidecar_texture_warnings(path: Path, has_uv: bool) -> list[str]:
                 if name and not (path.parent / name).is_file():
                     out.append(f"material library missing: {Path(name).name}")
     for mhmat in path.parent.glob("*.mhmat") if has_uv else []:
+        if not mhmat.is_file() or mhmat.stat().st_size > 2**20:  # is_file: no FIFO, no folder
+            continue
         for line in mhmat.read_text(errors="replace").splitlines():
             parts = line.split()
             if len(parts) == 2 and parts[0] == "diffuseTexture" and not (path.parent / parts[1]).is_file():

@@ -15,8 +15,10 @@ import bpy
 import numpy as np
 from mathutils import Vector
 
+from pipeline.blender.importers import captured_output
 from pipeline.core.errors import UserError
 from pipeline.core.files import atomic_path
+from pipeline.core.progress import progress_wanted
 
 ENGINES = {"cycles": "CYCLES", "eevee": "BLENDER_EEVEE", "workbench": "BLENDER_WORKBENCH"}
 GPU_BACKENDS = ("OPTIX", "CUDA", "HIP", "ONEAPI", "METAL")
@@ -32,8 +34,9 @@ def configure_device(scene: bpy.types.Scene, device: str = "auto", log=sys.stder
     backends = [b.identifier for b in prefs.bl_rna.properties["compute_device_type"].enum_items]
     for backend in (b for b in GPU_BACKENDS if b in backends):
         try:
-            prefs.compute_device_type = backend
-            prefs.refresh_devices()
+            with captured_output():  # "CUEW initialization failed" and the like on machines without a GPU
+                prefs.compute_device_type = backend
+                prefs.refresh_devices()
         except (TypeError, RuntimeError):
             continue
         gpus = [d for d in prefs.devices if d.type == backend]
@@ -43,7 +46,7 @@ def configure_device(scene: bpy.types.Scene, device: str = "auto", log=sys.stder
             scene.cycles.device = "GPU"
             return f"GPU ({backend}: {gpus[0].name})"
     prefs.compute_device_type = "NONE"
-    if device == "gpu" or device == "auto":
+    if device == "gpu" or (device == "auto" and progress_wanted(log)):  # asked for, or progress is shown
         log.write("note: no GPU available to Cycles, rendering on the CPU\n")
     return "CPU"
 
@@ -80,9 +83,12 @@ def configure_render(
         used = configure_device(scene, device)
         scene.cycles.samples = samples
         scene.cycles.use_adaptive_sampling = True
-        scene.cycles.use_denoising = denoise
-        if denoise:
-            scene.cycles.denoiser = "OPENIMAGEDENOISE"
+        with (
+            captured_output()
+        ):  # the denoiser choice probes devices: "CUEW initialization failed" without a GPU
+            scene.cycles.use_denoising = denoise
+            if denoise:
+                scene.cycles.denoiser = "OPENIMAGEDENOISE"
         scene.cycles.max_bounces = 6
         scene.cycles.use_fast_gi = False
     elif engine == "eevee":
@@ -252,7 +258,8 @@ def render_still(scene: bpy.types.Scene, out_png: str | Path) -> Path:
     out_png = Path(out_png)
     with atomic_path(out_png) as tmp:
         scene.render.filepath = str(tmp)
-        bpy.ops.render.render(write_still=True, scene=scene.name)
+        with captured_output():  # Cycles' "Fra:1 ..." status lines and "Saved: ..." stay off stdout
+            bpy.ops.render.render(write_still=True, scene=scene.name)
     return out_png
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -10,8 +11,16 @@ from collections.abc import Callable
 ProgressCallback = Callable[[float, str], None]
 
 
+def progress_wanted(stream=None) -> bool:
+    """Progress goes to stderr only on a terminal or when asked (`--progress`, TRYON_PROGRESS=1), so a
+    script reading stderr sees nothing but the one `error:` line of a failure."""
+    stream = stream or sys.stderr
+    return os.environ.get("TRYON_PROGRESS") == "1" or (hasattr(stream, "isatty") and stream.isatty())
+
+
 class TerminalProgress:
-    """A one-line progress bar with ETA on stderr; plain log lines when stderr is not a terminal."""
+    """A one-line progress bar with ETA on stderr on a terminal; plain log lines with `--progress` when stderr
+    is not a terminal; nothing otherwise."""
 
     def __init__(self, label: str, stream=None) -> None:
         self.label = label
@@ -19,8 +28,11 @@ class TerminalProgress:
         self.start = time.monotonic()
         self.last_msg = ""
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.enabled = progress_wanted(self.stream)
 
     def __call__(self, fraction: float, message: str = "") -> None:
+        if not self.enabled:
+            return
         fraction = min(max(fraction, 0.0), 1.0)
         elapsed = time.monotonic() - self.start
         eta = elapsed / fraction - elapsed if fraction > 1e-3 else float("nan")

@@ -19,6 +19,23 @@ Look = Literal["studio", "white", "ghost"]  # how the still looks (e-commerce pr
 View = Literal["front", "three-quarter", "side", "back"]
 Engine = Literal["cycles", "eevee", "workbench"]
 CaptureView = Literal["front", "turn"]
+# ISO 8559-1 body measurements a measurements file may give (cm); "bust_girth" is read as "chest_girth"
+Measurement = Literal[
+    "stature",
+    "neck_girth",
+    "chest_girth",
+    "underbust_girth",
+    "waist_girth",
+    "hip_girth",
+    "thigh_girth",
+    "upper_arm_girth",
+    "shoulder_width",
+    "arm_length",
+    "inside_leg_length",
+    "back_waist_length",
+]
+# anny's six base phenotypes, each in [0, 1] (0.5 = average)
+Phenotype = Literal["gender", "age", "muscle", "weight", "height", "proportions"]
 
 SIZES: tuple[str, ...] = get_args(Size)
 SEXES: tuple[str, ...] = get_args(Sex)
@@ -30,11 +47,17 @@ LOOKS: tuple[str, ...] = get_args(Look)
 VIEWS: tuple[str, ...] = get_args(View)
 ENGINES: tuple[str, ...] = get_args(Engine)
 CAPTURE_VIEWS: tuple[str, ...] = get_args(CaptureView)
+PHENOTYPES: tuple[str, ...] = get_args(Phenotype)
+MEASUREMENTS: tuple[str, ...] = get_args(Measurement)
 
 DEFAULT_POSE: Pose = "a-pose"
 DEFAULT_FABRIC: Fabric = "cotton-jersey"
 DEFAULT_LOOK: Look = "studio"
 DEFAULT_VIEW: View = "front"
+DEFAULT_SIZE: Size = "M"
+DEFAULT_MATERIAL: AvatarMaterial = "mannequin"
+# anny's age phenotype over adult ages (about 16 to 64 years); left free, a fit drifts to teenage proportions
+ADULT_AGE_RANGE: tuple[float, float] = (0.67, 0.83)
 
 
 def enum_items(values: tuple[str, ...]) -> list[tuple[str, str, str]]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pipeline.core import vocab
+
 NAME = "avatar"
 HELP = "build a rigged avatar from body measurements (JSON, cm, ISO 8559-1 names) or a standard size"
-POSES = ("a-pose", "t-pose", "relaxed", "walking")
-MATERIALS = ("mannequin", "skin")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,14 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--measurements", metavar="M.json", help='measurements file: {"unit": "cm", "stature": ...}'
     )
-    src.add_argument(
-        "--size", choices=("XS", "S", "M", "L", "XL", "XXL"), type=str.upper, help="standard size"
+    src.add_argument("--size", choices=vocab.SIZES, type=str.upper, help="standard size")
+    parser.add_argument("--sex", choices=vocab.SEXES, help="needed with --size; optional with --measurements")
+    parser.add_argument(
+        "--pose", choices=vocab.POSES, default=vocab.DEFAULT_POSE, help="pose preset (default: a-pose)"
     )
     parser.add_argument(
-        "--sex", choices=("female", "male"), help="needed with --size; optional with --measurements"
+        "--material", choices=vocab.AVATAR_MATERIALS, default=vocab.DEFAULT_MATERIAL, help="avatar material"
     )
-    parser.add_argument("--pose", choices=POSES, default="a-pose", help="pose preset (default: a-pose)")
-    parser.add_argument("--material", choices=MATERIALS, default="mannequin", help="avatar material")
     parser.add_argument("--name", default="Avatar", help="object name in the scene")
     parser.add_argument(
         "--out",
@@ -40,15 +40,17 @@ def measurements_path(out: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json, write_json
+    from pipeline.core.files import check_output_file, write_json
     from pipeline.core.progress import TerminalProgress
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".blend":
-        raise UserError(f"--out must end in .blend: {out}")
+    out = check_output_file(args.out, "--out", (".blend",))
     if args.size and not args.sex:
         raise UserError("--size needs --sex female or --sex male")
-    measurements = read_json(args.measurements, "measurements file") if args.measurements else None
+    from pipeline.core.body.measurements import read_measurements_json, validate_measurements
+
+    measurements = read_measurements_json(args.measurements) if args.measurements else None
+    if measurements is not None:
+        validate_measurements(measurements, str(args.measurements))  # one line before 10 s of fitting
 
     import bpy  # noqa: F401  (before anything that could import pymeshlab)
 

@@ -62,6 +62,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-faces", type=int, default=3_000_000, help="refuse files with more faces (default 3000000)"
     )
+    parser.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder besides the garment's own that its referenced files (textures, material libraries, "
+        "buffers) may come from; anything else is skipped with a warning",
+    )
     for step, what in _SWITCHES.items():
         parser.add_argument(
             f"--no-{step.replace('_', '-')}", dest=step, action="store_false", help=f"skip {what}"
@@ -82,8 +90,13 @@ def run(args: argparse.Namespace) -> int:
         texture_size=args.texture_size,
         max_faces=args.max_faces,
         object_name=args.object_name,
+        allowed_dirs=tuple(args.allow_dir),
         **{step: getattr(args, step) for step in _SWITCHES},
     )
+    from pipeline.core.files import check_output_file
+
+    if args.report:
+        check_output_file(args.report, "--report")  # before the garment is replaced, not after
     report = clean_garment_file(args.garment, args.out, options, TerminalProgress("clean"))
     if args.report:
         report.write(args.report)

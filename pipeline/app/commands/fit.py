@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.app.commands.tryon import add_placement_options, parse_scale
+from pipeline.core import vocab
 
 NAME = "fit"
 HELP = "fit a garment onto an avatar (drape, rig, fit map); --grade S,M,L fits several sizes in one call"
@@ -26,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--size",
         type=str.upper,
-        choices=("XS", "S", "M", "L", "XL", "XXL"),
+        choices=vocab.SIZES,
         help="standard size (with --sex)",
     )
     src.add_argument(
@@ -36,9 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="fit every listed size (with --sex)",
     )
     src.add_argument("--avatar", metavar="A.blend", help="an avatar scene made by `pipeline avatar`")
-    p.add_argument(
-        "--sex", choices=("female", "male"), help="with --size/--grade (optional with --measurements)"
-    )
+    p.add_argument("--sex", choices=vocab.SEXES, help="with --size/--grade (optional with --measurements)")
     p.add_argument(
         "--out", required=True, metavar="FITTED.blend", help="output scene (graded: FITTED_<SIZE>.blend)"
     )
@@ -73,17 +72,22 @@ def run(args: argparse.Namespace) -> int:
     get_fabric(args.fabric)
     scale = parse_scale(args.scale)
     check_pose(args.pose)
-    if not args.out.lower().endswith(".blend"):
-        raise UserError(f"--out must end in .blend: {args.out}")
-    sizes = ("XS", "S", "M", "L", "XL", "XXL")
+    from pipeline.core.files import check_output_file
+    from pipeline.core.untrusted import check_regular
+
+    check_output_file(args.out, "--out", (".blend",))
+    if args.fit_map:
+        check_output_file(args.fit_map, "--fit-map", (".png",))
+    sizes = vocab.SIZES
     for s in args.grade or []:
         if s not in sizes:
             raise UserError(f"--grade: unknown size {s!r}; expected some of {','.join(sizes)}")
-    from pathlib import Path
+
+    from pipeline.core.garment.filecheck import check_garment_input
 
     for g in args.garment:
-        if not Path(g).is_file():
-            raise UserError(f"--garment: file not found: {g}")
+        check_regular(g, "--garment")
+        check_garment_input(g)  # refuse a broken garment before fitting any body
     bodies = resolve_bodies(
         args.measurements, args.size, args.sex, args.grade, args.avatar, TerminalProgress("avatar")
     )

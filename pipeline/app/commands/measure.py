@@ -48,77 +48,40 @@ def report_path(out: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.app.worker import run_worker, use_worker_for
-    from pipeline.core.deps import require
+    from pipeline.app import worker
+    from pipeline.core.body.measurements import validate_measurements
     from pipeline.core.errors import UserError
+    from pipeline.core.files import check_output_file, write_json
+    from pipeline.core.progress import TerminalProgress
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".json":
-        raise UserError(f"--out must end in .json: {out}")
+    out = check_output_file(args.out, "--out", (".json",))
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.iterations < 1:
         raise UserError(f"--iterations must be at least 1, got {args.iterations}")
-    if any(use_worker_for(m) for m in ("torch", "mediapipe", "cv2")):
-        run_worker(_argv(args), step="measure")
-        return 0
-    for mod in ("torch", "anny", "mediapipe", "cv2"):
-        require(mod, "measuring from a capture")
+    if args.rgbd:  # intrinsics and frame headers checked here, before any model loads
+        from pipeline.core.capture.sources import FolderSource
 
-    import bpy  # noqa: F401  (bpy before anything that might load pymeshlab)
-
-    from pipeline.core.body.measurements import to_file_object, validate_measurements
-    from pipeline.core.capture.measure_capture import measure_frames
-    from pipeline.core.capture.recording import write_frame_folder
-    from pipeline.core.capture.sources import open_source
-    from pipeline.core.files import write_json
-    from pipeline.core.progress import TerminalProgress
-
-    kept = []
-    with open_source(bag=args.bag, rgbd=args.rgbd, source=args.source, max_frames=args.max_frames) as src:
-        result = measure_frames(
-            src,
-            use_initialiser=not args.no_initialiser,
-            iterations=args.iterations,
-            progress=TerminalProgress("measure"),
-            warn=lambda m: sys.stderr.write(f"warning: {m}\n"),
-            keep=kept.append if args.keep_frames else None,
-        )
-        intr = src.intrinsics
-    if args.keep_frames:
-        write_frame_folder(args.keep_frames, kept, intr)
-    obj = to_file_object(result.measurements_cm, result.sex)
-    validate_measurements(obj, source=str(out))  # what `avatar` will accept
-    write_json(out, obj)
-    write_json(
-        report_path(out),
-        {
-            "unit": "cm",
-            "measurements": result.measurements_cm,
-            "uncertainty_cm": result.uncertainty_cm,
-            **result.report,
-        },
+        FolderSource(args.rgbd, args.max_frames)
+    result = worker.call(
+        "measure",
+        TerminalProgress("measure"),
+        bag=args.bag,
+        rgbd=args.rgbd,
+        source=args.source,
+        max_frames=args.max_frames,
+        iterations=args.iterations,
+        use_initialiser=not args.no_initialiser,
+        keep_frames=args.keep_frames,
     )
-    r = result.report
+    for warning in result["warnings"]:
+        sys.stderr.write(f"warning: {warning}\n")
+    validate_measurements(result["measurements"], source=str(out))  # what `avatar` will accept
+    write_json(out, result["measurements"])
+    write_json(report_path(out), result["report"])
+    r = result["report"]
     print(
         f"wrote {out} and {report_path(out)}: {r['frames_used']} frame(s), {r['views']} view(s), "
         f"per-frame {r['per_frame_fps']} fps, fit {r['fit_s']} s, residual {r['fit_residual_mm']} mm"
     )
     return 0
-
-
-def _argv(args: argparse.Namespace) -> list[str]:
-    argv = ["measure", "--out", str(args.out), "--iterations", str(args.iterations)]
-    for flag, value in (
-        ("--bag", args.bag),
-        ("--rgbd", args.rgbd),
-        ("--source", args.source),
-        ("--keep-frames", args.keep_frames),
-    ):
-        if value:
-            argv += [flag, str(value)]
-    if args.max_frames:
-        argv += ["--max-frames", str(args.max_frames)]
-    if args.no_initialiser:
-        argv.append("--no-initialiser")
-    return argv

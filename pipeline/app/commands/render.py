@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.core import vocab
+
 NAME = "render"
 HELP = "render a studio still (PNG) of a .blend scene: whole figure framed, Cycles/Eevee/Workbench, GPU if present"
 
@@ -12,9 +14,7 @@ def add_render_options(p: argparse.ArgumentParser, samples: int = 64) -> None:
     """Options shared by every verb that renders."""
     p.add_argument("--width", type=int, default=1080, help="image width in pixels (default 1080)")
     p.add_argument("--height", type=int, default=1350, help="image height in pixels (default 1350)")
-    p.add_argument(
-        "--engine", choices=("cycles", "eevee", "workbench"), default="cycles", help="render engine"
-    )
+    p.add_argument("--engine", choices=vocab.ENGINES, default="cycles", help="render engine")
     p.add_argument("--samples", type=int, default=samples, help=f"samples per pixel (default {samples})")
     p.add_argument(
         "--device",
@@ -22,9 +22,7 @@ def add_render_options(p: argparse.ArgumentParser, samples: int = 64) -> None:
         default="auto",
         help="Cycles device: auto uses a GPU when one is found and says when it falls back to the CPU",
     )
-    p.add_argument(
-        "--view", choices=("front", "three-quarter", "side", "back"), default="front", help="camera view"
-    )
+    p.add_argument("--view", choices=vocab.VIEWS, default=vocab.DEFAULT_VIEW, help="camera view")
     p.add_argument("--no-denoise", dest="denoise", action="store_false", help="turn off OpenImageDenoise")
 
 
@@ -37,10 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.blender.blendfile import open_blend
     from pipeline.blender.render import render_scene_still
-    from pipeline.core.errors import UserError
+    from pipeline.core.files import check_output_file
 
-    if not args.out.lower().endswith(".png"):
-        raise UserError(f"--out must be a .png file: {args.out}")
+    check_output_file(args.out, "--out", (".png",))
     scene = open_blend(args.scene)
     info = render_scene_still(
         scene,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from pipeline.core import vocab
 
 NAME = "synth-capture"
 HELP = "render a synthetic RealSense capture of an avatar built from measurements, with the true measurements beside it"
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--view",
-        choices=("front", "turn"),
+        choices=vocab.CAPTURE_VIEWS,
         default="front",
         help="still front view, or a slow turn front-side-back",
     )
@@ -56,91 +57,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.app.worker import run_worker, use_worker_for
-    from pipeline.core.deps import require
+    from pipeline.app import worker
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json
+    from pipeline.core.files import check_output_dir, read_json
+    from pipeline.core.progress import TerminalProgress
 
+    check_output_dir(args.out, "--out")
     if args.width < 64 or args.width % 4:
         raise UserError(f"--width must be a multiple of 4 and at least 64, got {args.width}")
     if args.frames is not None and not 1 <= args.frames <= 120:
         raise UserError(f"--frames must be between 1 and 120, got {args.frames}")
     if args.samples < 1:
         raise UserError(f"--samples must be at least 1, got {args.samples}")
-    if any(use_worker_for(m) for m in ("torch", "cv2", "pyrealsense2")):
-        argv = [
-            "synth-capture",
-            "--out",
-            str(args.out),
-            "--view",
-            args.view,
-            "--distance-m",
-            str(args.distance_m),
-            "--width",
-            str(args.width),
-            "--samples",
-            str(args.samples),
-            "--seed",
-            str(args.seed),
-        ]
-        argv += ["--measurements", args.measurements] if args.measurements else ["--params", args.params]
-        if args.frames:
-            argv += ["--frames", str(args.frames)]
-        run_worker(argv, step="synth-capture")
-        return 0
-    require("torch", "synth-capture")
-    require("pyrealsense2", "synth-capture")
-
-    import bpy  # noqa: F401
-
-    from pipeline.app.synth_capture import SynthSettings, synthesise
-    from pipeline.core.body.anny_model import body_arrays
-    from pipeline.core.body.shape_fit import measurements_of_params
-    from pipeline.core.progress import TerminalProgress
-
-    progress = TerminalProgress("synth-capture")
-    if args.measurements:
-        from pipeline.core.body.measurements import load_measurements
-        from pipeline.core.body.shape_fit import fit_shape
-
-        m = load_measurements(args.measurements)
-        fit = fit_shape(m["measurements"], m["sex"])
-        params = {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes}
-    else:
-        params = read_json(args.params, "anny parameters file")
-        if not isinstance(params, dict) or not isinstance(params.get("phenotypes", {}), dict):
-            raise UserError(f'{args.params}: expected {{"phenotypes": {{...}}, "local_changes": {{...}}}}')
-    settings = SynthSettings(
+    measurements = read_json(args.measurements, "measurements file") if args.measurements else None
+    params = read_json(args.params, "anny parameters file") if args.params else None
+    summary = worker.call(
+        "synth-capture",
+        TerminalProgress("synth-capture"),
+        out=str(args.out),
+        measurements=measurements,
+        params=params,
         view=args.view,
         distance_m=args.distance_m,
         width=args.width,
-        height=args.width * 3 // 4,
+        frames=args.frames,
         samples=args.samples,
         seed=args.seed,
     )
-    if args.frames:
-        settings.front_frames = settings.turn_frames = args.frames
-    body = body_arrays(params.get("phenotypes"), params.get("local_changes"))
-    summary = synthesise(body, args.out, settings, progress)
-    truth = write_truth(
-        Path(args.out),
-        params,
-        summary,
-        measurements_of_params(params.get("phenotypes") or {}, params.get("local_changes") or {}),
-    )
     print(
-        f"wrote {args.out}: {summary['frames']} frame(s) ({args.view}), capture.db3, true stature {truth['stature']} cm"
+        f"wrote {args.out}: {summary['frames']} frame(s) ({args.view}), capture.db3, "
+        f"true stature {summary['true_stature_cm']} cm"
     )
     return 0
-
-
-def write_truth(out: Path, params: dict, summary: dict, measured_cm: dict) -> dict:
-    """true_measurements.json (a measurements file) and truth.json (anny parameters + capture settings)."""
-    from pipeline.core.body.measurements import to_file_object
-    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS
-    from pipeline.core.files import write_json
-
-    obj = to_file_object({k: measured_cm[k] for k in OUTPUT_MEASUREMENTS if k in measured_cm})
-    write_json(out / "true_measurements.json", obj)
-    write_json(out / "truth.json", {"anny": params, "capture": summary, "measurements_cm": measured_cm})
-    return obj

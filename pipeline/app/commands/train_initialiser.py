@@ -23,39 +23,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from pipeline.app.worker import run_worker, use_worker_for
-    from pipeline.core.deps import require
+    from pipeline.app import worker
     from pipeline.core.errors import UserError
+    from pipeline.core.progress import TerminalProgress
 
     if args.samples < 20:
         raise UserError(f"--samples must be at least 20, got {args.samples}")
-    if use_worker_for("torch"):
-        argv = [
-            "train-initialiser",
-            "--samples",
-            str(args.samples),
-            "--seed",
-            str(args.seed),
-            "--epochs",
-            str(args.epochs),
-        ]
-        run_worker(argv + (["--out", args.out] if args.out else []), step="train-initialiser")
-        return 0
-    require("torch", "training the initialiser")
-    from pipeline.blender.raycast import raycast_depth
-    from pipeline.core.capture.initialiser import MODEL_PATH, train
-    from pipeline.core.progress import TerminalProgress
-
-    out = Path(args.out) if args.out else MODEL_PATH
-    record = train(
-        args.samples, args.seed, raycast_depth, out, args.epochs, TerminalProgress("train-initialiser")
+    record = worker.call(
+        "train-initialiser",
+        TerminalProgress("train-initialiser"),
+        samples=args.samples,
+        seed=args.seed,
+        out=args.out,
+        epochs=args.epochs,
     )
     worst = max(record["validation_rmse"].items(), key=lambda kv: kv[1])
+    rmse = ", ".join(f"{k} {v:.3f}" for k, v in list(record["validation_rmse"].items())[:6])
     print(
-        f"trained on {record['samples']} captures in {record['total_s']} s; validation RMSE: "
-        + ", ".join(f"{k} {v:.3f}" for k, v in list(record["validation_rmse"].items())[:6])
-        + f"; worst {worst[0]} {worst[1]:.3f}"
+        f"trained on {record['samples']} captures in {record['total_s']} s; validation RMSE: {rmse}; "
+        f"worst {worst[0]} {worst[1]:.3f}"
     )
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.app.commands.render import add_render_options
+from pipeline.core import vocab
 
 NAME = "tryon"
 HELP = "dress an avatar (measurements, size or default) in a garment and render a try-on still + .blend"
@@ -15,14 +16,13 @@ def add_body_options(p: argparse.ArgumentParser) -> None:
     """--measurements / --size / --sex, shared by the verbs that build an avatar."""
     p.add_argument("--measurements", help="measurements JSON (cm, ISO 8559-1 names; see README)")
     p.add_argument("--size", help="standard size XS, S, M, L, XL or XXL (with --sex)")
-    p.add_argument("--sex", choices=("female", "male"), help="with --size, or to fix the body's sex")
+    p.add_argument("--sex", choices=vocab.SEXES, help="with --size, or to fix the body's sex")
 
 
 def body_request(args: argparse.Namespace):
     """The BodyRequest the body options ask for (None for the default body)."""
-    from pipeline.core.body.measurements import load_measurements
+    from pipeline.core.body.measurements import load_measurements, read_measurements_json
     from pipeline.core.errors import UserError
-    from pipeline.core.files import read_json
     from pipeline.core.fit.dressed import BodyRequest
 
     if args.measurements and args.size:
@@ -32,7 +32,7 @@ def body_request(args: argparse.Namespace):
     if args.measurements:
         load_measurements(args.measurements)  # validate early: one line naming the field and its range
         return BodyRequest(
-            measurements=read_json(args.measurements, "measurements file"),
+            measurements=read_measurements_json(args.measurements),
             sex=args.sex,
             source=str(args.measurements),
         )
@@ -53,7 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_body_options(p)
     add_type_options(p)
     p.add_argument("--fabric", default="cotton-jersey", help="fabric preset (default cotton-jersey)")
-    p.add_argument("--material", choices=("mannequin", "skin"), default="mannequin", help="avatar look")
+    p.add_argument(
+        "--material", choices=vocab.AVATAR_MATERIALS, default=vocab.DEFAULT_MATERIAL, help="avatar look"
+    )
     p.add_argument("--pose", default="a-pose", help="pose preset: a-pose, t-pose, relaxed, walking")
     add_placement_options(p)
     add_render_options(p, samples=32)
@@ -140,9 +142,14 @@ def render_options(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from pipeline.app.tryon import run_tryon
     from pipeline.core.body.poses import check_pose
+    from pipeline.core.files import check_output_dir
+    from pipeline.core.garment.filecheck import check_garment_input
     from pipeline.core.progress import TerminalProgress
 
     check_pose(args.pose)
+    check_output_dir(args.out, "--out")
+    for garment in args.garment:
+        check_garment_input(garment)  # refuse a broken garment before building any body
     summary = run_tryon(
         args.out,
         args.garment,

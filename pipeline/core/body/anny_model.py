@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +13,6 @@ from pipeline.core.deps import require
 
 # One configuration only: its first build takes ~140 s and ~1.2 GB of cache; later loads take <1 s.
 MODEL_CONFIG: dict[str, Any] = {"local_changes": "default"}
-PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
 
 
 @functools.lru_cache(maxsize=1)
@@ -23,7 +20,9 @@ def load_model():
     """The anny model (float32, CPU, 254 local controls), built once per process and cached on disk."""
     require("torch", "building the avatar")
     require("anny", "building the avatar")
-    os.environ.setdefault("WARP_LOG_LEVEL", "error")
+    from pipeline.core.quiet import init_warp
+
+    init_warp()  # anny skins with Warp: initialise it without its banner and CUDA warning
     import anny
     import torch
 
@@ -47,32 +46,6 @@ class BodyArrays:
     weight_bones: np.ndarray  # (V, K) int64 bone index per weight
     offset_m: np.ndarray  # (3,) translation applied to anny's frame (origin at the root) to get here
     params: dict[str, Any] = dataclasses.field(default_factory=dict)  # phenotypes / local changes used
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Save to a .npz (used to hand a body from the torch worker to Blender's own Python)."""
-        from pipeline.core.files import atomic_path
-
-        data = {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in ("bone_names", "params")
-        }
-        data["bone_names"] = np.array(self.bone_names)
-        data["params_json"] = np.array(__import__("json").dumps(self.params))
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **data)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> BodyArrays:
-        """Load what `save` wrote."""
-        import json
-
-        with np.load(Path(path), allow_pickle=False) as z:
-            kw = {k: z[k] for k in z.files if k not in ("bone_names", "params_json")}
-            kw["bone_names"] = [str(s) for s in z["bone_names"]]
-            kw["params"] = json.loads(str(z["params_json"]))
-        return cls(**kw)
 
 
 def body_arrays(

@@ -3,17 +3,13 @@ record of the measurements reached: in this process when it has torch, else in a
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pipeline.core.body.anny_model import BodyArrays
 from pipeline.core.body.measurements import validate_measurements
 from pipeline.core.body.sizes import size_measurements
 from pipeline.core.errors import UserError
-from pipeline.core.files import read_json
 from pipeline.core.progress import ProgressCallback, silent
-
-WORKER_VERB = "avatar-body"
 
 
 def as_file_object(measurements: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -71,11 +67,12 @@ def fit_body(
     return body, summary
 
 
-def body_from_params(params_json: str | os.PathLike, pose: str = "a-pose"):
-    """The avatar body (posed) from a JSON file of anny parameters, as an avatar object stores them."""
+def body_from_params(params: dict[str, Any], pose: str = "a-pose") -> BodyArrays:
+    """The avatar body, posed, from its anny parameters as an avatar object stores them."""
     from pipeline.core.body.anny_model import body_arrays
     from pipeline.core.body.poses import pose_body
 
-    params = read_json(params_json, "avatar parameters")
+    if not isinstance(params, dict):
+        raise UserError('avatar parameters: expected {"phenotypes": {...}, "local_changes": {...}}')
     body = body_arrays(params.get("phenotypes") or None, params.get("local_changes") or None)
     return pose_body(body, pose)

@@ -34,22 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core import vocab
+
 LANDMARKS_FILE = Path(__file__).resolve().parent / "data" / "landmarks.npz"
-MEASUREMENTS = (
-    "stature",
-    "neck_girth",
-    "chest_girth",
-    "bust_girth",
-    "underbust_girth",
-    "waist_girth",
-    "hip_girth",
-    "thigh_girth",
-    "upper_arm_girth",
-    "shoulder_width",
-    "arm_length",
-    "inside_leg_length",
-    "back_waist_length",
-)
+# every tape this module takes: the vocabulary's twelve, and the bust (the same tape as the chest)
+MEASUREMENTS = (*vocab.MEASUREMENTS[:3], "bust_girth", *vocab.MEASUREMENTS[3:])
 THIGH_BELOW_CROTCH_M = 0.02
 _UP = np.array([0.0, 0.0, 1.0])
 

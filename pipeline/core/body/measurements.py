@@ -25,6 +25,8 @@ from typing import Any
 
 from pipeline.core.errors import UserError
 from pipeline.core.files import read_json
+from pipeline.core.untrusted import clip
+from pipeline.core.vocab import SEXES
 
 RANGES_CM: dict[str, tuple[float, float]] = {
     "stature": (135.0, 210.0),
@@ -41,8 +43,25 @@ RANGES_CM: dict[str, tuple[float, float]] = {
     "inside_leg_length": (60.0, 100.0),
     "back_waist_length": (32.0, 56.0),
 }
-SEXES = ("female", "male")
 META_KEYS = ("unit", "sex")
+MAX_FILE_BYTES = 2**20  # a measurements file is a few hundred bytes
+# Ratios two measurements of one person can take: the extremes over all 6,068 ANSUR II subjects (both sexes),
+# widened by about 12 % each way for people unlike soldiers. Outside them the combination is a typo or a
+# wrong unit (a hip missed by 39 cm), and no body can reach it.
+PAIR_RATIOS: dict[tuple[str, str], tuple[float, float]] = {
+    ("waist_girth", "hip_girth"): (0.62, 1.37),
+    ("chest_girth", "hip_girth"): (0.66, 1.41),
+    ("chest_girth", "waist_girth"): (0.76, 1.61),
+    ("thigh_girth", "hip_girth"): (0.46, 0.77),
+    ("neck_girth", "chest_girth"): (0.25, 0.50),
+    ("underbust_girth", "chest_girth"): (0.60, 1.02),
+    ("inside_leg_length", "stature"): (0.37, 0.61),
+    ("arm_length", "stature"): (0.25, 0.43),
+    ("shoulder_width", "stature"): (0.16, 0.30),
+    ("hip_girth", "stature"): (0.39, 0.91),
+    ("waist_girth", "stature"): (0.31, 0.88),
+    ("chest_girth", "stature"): (0.38, 0.89),
+}
 
 
 def validate_measurements(obj: Any, source: str = "measurements") -> dict[str, Any]:
@@ -54,23 +73,25 @@ def validate_measurements(obj: Any, source: str = "measurements") -> dict[str, A
         raise UserError(f"{source}: field 'unit' is missing; expected \"cm\"")
     if unit != "cm":
         raise UserError(
-            f"{source}: field 'unit' is {unit!r}; expected \"cm\" (convert the values to centimetres)"
+            f"{source}: field 'unit' is {clip(unit)}; expected \"cm\" (convert the values to centimetres)"
         )
     sex = obj.get("sex")
     if sex is not None and sex not in SEXES:
-        raise UserError(f'{source}: field \'sex\' is {sex!r}; expected "female" or "male" (or leave it out)')
+        raise UserError(
+            f'{source}: field \'sex\' is {clip(sex)}; expected "female" or "male" (or leave it out)'
+        )
     values: dict[str, float] = {}
     for key, value in obj.items():
         if key in META_KEYS:
             continue
         if key not in RANGES_CM:
             raise UserError(
-                f"{source}: unknown field {key!r}; expected one of: unit, sex, {', '.join(RANGES_CM)}"
+                f"{source}: unknown field {clip(key)}; expected one of: unit, sex, {', '.join(RANGES_CM)}"
             )
         lo, hi = RANGES_CM[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise UserError(
-                f"{source}: field '{key}' must be a number in cm between {lo:g} and {hi:g}, got {value!r}"
+                f"{source}: field '{key}' must be a number in cm between {lo:g} and {hi:g}, got {clip(value)}"
             )
         if not lo <= value <= hi:
             raise UserError(
@@ -81,12 +102,31 @@ def validate_measurements(obj: Any, source: str = "measurements") -> dict[str, A
         raise UserError(f"{source}: give either 'chest_girth' or 'bust_girth' (the same measure), not both")
     if not values:
         raise UserError(f"{source}: no measurements given; expected at least one of: {', '.join(RANGES_CM)}")
+    check_plausible(values, source)
     return {"sex": sex, "measurements": values}
+
+
+def check_plausible(values: dict[str, float], source: str = "measurements") -> None:
+    """Refuse pairs of measurements no person combines (see PAIR_RATIOS), naming both and the range."""
+    named = {("chest_girth" if k == "bust_girth" else k): v for k, v in values.items()}
+    for (a, b), (lo, hi) in PAIR_RATIOS.items():
+        if a in named and b in named:
+            ratio = named[a] / named[b]
+            if not lo <= ratio <= hi:
+                raise UserError(
+                    f"{source}: {a} {named[a]:g} cm with {b} {named[b]:g} cm is a ratio of {ratio:.2f}, outside "
+                    f"what people have ({lo:g} to {hi:g}); check both values and their unit"
+                )
 
 
 def load_measurements(path: str | os.PathLike) -> dict[str, Any]:
     """Read and validate a measurements JSON file: {"sex": str|None, "measurements": {name: cm}}."""
-    return validate_measurements(read_json(path, "measurements file"), source=str(path))
+    return validate_measurements(read_measurements_json(path), source=clip(str(path), 160))
+
+
+def read_measurements_json(path: str | os.PathLike) -> Any:
+    """The raw JSON of a measurements file (at most 1 MB, no NaN/Infinity, nested at most 8 deep)."""
+    return read_json(path, "measurements file", max_bytes=MAX_FILE_BYTES, max_depth=8)
 
 
 def to_file_object(measurements_cm: dict[str, float], sex: str | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.core.body.measure import MEASUREMENTS, find_sections, measure_body, measure_torch
 from pipeline.core.progress import ProgressCallback, silent
+from pipeline.core.vocab import ADULT_AGE_RANGE
 
 # The local controls that move each measurement most directly.
 CONTROLS: dict[str, tuple[str, ...]] = {
@@ -39,7 +40,7 @@ CONTROLS: dict[str, tuple[str, ...]] = {
     "back_waist_length": ("measure-napetowaist-dist-incr", "torso-scale-vert-incr"),
 }
 SEX_GENDER = {"female": 1.0, "male": 0.0}  # anny: gender 1 is female, 0 male
-ADULT_AGE = (0.67, 0.83)  # anny's age phenotype over adult ages (16 to ~64 years)
+ADULT_AGE = ADULT_AGE_RANGE
 DEFAULT_AGE = 0.75
 TOLERANCE_CM = 0.5
 _REFRESH_EVERY = 8

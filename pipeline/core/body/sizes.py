@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import UserError
+from pipeline.core.vocab import SEXES, SIZES
 
 TABLE_FILE = Path(__file__).resolve().parent / "data" / "size_tables.json"
-SIZES = ("XS", "S", "M", "L", "XL", "XXL")
-SEXES = ("female", "male")
 
 
 @functools.lru_cache(maxsize=1)

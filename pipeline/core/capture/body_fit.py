@@ -20,12 +20,9 @@ from pipeline.core.capture.frames import Intrinsics
 from pipeline.core.capture.person import PersonFrame
 from pipeline.core.capture.virtual_camera import WORLD_FROM_CAMERA_ROT
 from pipeline.core.progress import ProgressCallback, silent
+from pipeline.core.vocab import ADULT_AGE_RANGE, PHENOTYPES
 
-PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
-AGE_RANGE = (
-    0.67,
-    0.83,
-)  # anny's adults (about 16 to 64 years); left free a fit drifts to teenage proportions
+AGE_RANGE = ADULT_AGE_RANGE
 SHAPE_LOCALS = (
     "measure-bust-circ-incr",
     "measure-underbust-circ-incr",

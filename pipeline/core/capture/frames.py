@@ -6,6 +6,7 @@ Camera frame as RealSense's: x right, y down, z forward, metres. Pixel centres a
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,12 @@ class Intrinsics:
     def from_json(cls, data: dict[str, Any], where: str = "intrinsics.json") -> Intrinsics:
         """Read the dict of `to_json`, naming the missing or bad field in a UserError."""
         from pipeline.core.errors import UserError
+        from pipeline.core.untrusted import clip
 
+        if not isinstance(data, dict):
+            raise UserError(
+                f"{where}: expected a JSON object with width, height, fx, fy, ppx, ppy, depth_scale"
+            )
         kw: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in data:
@@ -40,13 +46,15 @@ class Intrinsics:
                 raise UserError(
                     f"{where}: missing '{f.name}' (expected width, height, fx, fy, ppx, ppy, depth_scale)"
                 )
-            try:
-                kw[f.name] = int(data[f.name]) if f.name in ("width", "height") else float(data[f.name])
-            except (TypeError, ValueError):
-                raise UserError(f"{where}: '{f.name}' must be a number, got {data[f.name]!r}") from None
+            value = data[f.name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise UserError(f"{where}: '{f.name}' must be a finite number, got {clip(value)}")
+            kw[f.name] = int(value) if f.name in ("width", "height") else float(value)
         intr = cls(**kw)
         if intr.width <= 0 or intr.height <= 0 or intr.fx <= 0 or intr.fy <= 0 or intr.depth_scale <= 0:
             raise UserError(f"{where}: width, height, fx, fy and depth_scale must be positive")
+        if intr.width > 8192 or intr.height > 8192:
+            raise UserError(f"{where}: {intr.width}x{intr.height} is larger than any depth camera (8192 max)")
         return intr
 
     def scaled(self, factor: float) -> Intrinsics:

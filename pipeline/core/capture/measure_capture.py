@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.core import vocab
 from pipeline.core.capture.frames import RGBDFrame
 from pipeline.core.progress import ProgressCallback, silent
 
@@ -51,20 +52,7 @@ DEFAULT_SIGMA_CM = {
 TYPICAL_RESIDUAL_M = (
     0.022  # the bench's typical depth residual along the rays at 1.9-2.8 m (mostly sensor noise)
 )
-OUTPUT_MEASUREMENTS = (
-    "stature",
-    "neck_girth",
-    "chest_girth",
-    "underbust_girth",
-    "waist_girth",
-    "hip_girth",
-    "thigh_girth",
-    "upper_arm_girth",
-    "shoulder_width",
-    "arm_length",
-    "inside_leg_length",
-    "back_waist_length",
-)
+OUTPUT_MEASUREMENTS = vocab.MEASUREMENTS
 
 
 @dataclasses.dataclass

@@ -15,6 +15,7 @@ import numpy as np
 from pipeline.core.capture.frames import Intrinsics, RGBDFrame, deproject
 from pipeline.core.capture.silhouette import silhouette_features
 from pipeline.core.errors import UserError
+from pipeline.core.quiet import silenced_fds
 
 MIN_DISTANCE_M = 1.0  # closer than this a standing adult does not fit the D435's view
 MAX_DISTANCE_M = 4.0  # farther than this the depth error (~z^2) swamps the body's shape
@@ -45,8 +46,26 @@ class PersonDetector:
 
         require("mediapipe", "finding the person in the frames")
         os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ info lines
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow Lite's delegate lines
         import mediapipe as mp
 
+        try:
+            from absl import logging as absl_logging
+
+            absl_logging.set_verbosity(absl_logging.ERROR)
+        except ImportError:
+            pass
+        # MediaPipe's threads log from C++ (TensorFlow Lite's delegate, absl warnings) whenever they run, not
+        # only inside our calls: stderr goes to /dev/null from here until close() (use it as a context manager).
+        self._quiet = silenced_fds((2,))
+        self._quiet.__enter__()
+        try:
+            self._make_models(mp, static)
+        except BaseException:
+            self._quiet.__exit__(None, None, None)
+            raise
+
+    def _make_models(self, mp, static: bool) -> None:
         self.pose = mp.solutions.pose.Pose(
             static_image_mode=static,
             model_complexity=1,
@@ -58,8 +77,13 @@ class PersonDetector:
         )
 
     def close(self) -> None:
-        self.pose.close()
-        self.others.close()
+        try:
+            self.pose.close()
+            self.others.close()
+        finally:
+            if self._quiet is not None:
+                self._quiet.__exit__(None, None, None)
+                self._quiet = None
 
     def another_person(self, colour: np.ndarray, mask: np.ndarray) -> bool:
         """True when a second person shows once the first one's box is painted over."""

@@ -67,6 +67,9 @@ class FolderSource(FrameSource):
                 f"--rgbd: {self.folder} has {len(colors)} colour but {len(depths)} depth images; they pair by sorted name"
             )
         self.pairs = list(zip(colors, depths, strict=True))[:max_frames]
+        for cp, dp in self.pairs:  # sizes from the headers, before any image is decoded
+            _check_frame_header(cp, self.intrinsics)
+            _check_frame_header(dp, self.intrinsics)
 
     def __iter__(self) -> Iterator[RGBDFrame]:
         import cv2
@@ -93,6 +96,21 @@ class FolderSource(FrameSource):
                 timestamp_ms=i * 1000 / 30,
                 index=i,
             )
+
+
+def _check_frame_header(path: Path, intr: Intrinsics) -> None:
+    """Refuse a frame whose header gives another size than intrinsics.json before it is decoded (a 600 KB
+    PNG can claim 25000x25000 pixels)."""
+    from pipeline.core.untrusted import check_image_header, check_regular, image_size, read_head
+
+    check_regular(path, "--rgbd: frame")
+    head = read_head(path, 65_536)
+    check_image_header(head, path.name)
+    size = image_size(head)
+    if size is not None and size != (intr.width, intr.height):
+        raise UserError(
+            f"--rgbd: {path.name} is {size[0]}x{size[1]}, intrinsics.json says {intr.width}x{intr.height}"
+        )
 
 
 def _rs_intrinsics(profile, depth_scale: float) -> Intrinsics:

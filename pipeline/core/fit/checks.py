@@ -67,13 +67,29 @@ def garment_inside_body(
     }
 
 
+def consistent_winding(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """`faces` with every face wound like its neighbours across manifold edges (rows keep their order)."""
+    from pipeline.core.topology import face_adjacency
+
+    faces = np.asarray(faces, np.int64)
+    _, _, agree = face_adjacency(faces)
+    if agree.all():
+        return faces
+    import trimesh
+
+    mesh = trimesh.Trimesh(np.asarray(vertices, np.float64), faces.copy(), process=False)
+    trimesh.repair.fix_winding(mesh)
+    return np.asarray(mesh.faces, np.int64)
+
+
 def outward_face_normals(
     garment_vertices: np.ndarray, garment_faces: np.ndarray, body_field: BodyField
 ) -> np.ndarray:
     """Garment face normals turned to point away from the body, decided once per connected piece (a majority
     of area-weighted votes against the body normal at each face's nearest body point), so a place where the
-    body pokes through cannot flip its own faces. Assumes consistent winding within a piece (true of clean,
-    manifold garments; `clean` repairs it)."""
+    body pokes through cannot flip its own faces. Faces wound against their neighbours (panels sewn with
+    opposite windings) are turned to agree first (trimesh's `fix_winding`)."""
+    garment_faces = consistent_winding(garment_vertices, garment_faces)
     fn = face_normals(garment_vertices, garment_faces)
     centre = garment_vertices[garment_faces].mean(1)
     c = body_field.closest(centre)

@@ -5,22 +5,19 @@ numpy solver in `pipeline.core.fit.solver` uses them when Warp imports, and fall
 from __future__ import annotations
 
 import functools
-import os
 import types
 
 import numpy as np
 
 
 @functools.lru_cache(maxsize=1)
-def warp():
+def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
     """The initialised `warp` module and the kernels (a namespace), or None when Warp is unavailable."""
-    os.environ.setdefault("WARP_LOG_LEVEL", "error")
-    try:
-        import warp as wp
-    except ImportError:
+    from pipeline.core.quiet import init_warp
+
+    wp = init_warp()
+    if wp is None:
         return None
-    wp.config.quiet = True
-    wp.init()
 
     @wp.kernel
     def contact(

@@ -121,3 +121,22 @@ def _apply_mtl(mesh: GarmentMesh, mtl: Path) -> None:
             mesh.texture_path = str(tex) if tex.is_file() else mesh.texture_path
         elif parts and parts[0] == "newmtl" and mesh.base_color != (0.8, 0.8, 0.8, 1.0):
             break
+
+
+MIN_GARMENT_FACES = (
+    20  # a garment has a front, a back and openings; fewer faces is a stray part, not a garment
+)
+
+
+def require_garment(mesh: GarmentMesh, source: str) -> None:
+    """Refuse a mesh that cannot be a garment: too few faces, no area, or non-finite coordinates."""
+    if not np.isfinite(mesh.vertices).all():
+        raise UserError(f"{source} has NaN or infinite vertex coordinates")
+    if len(mesh.faces) < MIN_GARMENT_FACES:
+        raise UserError(
+            f"{source} is not a garment: {len(mesh.faces)} face(s), fewer than {MIN_GARMENT_FACES}"
+        )
+    v = mesh.vertices[mesh.faces]
+    area = 0.5 * np.linalg.norm(np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]), axis=1).sum()
+    if not area > 0:
+        raise UserError(f"{source} is not a garment: its faces have no area")

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.deps import REPO_ROOT
+from pipeline.core.vocab import SEXES, SIZES
 
 ANSUR = REPO_ROOT.parent / "shared" / "data" / "bodies" / "ansur2_us_army_anthropometry"
 OUT = Path(__file__).resolve().parent / "size_tables.json"
-SIZES = ("XS", "S", "M", "L", "XL", "XXL")
 BAND_EDGES_PCT = (0, 10, 30, 55, 78, 93, 100)
 # ISO 8559-1 name -> ANSUR II column(s) summed (mm).
 COLUMNS = {
@@ -80,7 +80,7 @@ def main() -> None:
     }
     OUT.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {OUT}")
-    for sex in ("female", "male"):
+    for sex in SEXES:
         for size in SIZES:
             print(sex, size, data[sex][size])
 
