@@ -27,8 +27,9 @@ from pipeline.core.body.anny_model import body_arrays  # noqa: E402
 from pipeline.core.deps import REPO_ROOT  # noqa: E402
 from pipeline.core.fit.api import fit_garment, penetration_stats  # noqa: E402
 from pipeline.core.fit.bodyfield import BodyField  # noqa: E402
-from pipeline.core.fit.place import detect_type, edges_of, place_garment  # noqa: E402
+from pipeline.core.fit.place import detect_type, place_garment  # noqa: E402
 from pipeline.core.garment.mesh import read_obj  # noqa: E402
+from pipeline.core.topology import unique_edges  # noqa: E402
 
 BODIES = {
     "default": {},
@@ -37,7 +38,7 @@ BODIES = {
 
 
 def strain_stats(vertices: np.ndarray, faces: np.ndarray, rest: np.ndarray) -> dict[str, float]:
-    e = edges_of(faces)
+    e = unique_edges(faces)
     s = (
         np.linalg.norm(vertices[e[:, 1]] - vertices[e[:, 0]], axis=1)
         / np.linalg.norm(rest[e[:, 1]] - rest[e[:, 0]], axis=1)

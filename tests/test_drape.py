@@ -92,13 +92,13 @@ def test_barrel_of_a_bulging_tube_is_over_one():
 def test_flat_bend_rest_unfolds_each_pair_of_triangles():
     from scipy.spatial import Delaunay
 
-    from pipeline.core.fit.place import edges_of
     from pipeline.core.fit.solver import bend_pairs, flat_bend_rest
+    from pipeline.core.topology import unique_edges
 
     p = np.random.default_rng(0).random((60, 2))
     f = Delaunay(p).simplices
     v = np.c_[p, np.zeros(len(p))]
-    e = edges_of(f)
+    e = unique_edges(f)
     pairs, rest = flat_bend_rest(f, e, np.linalg.norm(v[e[:, 1]] - v[e[:, 0]], axis=1))
     assert np.array_equal(pairs, bend_pairs(f))  # same pairs, same order as the solver's
     assert np.allclose(rest, np.linalg.norm(v[pairs[:, 1]] - v[pairs[:, 0]], axis=1))

@@ -8,8 +8,9 @@ import pytest
 
 from pipeline.app.cli import main
 from pipeline.core.fit.pattern import sew, skirt_panels, skirt_spec, tshirt_panels, tshirt_spec
-from pipeline.core.fit.place import boundary_loops, detect_type, edges_of
+from pipeline.core.fit.place import detect_type
 from pipeline.core.garment.mesh import read_obj
+from pipeline.core.topology import boundary_loops, unique_edges
 
 
 def _faces_per_edge(faces: np.ndarray) -> np.ndarray:
@@ -24,7 +25,7 @@ def test_tshirt_pattern_sews_into_one_mesh_with_four_openings(default_body):
     loops = boundary_loops(sewn.faces)
     assert len(loops) == 4  # neck, hem and two sleeve cuffs
     assert (sewn.vertex_side == 0).sum() > 20  # seam vertices shared by front and back
-    e = edges_of(sewn.faces)
+    e = unique_edges(sewn.faces)
     assert not ((sewn.vertex_side[e[:, 0]] * sewn.vertex_side[e[:, 1]]) < 0).any()  # no edge across the body
     assert sewn.face_uv.shape == sewn.faces.shape and sewn.uv.min() >= 0
 

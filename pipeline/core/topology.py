@@ -27,6 +27,16 @@ def edge_keys(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return directed, key, face
 
 
+def unique_edges(faces: np.ndarray) -> np.ndarray:
+    """Unique undirected edges (E, 2) of a triangle mesh, smaller index first, sorted (the edge list every stage
+    shares: solver constraints, bending, strain, skin-weight smoothing, tape measures)."""
+    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64)
+    e.sort(axis=1)
+    n = int(e.max()) + 1 if len(e) else 1
+    key = np.unique(e[:, 0] * n + e[:, 1])
+    return np.stack([key // n, key % n], axis=1)
+
+
 def edge_face_counts(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per half-edge: how many faces use its undirected edge; and the sorting order by key."""
     _, key, _ = edge_keys(faces)

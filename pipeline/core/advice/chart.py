@@ -8,7 +8,7 @@ import numpy as np
 from pipeline.core.advice.bands import type_group
 from pipeline.core.advice.ease import loop_length
 from pipeline.core.advice.sections import cloth_girth
-from pipeline.core.fit.place import boundary_loops
+from pipeline.core.topology import boundary_loops
 
 HIP_SEARCH_M = 0.30  # a bottom's hip is looked for this far below its waistband
 

@@ -10,7 +10,7 @@ import numpy as np
 from pipeline.core.advice.bands import type_group
 from pipeline.core.advice.sections import cloth_girth, girth_at
 from pipeline.core.fit.landmarks import Landmarks, body_landmarks
-from pipeline.core.fit.place import boundary_loops
+from pipeline.core.topology import boundary_loops
 
 UP = np.array([0.0, 0.0, 1.0])
 SLEEVE_FROM_SHOULDER_M = 0.13  # the upper-arm girth: about midway from the shoulder joint to the elbow

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core import vocab
+from pipeline.core.topology import unique_edges
 
 LANDMARKS_FILE = Path(__file__).resolve().parent / "data" / "landmarks.npz"
 # every tape this module takes: the vocabulary's twelve, and the bust (the same tape as the chest)
@@ -63,7 +64,7 @@ def _template() -> _Template:
     regions["trunk"] = ~regions[
         "arm"
     ]  # trunk girths cut everything but the arms (hip sides are thigh-weighted)
-    return _Template(ids=ids, regions=regions, edges=_edges_of(_template_faces()))
+    return _Template(ids=ids, regions=regions, edges=unique_edges(_template_faces()))
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,12 +79,6 @@ def _region_edges(region: str) -> np.ndarray:
     tpl = _template()
     mask = tpl.regions[region]
     return tpl.edges[mask[tpl.edges[:, 0]] & mask[tpl.edges[:, 1]]]
-
-
-def _edges_of(faces: np.ndarray) -> np.ndarray:
-    e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    e.sort(axis=1)
-    return np.unique(e, axis=0)
 
 
 # --- sections (numpy): which edges the plane cuts and which of those points make the convex hull -----------

@@ -16,9 +16,7 @@ from pipeline.core.fit.fitmap import contact_pressure, strain_colors, vertex_str
 from pipeline.core.fit.place import (
     GARMENT_TYPES,
     LOWER_TYPES,
-    boundary_loops,
     detect_type,
-    edges_of,
     has_sleeves,
     place_garment,
 )
@@ -26,6 +24,7 @@ from pipeline.core.fit.skinning import limb_labels, transfer_weights
 from pipeline.core.fit.solver import ClothSolver, DrapeSettings
 from pipeline.core.garment.mesh import GarmentMesh
 from pipeline.core.progress import ProgressCallback, silent
+from pipeline.core.topology import boundary_loops, unique_edges
 
 
 @dataclasses.dataclass
@@ -77,7 +76,7 @@ def uv_rest_lengths(garment: GarmentMesh) -> np.ndarray | None:
     key = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
     uniq, inv = np.unique(key, return_inverse=True)
     rest = np.bincount(inv, weights=l_uv) / np.bincount(inv)
-    e = np.stack([uniq // n, uniq % n], axis=1)  # same order as place.edges_of
+    e = np.stack([uniq // n, uniq % n], axis=1)  # same order as topology.unique_edges
     l3 = np.linalg.norm(garment.vertices[e[:, 1]] - garment.vertices[e[:, 0]], axis=1)
     ratio = rest / np.maximum(l3, 1e-12)
     if 0.8 < np.median(ratio) < 1.25 and np.percentile(np.abs(ratio - 1), 90) < 0.35:
@@ -101,7 +100,7 @@ def waistband_limits(
     if not loops:
         return None
     top = max(loops, key=lambda lp: vertices[lp, 2].mean())
-    e = edges_of(faces)
+    e = unique_edges(faces)
     from scipy.spatial import cKDTree
 
     d, _ = cKDTree(vertices[top]).query(vertices[e].mean(1))
@@ -283,7 +282,7 @@ def fit_garment(
     strain = vertex_strain(x, faces, rest, solver.edge_rest)
     c = field.closest(x)
     pressure = contact_pressure(c.signed_distance, strain, settings.offset_m)
-    e = edges_of(faces)
+    e = unique_edges(faces)
     edge_strain = np.linalg.norm(x[e[:, 1]] - x[e[:, 0]], axis=1) / solver.edge_rest - 1
     stats: dict[str, Any] = {
         "garment_type": kind,

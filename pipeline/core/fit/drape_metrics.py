@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.core.fit.place import boundary_loops, edges_of
+from pipeline.core.topology import boundary_loops, unique_edges
 
 
 def _torso_width(x: np.ndarray, gap_m: float = 0.06) -> float:
@@ -94,4 +94,4 @@ def gap_percentiles(signed_distance: np.ndarray, q=(10, 50, 90)) -> dict[str, fl
 
 
 def edge_count(faces: np.ndarray) -> int:
-    return len(edges_of(np.asarray(faces)))
+    return len(unique_edges(np.asarray(faces)))

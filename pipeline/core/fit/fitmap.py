@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.core.fit.place import edges_of
+from pipeline.core.topology import unique_edges
 
 STRAIN_RANGE = (-0.10, 0.20)  # colour scale limits: 10 % compression .. 20 % stretch
 
@@ -20,7 +20,7 @@ def vertex_strain(
     rest_edge_lengths: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mean relative change of length of the edges around each vertex (+0.1 = stretched 10 %)."""
-    e = edges_of(faces)
+    e = unique_edges(faces)
     rest = (
         rest_edge_lengths
         if rest_edge_lengths is not None

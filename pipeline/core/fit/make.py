@@ -18,9 +18,9 @@ from pipeline.core.fit.pattern import (
     tshirt_panels,
     tshirt_spec,
 )
-from pipeline.core.fit.place import edges_of
 from pipeline.core.garment.mesh import GarmentMesh, write_obj
 from pipeline.core.progress import ProgressCallback, silent
+from pipeline.core.topology import unique_edges
 
 COLOURS = {"tshirt": (0.13, 0.32, 0.62, 1.0), "skirt": (0.62, 0.15, 0.2, 1.0)}
 
@@ -43,7 +43,7 @@ def drape_sewn(sewn, body, fabric: str = "cotton-jersey", progress: ProgressCall
     from pipeline.core.fit.sewing import drape_panels
 
     x0, sew_info = drape_panels(sewn, body, fabric, progress=lambda f, m="": progress(0.8 * f, m))
-    rest_len = pattern_rest_lengths(sewn, edges_of(sewn.faces))
+    rest_len = pattern_rest_lengths(sewn, unique_edges(sewn.faces))
     g = GarmentMesh(vertices=x0, faces=sewn.faces, uv=sewn.uv, face_uv=sewn.face_uv)
     result = fit_garment(
         g,

@@ -9,18 +9,10 @@ from scipy.sparse.linalg import spsolve
 
 from pipeline.core.errors import UserError
 from pipeline.core.fit.landmarks import Landmarks, body_landmarks
+from pipeline.core.topology import boundary_loops, unique_edges
 from pipeline.core.vocab import GARMENT_TYPES
 
 LOWER_TYPES = ("bottom", "trousers", "skirt")  # hung from the waist; "bottom" = either
-
-
-def edges_of(faces: np.ndarray) -> np.ndarray:
-    """Unique undirected edges (E, 2) of a triangle mesh, smaller index first."""
-    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64)
-    e.sort(axis=1)
-    n = int(e.max()) + 1 if len(e) else 1
-    key = np.unique(e[:, 0] * n + e[:, 1])
-    return np.stack([key // n, key % n], axis=1)
 
 
 def graph_laplacian(n: int, edges: np.ndarray) -> sp.csr_matrix:
@@ -106,7 +98,7 @@ def wrap_sewn(sewn, body, gap_m: float = 0.012) -> np.ndarray:
         known_x = known | hanging
     else:
         known_x = known
-    edges = edges_of(sewn.faces)
+    edges = unique_edges(sewn.faces)
     dx = harmonic_inpaint(len(xz), edges, known_x, disp[:, 0])
     y = harmonic_inpaint(len(xz), edges, known, disp[:, 1])
     return np.stack([xz[:, 0] + dx, y, xz[:, 1]], axis=1)
@@ -174,32 +166,6 @@ def _girth_wrap(sewn, body, gap_m: float):
 
 
 # ---------------------------------------------------------------- any garment
-
-
-def boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
-    """Vertex index loops along the open boundary of a triangle mesh."""
-    e = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64)
-    n = int(e.max()) + 1 if len(e) else 1
-    key = np.minimum(e[:, 0], e[:, 1]) * n + np.maximum(
-        e[:, 0], e[:, 1]
-    )  # integer keys: much faster than rows
-    _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
-    bnd = e[cnt[inv.ravel()] == 1]
-    nxt: dict[int, int] = {}
-    for a, b in bnd:
-        nxt.setdefault(int(a), int(b))
-    loops, seen = [], set()
-    for start in list(nxt):
-        if start in seen:
-            continue
-        loop, cur = [], start
-        while cur not in seen and cur in nxt:
-            seen.add(cur)
-            loop.append(cur)
-            cur = nxt[cur]
-        if len(loop) >= 3:
-            loops.append(np.array(loop))
-    return loops
 
 
 def detect_type(vertices: np.ndarray, faces: np.ndarray) -> str:

@@ -16,9 +16,10 @@ from pipeline.core.fit.bodyfield import BodyField
 from pipeline.core.fit.fabrics import get_fabric
 from pipeline.core.fit.landmarks import body_landmarks, dominant_bone_masks
 from pipeline.core.fit.pattern import SewnGarment, pattern_rest_lengths
-from pipeline.core.fit.place import edges_of, wrap_sewn
+from pipeline.core.fit.place import wrap_sewn
 from pipeline.core.fit.solver import ClothSolver, DrapeSettings
 from pipeline.core.progress import ProgressCallback, silent
+from pipeline.core.topology import unique_edges
 
 
 @dataclasses.dataclass
@@ -170,7 +171,7 @@ def drape_panels(
     )
     gap = np.linalg.norm(x[flat.seams[:, 0]] - x[flat.seams[:, 1]], axis=1)
     welded = weld_points(x, flat.weld, len(sewn.vertices2d))
-    edges = edges_of(sewn.faces)
+    edges = unique_edges(sewn.faces)
     rest = pattern_rest_lengths(sewn, edges)
     band = _waistband(sewn, edges, fab.max_strain)
     solver = ClothSolver(

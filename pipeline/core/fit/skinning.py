@@ -8,7 +8,8 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.core.fit.bodyfield import BodyField, vertex_normals
-from pipeline.core.fit.place import edges_of, graph_laplacian, harmonic_inpaint
+from pipeline.core.fit.place import graph_laplacian, harmonic_inpaint
+from pipeline.core.topology import unique_edges
 
 
 def dense_weights(body) -> np.ndarray:
@@ -46,7 +47,7 @@ def transfer_weights(
     gn = vertex_normals(vertices, faces)
     cos = np.abs(np.einsum("ij,ij->i", gn, c.normals))  # garments may come with either winding
     reliable = (np.abs(c.signed_distance) < max_distance_m) & (cos > np.cos(np.radians(max_angle_deg)))
-    edges = edges_of(faces)
+    edges = unique_edges(faces)
     n = len(vertices)
     # each connected piece needs at least one reliable vertex to inpaint from
     lap = graph_laplacian(n, edges)

@@ -13,8 +13,8 @@ from scipy.spatial import cKDTree
 
 from pipeline.core.fit.bodyfield import BodyField
 from pipeline.core.fit.fabrics import Fabric
-from pipeline.core.fit.place import edges_of
 from pipeline.core.progress import ProgressCallback, silent
+from pipeline.core.topology import unique_edges
 
 
 @dataclasses.dataclass
@@ -126,7 +126,7 @@ class ClothSolver:
         self.fabric = fabric
         self.field = field
         self.s = settings or DrapeSettings()
-        edges = edges_of(self.faces)
+        edges = unique_edges(self.faces)
         rest = np.asarray(rest_vertices, dtype=np.float64)
         geo = np.linalg.norm(rest[edges[:, 1]] - rest[edges[:, 0]], axis=1)
         el = geo if rest_edge_lengths is None else np.asarray(rest_edge_lengths, dtype=np.float64)
