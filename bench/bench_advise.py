@@ -19,7 +19,6 @@ per garment and size, before the clock starts).
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -34,23 +33,11 @@ from pipeline.core.advice.bands import bands_for, word_for  # noqa: E402
 from pipeline.core.advice.grading import grade  # noqa: E402
 from pipeline.core.advice.recommend import SizeOption, advise  # noqa: E402
 from pipeline.core.body.avatar_body import fit_body  # noqa: E402
+from pipeline.core.body.data.ansur import ANSUR_NAMES, ansur_table  # noqa: E402
 from pipeline.core.body.measurements import validate_measurements  # noqa: E402
 from pipeline.core.body.sizes import size_table  # noqa: E402
-from pipeline.core.deps import REPO_ROOT  # noqa: E402
 from pipeline.core.vocab import SIZES  # noqa: E402
 
-ANSUR = REPO_ROOT.parent / "shared" / "data" / "bodies" / "ansur2_us_army_anthropometry"
-COLUMNS = {
-    "stature": ("stature",),
-    "neck_girth": ("neckcircumference",),
-    "chest_girth": ("chestcircumference",),
-    "waist_girth": ("waistcircumference",),
-    "hip_girth": ("buttockcircumference",),
-    "thigh_girth": ("thighcircumference",),
-    "shoulder_width": ("biacromialbreadth",),
-    "arm_length": ("acromionradialelength", "radialestylionlength"),
-    "inside_leg_length": ("crotchheight",),
-}
 GARMENTS = {"tshirt": ("top", ("chest",)), "skirt": ("bottom", ("waist", "hip"))}
 TABLE_KEY = {"chest": "chest_girth", "waist": "waist_girth", "hip": "hip_girth"}
 
@@ -59,12 +46,9 @@ def people(n: int, seed: int) -> list[tuple[str, dict[str, float]]]:
     rng = np.random.default_rng(seed)
     out = []
     for sex, count in (("female", n - n // 2), ("male", n // 2)):
-        with open(ANSUR / f"ansur2_{sex}.csv", newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        for i in rng.permutation(len(rows))[:count]:
-            r = rows[int(i)]
-            m = {k: round(sum(float(r[c]) for c in cols) / 10.0, 1) for k, cols in COLUMNS.items()}
-            out.append((sex, m))
+        table = ansur_table(sex)
+        for i in rng.permutation(len(table["subjectid"]))[:count]:
+            out.append((sex, {k: round(float(table[k][int(i)]), 1) for k in ANSUR_NAMES}))
     return out
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import json
 import os
 import signal
@@ -30,31 +29,22 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ANSUR = REPO.parent / "shared" / "data" / "bodies" / "ansur2_us_army_anthropometry"
+sys.path.insert(0, str(REPO))
+
+from pipeline.core.body.data.ansur import ANSUR_NAMES, ansur_table  # noqa: E402
+
 PY = sys.executable
 RENDER = {"engine": "cycles", "width": 216, "height": 270, "samples": 8}
 CATALOG = {"engine": "cycles", "width": 1080, "height": 1350, "samples": 32}
-COLUMNS = {  # ISO 8559-1 name -> ANSUR II columns summed (mm), as pipeline/core/body/data/derive_sizes.py
-    "stature": ("stature",),
-    "neck_girth": ("neckcircumference",),
-    "waist_girth": ("waistcircumference",),
-    "hip_girth": ("buttockcircumference",),
-    "thigh_girth": ("thighcircumference",),
-    "shoulder_width": ("biacromialbreadth",),
-    "arm_length": ("acromionradialelength", "radialestylionlength"),
-    "inside_leg_length": ("crotchheight",),
-}
 
 
 def ansur_person(sex: str, row_index: int, folder: Path) -> Path:
     """A measurements file (cm) for one ANSUR II subject."""
-    with open(ANSUR / f"ansur2_{sex}.csv", newline="", encoding="utf-8") as fh:
-        row = list(csv.DictReader(fh))[row_index]
+    table = ansur_table(sex)
     obj = {"unit": "cm", "sex": sex}
-    chest = "bust_girth" if sex == "female" else "chest_girth"
-    obj[chest] = round(float(row["chestcircumference"]) / 10, 1)
-    for name, cols in COLUMNS.items():
-        obj[name] = round(sum(float(row[c]) for c in cols) / 10, 1)
+    for name in ANSUR_NAMES:
+        key = "bust_girth" if name == "chest_girth" and sex == "female" else name
+        obj[key] = round(float(table[name][row_index]), 1)
     path = folder / f"ansur-{sex}-{row_index}.json"
     path.write_text(json.dumps(obj))
     return path

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.body.data.derive_sizes import ANSUR, COLUMNS
+from pipeline.core.vocab import SEXES
 
 ANSUR_NAMES: tuple[str, ...] = tuple(COLUMNS)  # stature, neck, chest, waist, hip, thigh, shoulder, arm, leg
-SEXES = ("female", "male")
 
 
 @functools.lru_cache(maxsize=2)
