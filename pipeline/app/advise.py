@@ -137,7 +137,7 @@ def draw_advice(path: str | os.PathLike, advice, body, faces: np.ndarray, label:
     from matplotlib.collections import PolyCollection
 
     from pipeline.core.files import atomic_path
-    from pipeline.core.fit.fitmap import STRAIN_RANGE
+    from pipeline.core.fit.fitmap import strain_scale
 
     pair = advice.closest_two()
     fig, axes = plt.subplots(1, len(pair), figsize=(4.2 * len(pair) + 1.2, 6.4), dpi=100, squeeze=False)
@@ -159,19 +159,7 @@ def draw_advice(path: str | os.PathLike, advice, body, faces: np.ndarray, label:
         words = "\n".join(f"{r} {fit.ease_cm[r]:+.0f} cm: {fit.words.get(r, '')}" for r in fit.ease_cm)
         star = " (recommended)" if fit.size == advice.recommended else ""
         ax.set_title(f"size {fit.size}{star}\n{words}", fontsize=8)
-    lo, hi = STRAIN_RANGE
-    sm = plt.cm.ScalarMappable(
-        cmap=matplotlib.colors.LinearSegmentedColormap.from_list(
-            "fit",
-            [
-                (0.0, (0.15, 0.3, 0.95)),
-                (0.5, (0.2, 0.8, 0.35)),
-                (0.75, (0.95, 0.9, 0.2)),
-                (1.0, (0.9, 0.1, 0.1)),
-            ],
-        ),
-        norm=matplotlib.colors.Normalize(lo * 100, hi * 100),
-    )
+    sm = strain_scale()
     fig.colorbar(sm, ax=list(axes[0]), fraction=0.03, pad=0.02).set_label("strain % (+ = stretched)")
     fig.suptitle(f"{label}: {advice.sentence}", fontsize=9)
     path = Path(path)

@@ -11,6 +11,13 @@ import numpy as np
 from pipeline.core.topology import unique_edges
 
 STRAIN_RANGE = (-0.10, 0.20)  # colour scale limits: 10 % compression .. 20 % stretch
+# (position on the scale, RGB): blue = compressed, green = 0, yellow, red = stretched
+STRAIN_STOPS = (
+    (0.0, (0.15, 0.3, 0.95)),
+    (0.5, (0.2, 0.8, 0.35)),
+    (0.75, (0.95, 0.9, 0.2)),
+    (1.0, (0.9, 0.1, 0.1)),
+)
 
 
 def vertex_strain(
@@ -46,10 +53,19 @@ def strain_colors(strain: np.ndarray) -> np.ndarray:
     """RGBA colours (V, 4) for strain values: blue < green (0) < yellow < red."""
     lo, hi = STRAIN_RANGE
     t = np.where(strain < 0, 0.5 * (1 - np.clip(strain / lo, 0, 1)), 0.5 + 0.5 * np.clip(strain / hi, 0, 1))
-    stops = np.array([[0.15, 0.3, 0.95], [0.2, 0.8, 0.35], [0.95, 0.9, 0.2], [0.9, 0.1, 0.1]])
-    pos = np.array([0.0, 0.5, 0.75, 1.0])
+    pos, stops = np.array([p for p, _ in STRAIN_STOPS]), np.array([c for _, c in STRAIN_STOPS])
     rgb = np.stack([np.interp(t, pos, stops[:, k]) for k in range(3)], axis=1)
     return np.hstack([rgb, np.ones((len(t), 1))])
+
+
+def strain_scale():
+    """A matplotlib ScalarMappable of the strain colours in percent, for the colour bar of a fit-map figure."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    lo, hi = STRAIN_RANGE
+    cmap = matplotlib.colors.LinearSegmentedColormap.from_list("fit", list(STRAIN_STOPS))
+    return plt.cm.ScalarMappable(cmap=cmap, norm=matplotlib.colors.Normalize(lo * 100, hi * 100))
 
 
 def pressure_colors(pressure: np.ndarray) -> np.ndarray:
@@ -104,19 +120,7 @@ def draw_fit_map(
         ax.set_aspect("equal")
         ax.set_title(label)
         ax.axis("off")
-    lo, hi = STRAIN_RANGE
-    sm = plt.cm.ScalarMappable(
-        cmap=matplotlib.colors.LinearSegmentedColormap.from_list(
-            "fit",
-            [
-                (0.0, (0.15, 0.3, 0.95)),
-                (0.5, (0.2, 0.8, 0.35)),
-                (0.75, (0.95, 0.9, 0.2)),
-                (1.0, (0.9, 0.1, 0.1)),
-            ],
-        ),
-        norm=matplotlib.colors.Normalize(lo * 100, hi * 100),
-    )
+    sm = strain_scale()
     cb = fig.colorbar(sm, ax=axes[:2], fraction=0.03, pad=0.02)
     cb.set_label("strain % (negative = compressed / loose, positive = stretched)")
     fig.suptitle(title)
