@@ -31,19 +31,12 @@ def graded_size(kind: str, size: str, sex: str) -> GradedSize:
     about 2-10 s for the size's body, well under a second for the drape)."""
     from pipeline.core.advice.ease import body_planes, region_ease
     from pipeline.core.body.avatar_body import fit_body
-    from pipeline.core.fit.make import COLOURS, drape_sewn, sewn_garment
+    from pipeline.core.fit.make import drape_sewn, draped_mesh, sewn_garment
 
     body, _ = fit_body(size=size, sex=sex)
     sewn, _ = sewn_garment(kind, body)
     result = drape_sewn(sewn, body)
-    mesh = GarmentMesh(
-        vertices=result.vertices,
-        faces=sewn.faces,
-        uv=sewn.uv,
-        face_uv=sewn.face_uv,
-        base_color=COLOURS[kind],
-        name=f"{kind}-{sex}-{size}",
-    )
+    mesh = draped_mesh(kind, sewn, result, name=f"{kind}-{sex}-{size}")
     ease = region_ease(result.vertices, sewn.faces, SAMPLE_GARMENTS[kind], body_planes(body), result.vertices)
     return GradedSize(size, mesh, body, ease)
 

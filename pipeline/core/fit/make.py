@@ -58,6 +58,18 @@ def drape_sewn(sewn, body, fabric: str = "cotton-jersey", progress: ProgressCall
     return result
 
 
+def draped_mesh(kind: str, sewn, result, name: str) -> GarmentMesh:
+    """The sample garment as a mesh: the drape's vertices on the sewn topology, its pattern as UVs."""
+    return GarmentMesh(
+        vertices=result.vertices,
+        faces=sewn.faces,
+        uv=sewn.uv,
+        face_uv=sewn.face_uv,
+        base_color=COLOURS[kind],
+        name=name,
+    )
+
+
 def make_garment(
     kind: str,
     out_dir: str | os.PathLike,
@@ -73,14 +85,7 @@ def make_garment(
         body = body_arrays()
     sewn, spec = sewn_garment(kind, body, edge_m, ease_m)
     result = drape_sewn(sewn, body, progress=progress)
-    mesh = GarmentMesh(
-        vertices=result.vertices,
-        faces=sewn.faces,
-        uv=sewn.uv,
-        face_uv=sewn.face_uv,
-        base_color=COLOURS[kind],
-        name=kind,
-    )
+    mesh = draped_mesh(kind, sewn, result, name=kind)
     out = Path(out_dir)
     path = write_obj(mesh, out / f"{kind}.obj")
     write_json(
