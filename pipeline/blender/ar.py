@@ -14,34 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.blender.capture_render import _material
+from pipeline.blender.capture_render import _material, _mesh_object, pinhole_camera_data
 
 # camera frame (x right, y down, z forward) -> Blender world with the camera at the origin looking along -Z
 WORLD_FROM_CAMERA = np.diag([1.0, -1.0, -1.0])
 
 
-def _object(scene, name: str, verts: np.ndarray, faces: np.ndarray, materials: list):
-    import bpy
-
-    me = bpy.data.meshes.new(name)
-    me.from_pydata(np.asarray(verts).tolist(), [], np.asarray(faces).tolist())
-    for m in materials:
-        me.materials.append(m)
-    me.update()
-    ob = bpy.data.objects.new(name, me)
-    scene.collection.objects.link(ob)
-    return ob
-
-
 def _camera(scene, intrinsics):
     import bpy
 
-    data = bpy.data.cameras.new("RecordingCamera")
-    data.sensor_fit = "HORIZONTAL"
-    data.sensor_width = 36.0
-    data.lens = intrinsics.fx * 36.0 / intrinsics.width
-    data.shift_x = ((intrinsics.width - 1) / 2.0 - intrinsics.ppx) / intrinsics.width
-    data.shift_y = (intrinsics.ppy - (intrinsics.height - 1) / 2.0) / intrinsics.width
+    data = pinhole_camera_data("RecordingCamera", intrinsics)
     data.clip_start, data.clip_end = 0.05, 50.0
     cam = bpy.data.objects.new("RecordingCamera", data)
     scene.collection.objects.link(cam)
@@ -111,24 +93,18 @@ def _build_layer_scene(
     sc, garment_cam, garment_faces, garment_rgb, intrinsics, occluder_cam, catcher_cam, environment
 ):
     flip = WORLD_FROM_CAMERA
-    garment = _object(
-        sc,
-        "Garment",
-        np.asarray(garment_cam) @ flip.T,
-        garment_faces,
-        [_material("GarmentCloth", garment_rgb[:3], 0.85, 60.0)],
-    )
+    cloth = [_material("GarmentCloth", garment_rgb[:3], 0.85, 60.0)]
+    garment = _mesh_object("Garment", np.asarray(garment_cam) @ flip.T, garment_faces, None, cloth, sc)
     garment.data.shade_smooth()
     if occluder_cam is not None:
-        _object(sc, "DepthHoldout", occluder_cam[0] @ flip.T, occluder_cam[1], []).is_holdout = True
+        _mesh_object(
+            "DepthHoldout", occluder_cam[0] @ flip.T, occluder_cam[1], None, [], sc
+        ).is_holdout = True
     if catcher_cam is not None:
         # Cycles: a shadow catcher also holds out what lies behind it; Eevee has no shadow catcher: holdout only
-        catch = _object(
-            sc,
-            "DepthShadowCatcher",
-            catcher_cam[0] @ flip.T,
-            catcher_cam[1],
-            [_material("Catcher", (0.8,) * 3)],
+        catcher_material = [_material("Catcher", (0.8,) * 3)]
+        catch = _mesh_object(
+            "DepthShadowCatcher", catcher_cam[0] @ flip.T, catcher_cam[1], None, catcher_material, sc
         )
         catch["tryon_role"] = "catcher"
     _camera(sc, intrinsics)

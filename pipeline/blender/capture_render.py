@@ -39,12 +39,18 @@ def _material(name: str, rgb: Sequence[float], roughness: float = 0.6, noise_sca
 
 
 def _mesh_object(
-    name: str, verts: np.ndarray, faces: np.ndarray, face_slot: np.ndarray | None, materials: list
+    name: str,
+    verts: np.ndarray,
+    faces: np.ndarray,
+    face_slot: np.ndarray | None,
+    materials: list,
+    scene=None,
 ):
+    """A mesh object linked into `scene` (default: the current one), with its materials and per-face slots."""
     import bpy
 
     me = bpy.data.meshes.new(name)
-    me.from_pydata(verts.tolist(), [], faces.tolist())
+    me.from_pydata(np.asarray(verts).tolist(), [], np.asarray(faces).tolist())
     for m in materials:
         me.materials.append(m)
     if face_slot is not None:
@@ -52,8 +58,21 @@ def _mesh_object(
         me.shade_smooth()
     me.update()
     ob = bpy.data.objects.new(name, me)
-    bpy.context.scene.collection.objects.link(ob)
+    (scene or bpy.context.scene).collection.objects.link(ob)
     return ob
+
+
+def pinhole_camera_data(name: str, intrinsics):
+    """Blender camera data matching pinhole `intrinsics` (focal length and principal point as lens and shift)."""
+    import bpy
+
+    data = bpy.data.cameras.new(name)
+    data.sensor_fit = "HORIZONTAL"
+    data.sensor_width = 36.0
+    data.lens = intrinsics.fx * 36.0 / intrinsics.width
+    data.shift_x = ((intrinsics.width - 1) / 2.0 - intrinsics.ppx) / intrinsics.width
+    data.shift_y = (intrinsics.ppy - (intrinsics.height - 1) / 2.0) / intrinsics.width
+    return data
 
 
 def render_capture_colour(
@@ -84,12 +103,7 @@ def render_capture_colour(
     _mesh_object("Floor", bverts, bfaces[:2], None, [floor_mat])
     _mesh_object("Wall", bverts, bfaces[2:], None, [wall_mat])
 
-    cam_data = bpy.data.cameras.new("D435")
-    cam_data.sensor_fit = "HORIZONTAL"
-    cam_data.sensor_width = 36.0
-    cam_data.lens = intrinsics.fx * 36.0 / intrinsics.width
-    cam_data.shift_x = ((intrinsics.width - 1) / 2.0 - intrinsics.ppx) / intrinsics.width
-    cam_data.shift_y = (intrinsics.ppy - (intrinsics.height - 1) / 2.0) / intrinsics.width
+    cam_data = pinhole_camera_data("D435", intrinsics)
     cam = bpy.data.objects.new("D435", cam_data)
     cam.location = tuple(float(v) for v in camera_centre)
     cam.rotation_euler = (math.pi / 2, 0.0, 0.0)  # looks along +Y, up is +Z
