@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.core.vocab import FABRICS, GARMENT_TYPES
+from pipeline.core.vocab import FABRICS, GARMENT_TYPES, SEXES
 
 NAME = "advise"
 HELP = "size advice: fit every size on the shopper's avatar, ease per region, recommend one size"
@@ -34,9 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--bag", metavar="FILE", help="RealSense recording (.bag/.db3), measured in memory")
     src.add_argument("--rgbd", metavar="DIR", help="RGB-D frame folder, measured in memory")
     src.add_argument("--source", choices=("realsense",), help="a live camera")
-    p.add_argument(
-        "--sex", choices=("female", "male"), help="size table to grade with (default: the shopper's)"
-    )
+    p.add_argument("--sex", choices=SEXES, help="size table to grade with (default: the shopper's)")
     p.add_argument(
         "--fabric", choices=FABRICS, default="cotton-jersey", help="fabric (sets the drape and the bands)"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.core.vocab import FABRICS, SIZES
+from pipeline.core.vocab import FABRICS, SEXES, SIZES
 
 NAME = "ar"
 HELP = "AR try-on: the garment rendered onto the shopper's own colour frame, occluded by what is in front"
@@ -21,9 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--size", type=str.upper, choices=SIZES, default="M", help="size of a sample garment (default M)"
     )
-    p.add_argument(
-        "--sex", choices=("female", "male"), help="size table for the sample garment (default: measured)"
-    )
+    p.add_argument("--sex", choices=SEXES, help="size table for the sample garment (default: measured)")
     p.add_argument("--fabric", choices=FABRICS, default="cotton-jersey")
     p.add_argument("--frame", type=int, help="which frame to composite (default: the first fitted one)")
     p.add_argument("--samples", type=int, default=16, help="Cycles samples (default 16, denoised)")

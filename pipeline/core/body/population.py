@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.vocab import SEXES
+
 POPULATION_FILE = Path(__file__).resolve().parent / "data" / "population.json"
 ALIASES = {"bust_girth": "chest_girth"}
 
@@ -58,7 +60,7 @@ def log_likelihood(measurements_cm: dict[str, float], sex: str) -> float:
 
 def likely_sex(measurements_cm: dict[str, float]) -> str:
     """The sex under which the given measurements are likelier (female on a tie or when none is covered)."""
-    return max(("female", "male"), key=lambda s: (log_likelihood(measurements_cm, s), s == "female"))
+    return max(SEXES, key=lambda s: (log_likelihood(measurements_cm, s), s == "female"))
 
 
 def predict(measurements_cm: dict[str, float], sex: str | None = None) -> dict[str, tuple[float, float]]:
