@@ -81,6 +81,8 @@ def resolve_inside(
     if len(scheme) > 1 and scheme.isalpha():  # a URL (one letter would be a Windows drive)
         raise UnsafeReference(f"reference {clip(ref)} is a URL, not a file beside the garment")
     ref = unquote(ref).replace("\\", "/")
+    if "\0" in ref:  # a percent-escaped NUL ("%00")
+        raise UnsafeReference(f"malformed file reference {clip(ref)}")
     base = Path(os.path.realpath(base_dir))
     folders = [base] + [Path(os.path.realpath(d)) for d in allowed_dirs]
     target = Path(os.path.realpath(base / ref))

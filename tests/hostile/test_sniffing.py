@@ -44,6 +44,7 @@ def test_resolve_inside_accepts_files_in_the_folder_and_allowed_ones(tmp_path):
         ("fifo.png", "not a regular file"),
         ("missing.png", "missing"),
         ("", "empty"),
+        ("g.m00%0000", "malformed"),  # a percent-escaped NUL, found by the fuzzer
     ],
 )
 def test_resolve_inside_refuses(tmp_path, ref, why):
