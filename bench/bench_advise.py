@@ -7,10 +7,12 @@ are fitted in every size XS-XXL and one size is advised.
 
 Truth: each size's range on a girth runs between the midpoints to its neighbours' table values; the true size
 holds the person's chest (T-shirt), or is the larger of the sizes holding their waist and hip (skirt: one buys
-for the larger). Prints top-1 and within-one-size agreement, against the baseline of the garment's measured size chart read
-against the person's tape girths, without an avatar or a fit (what a size chart on a shop's page does). Words: precision and recall
-of tight/regular/loose per region, the truth being the garment's measured chart girth less the person's ANSUR
-girth put through the same bands. Time per person: the body fit plus the fits of 4 sizes (grading is done once
+for the larger). Prints every advice with the ease of each size on the person and each size's design ease,
+then top-1 and within-one-size agreement (all, and per garment), against the baseline of the garment's measured
+size chart read against the person's tape girths, without an avatar or a fit (what a size chart on a shop's
+page does). Words: precision and recall of tight/regular/loose per deciding region against an ease taken
+without the person's avatar: the garment's measure on its own size's body (its design ease plus that size's
+table girth) less the person's real ANSUR girth, put through the same bands. Time per person: the body fit plus the fits of 4 sizes (grading is done once
 per garment and size, before the clock starts).
 
     .venv/bin/python bench/bench_advise.py [--n 50] [--seed 0]
@@ -90,6 +92,7 @@ def main() -> None:
                 ]
     print(f"graded {len(graded)} garment(s) x {len(SIZES)} sizes in {time.perf_counter() - t0:.0f} s (once)")
     hits, near, base_hits, times4, words = [], [], [], [], []
+    per_kind: dict[str, list[tuple[bool, bool]]] = {}
     for i, (sex, m) in enumerate(crowd):
         req = {
             "unit": "cm",
@@ -118,20 +121,36 @@ def main() -> None:
             bands = bands_for(gtype, "cotton-jersey")
             for f in a.fits:
                 for r in regions:
-                    if r in f.ease_cm and r in a.chart[f.size]:
-                        ease_truth = a.chart[f.size][r] - m[TABLE_KEY[r]]
+                    if r in f.ease_cm and r in a.design_ease_cm[f.size]:
+                        # the garment's measure on its own size's body, less this person's real tape girth
+                        garment_cm = a.design_ease_cm[f.size][r] + table[f.size][TABLE_KEY[r]]
+                        ease_truth = garment_cm - m[TABLE_KEY[r]]
                         words.append((r, word_for(r, ease_truth, bands), f.words[r]))
+            eases = " ".join(
+                f"{f.size}:" + "/".join(f"{f.ease_cm.get(r, float('nan')):+.1f}" for r in regions)
+                for f in a.fits
+            )
+            design = " ".join(
+                f"{s}:" + "/".join(f"{d.get(r, float('nan')):+.1f}" for r in regions)
+                for s, d in a.design_ease_cm.items()
+            )
             print(
                 f"person {i:2d} {sex:6s} {kind:6s} chest {m['chest_girth']:5.1f} waist {m['waist_girth']:5.1f} "
                 f"hip {m['hip_girth']:5.1f}: advised {a.recommended:3s} truth {truth:3s} chart {base:3s} "
                 f"| body {t_body:.1f} s, {len(SIZES)} fits {a.seconds:.1f} s | {a.sentence}"
             )
+            print(f"    ease ({'/'.join(regions)}) {eases}\n    design ease {design}")
+            per_kind.setdefault(kind, []).append((a.recommended == truth, near[-1]))
     n = len(hits)
     print(f"\n{n} advice(s) over {len(crowd)} people")
     print(
         f"top-1 agreement      {100 * np.mean(hits):5.1f} %   (baseline, garment chart vs tape girths, no avatar: {100 * np.mean(base_hits):.1f} %)"
     )
     print(f"within one size      {100 * np.mean(near):5.1f} %")
+    for kind, res in per_kind.items():
+        print(
+            f"  {kind:6s} top-1 {sum(h for h, _ in res)}/{len(res)}, within one {sum(w for _, w in res)}/{len(res)}"
+        )
     print(
         f"time per person, 4 sizes (body fit + 4 fits): median {np.median(times4):.1f} s, max {np.max(times4):.1f} s"
     )

@@ -241,3 +241,80 @@ def test_advise_button_shows_the_advice(woman, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "woman_advice.json").is_file() and (tmp_path / "woman_advice.png").is_file()
+
+
+# --- the measures and the rule, on small made-up shapes (no body, no fit) ----------------------------------
+
+
+def _tube(radius_m: float = 0.15, slit: bool = False):
+    """An open-ended vertical tube (48 x 10 quads), optionally cut open along one side like a panel."""
+    n, rows = 48, 10
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    z = np.linspace(0.0, 0.5, rows)
+    v = np.array([(radius_m * np.cos(t), radius_m * np.sin(t), h) for h in z for t in a])
+    faces = []
+    for r in range(rows - 1):
+        for i in range(n - 1 if slit else n):
+            j = (i + 1) % n
+            p, q, s, t = r * n + i, r * n + j, (r + 1) * n + j, (r + 1) * n + i
+            faces += [(p, q, s), (p, s, t)]
+    return v, np.array(faces)
+
+
+def test_cloth_girth_is_the_closed_loop_and_no_open_arc():
+    """A plane that leaves the cloth through an opening (sleeves cut at their cuffs) gives no girth, not half."""
+    from pipeline.core.advice.sections import cloth_girth
+
+    up, point = np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, 0.23])
+    v, f = _tube()
+    assert cloth_girth(v, f, v, point, up) == pytest.approx(2 * np.pi * 0.15, rel=0.01)
+    rest = v * [1.1, 1.1, 1.0]  # the cloth's own length is read on its rest shape
+    assert cloth_girth(v, f, rest, point, up) == pytest.approx(2 * np.pi * 0.165, rel=0.01)
+    v, f = _tube(slit=True)
+    assert cloth_girth(v, f, v, point, up) == 0.0
+
+
+@pytest.mark.parametrize("flare_per_m", [0.0, 0.8])
+def test_hip_line_of_a_pencil_and_an_a_line_skirt(flare_per_m):
+    """The girth where the curve over the hip ends, for a straight fall and for a flare below it."""
+    from pipeline.core.advice.ease import hip_line_girth
+
+    band_z, hip_drop, waist, hip = 1.0, 0.18, 0.80, 1.00
+
+    def girth(z: float) -> float:
+        d = band_z - z
+        if d <= hip_drop:
+            return waist + (hip - waist) * np.sin(d / hip_drop * np.pi / 2)
+        return hip + flare_per_m * (d - hip_drop)
+
+    assert hip_line_girth(girth, band_z, 0.45) == pytest.approx(hip, abs=0.015)
+
+
+def _fits(eases: list[dict[str, float]], words: list[dict[str, str]] | None = None):
+    from pipeline.core.advice.recommend import SizeFit
+
+    sizes = ["S", "M", "L", "XL"][: len(eases)]
+    words = words or [{} for _ in eases]
+    return [
+        SizeFit(s, e, w, np.zeros((0, 3)), {}, np.zeros((0, 4)))
+        for s, e, w in zip(sizes, eases, words, strict=True)
+    ]
+
+
+def test_recommend_the_size_nearest_its_own_design_ease_in_the_limiting_region():
+    from pipeline.core.advice.recommend import recommend
+
+    fits = _fits([{"waist": 0.0, "hip": -1.0}, {"waist": 5.0, "hip": 4.0}, {"waist": 10.0, "hip": 9.0}])
+    # waist picks S (0 vs 1), hip picks M (4 vs 5): one buys for the larger
+    assert recommend(fits, {"waist": [1.0] * 3, "hip": [5.0] * 3}, ("waist", "hip"), ()) == "M"
+    # each size against the ease it was made with: L's design ease is larger, so L is the nearest at the hip
+    assert recommend(fits, {"waist": [1.0] * 3, "hip": [0.0, 0.0, 8.5]}, ("waist", "hip"), ()) == "L"
+
+
+def test_tight_anywhere_rules_a_size_out():
+    from pipeline.core.advice.recommend import recommend
+
+    words = [{"chest": "regular", "sleeve": "tight"}, {"chest": "regular", "sleeve": "regular"}]
+    fits = _fits([{"chest": 4.0, "sleeve": -2.0}, {"chest": 9.0, "sleeve": 2.0}], words)
+    assert recommend(fits, {"chest": [4.0, 4.0]}, ("chest",), ("chest", "sleeve")) == "M"
+    assert recommend(fits, {"chest": [4.0, 4.0]}, ("chest",), ("chest",)) == "S"

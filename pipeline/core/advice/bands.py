@@ -24,32 +24,31 @@ LENGTH_BANDS: dict[str, tuple[float, float]] = {
     "dress": (-25.0, 15.0),
     "bottom": (-25.0, 12.0),
 }
-# cm a knit gives on the tight side (negative ease still fits); woven cloth gives nothing
+# cm a knit gives on the tight side (negative ease still fits: a jersey T-shirt is worn from about -1 cm of
+# ease over the tape chest); woven cloth gives nothing
 STRETCH_CM: dict[str, float] = {
-    "cotton-jersey": 3.0,
-    "spandex": 6.0,
+    "cotton-jersey": 5.0,
+    "spandex": 8.0,
     "wool": 1.0,
     "cotton-woven": 0.0,
     "denim": 0.0,
     "silk": 0.0,
 }
-# the regions a size is judged by (none of them may be tight) ...
-KEY_REGIONS: dict[str, tuple[str, ...]] = {
-    "top": ("chest",),
-    "outerwear": ("chest",),
-    "dress": ("chest", "waist", "hip"),
-    "bottom": ("waist", "hip"),
-}
-# ... and those that pick it: a top by its chest, a bottom by its waist and hip
+# the regions that pick a size (the nearest to its design ease; the limiting one wins): a top by its chest,
+# a dress by its chest and waist, a bottom by its waistband and its hip ...
 DECIDING_REGIONS: dict[str, tuple[str, ...]] = {
     "top": ("chest",),
     "outerwear": ("chest",),
     "dress": ("chest", "waist"),
     "bottom": ("waist", "hip"),
 }
-# regions that pick the size from the garment's chart against the avatar's girth rather than from the fit: a
-# bigger skirt slides down its wearer's hips, so the fitted hip ease hardly changes from size to size
-CHART_DECIDED: dict[str, tuple[str, ...]] = {"bottom": ("hip",)}
+# ... and those that rule a size out when tight: every girth the garment covers
+RULING_REGIONS: dict[str, tuple[str, ...]] = {
+    "top": ("chest", "waist", "hip", "sleeve"),
+    "outerwear": ("chest", "waist", "hip", "sleeve"),
+    "dress": ("chest", "waist", "hip", "sleeve"),
+    "bottom": ("waist", "hip"),
+}
 
 
 def type_group(garment_type: str) -> str:

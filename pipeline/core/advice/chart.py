@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.core.advice.bands import type_group
-from pipeline.core.advice.ease import loop_length
+from pipeline.core.advice.ease import hip_line_girth, loop_length
 from pipeline.core.advice.sections import cloth_girth
 from pipeline.core.topology import boundary_loops
 
 HIP_SEARCH_M = 0.30  # a bottom's hip is looked for this far below its waistband
+HIP_SLOPE_TOLERANCE = (
+    0.05  # girth growth (m per m of drop) within this of the least is the fall below the hip
+)
 
 
 def garment_chart(vertices: np.ndarray, faces: np.ndarray, garment_type: str) -> dict[str, float]:
@@ -34,24 +37,10 @@ def garment_chart(vertices: np.ndarray, faces: np.ndarray, garment_type: str) ->
         if loops:
             band = loops[-1]
             chart["waist"] = loop_length(v, band)
-            hip = bottom_hip(girth, float(v[band, 2].mean()), z0)
+            hip = hip_line_girth(girth, float(v[band, 2].mean()), z0)
             if hip:
                 chart["hip"] = hip
     else:
         chart["chest"] = max(at(np.linspace(0.45, 0.58, 5)))
         chart["waist"] = min(at(np.linspace(0.25, 0.45, 5)))
     return {k: round(100 * x, 1) for k, x in chart.items()}
-
-
-def bottom_hip(girth, waist_z: float, hem_z: float) -> float:
-    """A bottom's hip girth: where its side profile turns from the curve over the hip into the straight fall
-    (or flare) below, found as the first height whose girth meets the line fitted to the fall below it."""
-    drops = np.arange(0.0, min(HIP_SEARCH_M, waist_z - hem_z - 0.02), 0.01)
-    if len(drops) < 8:
-        return 0.0
-    g = np.array([girth(waist_z - d) for d in drops])
-    fall = slice(int(len(drops) * 0.6), None)
-    slope, icpt = np.polyfit(drops[fall], g[fall], 1)
-    below = g - (slope * drops + icpt)
-    knee = int(np.argmax(below > -0.005))  # within 5 mm of the fall's line
-    return float(g[knee])

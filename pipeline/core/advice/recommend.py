@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 
 from pipeline.core.advice.bands import (
-    CHART_DECIDED,
     DECIDING_REGIONS,
-    KEY_REGIONS,
+    RULING_REGIONS,
     bands_for,
     type_group,
     word_for,
@@ -58,7 +57,7 @@ class Advice:
     fits: list[SizeFit]
     bands: dict[str, dict[str, float]]
     chart: dict[str, dict[str, float]]
-    target_ease_cm: dict[str, float]
+    design_ease_cm: dict[str, dict[str, float]]  # size -> region -> the ease it was made with
     garment_type: str
     fabric: str
     seconds: float
@@ -79,7 +78,7 @@ class Advice:
             "garment_type": self.garment_type,
             "fabric": self.fabric,
             "bands": self.bands,
-            "target_ease_cm": self.target_ease_cm,
+            "design_ease_cm": self.design_ease_cm,
             "sizes": [
                 {"size": f.size, "ease_cm": f.ease_cm, "words": f.words, "fit": f.fit_stats}
                 for f in self.fits
@@ -141,62 +140,72 @@ def check_labels(
                 )
 
 
-def target_ease(
+def design_ease(
     options: list[SizeOption], chart: dict[str, dict[str, float]], table: dict[str, dict[str, float]], regions
-) -> dict[str, float]:
-    """The ease the garment was made with per key region: measured on its own size bodies when known, else its
-    chart girths less the size table's body girths, averaged over the sizes."""
+) -> dict[str, list[float]]:
+    """The ease each size was made with, per region (cm, one per size): measured on its own size's body the
+    same way as on the shopper when known (graded sample garments), else the garment's chart girths less the
+    size table's body girths, averaged over the sizes (a file's own chart is read flat, not on a body, so only
+    its mean over the sizes is trusted)."""
     out = {}
     for r in regions:
         if all(o.design_ease_cm and r in o.design_ease_cm for o in options):
-            vals = [o.design_ease_cm[r] for o in options]
-        else:
-            vals = [chart[o.size][r] - table[o.size][TABLE_KEYS[r]] for o in options if r in chart[o.size]]
+            out[r] = [o.design_ease_cm[r] for o in options]
+            continue
+        vals = [
+            chart[o.size][r] - table[o.size][TABLE_KEYS[r]]
+            for o in options
+            if r in chart[o.size] and r in TABLE_KEYS and o.size in table
+        ]
         if vals:
-            out[r] = round(float(np.mean(vals)), 2)
+            out[r] = [round(float(np.mean(vals)), 2)] * len(options)
     return out
 
 
-def recommend(fits: list[SizeFit], target: dict[str, float], deciding, key, chart_ease=None) -> str:
-    """Per deciding region, the size whose ease is nearest the garment's own; the largest of those (one buys
-    for the largest measurement); then up while a key region would be tight. `chart_ease` (region -> ease
-    per size, cm) replaces the fitted ease of the regions read from the chart."""
-    chart_ease = chart_ease or {}
+def recommend(fits: list[SizeFit], design: dict[str, list[float]], deciding, ruling) -> str:
+    """Per deciding region, the size whose ease on the shopper is nearest the ease that size was made with (its
+    design ease: the garment then sits on the shopper as its pattern meant it to); the largest of those (the
+    limiting region: one buys for the largest measurement); then up while the size would be tight in any
+    `ruling` region (tight anywhere rules a size out)."""
     order = [f.size for f in fits]
     picks = []
     for r in deciding:
-        if r not in target:
-            continue
-        if r in chart_ease:
-            have = [(abs(e - target[r]), i) for i, e in enumerate(chart_ease[r]) if e is not None]
-        else:
-            have = [(abs(f.ease_cm[r] - target[r]), i) for i, f in enumerate(fits) if r in f.ease_cm]
+        have = [
+            (abs(f.ease_cm[r] - design[r][i]), i)
+            for i, f in enumerate(fits)
+            if r in design and r in f.ease_cm
+        ]
         if have:
             picks.append(min(have)[1])
     i = max(picks) if picks else len(order) // 2
-    while i + 1 < len(fits) and any(fits[i].words.get(r) == "tight" for r in key):
+    while i + 1 < len(fits) and any(fits[i].words.get(r) == "tight" for r in ruling):
         i += 1
     return order[i]
 
 
-def sentence(fits: list[SizeFit], rec: str, regions) -> str:
-    """'M: chest 6 cm ease, regular; S would be tight at the chest (-1 cm)'."""
+def sentence(fits: list[SizeFit], rec: str, deciding, ruling) -> str:
+    """'M: chest +6 cm ease, regular; S would be tight at the chest (-1 cm)': the recommended size's deciding
+    regions, then its smaller neighbour where it is tightest (a region that rules it out first), or, for the
+    smallest size, its larger neighbour where it is loosest."""
     by = {f.size: f for f in fits}
     order = [f.size for f in fits]
     f = by[rec]
-    parts = [f"{r} {f.ease_cm[r]:+.0f} cm ease, {f.words[r]}" for r in regions if r in f.ease_cm]
+    parts = [f"{r} {f.ease_cm[r]:+.0f} cm ease, {f.words[r]}" for r in deciding if r in f.ease_cm]
     text = f"{rec}: " + "; ".join(parts)
     i = order.index(rec)
     other = by[order[i - 1]] if i > 0 else (by[order[i + 1]] if i + 1 < len(order) else None)
-    if other is not None:
-        have = [r for r in regions if r in other.ease_cm]
-        if have:
-            r = (
-                min(have, key=lambda r: other.ease_cm[r])
-                if i > 0
-                else max(have, key=lambda r: other.ease_cm[r])
-            )
-            text += f"; {other.size} would be {other.words[r]} at the {r} ({other.ease_cm[r]:+.0f} cm)"
+    if other is None:
+        return text
+    if i > 0:
+        tight = [r for r in ruling if other.words.get(r) == "tight"]
+        have = tight or [r for r in deciding if r in other.ease_cm]
+        pick = min if have else None
+    else:
+        have = [r for r in deciding if r in other.ease_cm]
+        pick = max
+    if have and pick:
+        r = pick(have, key=lambda r: other.ease_cm[r])
+        text += f"; {other.size} would be {other.words[r]} at the {r} ({other.ease_cm[r]:+.0f} cm)"
     return text
 
 
@@ -216,8 +225,8 @@ def advise(
     group = type_group(garment_type)
     chart = size_chart(options, garment_type)
     check_labels(chart, garment_type, table)
-    regions = KEY_REGIONS[group]
-    target = target_ease(options, chart, table, regions)
+    deciding, ruling = DECIDING_REGIONS[group], RULING_REGIONS[group]
+    design = design_ease(options, chart, table, deciding)
     bands = bands_for(group, fabric)
     planes = body_planes(body)
     fits = []
@@ -227,22 +236,15 @@ def advise(
         ease = region_ease(r.vertices, o.garment.faces, group, planes, o.garment.vertices)
         words = {k: word_for(k, v, bands) for k, v in ease.items() if k in bands}
         fits.append(SizeFit(o.size, ease, words, r.vertices, r.stats, r.fit_colors))
-    chart_target = {
-        r: float(np.mean([chart[o.size][r] - table[o.size][TABLE_KEYS[r]] for o in options]))
-        for r in CHART_DECIDED.get(group, ())
-        if all(r in chart[o.size] and o.size in table for o in options)
-        and all(chart[a.size][r] <= chart[b.size][r] for a, b in zip(options, options[1:], strict=False))
-    }  # a chart girth that does not grow with the size is not trusted to pick one
-    chart_ease = {r: [chart[o.size][r] - 100 * planes.girths_m[r] for o in options] for r in chart_target}
-    rec = recommend(fits, {**target, **chart_target}, DECIDING_REGIONS[group], regions, chart_ease)
+    rec = recommend(fits, design, deciding, ruling)
     progress(1.0, "advised")
     return Advice(
         rec,
-        sentence(fits, rec, regions),
+        sentence(fits, rec, deciding, ruling),
         fits,
         bands,
         chart,
-        target,
+        {o.size: {r: design[r][i] for r in design} for i, o in enumerate(options)},
         garment_type,
         fabric,
         time.perf_counter() - t0,

@@ -68,7 +68,9 @@ def cloth_girth(
 ) -> float:
     """The cloth's own length (m) round the section piece that circles `around`: the section's segments
     measured on the garment's rest shape, so folds, flare and drape do not change it and stretch shows as a
-    shorter cloth. 0 when the plane misses the garment."""
+    shorter cloth. 0 when the plane misses the garment, or when that piece is not a closed loop: a plane
+    that leaves the cloth through an opening (a T-shirt's sleeves hanging down in the A-pose, cut through
+    their cuffs) splits the torso into a front and a back arc, and half a girth is no girth."""
     point = np.asarray(point, dtype=np.float64)
     normal = np.asarray(normal, dtype=np.float64)
     cut = _cut(vertices, faces, point, normal)
@@ -87,6 +89,8 @@ def cloth_girth(
     r = np.asarray(rest_vertices, dtype=np.float64)
     rest_pts = r[uniq[:, 0]] + t[:, None] * (r[uniq[:, 1]] - r[uniq[:, 0]])
     mine = segs[labels[segs[:, 0]] == k]
+    if (np.bincount(mine.ravel(), minlength=len(uniq))[labels == k] != 2).any():
+        return 0.0  # an open arc: it runs out of the cloth at an opening
     return float(np.linalg.norm(rest_pts[mine[:, 0]] - rest_pts[mine[:, 1]], axis=1).sum())
 
 
