@@ -136,6 +136,7 @@ def draw_advice(path: str | os.PathLike, advice, body, faces: np.ndarray, label:
     import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
 
+    from pipeline.core.advice.recommend import signed_cm
     from pipeline.core.files import atomic_path
     from pipeline.core.fit.fitmap import strain_scale
 
@@ -156,7 +157,7 @@ def draw_advice(path: str | os.PathLike, advice, body, faces: np.ndarray, label:
         ax.set_ylim(-0.02, float(bv[:, 2].max()) + 0.02)
         ax.set_aspect("equal")
         ax.axis("off")
-        words = "\n".join(f"{r} {fit.ease_cm[r]:+.0f} cm: {fit.words.get(r, '')}" for r in fit.ease_cm)
+        words = "\n".join(f"{r} {signed_cm(fit.ease_cm[r])} cm: {fit.words.get(r, '')}" for r in fit.ease_cm)
         star = " (recommended)" if fit.size == advice.recommended else ""
         ax.set_title(f"size {fit.size}{star}\n{words}", fontsize=8)
     sm = strain_scale()

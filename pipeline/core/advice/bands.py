@@ -24,8 +24,8 @@ LENGTH_BANDS: dict[str, tuple[float, float]] = {
     "dress": (-25.0, 15.0),
     "bottom": (-25.0, 12.0),
 }
-# cm a knit gives on the tight side (negative ease still fits: a jersey T-shirt is worn from about -1 cm of
-# ease over the tape chest); woven cloth gives nothing
+# cm a knit gives on the tight side (negative ease still fits: a close jersey T-shirt is worn from about
+# -1 cm of ease over the tape chest); woven cloth gives nothing
 STRETCH_CM: dict[str, float] = {
     "cotton-jersey": 5.0,
     "spandex": 8.0,

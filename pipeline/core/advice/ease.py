@@ -18,9 +18,8 @@ UP = np.array([0.0, 0.0, 1.0])
 SLEEVE_FROM_SHOULDER_M = 0.13  # the upper-arm girth: about midway from the shoulder joint to the elbow
 SLEEVE_RADIUS_M = 0.09  # near the armpit a sleeve's section joins the body's: keep what lies round the arm
 # the garment's chest is read on a band of planes from just under the armpit to below the bust (and the bust
-# itself), the least cloth round any of them where its section is a closed loop: a plane through a low
-# armhole, or through sleeves hanging down to it, is no chest girth; one through sleeve and torso together
-# catches more cloth than the chest
+# itself): a plane through a low armhole, or through sleeves hanging down to it, is no chest girth; one
+# through sleeve and torso together catches more cloth than the chest
 CHEST_BELOW_ARMPIT_M = (0.04, 0.06, 0.08, 0.10, 0.12)
 # the body's girths are its tape measures (ISO 8559-1, as the size table and the shopper's file take them)
 TAPES = {"chest": "chest_girth", "waist": "waist_girth", "hip": "hip_girth"}
@@ -77,8 +76,10 @@ def loop_length(rest_vertices: np.ndarray, loop: np.ndarray) -> float:
 
 
 def chest_ease_m(g: np.ndarray, faces: np.ndarray, rest: np.ndarray, planes: BodyPlanes) -> float | None:
-    """The garment's chest (the least cloth round the chest band, a closed loop) less the body's tape chest;
-    None when no plane of the band holds a closed loop of the garment."""
+    """The garment's chest (the least cloth round the chest band, a closed loop: a loop through sleeve and
+    torso together holds more) less the body's tape chest; None when no plane of the band holds a closed loop
+    of the garment. The least, not the highest plane's: just under the armhole the cloth grows fast with
+    height, and which planes clear a garment's armhole changes from size to size."""
     cloth = [cloth_girth(g, faces, rest, p, UP) for p in planes.chest_points]
     cloth = [c for c in cloth if c > 0]
     return min(cloth) - planes.girths_m["chest"] if cloth else None

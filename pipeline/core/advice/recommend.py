@@ -183,6 +183,11 @@ def recommend(fits: list[SizeFit], design: dict[str, list[float]], deciding, rul
     return order[i]
 
 
+def signed_cm(value: float) -> str:
+    """Whole centimetres with their sign, never '-0'."""
+    return f"{round(value):+d}"
+
+
 def sentence(fits: list[SizeFit], rec: str, deciding, ruling) -> str:
     """'M: chest +6 cm ease, regular; S would be tight at the chest (-1 cm)': the recommended size's deciding
     regions, then its smaller neighbour where it is tightest (a region that rules it out first), or, for the
@@ -190,7 +195,7 @@ def sentence(fits: list[SizeFit], rec: str, deciding, ruling) -> str:
     by = {f.size: f for f in fits}
     order = [f.size for f in fits]
     f = by[rec]
-    parts = [f"{r} {f.ease_cm[r]:+.0f} cm ease, {f.words[r]}" for r in deciding if r in f.ease_cm]
+    parts = [f"{r} {signed_cm(f.ease_cm[r])} cm ease, {f.words[r]}" for r in deciding if r in f.ease_cm]
     text = f"{rec}: " + "; ".join(parts)
     i = order.index(rec)
     other = by[order[i - 1]] if i > 0 else (by[order[i + 1]] if i + 1 < len(order) else None)
@@ -205,7 +210,7 @@ def sentence(fits: list[SizeFit], rec: str, deciding, ruling) -> str:
         pick = max
     if have and pick:
         r = pick(have, key=lambda r: other.ease_cm[r])
-        text += f"; {other.size} would be {other.words[r]} at the {r} ({other.ease_cm[r]:+.0f} cm)"
+        text += f"; {other.size} would be {other.words[r]} at the {r} ({signed_cm(other.ease_cm[r])} cm)"
     return text
 
 
