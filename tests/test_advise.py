@@ -318,3 +318,22 @@ def test_tight_anywhere_rules_a_size_out():
     fits = _fits([{"chest": 4.0, "sleeve": -2.0}, {"chest": 9.0, "sleeve": 2.0}], words)
     assert recommend(fits, {"chest": [4.0, 4.0]}, ("chest",), ("chest", "sleeve")) == "M"
     assert recommend(fits, {"chest": [4.0, 4.0]}, ("chest",), ("chest",)) == "S"
+
+
+def test_the_sentence_names_the_neighbour_and_why():
+    from pipeline.core.advice.recommend import sentence
+
+    words = [{"chest": "tight"}, {"chest": "regular"}, {"chest": "regular"}]
+    fits = _fits([{"chest": -3.4}, {"chest": 5.6}, {"chest": 10.2}], words)
+    design = {"chest": [4.0, 4.0, 4.0]}
+    assert sentence(fits, "M", design, ("chest",), ("chest",)) == (
+        "M: chest +6 cm ease, regular; S would be tight at the chest (-3 cm)"
+    )
+    fits[0].words = {"chest": "regular"}
+    fits[0].ease_cm = {"chest": -0.4}
+    assert sentence(fits, "M", design, ("chest",), ("chest",)).endswith(
+        "S would be regular at the chest (+0 cm, made for +4)"
+    )
+    assert sentence(fits, "S", design, ("chest",), ("chest",)).endswith(
+        "M would be regular at the chest (+6 cm, made for +4)"
+    )

@@ -188,30 +188,32 @@ def signed_cm(value: float) -> str:
     return f"{round(value):+d}"
 
 
-def sentence(fits: list[SizeFit], rec: str, deciding, ruling) -> str:
+def sentence(fits: list[SizeFit], rec: str, design: dict[str, list[float]], deciding, ruling) -> str:
     """'M: chest +6 cm ease, regular; S would be tight at the chest (-1 cm)': the recommended size's deciding
-    regions, then its smaller neighbour where it is tightest (a region that rules it out first), or, for the
-    smallest size, its larger neighbour where it is loosest."""
-    by = {f.size: f for f in fits}
+    regions, then its smaller neighbour where it is tight (else where it falls furthest under its design
+    ease), or, for the smallest size, its larger neighbour where it is furthest over it."""
     order = [f.size for f in fits]
-    f = by[rec]
+    i = order.index(rec)
+    f = fits[i]
     parts = [f"{r} {signed_cm(f.ease_cm[r])} cm ease, {f.words[r]}" for r in deciding if r in f.ease_cm]
     text = f"{rec}: " + "; ".join(parts)
-    i = order.index(rec)
-    other = by[order[i - 1]] if i > 0 else (by[order[i + 1]] if i + 1 < len(order) else None)
-    if other is None:
+    j = i - 1 if i > 0 else i + 1
+    if j >= len(fits):
         return text
-    if i > 0:
-        tight = [r for r in ruling if other.words.get(r) == "tight"]
-        have = tight or [r for r in deciding if r in other.ease_cm]
-        pick = min if have else None
-    else:
-        have = [r for r in deciding if r in other.ease_cm]
-        pick = max
-    if have and pick:
-        r = pick(have, key=lambda r: other.ease_cm[r])
-        text += f"; {other.size} would be {other.words[r]} at the {r} ({signed_cm(other.ease_cm[r])} cm)"
-    return text
+    other = fits[j]
+    tight = [r for r in ruling if other.words.get(r) == "tight"]
+    if i > 0 and tight:
+        r = min(tight, key=lambda r: other.ease_cm[r])
+        return text + f"; {other.size} would be tight at the {r} ({signed_cm(other.ease_cm[r])} cm)"
+    have = [r for r in deciding if r in other.ease_cm and r in design]
+    if not have:
+        return text
+    sign = 1 if i > 0 else -1  # the smaller size: furthest under its design ease; the larger: furthest over
+    r = min(have, key=lambda r: sign * (other.ease_cm[r] - design[r][j]))
+    return text + (
+        f"; {other.size} would be {other.words[r]} at the {r} ({signed_cm(other.ease_cm[r])} cm, "
+        f"made for {signed_cm(design[r][j])})"
+    )
 
 
 def advise(
@@ -245,7 +247,7 @@ def advise(
     progress(1.0, "advised")
     return Advice(
         rec,
-        sentence(fits, rec, deciding, ruling),
+        sentence(fits, rec, design, deciding, ruling),
         fits,
         bands,
         chart,
