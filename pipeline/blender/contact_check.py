@@ -11,10 +11,10 @@ cloth's outer side (the ray reaches the cloth from outside: the skin is on the w
 hit's distance. The outer side is each face's side away from the body under it (the under-layer of a folded
 collar too); a face inside the body keeps the garment's majority winding. Only body parts the garment covers
 count (at least 3 % of its vertices nearest to them; parts from the avatar's vertex groups); skin facing other
-skin within 1.5 cm (a hanging arm on the torso, the armpit's and crotch's creases) is not counted, and each segment is judged
-against its own cloth when the garment carries its limb labels (an arm against its sleeve, not against the
-outside of the jacket's side beside it). Garment inside body: each garment vertex's nearest body point and
-that face's normal."""
+skin within 1.5 cm (a hanging arm on the torso, the armpit's and crotch's creases) is not counted, and each
+segment is judged against its own cloth when the garment carries its limb labels (an arm against its sleeve,
+not against the outside of the jacket's side beside it). Garment inside body: each garment vertex's nearest
+body point and that face's normal."""
 
 from __future__ import annotations
 
@@ -115,24 +115,28 @@ def _limb_labels(obj: bpy.types.Object, n: int) -> np.ndarray | None:
 
 
 def _own_cloth_trees(gv, gpolys, limbs, full: BVHTree) -> dict[int, BVHTree]:
-    """Per limb label (0 torso, 1-4 arms and legs): a tree over the cloth faces touching that label, where the
-    garment has such cloth; the body segment of that label is judged against it (a forearm against its
-    sleeve, not the outside of the jacket's hem beside it). Without labels every segment uses `full`."""
+    """Per limb label (1-4 arms and legs; 0 torso): a tree over the cloth faces wrapping that segment
+    (`checks.face_owner`: a seam face between a sleeve and the torso goes with the sleeve), where the garment
+    has such cloth; the body segment of that label is judged against it (a forearm against its sleeve, not the
+    outside of the jacket's hem beside it). Without labels every segment uses `full`."""
+    from pipeline.core.fit.checks import face_owner
+
     if limbs is None:
         return {}
     points = [Vector(p) for p in gv]
+    owner = face_owner(np.array([[limbs[p[0]], limbs[p[1]], limbs[p[-1]]] for p in gpolys]))
     trees = {}
     for label in range(5):
-        polys = [p for p in gpolys if any(limbs[i] == label for i in p)]
-        if polys and (label == 0 or (limbs == label).any()):
+        polys = [p for p, o in zip(gpolys, owner, strict=True) if o == label]
+        if polys:
             trees[label] = BVHTree.FromPolygons(points, polys)
     return trees
 
 
 def _pinched(bv: np.ndarray, bn: np.ndarray, body_tree: BVHTree, pinch_m: float) -> np.ndarray:
     """Body vertices with other skin within `pinch_m` along their normal line, ahead (a hanging arm on the
-    torso, the armpit's and the crotch's creases) or behind (skin sunk inside another part): no cloth fits there and no camera sees it (as
-    `checks.pinched_vertices`, here with Blender's BVH on the evaluated mesh)."""
+    torso, the armpit's and the crotch's creases) or behind (skin sunk inside another part): no cloth fits
+    there and no camera sees it (as `checks.pinched_vertices`, here with Blender's BVH on the evaluated mesh)."""
     out = np.zeros(len(bv), bool)
     for i, (p, n) in enumerate(zip(bv, bn, strict=True)):
         b, d = Vector(p), Vector(n)
@@ -188,7 +192,7 @@ def judge_contact(
                 # the face turned away from the body where it lies (the under-layer of a folded collar too);
                 # a face inside the body keeps the garment's turn, so a poke cannot flip its own face
                 inside = (loc - near[0]).dot(near[1]) < 0
-                facing_body = outward * nor.dot(near[1]) < -0.5  # clearly facing the body, not a fold's wall
+                facing_body = outward * nor.dot(near[1]) < -GRAZING_COS  # facing the body, not a fold's wall
                 own_cloth = tree is cloth_tree or face_segment[near[2]] == group
                 turn = -outward if facing_body and own_cloth and not inside else outward
                 best = (dist, turn * nor.dot(d * sign) < -GRAZING_COS)  # across the cloth, not grazing it

@@ -7,16 +7,17 @@ ray queries use Warp's BVH):
 - `body_through_garment`: body vertices the garment should cover that stand out through its faces (skin
   showing between garment vertices). From each body vertex a ray goes both ways along its normal (Warp's BVH
   ray query); the nearest cloth hit is the cloth over it, and the skin is outside when the ray meets that
-  cloth's outer side across it (not grazing it, within about 17 degrees) (faces turned away from the body one by one, so the under-layer of a folded collar counts
-  right), by the hit's distance. A body vertex is *covered* when (a) such a hit lies within 8 cm, (b) over
-  this part of the body: the body point nearest to the hit is within 2 cm of the vertex (a sleeve hanging by
-  the torso's side, or trousers beside a hand, do not cover them), and, given the body's part labels, (c) the
-  vertex's part (hand, forearm, thigh, torso...) is one the garment covers: at least 3 % of the garment's
-  vertices lie nearest to it (fingers touching a skirt's side are not covered by it), (d) it is not pinched:
-  facing other skin within 1.5 cm along its normal (`pinched_vertices`: a hanging arm pressed to the torso,
-  the armpit's and the crotch's creases, where no cloth fits and no camera sees), and (e, given the garment's limb labels) the hit is on its own segment's cloth
-  (an arm's skin on its sleeve, not on the outside of the jacket's side beside it). Skin past an opening (the
-  neck above a collar, the forearm beyond a short sleeve) has no hit along its normal and is not covered.
+  cloth's outer side across it (not grazing it, within about 17 degrees) (faces turned away from the body one
+  by one, so the under-layer of a folded collar counts right), by the hit's distance. A body vertex is
+  *covered* when (a) such a hit lies within 8 cm, (b) over this part of the body: the body point nearest to
+  the hit is within 2 cm of the vertex (a sleeve hanging by the torso's side, or trousers beside a hand, do
+  not cover them), and, given the body's part labels, (c) the vertex's part (hand, forearm, thigh, torso...)
+  is one the garment covers: at least 3 % of the garment's vertices lie nearest to it (fingers touching a
+  skirt's side are not covered by it), (d) it is not pinched: facing other skin within 1.5 cm along its normal
+  (`pinched_vertices`: a hanging arm pressed to the torso, the armpit's and the crotch's creases, where no
+  cloth fits and no camera sees), and (e, given the garment's limb labels) the hit is on its own segment's
+  cloth (an arm's skin on its sleeve, not on the outside of the jacket's side beside it). Skin past an opening
+  (the neck above a collar, the forearm beyond a short sleeve) has no hit along its normal and is not covered.
 - `off_body_share`: share of the garment (vertex area) more than 8 cm from the body where it should follow it.
   Parts that hang free by design are left out: for skirts and dresses everything below the hip line, and for
   every type the band within 4 cm of an opening that lies below the hips or on a limb (a flared hem, a loose
@@ -114,16 +115,16 @@ def local_outward_normals(
 ) -> np.ndarray:
     """Garment face normals turned away from the body face by face (against the body normal at each face's
     nearest body point): the under-layer of a folded collar or a turned-up cuff, wound the other way round
-    than the layer over it, then faces outward too. Only faces clearly facing the body are turned (more than
-    60 degrees past side-on: the walls of a fold stand side-on and keep their piece's turn), and faces whose
-    centre lies inside the body keep their piece's turn (`outward_face_normals`), so a place where the body
-    pokes through cannot flip its own faces. `may_turn` (F,) limits the turning to some faces (those lying over
-    their own segment of the body: a jacket's side panel pressed against an arm faces the arm, not away
-    from it)."""
+    than the layer over it, then faces outward too. Only faces facing the body are turned (more than about 17
+    degrees past side-on, `GRAZING_COS`: the walls of a fold stand side-on and keep their piece's turn), and
+    faces whose centre lies inside the body keep their piece's turn (`outward_face_normals`), so a place where
+    the body pokes through cannot flip its own faces. `may_turn` (F,) limits the turning to some faces (those
+    lying over their own segment of the body: a jacket's side panel pressed against an arm faces the arm, not
+    away from it)."""
     per_piece = outward_face_normals(garment_vertices, garment_faces, body_field)
     centre = np.asarray(garment_vertices, np.float64)[np.asarray(garment_faces, np.int64)].mean(1)
     c = body_field.closest(centre)
-    sign = np.where(np.einsum("ij,ij->i", per_piece, c.normals) < -0.5, -1.0, 1.0)
+    sign = np.where(np.einsum("ij,ij->i", per_piece, c.normals) < -GRAZING_COS, -1.0, 1.0)
     sign[c.signed_distance < 0] = 1.0
     if may_turn is not None:
         sign[~np.asarray(may_turn, bool)] = 1.0
@@ -171,8 +172,9 @@ def pinched_vertices(
 ) -> np.ndarray:
     """(V,) mask of body vertices with other skin within `pinch_m` along their normal line: ahead (a hanging arm
     against the torso, the thighs in a stride, the armpit's and the crotch's creases) or behind (skin sunk
-    inside another part of the body; also parts thinner than `pinch_m`, such as fingers). No cloth fits there (two layers need about 1.5 cm) and no camera sees it, so these are not
-    counted as covered (a ray query on the body itself, Warp's BVH)."""
+    inside another part of the body; also parts thinner than `pinch_m`, such as fingers). No cloth fits there
+    (two layers need about 1.5 cm) and no camera sees it, so these are not counted as covered (a ray query on
+    the body itself, Warp's BVH)."""
     from pipeline.core.fit.warp_kernels import ray_cast
 
     bv = np.asarray(body_vertices, np.float64)
@@ -218,22 +220,31 @@ def covered_parts(garment_nearest_body: np.ndarray, parts: np.ndarray, min_share
 LIMB_OF_GROUP = {"trunk": 0, "arm.L": 1, "arm.R": 2, "leg.L": 3, "leg.R": 4}  # as `skinning.LIMB_NAMES`
 
 
+def face_owner(face_limbs: np.ndarray) -> np.ndarray:
+    """(F,) the segment each cloth face wraps, from its corners' limb labels (F, 3): the one limb among them
+    (a seam face between a sleeve and the torso goes with the sleeve), 0 (the torso) when none, -1 when two
+    limbs meet in it (the crotch seam between the trouser legs: neither leg's alone)."""
+    lo = np.where(face_limbs > 0, face_limbs, 99).min(1)
+    hi = face_limbs.max(1)
+    return np.where(hi == 0, 0, np.where(lo == hi, hi, -1))
+
+
 def _own_cloth_groups(body_parts, limbs, n_body: int, gf: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(body vertex rows, garment face ids) pairs: each body segment with the cloth of its own segment where
-    the garment has one (an arm's skin with its sleeve, the torso's with the torso's cloth: faces touching a
-    vertex of that label), so a forearm hanging against a jacket's hem, or the torso beside a sleeve's inner
-    wall, is judged by the layer over it and not by the outside of its neighbour. Segments the garment has no
-    cloth of (thighs under a skirt), and every vertex without labels, go with all of the cloth."""
+    the garment has one (an arm's skin with its sleeve, the torso's with the torso's cloth: `face_owner`), so
+    a forearm hanging against a jacket's hem, or the torso beside a sleeve's inner wall, is judged by the
+    layer over it and not by the outside of its neighbour. Segments the garment has no cloth of (thighs under
+    a skirt), and every vertex without labels, go with all of the cloth."""
     every = np.arange(len(gf))
     if body_parts is None or limbs is None:
         return [(np.arange(n_body), every)]
     limbs = np.asarray(limbs, np.int64)
     own = np.array([LIMB_OF_GROUP.get(part_group(PARTS[k]), -1) for k in np.asarray(body_parts)])
-    face_limbs = limbs[gf]
+    owner = face_owner(limbs[gf])
     groups, rest = [], np.ones(n_body, bool)
     for label in np.unique(own):
-        faces = np.nonzero((face_limbs == label).any(1))[0]
-        if label < 0 or not len(faces) or not (label == 0 or (limbs == label).any()):
+        faces = np.nonzero(owner == label)[0]
+        if label < 0 or not len(faces):
             continue
         rows = np.nonzero(own == label)[0]
         groups.append((rows, faces))
@@ -253,7 +264,7 @@ def _over_own_segment(gv, gf, body_field: BodyField, body_parts, limbs) -> np.nd
     body_limb = np.array([LIMB_OF_GROUP.get(part_group(p), -1) for p in PARTS])[
         np.asarray(body_parts)[nearest]
     ]
-    return (np.asarray(limbs, np.int64)[gf] == body_limb[:, None]).any(1)
+    return face_owner(np.asarray(limbs, np.int64)[gf]) == body_limb
 
 
 def _cloth_along_normals(bv, bn, gv, gf, groups, reach_m: float):
