@@ -61,9 +61,8 @@ def untangle_parts(
     wrong = ((limbs > 0) & (near_part != limbs)) | ((limbs == 0) & np.isin(near_part, ARM_LABELS))
     if not wrong.any():
         return x, 0
-    face_labels = np.array(
-        [np.bincount(r, minlength=5).argmax() for r in body_labels[np.asarray(body.faces)]]
-    )
+    a, b, c3 = body_labels[np.asarray(body.faces)].T  # each face's part: the label of most of its corners
+    face_labels = np.where((a == b) | (a == c3), a, np.where(b == c3, b, a))
     moved = 0
     for own in np.unique(limbs[wrong]):
         rows = np.nonzero(wrong & (limbs == own))[0]
