@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.core.body.anny_model import single_threaded
 from pipeline.core.body.corrective import (
     ALIASES,
     CORRECTED,
@@ -75,7 +76,8 @@ _PRIOR_LOCAL = 0.1  # per unit^2 of local control
 _PREDICTED_WEIGHT = 0.5  # a predicted measurement one conditional std off costs like 0.5 cm off a given one
 _HOLD_WEIGHT = 0.3
 _FD_STEP = 1e-4
-_RTOL = 2e-3  # stop when a step gains less than this share of the cost
+_RTOL = 2e-3  # stop when a step gains less than this share of the cost ...
+_XTOL = 0.02  # ... and moves no parameter by more than this
 _PRIOR_CORRECTIVE = 2500.0  # per unit^2 of corrective amplitude: 2 % of a girth costs like 1 cm
 _PRIOR_SHAPE = 1.0  # per unit^2 of the trunk shapes that are not tape-measure controls
 _STARTS = ((0.5, 0.5), (0.2, 0.8), (0.2, 0.3), (0.8, 0.3))  # (muscle, weight) starts of stage 1
@@ -105,31 +107,125 @@ class ShapeFit:
         return {k: round(self.reached_cm[k] - t, 2) for k, t in self.targets_cm.items()}
 
 
+class _PhenoBlend:
+    """anny's phenotype blendshape weights (`anny.models.phenotype.phenotype_blendshape_weights`) for the
+    model's phenotypes, in float64 and vectorised: each phenotype's piecewise-linear coefficients over its
+    anchors, the phenotypes anny's model does not expose held at their constant values once, then each
+    blendshape's product of its few variations by one gather. The same numbers as anny's function (to float64
+    rounding; anny's runs in the model's float32), about ten times fewer torch operations."""
+
+    _INTERPOLATED = ("age", "gender", "muscle", "weight", "height", "proportions", "cupsize", "firmness")
+
+    def __init__(self, model) -> None:
+        import torch
+        from anny.models.model_data import PHENOTYPE_VARIATIONS
+
+        self.labels = list(model.phenotype_labels)
+        self.extrapolate = bool(model.extrapolate_phenotypes)
+        offsets, n_cols = {}, 0
+        for feature, keys in PHENOTYPE_VARIATIONS.items():
+            offsets[feature] = n_cols
+            n_cols += len(keys)
+        self.anchors = {f: model.anchors[f].double() for f in self._INTERPOLATED}
+        self.free = [f for f in self._INTERPOLATED if f in self.labels]
+        self.free_idx = torch.tensor([self.labels.index(f) for f in self.free])
+        self.constant = torch.ones(1, n_cols + 1, dtype=torch.float64)  # the last column stays 1: padding
+        for f in self._INTERPOLATED:
+            a = self.anchors[f]
+            cols = slice(offsets[f], offsets[f] + len(a))
+            self.constant[:, cols] = 0.0 if f in self.free else self._coefficients(a, torch.full((1,), 0.5))
+        race = PHENOTYPE_VARIATIONS["race"]
+        if any(r in self.labels for r in race):
+            raise NotImplementedError("race phenotypes are not fitted")  # MODEL_CONFIG never exposes them
+        self.constant[:, offsets["race"] : offsets["race"] + len(race)] = 1.0 / len(race)
+        # the free phenotypes' anchors side by side, padded with +inf (never reached by a left search)
+        n_max = max(len(self.anchors[f]) for f in self.free)
+        self.table = torch.full((len(self.free), n_max), float("inf"), dtype=torch.float64)
+        for j, f in enumerate(self.free):
+            self.table[j, : len(self.anchors[f])] = self.anchors[f]
+        self.first = torch.stack([self.anchors[f][0] for f in self.free])[:, None]
+        self.last = torch.stack([self.anchors[f][-1] for f in self.free])[:, None]
+        self.top = torch.tensor([len(self.anchors[f]) - 1 for f in self.free])[:, None]
+        self.offset = torch.tensor([offsets[f] for f in self.free])[:, None]
+        mask = model.stacked_phenotype_blend_shapes_mask.numpy() > 0.5
+        gather = np.full((len(mask), int(mask.sum(axis=1).max())), n_cols)
+        for k, row in enumerate(mask):
+            cols = np.flatnonzero(row)
+            gather[k, : len(cols)] = cols
+        self.gather = torch.as_tensor(gather)
+        proj = model.phenotype_blendshape_projection
+        self.projection = None if proj is None else proj.double()
+
+    def _coefficients(self, anchors, value):
+        """(B, n_anchors) linear interpolation coefficients of one phenotype (anny.utils.interpolation)."""
+        import torch
+
+        if not self.extrapolate:
+            value = value.clamp(float(anchors[0]), float(anchors[-1]))
+        i = torch.searchsorted(anchors, value.contiguous()).clamp(1, len(anchors) - 1)
+        alpha = (value - anchors[i - 1]) / (anchors[i] - anchors[i - 1])
+        out = torch.zeros(len(value), len(anchors), dtype=torch.float64)
+        rows = torch.arange(len(value))
+        out[rows, i - 1] = 1.0 - alpha
+        out[rows, i] = alpha
+        return out
+
+    def __call__(self, pheno):
+        """(B, K) blendshape weights of (B, P) phenotypes in the model's label order: the interpolation of
+        every free phenotype at once (anchors side by side), scattered into anny's variation columns."""
+        import torch
+
+        value = pheno[:, self.free_idx].double().T.contiguous()  # (F, B)
+        if not self.extrapolate:
+            value = torch.minimum(torch.maximum(value, self.first), self.last)
+        i = torch.minimum(torch.searchsorted(self.table, value).clamp(min=1), self.top)
+        lo, hi = self.table.gather(1, i - 1), self.table.gather(1, i)
+        alpha = (value - lo) / (hi - lo)
+        phens = self.constant.repeat(len(pheno), 1)
+        phens.scatter_(1, (self.offset + i - 1).T, (1.0 - alpha).T)
+        phens.scatter_(1, (self.offset + i).T, alpha.T)
+        w = phens[:, self.gather].prod(dim=-1)
+        return w if self.projection is None else w @ self.projection
+
+
+@functools.lru_cache(maxsize=1)
+def _basis():
+    """The model's template and phenotype blendshapes as flat float64 and float32 tensors, and its phenotype
+    blend: built once per process (copying the blendshapes took a tenth of a second per fit)."""
+    import torch
+
+    from pipeline.core.body.anny_model import load_model
+
+    model = load_model()
+    n_pheno = (
+        model.blendshapes.shape[0] - 2 * len(model.local_change_labels) - len(model.facial_action_labels)
+    )
+    with torch.no_grad():
+        template = model.template_vertices.double()
+        b_pheno = model.blendshapes[:n_pheno].double().reshape(n_pheno, -1)
+    return model, n_pheno, template, b_pheno, template.float(), b_pheno.float(), _PhenoBlend(model)
+
+
 class _Shape:
-    """Rest vertices as a differentiable function of phenotypes and a few local controls."""
+    """Rest vertices as a function of phenotypes and a few local controls."""
 
     def __init__(self, controls: list[str]) -> None:
         import torch
 
-        from pipeline.core.body.anny_model import load_model
-
-        self.model = model = load_model()
+        model, n_pheno, self.template, self.b_pheno, t32, bp32, self.blend = _basis()
+        self.model = model
         self.torch = torch
-        n_local = len(model.local_change_labels)
-        n_pheno = model.blendshapes.shape[0] - 2 * n_local - len(model.facial_action_labels)
         self.controls = controls
         cols = [
             n_pheno + len(model.facial_action_labels) + 2 * model.local_change_labels.index(c)
             for c in controls
         ]
         with torch.no_grad():
-            self.template = model.template_vertices.double()
-            self.b_pheno = model.blendshapes[:n_pheno].double().reshape(n_pheno, -1)
             n_coords = self.template.numel()
             self.b_pos = model.blendshapes[cols].double().reshape(len(cols), n_coords)
             self.b_neg = model.blendshapes[[c + 1 for c in cols]].double().reshape(len(cols), n_coords)
             # float32 copies for the whole-body evaluations that only locate the hull sections (2x faster)
-            self.f32 = [b.float() for b in (self.template, self.b_pheno, self.b_pos, self.b_neg)]
+            self.f32 = [t32, bp32, self.b_pos.float(), self.b_neg.float()]
         self.n_fields = 0
         self.fields = torch.zeros(0, self.template.numel(), dtype=torch.float64)
         self._sub = None
@@ -148,20 +244,8 @@ class _Shape:
         return flat
 
     def pheno_weights(self, pheno):
-        """(B, K) phenotype blendshape weights of (B, 6) phenotypes (anny's blend)."""
-        from anny.models.phenotype import phenotype_blendshape_weights
-
-        m = self.model
-        wi = phenotype_blendshape_weights(
-            pheno.to(m.dtype),
-            m.phenotype_labels,
-            m.anchors,
-            m.stacked_phenotype_blend_shapes_mask,
-            extrapolate=m.extrapolate_phenotypes,
-        )
-        if m.phenotype_blendshape_projection is not None:
-            wi = wi @ m.phenotype_blendshape_projection
-        return wi.double()
+        """(B, K) phenotype blendshape weights of (B, 6) phenotypes (anny's blend, float64)."""
+        return self.blend(pheno)
 
     def vertices(self, pheno, local) -> np.ndarray:
         """(V, 3) rest vertices for phenotypes (6,) in anny's order and local control values (C,)."""
@@ -189,7 +273,10 @@ class _Shape:
             self._bp_sub, self._bpos_sub, self._bneg_sub, self._f_sub = (
                 b[:, cols] for b in (self.b_pheno, self.b_pos, self.b_neg, self.fields)
             )
-        flat = self.pheno_weights(pheno) @ self._bp_sub
+        # The Jacobian's rows that step a local control share the phenotypes of the first row: blend each
+        # distinct phenotype row once (the (B, 136) x (136, 3S) product is most of an evaluation).
+        unique, inverse = torch.unique(pheno, dim=0, return_inverse=True)
+        flat = (self.pheno_weights(unique) @ self._bp_sub)[inverse]
         flat = flat + self._local_flat(local, self._bpos_sub, self._bneg_sub, self._f_sub)
         return self._t_sub + flat.reshape(len(pheno), -1, 3)
 
@@ -265,15 +352,8 @@ def fit_shape(
     """Fit anny to `targets_cm` (ISO names, cm; any subset); `sex` fixes the gender phenotype when given.
     `use_local=False` fits the phenotypes alone; `predict_rest=False` leaves the measurements not given to
     anny's prior instead of the population's conditional mean (both for comparisons in the benches)."""
-    import torch
-
-    # Many small ops: one thread is fastest, and it does not collapse when the cores are busy.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_threaded():
         return _fit_shape(dict(targets_cm), sex, progress, use_local, predict_rest, iterations)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _fit_shape(targets_cm, sex, progress, use_local, predict_rest, iterations) -> ShapeFit:
@@ -445,7 +525,9 @@ class _Solver:
                 break
             x, lam = x_new, max(lam / 3, 1e-6)
             state = self._state(x)
-            if cost - cost_new < _RTOL * cost:
+            # converged: the step gained little and was short (a long step that gains little is a slide along a
+            # flat valley of the robust cost, where the refreshed sections may still change the picture)
+            if cost - cost_new < _RTOL * cost and np.abs(delta).max() < _XTOL:
                 break
         cost = self._cost(self._residuals(x, state)[0], x)
         return x, cost
