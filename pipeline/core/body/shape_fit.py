@@ -263,7 +263,8 @@ class _Shape:
         with self.torch.no_grad():
             template, b_pheno, b_pos, b_neg = self.f32
             flat = self.pheno_weights(pheno[None])[0].float() @ b_pheno
-            flat = flat + self._local_flat(local[None].float(), b_pos, b_neg, self.fields.float())[0]
+            if local.any():  # all zero in stage 1
+                flat = flat + self._local_flat(local[None].float(), b_pos, b_neg, self.fields.float())[0]
             return (template + flat.reshape(-1, 3)).double().numpy()
 
     def vertices_exact(self, pheno, local) -> np.ndarray:
@@ -288,7 +289,8 @@ class _Shape:
         # distinct phenotype row once (the (B, 136) x (136, 3S) product is most of an evaluation).
         unique, inverse = torch.unique(pheno, dim=0, return_inverse=True)
         flat = (self.pheno_weights(unique) @ self._bp_sub)[inverse]
-        flat = flat + self._local_flat(local, self._bpos_sub, self._bneg_sub, self._f_sub)
+        if local.any():  # all zero in stage 1
+            flat = flat + self._local_flat(local, self._bpos_sub, self._bneg_sub, self._f_sub)
         return self._t_sub + flat.reshape(len(pheno), -1, 3)
 
 
