@@ -22,6 +22,7 @@ Table 3 (second): `--anny` bodies sampled from anny's own shape space (phenotype
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -72,7 +73,7 @@ def time_line(times: list[float], cpu: list[float]) -> str:
     return (
         f"time per avatar (fit + body): wall mean {t.mean():.2f} s, p95 {np.percentile(t, 95):.2f} s, max "
         f"{t.max():.2f} s; CPU (this process, load-independent) mean {c.mean():.2f} s, p95 "
-        f"{np.percentile(c, 95):.2f} s"
+        f"{np.percentile(c, 95):.2f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
 

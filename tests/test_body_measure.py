@@ -67,3 +67,34 @@ def test_landmarks_are_in_anatomical_order(woman):
     assert lm["shoulder_l"][0] > 0.1 > -0.1 > lm["shoulder_r"][0]  # +X is the model's left
     assert lm["bust_l"][1] < lm["waist_back"][1]  # the body faces -Y
     assert lm["shoulder_l"].shape == (3,)
+
+
+def test_convex_hull_prefilter_keeps_every_hull_point():
+    """The quadrilateral prefilter drops only interior points: the hull is the plain monotone chain's, on
+    random clouds, rings with collinear runs and duplicates."""
+    from pipeline.core.body.measure import convex_hull_2d
+
+    def plain_chain(points):
+        order = np.lexsort((points[:, 1], points[:, 0]))
+
+        def chain(idx):
+            out = []
+            for i in idx:
+                while len(out) >= 2:
+                    o, a, b = points[out[-2]], points[out[-1]], points[i]
+                    if (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]) > 1e-15:
+                        break
+                    out.pop()
+                out.append(int(i))
+            return out
+
+        lower, upper = chain(order), chain(order[::-1])
+        return np.array(lower[:-1] + upper[:-1])
+
+    rng = np.random.default_rng(3)
+    square = np.array([[x, y] for x in np.linspace(0, 1, 6) for y in (0.0, 1.0)] + [[0.0, 0.5], [1.0, 0.5]])
+    ang = rng.uniform(0, 2 * np.pi, 150)
+    ring = np.c_[0.15 * np.cos(ang), 0.1 * np.sin(ang)] * rng.uniform(0.9, 1.0, (150, 1))
+    clouds = [rng.normal(size=(n, 2)) for n in (3, 5, 40, 400)] + [square, ring, np.vstack([ring, ring[:20]])]
+    for pts in clouds:
+        assert np.array_equal(convex_hull_2d(pts), plain_chain(pts))

@@ -36,3 +36,28 @@ def test_subset_fit_holds_the_rest_plausible(truth):
     assert all(abs(e) <= TOLERANCE_CM for e in fit.errors_cm().values()), fit.errors_cm()
     assert 0.0 <= fit.phenotypes["gender"] <= 1.0
     assert abs(fit.reached_cm["inside_leg_length"] - truth["inside_leg_length"]) < 5.0
+
+
+def test_phenotype_blend_matches_anny(anny_model):
+    """The fit's vectorised phenotype blend gives anny's own blendshape weights (in float64), also outside
+    [0, 1] where anny clamps."""
+    import torch
+    from anny.models.phenotype import phenotype_blendshape_weights
+
+    from pipeline.core.body.shape_fit import _basis
+
+    model, *_, blend = _basis()
+    pheno = torch.rand(
+        16, len(model.phenotype_labels), dtype=torch.float64, generator=torch.Generator().manual_seed(0)
+    )
+    pheno = pheno * 1.4 - 0.2
+    anchors = {k: model.anchors[k].double() for k in blend.anchors}
+    ref = phenotype_blendshape_weights(
+        pheno,
+        model.phenotype_labels,
+        anchors,
+        model.stacked_phenotype_blend_shapes_mask.double(),
+        extrapolate=model.extrapolate_phenotypes,
+    )
+    ref = ref @ model.phenotype_blendshape_projection.double()
+    assert torch.allclose(blend(pheno), ref, rtol=0, atol=1e-12)

@@ -77,7 +77,10 @@ def _vertex_parts(avatar_obj: bpy.types.Object) -> list[str]:
 
 
 def _covered_parts(gv: np.ndarray, body_tree: BVHTree, bv: np.ndarray, bpolys, parts: list[str]) -> set[str]:
-    """Body parts holding the nearest body vertex of at least 3 % of the garment's vertices."""
+    """Body parts holding the nearest body vertex of at least 3 % of the garment's vertices; never the hands
+    or feet (`checks.UNCOVERED_PARTS`)."""
+    from pipeline.core.fit.checks import UNCOVERED_PARTS
+
     counts: dict[str, int] = {}
     for p in gv:
         loc, _n, face, _d = body_tree.find_nearest(Vector(p))
@@ -86,7 +89,11 @@ def _covered_parts(gv: np.ndarray, body_tree: BVHTree, bv: np.ndarray, bpolys, p
         corners = bpolys[face]
         k = min(corners, key=lambda i: (Vector(bv[i]) - loc).length)
         counts[parts[k]] = counts.get(parts[k], 0) + 1
-    return {part for part, c in counts.items() if c >= 0.03 * len(gv)}
+    return {
+        part
+        for part, c in counts.items()
+        if c >= 0.03 * len(gv) and part.split(".")[0] not in UNCOVERED_PARTS
+    }
 
 
 def _winding_sign(gv: np.ndarray, polys: list[tuple[int, ...]], body_tree: BVHTree) -> float:

@@ -154,6 +154,7 @@ PARTS = tuple(
     sorted({p + side for p, _ in PART_WORDS if p != "head" for side in (".L", ".R", "")} | {"head", "torso"})
 )  # every label `part_of_bone` can give, in a fixed order (the integer labels index it)
 GRAZING_COS = 0.3  # a ray meeting the cloth flatter than this (about 17 degrees) only grazes it
+UNCOVERED_PARTS = ("hand", "foot")  # parts no garment type here covers
 PINCH_M = 0.015  # two skin offsets and two cloth thicknesses: less room than this holds no cloth
 
 
@@ -212,9 +213,12 @@ def body_part_labels(bone_names: list[str], weights: np.ndarray, weight_bones: n
 def covered_parts(garment_nearest_body: np.ndarray, parts: np.ndarray, min_share: float = 0.03) -> np.ndarray:
     """(V,) mask of body vertices whose part the garment covers: at least `min_share` of the garment's
     vertices have their nearest body vertex in that part (fingers touching a skirt's side do not make the
-    hands covered)."""
-    counts = np.bincount(parts[garment_nearest_body], minlength=int(parts.max()) + 1)
-    return (counts / max(len(garment_nearest_body), 1) >= min_share)[parts]
+    hands covered). Hands and feet never are (`UNCOVERED_PARTS`: no garment type here is a glove or a sock;
+    a hand hanging against a wide skirt is beside it, not under it)."""
+    counts = np.bincount(parts[garment_nearest_body], minlength=len(PARTS))
+    worn = counts / max(len(garment_nearest_body), 1) >= min_share
+    worn[[k for k, name in enumerate(PARTS) if name.split(".")[0] in UNCOVERED_PARTS]] = False
+    return worn[parts]
 
 
 LIMB_OF_GROUP = {"trunk": 0, "arm.L": 1, "arm.R": 2, "leg.L": 3, "leg.R": 4}  # as `skinning.LIMB_NAMES`
