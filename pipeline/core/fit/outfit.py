@@ -285,6 +285,8 @@ def fit_outfit(
         obstacles = obstacles + [(r.vertices, g.faces)]
     if pose != "a-pose":
         fitted = _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stages, progress)
+    progress(0.97, "lifting cloth off the skin")
+    _lift_off_skin(fitted, drapes, body)
     out = []
     for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
         inner = [(fitted[k].vertices, drapes[k].faces) for k in range(i)]
@@ -293,6 +295,27 @@ def fit_outfit(
         out.append(FittedPiece(p, _carry_trims(p, r)))
     progress(1.0, "fitted")
     return out
+
+
+def _lift_off_skin(fitted: list, drapes: list[GarmentMesh], body) -> None:
+    """The last contact pass on every piece in its final pose (`skin_contact.lift_cloth_off_skin`); the mended
+    body vertices are counted in each piece's `skin_lifted_vertices`."""
+    import time
+
+    from pipeline.core.fit.bodyfield import BodyField
+    from pipeline.core.fit.checks import body_part_labels, pinched_vertices
+    from pipeline.core.fit.skin_contact import lift_cloth_off_skin
+
+    field = BodyField(body.vertices, body.faces)
+    parts = body_part_labels(body.bone_names, body.weights, body.weight_bones)
+    pinched = pinched_vertices(body.vertices, body.faces)
+    for r, g in zip(fitted, drapes, strict=True):
+        t0 = time.perf_counter()
+        r.vertices, lifted = lift_cloth_off_skin(
+            r.vertices, g.faces, body.vertices, field, parts, r.limbs, pinched
+        )
+        r.stats["skin_lifted_vertices"] = lifted
+        r.stats["fit_s"] = round(r.stats["fit_s"] + time.perf_counter() - t0, 3)
 
 
 def pose_stage(ref, body, t: float):
