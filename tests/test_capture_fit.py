@@ -61,3 +61,46 @@ def test_fitted_body_is_the_measured_body():
         corrective=corrective,
     )
     assert np.abs(verts - (body.vertices - body.offset_m)).max() < 2e-4
+
+
+def _view_of(body, yaw_deg: float):
+    """A noise-free view of `body` turned by `yaw_deg`: its camera-facing vertices as points and its
+    rasterised silhouette (no rendering, no MediaPipe)."""
+    import cv2
+
+    from pipeline.core.capture.body_fit import View, _silhouette_maps
+    from pipeline.core.capture.frames import project
+    from pipeline.core.capture.virtual_camera import VirtualCamera, d435_intrinsics, rotate_z
+
+    intr = d435_intrinsics(424, 318)
+    cam = VirtualCamera(intr, 2.4, 1.0)
+    pc = cam.world_to_camera(rotate_z(body.vertices, yaw_deg))
+    tri = pc[body.faces]
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    facing = (normals * tri.mean(axis=1)).sum(axis=1) < 0
+    mask = np.zeros((intr.height, intr.width), np.uint8)
+    uv = np.round(project(pc, intr)).astype(np.int32)
+    cv2.fillPoly(mask, list(uv[body.faces]), 1)
+    points = np.unique(pc[body.faces[facing]].reshape(-1, 3), axis=0)[::4]
+    outside, boundary = _silhouette_maps(mask.astype(bool))
+    return View(points, np.zeros((33, 2)), np.zeros(33), intr, [0], outside, boundary)
+
+
+def test_side_view_of_a_heavy_body_is_placed_at_its_yaw():
+    """The initial yaw search (points against the body, and the body's projection against the silhouette)
+    places a heavy body's front and side views 90 degrees apart. Noise-free, so the points alone would do here
+    too; the noisy side view they placed 45 degrees off is in bench/capture_overlay.py (female-11783)."""
+    from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.capture.body_fit import BodyFitter
+
+    params = {
+        "phenotypes": {"gender": 1.0, "weight": 1.0, "muscle": 0.1, "height": 0.6, "proportions": 0.9},
+        "local_changes": {"stomach-pregnant-incr": 1.0, "measure-waist-circ-incr": 0.9},
+    }
+    body = body_arrays(**params)
+    fitter = BodyFitter([_view_of(body, 0.0), _view_of(body, 90.0)], params)
+    fitter.init_placement()
+    forward = [R @ np.array([0.0, -1.0, 0.0]) for R in fitter.base_rot]
+    yaws = [np.degrees(np.arctan2(f[0], -f[2])) for f in forward]
+    turned = (yaws[1] - yaws[0] + 180) % 360 - 180
+    assert abs(abs(turned) - 90) <= 15, yaws
