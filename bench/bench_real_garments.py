@@ -26,6 +26,7 @@ import copy
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,6 +50,21 @@ def garment_files(quick: bool) -> list[Path]:
     files = sorted(p for p in SHARED.glob("*/*") if p.suffix.lower() in EXTS)
     files += sorted((REPO_ROOT / "garments").glob("*.obj"))
     return [p for p in files if p.name in QUICK_GARMENTS] if quick else files
+
+
+SAMPLE_KINDS = {"tshirt.obj": "tshirt", "skirt.obj": "skirt"}  # the project's own patterns
+
+
+def graded_sample(path: Path, sex: str, size: str, folder: Path) -> Path:
+    """The project's sample pattern graded for this body's size (as a catalog shows it: a size-M tee on a male
+    XXL is a size too small, strain p95 79 %), written as an OBJ so it takes the same path as any file."""
+    from pipeline.core.advice.grading import graded_size
+    from pipeline.core.garment.mesh import write_obj
+
+    out = folder / f"{path.stem}_{sex}_{size}.obj"
+    if not out.exists():
+        write_obj(graded_size(SAMPLE_KINDS[path.name], size, sex).garment, out)
+    return out
 
 
 def piece_passes(s: dict) -> list[str]:
@@ -123,9 +139,19 @@ def main() -> int:
     bodies = [BODIES[2]] if args.quick else BODIES
     poses = ["a-pose", "walking"] if args.quick else POSES
     loaded = {}
-    for f in files:
-        pieces, place = load_pieces([str(f)])  # each file moved from the body it was made for, then split
-        loaded[f] = (load_garment_file(f), pieces, place)
+    graded = Path(tempfile.mkdtemp(prefix="tryon-graded-"))
+
+    def load(f: Path, sex: str, size: str):
+        """(garment, pieces, placer) of file `f` for this body: samples graded to its size."""
+        key = (f, sex, size) if f.name in SAMPLE_KINDS and f.parent == REPO_ROOT / "garments" else f
+        if key not in loaded:
+            path = graded_sample(f, sex, size, graded) if isinstance(key, tuple) else f
+            pieces, place = load_pieces(
+                [str(path)]
+            )  # each file moved from the body it was made for, then split
+            loaded[key] = (load_garment_file(path), pieces, place)
+        return loaded[key]
+
     print(f"{len(files)} garment files, {len(bodies)} bodies, {len(poses)} poses", flush=True)
     t_body = time.perf_counter()
     built = {(sex, size): fit_body(size=size, sex=sex)[0] for sex, size in bodies}
@@ -142,7 +168,7 @@ def main() -> int:
             new_scene()
             avatar = build_avatar(posed, "Avatar", pose=pose)
             for f in files:
-                garment, pieces, place = loaded[f]
+                garment, pieces, place = load(f, sex, size)
                 fitted = fit_outfit(copy.deepcopy(pieces), posed, place=place)
                 objects = judge_in_blender(avatar, posed, fitted)
                 case_bad = []
@@ -200,11 +226,11 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"cases": cases, "baseline": base_rows}, indent=1))
     if args.stills:
-        render_stills(Path(args.stills), files, loaded, built)
+        render_stills(Path(args.stills), files, load, built)
     return 0
 
 
-def render_stills(out: Path, files, loaded, built) -> None:
+def render_stills(out: Path, files, load, built) -> None:
     """Front and three-quarter stills of each shared outfit on male XXL and female XL, a-pose and walking."""
     from pipeline.blender.avatar import build_avatar
     from pipeline.blender.blendfile import new_scene
@@ -221,7 +247,8 @@ def render_stills(out: Path, files, loaded, built) -> None:
                 continue
             for pose in ("a-pose", "walking"):
                 posed = pose_body(built[(sex, size)], pose)
-                fitted = fit_outfit(copy.deepcopy(loaded[f][1]), posed, place=loaded[f][2])
+                _, pieces, place = load(f, sex, size)
+                fitted = fit_outfit(copy.deepcopy(pieces), posed, place=place)
                 for view in ("front", "three-quarter"):
                     scene = new_scene()
                     avatar = build_avatar(posed, "Avatar", pose=pose)

@@ -52,11 +52,14 @@ def _device() -> str:
     return prefs.device if prefs else "auto"
 
 
-def _select_only(context, obj) -> None:
+def _select_only(context, objs) -> None:
+    """Select `objs` (one object or a list), the last one active."""
+    objs = objs if isinstance(objs, list) else [objs]
     for other in context.selected_objects:
         other.select_set(False)
-    obj.select_set(True)
-    context.view_layer.objects.active = obj
+    for obj in objs:
+        obj.select_set(True)
+    context.view_layer.objects.active = objs[-1]
 
 
 class TRYON_OT_render_still(_PipelineOperator, bpy.types.Operator):
@@ -332,13 +335,16 @@ class TRYON_OT_fit_garment(_PipelineOperator, bpy.types.Operator):
 
         avatar = _scene_avatar(context)
         garment_type = None if s.garment_type == "auto" else s.garment_type
+        source = context.active_object.name
         fitted = fit_in_scene(context.active_object, avatar, garment_type, s.fabric, progress)
         _select_only(context, fitted)
-        stats = __import__("json").loads(fitted.get("tryon_fit", "{}"))
-        return (
-            f"Fitted '{fitted.name}' ({stats.get('garment_type', '?')}): max penetration "
-            f"{stats.get('max_penetration_mm', 0):.1f} mm, strain p95 {stats.get('strain_p95', 0):.0%}"
+        stats = [__import__("json").loads(o.get("tryon_fit", "{}")) for o in fitted]
+        for line in (w for st in stats for w in st.get("warnings", [])):
+            self.report({"WARNING"}, line)
+        pieces = ", ".join(
+            f"{st.get('garment_type', '?')} (strain p95 {st.get('strain_p95', 0):.0%})" for st in stats
         )
+        return f"Fitted '{source}': {pieces}"
 
 
 CLASSES = [

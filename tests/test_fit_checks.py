@@ -90,3 +90,52 @@ def test_diffcloth_tee_armpits(shared_data, default_body):
     assert poked2.sum() > 5 and armpit[poked2].all()  # where the loose tee lies closer than 1 cm
     through = body_through_garment(swollen, body.faces, r.vertices, g.faces)
     assert 5.0 < through["poke_max_mm"] < 12.0
+
+
+def _two_segments(gap_m: float):
+    """A 'torso' sphere (r 10 cm) and an 'upper arm' sphere (r 4 cm) `gap_m` beside it on +X, as one body
+    with part labels (indices into checks.PARTS)."""
+    from pipeline.core.fit.checks import PARTS
+
+    tv, tf = _sphere(0.10)
+    av, af = _sphere(0.04, 3)
+    av = av + [0.14 + gap_m, 0.0, 0.0]
+    bv, bf = np.vstack([tv, av]), np.vstack([tf, af + len(tv)])
+    parts = np.r_[np.full(len(tv), PARTS.index("torso")), np.full(len(av), PARTS.index("upperarm.L"))]
+    return bv, bf, parts, len(tv)
+
+
+def test_skin_facing_other_skin_is_pinched():
+    """Skin facing other skin within 1.5 cm (an arm 5 mm from the torso) is pinched: no cloth fits there. The
+    far sides, and the same two parts 3 cm apart, are not."""
+    from pipeline.core.fit.checks import pinched_vertices
+
+    bv, bf, _, n_torso = _two_segments(0.005)
+    pinched = pinched_vertices(bv, bf)
+    facing = (bv[:n_torso, 0] > 0.098) & (np.abs(bv[:n_torso, 1:]).max(1) < 0.01)
+    assert pinched[:n_torso][facing].all()
+    assert not pinched[:n_torso][bv[:n_torso, 0] < 0.05].any()
+    far, ff, _, _ = _two_segments(0.03)
+    assert not pinched_vertices(far, ff).any()
+
+
+def test_each_segment_is_judged_by_its_own_cloth():
+    """A sleeve's inner wall lying between the torso and a jacket side pushed out beyond it: the torso's skin
+    is under its own cloth (the jacket), not outside the sleeve, once the cloth's limb labels are given."""
+    from pipeline.core.fit.bodyfield import BodyField
+
+    bv, bf, parts, n_torso = _two_segments(0.02)
+    tv, tf = _sphere(0.105, 3)
+    tv = tv.copy()
+    side = tv[:, 0] > 0.09  # the jacket's side pushed out to 13 cm, past the sleeve's inner wall
+    tv[side] *= 0.13 / 0.105
+    sv, sf = _sphere(0.048, 3)
+    sv = sv + [0.16, 0.0, 0.0]  # the sleeve: inner wall at x = 11.2 cm, between torso skin and jacket side
+    gv, gf = np.vstack([tv, sv]), np.vstack([tf, sf + len(tv)])
+    limbs = np.r_[np.zeros(len(tv), np.int64), np.ones(len(sv), np.int64)]
+    field = BodyField(bv, bf)
+    blind = body_through_garment(bv, bf, gv, gf, field)
+    assert blind["poke_vertices"] > 0  # without labels the torso reads as outside the sleeve
+    judged = body_through_garment(bv, bf, gv, gf, field, body_parts=parts, garment_limbs=limbs)
+    assert judged["poke_vertices"] == 0
+    assert judged["covered_vertices"] > 0.9 * len(bv)

@@ -193,7 +193,8 @@ def test_fit_in_current_scene_for_the_panel(repo_root, default_body, fresh_scene
         monkeypatch.setenv("TRYON_WORKER", "1")  # as in Blender's own Python: the fit runs in the venv
     avatar = build_avatar(default_body, "Avatar", pose="a-pose")
     source = garment_to_object(read_obj(repo_root / "garments" / "skirt.obj"), "Skirt")
-    fitted = fit_in_scene(source, avatar)
+    (fitted,) = fit_in_scene(source, avatar)
     assert fitted.parent is not None and fitted.parent.type == "ARMATURE"
     assert len(fitted.vertex_groups) > 3 and not source.visible_get()
-    assert json.loads(fitted["tryon_fit"])["max_penetration_mm"] <= 2.0
+    stats = json.loads(fitted["tryon_fit"])
+    assert stats["max_penetration_mm"] <= 2.0 and stats["placement"] == "landmarks"  # a pattern garment

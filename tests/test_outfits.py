@@ -92,6 +92,34 @@ def test_bvh_judge_agrees_with_the_core_check(leggings_walking, default_body, fr
     assert judged["bvh_inside_max_mm"] <= 2.0
 
 
+def test_untangle_returns_a_sleeve_to_its_arm(default_body):
+    """In the relaxed pose the arm hangs by the torso: a sleeve vertex that skinning left on the torso's side
+    goes back next to its own arm, at most half the gap off it; torso cloth at the same place stays."""
+    from pipeline.core.fit.bodyfield import BodyField
+    from pipeline.core.fit.untangle import body_limb_labels, untangle_parts
+
+    body = pose_body(default_body, "relaxed")
+    labels = body_limb_labels(body)
+    field = BodyField(body.vertices, body.faces)
+    arm = body.vertices[labels == 1][::10]
+    torso = np.nonzero((labels == 0) & (body.vertices[:, 2] < arm[:, 2].max() - 0.2))[
+        0
+    ]  # well below the armpit
+    ahead = arm[None, :, :] - body.vertices[torso][:, None, :]
+    dist = np.linalg.norm(ahead, axis=2)
+    facing = np.einsum("tak,tk->ta", ahead, field.vnormals[torso]) > 0.8 * dist
+    gap = np.where(facing & (dist > 0.01), dist, np.inf).min(1)
+    v = torso[np.argmin(gap)]  # the torso's side facing the hanging left arm, a gap of 1 cm or more
+    x = body.vertices[v] + 0.003 * field.vnormals[v]
+    moved, n = untangle_parts(x[None], np.array([1]), body)
+    assert n == 1
+    c = field.closest(moved)
+    nearest = body.faces[c.faces[0]][c.bary[0].argmax()]
+    assert labels[nearest] == 1 and c.signed_distance[0] > 0.002
+    kept, n0 = untangle_parts(x[None], np.array([0]), body)
+    assert n0 == 0 and np.allclose(kept, x[None])
+
+
 def test_strict_fails_a_crushed_garment_with_one_error_line(tmp_path, repo_root, capsys):
     out = tmp_path / "crushed.blend"
     argv = ["fit", "--garment", str(repo_root / "garments" / "tshirt.obj"), "--size", "XL", "--sex", "male"]
@@ -130,3 +158,22 @@ def test_two_garment_files_worn_together(tmp_path, repo_root, capsys):
     bpy.ops.wm.open_mainfile(filepath=str(out))
     garments = [o for o in bpy.data.objects if o.get("tryon_role") == "garment"]
     assert len(garments) == 2
+
+
+def test_panel_fit_button_fits_a_suit_piece_by_piece(shared_data, default_body, fresh_scene):
+    """The add-on's Fit button (`fit_in_scene`) fits a scene object as the `fit` verb fits a file: the suit
+    split into its pieces, placed from the body it was made for, one rigged object per piece."""
+    from pipeline.app.fit_job import fit_in_scene
+    from pipeline.blender.avatar import build_avatar
+    from pipeline.blender.importers import garment_to_object
+
+    avatar = build_avatar(default_body, "Avatar", pose="a-pose")
+    source = garment_to_object(load_garment_file(shared_data / SUITS.format("male_worksuit01")), "Suit")
+    fitted = fit_in_scene(source, avatar)
+    stats = [json.loads(o["tryon_fit"]) for o in fitted]
+    assert [s["garment_type"] for s in stats] == ["top", "trousers"]
+    assert all(
+        s["placement"] == "source-body" and o.parent.type == "ARMATURE"
+        for s, o in zip(stats, fitted, strict=True)
+    )
+    assert all(o.data.attributes.get("tryon_limb") is not None for o in fitted)

@@ -212,10 +212,11 @@ def fit_in_scene(
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress=None,
-) -> bpy.types.Object:
-    """The panel's Fit button: fit the selected garment onto the scene's avatar (same code as `pipeline fit`),
-    in this process when it has the numeric stack, else in the project's environment; returns the new,
-    rigged garment object (the source object is hidden)."""
+) -> list[bpy.types.Object]:
+    """The panel's Fit button: fit the selected garment onto the scene's avatar as `pipeline fit` does (split
+    into its pieces, each moved from the body it was made for, fitted inside-out in the A-pose and posed as
+    the avatar), in this process when it has the numeric stack, else in the project's environment; returns
+    the new, rigged piece objects, innermost first (the source object is hidden)."""
     import json
 
     from pipeline.app import worker
@@ -228,7 +229,7 @@ def fit_in_scene(
     pose = str(avatar_obj.get("tryon_pose", "a-pose"))
     garment = object_to_garment(garment_obj)
     garment.name = garment_obj.name
-    body, result = worker.call(
+    body, pieces = worker.call(
         "fit-on-avatar",
         lambda f, m="": progress(0.05 + 0.85 * f, m),
         garment=garment,
@@ -240,11 +241,17 @@ def fit_in_scene(
     progress(0.92, "binding to the rig")
     from pipeline.blender.dress import dress_avatar
 
-    obj = dress_avatar(avatar_obj, body, garment, result, name=f"{garment_obj.name}_fitted")
+    many = len(pieces) > 1
+    objects = [
+        dress_avatar(
+            avatar_obj, body, piece, result, name=f"{garment_obj.name}_{piece.name if many else 'fitted'}"
+        )
+        for piece, result in pieces
+    ]
     garment_obj.hide_set(True)
     garment_obj.hide_render = True
     progress(1.0, "fitted")
-    return obj
+    return objects
 
 
 def fit_on_avatar(
@@ -254,10 +261,31 @@ def fit_on_avatar(
     garment_type: str | None = None,
     fabric: str = "cotton-jersey",
     progress: ProgressCallback = silent,
-) -> tuple[BodyArrays, FitResult]:
-    """Worker step of the panel's Fit button: the avatar's body from its anny parameters, the garment on it."""
+) -> tuple[BodyArrays, list[tuple[GarmentMesh, FitResult]]]:
+    """Worker step of the panel's Fit button: the avatar's body from its anny parameters, and the garment's
+    pieces fitted on it as the `fit` verb fits a file (`fit_outfit`, placed from the body it was made for);
+    `garment_type` applies to a one-piece garment."""
     from pipeline.core.body.avatar_body import body_from_params
-    from pipeline.core.fit.api import fit_garment
+    from pipeline.core.fit.api import transfer_placement
+    from pipeline.core.fit.outfit import fit_outfit, split_outfit
 
     body = body_from_params(params, pose)
-    return body, fit_garment(garment, body, garment_type=garment_type, fabric=fabric, progress=progress)
+    pieces = split_outfit(garment)
+    if garment_type:
+        if len(pieces) > 1:
+            listed = ", ".join(p.garment_type for p in pieces)
+            raise UserError(f"the garment holds {len(pieces)} pieces ({listed}); choose the type Auto for it")
+        pieces[0].garment_type = garment_type
+
+    record = {"placement": "landmarks"}
+
+    def place(_file: int, ref):
+        placed = transfer_placement(garment, ref, "auto", None, None, "m")  # Blender's scene is in metres
+        if placed is not None:
+            record.update(placed[2])
+        return None if placed is None else placed[:2]
+
+    fitted = fit_outfit(pieces, body, fabric=fabric, progress=progress, place=place)
+    for fp in fitted:  # how the garment was placed (its source body and units), in every piece's record
+        fp.result.stats.update(record)
+    return body, [(fp.piece.garment, fp.result) for fp in fitted]

@@ -8,10 +8,13 @@ counts only when the body point nearest to it is the vertex's own neighbourhood 
 sleeve hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex.
 The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit is the
 cloth's outer side (the ray reaches the cloth from outside: the skin is on the wrong side of it), by the
-hit's distance. Only body parts the garment covers count (at least 3 % of its vertices nearest to them; parts
-from the avatar's vertex groups). The garment's outer side is its face winding, turned once per object by a majority vote
-against the body normals under it. Garment inside body: each garment vertex's nearest body point and that
-face's normal."""
+hit's distance. The outer side is each face's side away from the body under it (the under-layer of a folded
+collar too); a face inside the body keeps the garment's majority winding. Only body parts the garment covers
+count (at least 3 % of its vertices nearest to them; parts from the avatar's vertex groups); skin facing other
+skin within 1.5 cm (a hanging arm on the torso, the armpit's and crotch's creases) is not counted, and each
+segment is judged against its own cloth when the garment carries its limb labels (an arm against its sleeve,
+not against the outside of the jacket's side beside it). Garment inside body: each garment vertex's nearest
+body point and that face's normal."""
 
 from __future__ import annotations
 
@@ -99,15 +102,61 @@ def _winding_sign(gv: np.ndarray, polys: list[tuple[int, ...]], body_tree: BVHTr
     return 1.0 if vote >= 0 else -1.0
 
 
+def _limb_labels(obj: bpy.types.Object, n: int) -> np.ndarray | None:
+    """The garment's per-vertex limb labels (`dress.LIMB_ATTRIBUTE`, written when it was dressed), or None."""
+    from pipeline.blender.dress import LIMB_ATTRIBUTE
+
+    attr = obj.data.attributes.get(LIMB_ATTRIBUTE)
+    if attr is None or len(attr.data) != n:
+        return None
+    out = np.zeros(n, np.int64)
+    attr.data.foreach_get("value", out)
+    return out
+
+
+def _own_cloth_trees(gv, gpolys, limbs, full: BVHTree) -> dict[int, BVHTree]:
+    """Per limb label (1-4 arms and legs; 0 torso): a tree over the cloth faces wrapping that segment
+    (`checks.face_owner`: a seam face between a sleeve and the torso goes with the sleeve), where the garment
+    has such cloth; the body segment of that label is judged against it (a forearm against its sleeve, not the
+    outside of the jacket's hem beside it). Without labels every segment uses `full`."""
+    from pipeline.core.fit.checks import face_owner
+
+    if limbs is None:
+        return {}
+    points = [Vector(p) for p in gv]
+    owner = face_owner(np.array([[limbs[p[0]], limbs[p[1]], limbs[p[-1]]] for p in gpolys]))
+    trees = {}
+    for label in range(5):
+        polys = [p for p, o in zip(gpolys, owner, strict=True) if o == label]
+        if polys:
+            trees[label] = BVHTree.FromPolygons(points, polys)
+    return trees
+
+
+def _pinched(bv: np.ndarray, bn: np.ndarray, body_tree: BVHTree, pinch_m: float) -> np.ndarray:
+    """Body vertices with other skin within `pinch_m` along their normal line, ahead (a hanging arm on the
+    torso, the armpit's and the crotch's creases) or behind (skin sunk inside another part): no cloth fits
+    there and no camera sees it (as `checks.pinched_vertices`, here with Blender's BVH on the evaluated mesh)."""
+    out = np.zeros(len(bv), bool)
+    for i, (p, n) in enumerate(zip(bv, bn, strict=True)):
+        b, d = Vector(p), Vector(n)
+        out[i] = any(
+            body_tree.ray_cast(b + d * (s * 1e-4), d * s, pinch_m)[0] is not None for s in (1.0, -1.0)
+        )
+    return out
+
+
 def judge_contact(
     avatar_obj: bpy.types.Object,
     garment_obj: bpy.types.Object,
     reach_m: float = 0.08,
     near_m: float = 0.02,
+    pinch_m: float = 0.015,
 ) -> dict[str, float | int]:
     """Contact figures of one garment object on the avatar, as shown: `bvh_covered_vertices`,
-    `bvh_poke_share`, `bvh_poke_max_mm`, `bvh_inside_max_mm`, `bvh_inside_share`."""
+    `bvh_pinched_vertices`, `bvh_poke_share`, `bvh_poke_max_mm`, `bvh_inside_max_mm`, `bvh_inside_share`."""
     from pipeline.blender.materials import without_thickness
+    from pipeline.core.fit.checks import GRAZING_COS, LIMB_OF_GROUP, part_group
 
     bv, bn, bpolys = _evaluated(avatar_obj)
     with without_thickness(garment_obj):  # the cloth's surface, not the render's inward shell
@@ -118,22 +167,35 @@ def judge_contact(
     outward = _winding_sign(gv, gpolys, body_tree)
     parts = _vertex_parts(avatar_obj)
     worn = _covered_parts(gv, body_tree, bv, bpolys, parts)
+    groups = [part_group(p) for p in parts]
+    pinched = _pinched(bv, bn, body_tree, pinch_m)
+    own_trees = _own_cloth_trees(gv, gpolys, _limb_labels(garment_obj, len(gv)), cloth_tree)
+    # each body face's segment (most of its corners'): a cloth face is turned by the body under it only over
+    # its own segment (a jacket's side pressed against an arm faces the arm)
+    face_segment = [max(set(groups[i] for i in poly), key=[groups[i] for i in poly].count) for poly in bpolys]
     covered = poked = 0
     poke_max = 0.0
-    for p, n, part in zip(bv, bn, parts, strict=True):
-        if part not in worn:
-            continue  # a hand beside a skirt, a forearm below a short sleeve
+    for p, n, part, group, pinch in zip(bv, bn, parts, groups, pinched, strict=True):
+        if part not in worn or pinch:
+            continue  # a hand beside a skirt, a forearm below a short sleeve, an arm pressed to the torso
         b, d = Vector(p), Vector(n)
+        tree = own_trees.get(LIMB_OF_GROUP.get(group, -1), cloth_tree)
         best = None  # (distance, reached from outside)
         for sign in (1.0, -1.0):
-            loc, nor, _i, dist = cloth_tree.ray_cast(b, d * sign, reach_m)
+            loc, nor, _i, dist = tree.ray_cast(b, d * sign, reach_m)
             if loc is None:
                 continue
             near = body_tree.find_nearest(loc)
             if near[0] is None or (near[0] - b).length > near_m:
                 continue  # cloth over another part of the body
             if best is None or dist < best[0]:
-                best = (dist, outward * nor.dot(d * sign) < 0)
+                # the face turned away from the body where it lies (the under-layer of a folded collar too);
+                # a face inside the body keeps the garment's turn, so a poke cannot flip its own face
+                inside = (loc - near[0]).dot(near[1]) < 0
+                facing_body = outward * nor.dot(near[1]) < -GRAZING_COS  # facing the body, not a fold's wall
+                own_cloth = tree is cloth_tree or face_segment[near[2]] == group
+                turn = -outward if facing_body and own_cloth and not inside else outward
+                best = (dist, turn * nor.dot(d * sign) < -GRAZING_COS)  # across the cloth, not grazing it
         if best is None:
             continue
         covered += 1
@@ -148,6 +210,7 @@ def judge_contact(
     depth = np.asarray(inside)
     return {
         "bvh_covered_vertices": covered,
+        "bvh_pinched_vertices": int(pinched.sum()),
         "bvh_poke_vertices": poked,
         "bvh_poke_share": round(poked / max(covered, 1), 5),
         "bvh_poke_max_mm": round(poke_max * 1000, 3),

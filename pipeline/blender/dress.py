@@ -11,6 +11,7 @@ from pipeline.core.garment.mesh import GarmentMesh
 
 FIT_MAP_LAYER = "FitMap"
 PRESSURE_LAYER = "FitPressure"
+LIMB_ATTRIBUTE = "tryon_limb"  # 0 torso, 1 arm.L, 2 arm.R, 3 leg.L, 4 leg.R (skinning.LIMB_NAMES)
 
 
 def add_weights(obj: bpy.types.Object, weights: np.ndarray, bones: np.ndarray, bone_names: list[str]) -> None:
@@ -55,6 +56,9 @@ def dress_avatar(
         mod = obj.modifiers.new("Armature", "ARMATURE")
         mod.object = rig
         mod.use_vertex_groups = True
+    if result.limbs is not None:  # which limb each vertex wraps (sleeves, trouser legs): select by attribute
+        attr = obj.data.attributes.new(LIMB_ATTRIBUTE, "INT", "POINT")
+        attr.data.foreach_set("value", [int(v) for v in result.limbs])
     keep_outside(obj, avatar_obj)
     obj["tryon_role"] = "garment"
     obj["tryon_fit"] = __import__("json").dumps(result.stats)

@@ -1,17 +1,23 @@
 """Two-sided contact figures of a fitted garment in its final pose, and the quality gates a fit must pass.
 
-Pure numpy/scipy (the exact closest-point queries reuse `BodyField`, which runs on any triangle mesh):
+Numpy/scipy and Warp (the exact closest-point queries reuse `BodyField`, which runs on any triangle mesh; the
+ray queries use Warp's BVH):
 
 - `garment_inside_body`: garment vertices inside the body (depth in mm, share): the solver's own check.
 - `body_through_garment`: body vertices the garment should cover that stand out through its faces (skin
-  showing between garment vertices): signed distance of each covered body vertex to the garment surface along
-  the garment's outward normal; positive = outside the cloth. A body vertex is *covered* when its nearest
-  garment point (a) is not on an opening (neck, hem, sleeve or leg end: the forearm beyond a short sleeve is
-  not covered), (b) lies over this part of the body: the body point nearest to it is within 2 cm of the
-  vertex (a sleeve hanging by the torso's side, or trousers beside a hand, do not cover them), (c) is
-  within 8 cm, and (d, given the body's part labels) the vertex's body part (hand, forearm, thigh, torso...)
+  showing between garment vertices). From each body vertex a ray goes both ways along its normal (Warp's BVH
+  ray query); the nearest cloth hit is the cloth over it, and the skin is outside when the ray meets that
+  cloth's outer side across it (not grazing it, within about 17 degrees) (faces turned away from the body one
+  by one, so the under-layer of a folded collar counts right), by the hit's distance. A body vertex is
+  *covered* when (a) such a hit lies within 8 cm, (b) over this part of the body: the body point nearest to
+  the hit is within 2 cm of the vertex (a sleeve hanging by the torso's side, or trousers beside a hand, do
+  not cover them), and, given the body's part labels, (c) the vertex's part (hand, forearm, thigh, torso...)
   is one the garment covers: at least 3 % of the garment's vertices lie nearest to it (fingers touching a
-  skirt's side are not covered by it).
+  skirt's side are not covered by it), (d) it is not pinched: facing other skin within 1.5 cm along its normal
+  (`pinched_vertices`: a hanging arm pressed to the torso, the armpit's and the crotch's creases, where no
+  cloth fits and no camera sees), and (e, given the garment's limb labels) the hit is on its own segment's
+  cloth (an arm's skin on its sleeve, not on the outside of the jacket's side beside it). Skin past an opening
+  (the neck above a collar, the forearm beyond a short sleeve) has no hit along its normal and is not covered.
 - `off_body_share`: share of the garment (vertex area) more than 8 cm from the body where it should follow it.
   Parts that hang free by design are left out: for skirts and dresses everything below the hip line, and for
   every type the band within 4 cm of an opening that lies below the hips or on a limb (a flared hem, a loose
@@ -101,6 +107,30 @@ def outward_face_normals(
     return fn * sign[comp][:, None]
 
 
+def local_outward_normals(
+    garment_vertices: np.ndarray,
+    garment_faces: np.ndarray,
+    body_field: BodyField,
+    may_turn: np.ndarray | None = None,
+) -> np.ndarray:
+    """Garment face normals turned away from the body face by face (against the body normal at each face's
+    nearest body point): the under-layer of a folded collar or a turned-up cuff, wound the other way round
+    than the layer over it, then faces outward too. Only faces facing the body are turned (more than about 17
+    degrees past side-on, `GRAZING_COS`: the walls of a fold stand side-on and keep their piece's turn), and
+    faces whose centre lies inside the body keep their piece's turn (`outward_face_normals`), so a place where
+    the body pokes through cannot flip its own faces. `may_turn` (F,) limits the turning to some faces (those
+    lying over their own segment of the body: a jacket's side panel pressed against an arm faces the arm, not
+    away from it)."""
+    per_piece = outward_face_normals(garment_vertices, garment_faces, body_field)
+    centre = np.asarray(garment_vertices, np.float64)[np.asarray(garment_faces, np.int64)].mean(1)
+    c = body_field.closest(centre)
+    sign = np.where(np.einsum("ij,ij->i", per_piece, c.normals) < -GRAZING_COS, -1.0, 1.0)
+    sign[c.signed_distance < 0] = 1.0
+    if may_turn is not None:
+        sign[~np.asarray(may_turn, bool)] = 1.0
+    return per_piece * sign[:, None]
+
+
 def boundary_vertex_mask(faces: np.ndarray, n_vertices: int) -> np.ndarray:
     """Vertices on an opening (a boundary loop) of the mesh."""
     mask = np.zeros(n_vertices, bool)
@@ -120,6 +150,48 @@ PART_WORDS = (  # coarse body parts from bone names (first match wins), each sid
 )
 
 
+PARTS = tuple(
+    sorted({p + side for p, _ in PART_WORDS if p != "head" for side in (".L", ".R", "")} | {"head", "torso"})
+)  # every label `part_of_bone` can give, in a fixed order (the integer labels index it)
+GRAZING_COS = 0.3  # a ray meeting the cloth flatter than this (about 17 degrees) only grazes it
+PINCH_M = 0.015  # two skin offsets and two cloth thicknesses: less room than this holds no cloth
+
+
+def part_group(part: str) -> str:
+    """The body segment a coarse part belongs to: `arm.L`, `arm.R`, `leg.L`, `leg.R` or `trunk`."""
+    base, _, side = part.partition(".")
+    if base in ("hand", "forearm", "upperarm"):
+        return "arm." + side
+    if base in ("foot", "shin", "thigh"):
+        return "leg." + side
+    return "trunk"
+
+
+def pinched_vertices(
+    body_vertices: np.ndarray, body_faces: np.ndarray, pinch_m: float = PINCH_M
+) -> np.ndarray:
+    """(V,) mask of body vertices with other skin within `pinch_m` along their normal line: ahead (a hanging arm
+    against the torso, the thighs in a stride, the armpit's and the crotch's creases) or behind (skin sunk
+    inside another part of the body; also parts thinner than `pinch_m`, such as fingers). No cloth fits there
+    (two layers need about 1.5 cm) and no camera sees it, so these are not counted as covered (a ray query on
+    the body itself, Warp's BVH)."""
+    from pipeline.core.fit.warp_kernels import ray_cast
+
+    bv = np.asarray(body_vertices, np.float64)
+    bf = np.asarray(body_faces, np.int64)
+    normals = BodyField(bv, bf, use_warp=False).vnormals
+    pinched = np.zeros(len(bv), bool)
+    for sign in (
+        1.0,
+        -1.0,
+    ):  # facing skin ahead; behind: skin inside another part (an arm sunk into the torso)
+        hit = ray_cast(bv, bf, bv + sign * 1e-4 * normals, sign * normals, pinch_m)
+        if hit is None:
+            raise RuntimeError("the poke-through check needs Warp (warp-lang), which anny installs")
+        pinched |= hit[1] >= 0
+    return pinched
+
+
 def part_of_bone(name: str) -> str:
     """A bone's coarse body part (`hand.L`, `thigh.R`, `torso`, ...), from words in its name."""
     low = name.lower()
@@ -131,9 +203,9 @@ def part_of_bone(name: str) -> str:
 
 
 def body_part_labels(bone_names: list[str], weights: np.ndarray, weight_bones: np.ndarray) -> np.ndarray:
-    """(V,) integer coarse body part of each body vertex, from its heaviest skin weight's bone."""
-    parts = sorted({part_of_bone(n) for n in bone_names})
-    index = np.array([parts.index(part_of_bone(n)) for n in bone_names])
+    """(V,) integer coarse body part of each body vertex (an index into `PARTS`), from its heaviest skin
+    weight's bone."""
+    index = np.array([PARTS.index(part_of_bone(n)) for n in bone_names])
     return index[weight_bones[np.arange(len(weights)), np.argmax(weights, axis=1)]]
 
 
@@ -145,6 +217,77 @@ def covered_parts(garment_nearest_body: np.ndarray, parts: np.ndarray, min_share
     return (counts / max(len(garment_nearest_body), 1) >= min_share)[parts]
 
 
+LIMB_OF_GROUP = {"trunk": 0, "arm.L": 1, "arm.R": 2, "leg.L": 3, "leg.R": 4}  # as `skinning.LIMB_NAMES`
+
+
+def face_owner(face_limbs: np.ndarray) -> np.ndarray:
+    """(F,) the segment each cloth face wraps, from its corners' limb labels (F, 3): the one limb among them
+    (a seam face between a sleeve and the torso goes with the sleeve), 0 (the torso) when none, -1 when two
+    limbs meet in it (the crotch seam between the trouser legs: neither leg's alone)."""
+    lo = np.where(face_limbs > 0, face_limbs, 99).min(1)
+    hi = face_limbs.max(1)
+    return np.where(hi == 0, 0, np.where(lo == hi, hi, -1))
+
+
+def _own_cloth_groups(body_parts, limbs, n_body: int, gf: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(body vertex rows, garment face ids) pairs: each body segment with the cloth of its own segment where
+    the garment has one (an arm's skin with its sleeve, the torso's with the torso's cloth: `face_owner`), so
+    a forearm hanging against a jacket's hem, or the torso beside a sleeve's inner wall, is judged by the
+    layer over it and not by the outside of its neighbour. Segments the garment has no cloth of (thighs under
+    a skirt), and every vertex without labels, go with all of the cloth."""
+    every = np.arange(len(gf))
+    if body_parts is None or limbs is None:
+        return [(np.arange(n_body), every)]
+    limbs = np.asarray(limbs, np.int64)
+    own = np.array([LIMB_OF_GROUP.get(part_group(PARTS[k]), -1) for k in np.asarray(body_parts)])
+    owner = face_owner(limbs[gf])
+    groups, rest = [], np.ones(n_body, bool)
+    for label in np.unique(own):
+        faces = np.nonzero(owner == label)[0]
+        if label < 0 or not len(faces):
+            continue
+        rows = np.nonzero(own == label)[0]
+        groups.append((rows, faces))
+        rest[rows] = False
+    if rest.any():
+        groups.append((np.nonzero(rest)[0], every))
+    return groups
+
+
+def _over_own_segment(gv, gf, body_field: BodyField, body_parts, limbs) -> np.ndarray | None:
+    """(F,) faces whose nearest body point lies on the segment the face's cloth belongs to (a sleeve's face
+    over its arm, a torso face over the trunk), or None without labels."""
+    if body_parts is None or limbs is None:
+        return None
+    c = body_field.closest(np.asarray(gv)[gf].mean(1))
+    nearest = body_field.faces[c.faces][np.arange(len(gf)), c.bary.argmax(1)]
+    body_limb = np.array([LIMB_OF_GROUP.get(part_group(p), -1) for p in PARTS])[
+        np.asarray(body_parts)[nearest]
+    ]
+    return face_owner(np.asarray(limbs, np.int64)[gf]) == body_limb
+
+
+def _cloth_along_normals(bv, bn, gv, gf, groups, reach_m: float):
+    """Nearest cloth hit along each body vertex's normal line, both ways, within `reach_m`: (distance (inf =
+    none), face id, barycentrics, ray direction)."""
+    from pipeline.core.fit.warp_kernels import ray_cast
+
+    t = np.full(len(bv), np.inf)
+    face = np.full(len(bv), -1, np.int64)
+    bary = np.zeros((len(bv), 3))
+    dirs = np.zeros((len(bv), 3))
+    for rows, fids in groups:
+        for sign in (1.0, -1.0):
+            hit = ray_cast(gv, gf[fids], bv[rows], sign * bn[rows], reach_m)
+            if hit is None:
+                raise RuntimeError("the poke-through check needs Warp (warp-lang), which anny installs")
+            h_t, h_face, h_bary = hit
+            better = (h_face >= 0) & (h_t < t[rows])
+            r = rows[better]
+            t[r], face[r], bary[r], dirs[r] = h_t[better], fids[h_face[better]], h_bary[better], sign * bn[r]
+    return t, face, bary, dirs
+
+
 def poke_through(
     body_vertices: np.ndarray,
     garment_vertices: np.ndarray,
@@ -153,29 +296,45 @@ def poke_through(
     near_m: float = 0.02,
     max_gap_m: float = OFF_BODY_M,
     body_parts: np.ndarray | None = None,
+    pinched: np.ndarray | None = None,
+    garment_limbs: np.ndarray | None = None,
 ):
-    """Per body vertex: (covered mask, signed distance to the cloth along its outward normal (positive = the
-    skin is outside the cloth), nearest garment face, barycentrics there, that face's outward normal).
-    `body_parts` (V,) labels (`body_part_labels`) limit the covered vertices to the parts the garment covers."""
+    """Per body vertex: (covered mask, signed distance to the cloth along its normal line (positive = the skin
+    is outside the cloth), the cloth face hit, barycentrics there, that face's outward normal).
+
+    From each body vertex a ray goes both ways along its normal (up to `max_gap_m`); the nearest cloth hit whose
+    own nearest body point is the vertex's neighbourhood (within `near_m`: not a sleeve hanging in front of the
+    torso) is the cloth over it, and the vertex pokes through when that hit is the cloth's outer side (faces
+    turned outward one by one, `local_outward_normals`). Skin facing other skin within 1.5 cm is not covered
+    (`pinched_vertices`, or the given mask). `body_parts` (V,) labels (`body_part_labels`) limit the covered
+    vertices to the parts the garment covers; with the garment's `garment_limbs` (G,) too
+    (`skinning.limb_labels`) each segment is judged against its own cloth (`_own_cloth_groups`)."""
     bv = np.asarray(body_vertices, np.float64)
     gv = np.asarray(garment_vertices, np.float64)
     gf = np.asarray(garment_faces, np.int64)
-    c = BodyField(gv, gf).closest(bv)
-    on_opening = boundary_vertex_mask(gf, len(gv))[gf[c.faces]]  # (V, 3) corners on an opening
-    interior = (c.bary * ~on_opening).sum(1) > 1e-4
+    groups = _own_cloth_groups(body_parts, garment_limbs, len(bv), gf)
+    t, face, bary, dirs = _cloth_along_normals(bv, body_field.vnormals, gv, gf, groups, max_gap_m)
+    hit = face >= 0
+    face_c = np.where(hit, face, 0)
+    points = (gv[gf[face_c]] * bary[:, :, None]).sum(1)
     # that cloth must lie over this part of the body: its own nearest body point is near the vertex (not a
     # sleeve over the torso's side, not trousers beside a hand)
-    back = body_field.closest(c.points).points
-    over_here = np.linalg.norm(back - bv, axis=1) < near_m
-    outward = outward_face_normals(gv, gf, body_field)[c.faces]
-    signed = np.einsum("ij,ij->i", bv - c.points, outward)
-    dist = np.linalg.norm(bv - c.points, axis=1)
-    covered = interior & over_here & (dist < max_gap_m)
+    back = body_field.closest(points).points
+    covered = hit & (np.linalg.norm(back - bv, axis=1) < near_m)
+    outward = local_outward_normals(
+        gv, gf, body_field, _over_own_segment(gv, gf, body_field, body_parts, garment_limbs)
+    )
+    outward = outward[face_c]
+    # the ray meets the cloth's outer side, across it: at grazing incidence (a crease at the armpit, a bib's
+    # edge over the bust) the skin runs along the cloth and which side it is on is not decided by one ray
+    from_outside = np.einsum("ij,ij->i", outward, dirs) < -GRAZING_COS
+    signed = np.where(hit, np.where(from_outside, t, -t), -np.inf)
+    covered &= ~(pinched_vertices(bv, body_field.faces) if pinched is None else pinched)
     if body_parts is not None:
         g = body_field.closest(gv)
         nearest = body_field.faces[g.faces][np.arange(len(gv)), g.bary.argmax(1)]
         covered &= covered_parts(nearest, np.asarray(body_parts))
-    return covered, signed, c.faces, c.bary, outward
+    return covered, signed, face_c, bary, outward
 
 
 def body_through_garment(
@@ -187,20 +346,32 @@ def body_through_garment(
     near_m: float = 0.02,
     max_gap_m: float = OFF_BODY_M,
     body_parts: np.ndarray | None = None,
+    garment_limbs: np.ndarray | None = None,
 ) -> dict[str, float | int]:
     """Body vertices the garment should cover that stand outside the cloth surface (see the module doc).
 
-    Returns `covered_vertices`, `poke_vertices`, `poke_share` (of covered), `poke_max_mm` (deepest, along the
+    Returns `covered_vertices`, `pinched_vertices` (skin facing other skin within 1.5 cm, not counted as
+    covered), `poke_vertices`, `poke_share` (of covered), `poke_max_mm` (deepest, along the
     garment's outward normal) and `poke_p99_mm`."""
     body_field = _field(body_vertices, body_faces, body_field)
+    pinched = pinched_vertices(body_vertices, body_field.faces)
     covered, signed, *_ = poke_through(
-        body_vertices, garment_vertices, garment_faces, body_field, near_m, max_gap_m, body_parts
+        body_vertices,
+        garment_vertices,
+        garment_faces,
+        body_field,
+        near_m,
+        max_gap_m,
+        body_parts,
+        pinched,
+        garment_limbs,
     )
     out = covered & (signed > 0)
     depth_mm = np.where(out, signed, 0.0) * 1000
     n_cov = int(covered.sum())
     return {
         "covered_vertices": n_cov,
+        "pinched_vertices": int(pinched.sum()),
         "poke_vertices": int(out.sum()),
         "poke_share": round(float(out.sum() / max(n_cov, 1)), 5),
         "poke_max_mm": round(float(depth_mm.max()), 3),
@@ -272,8 +443,11 @@ def contact_figures(
     body_field: BodyField | None = None,
     limb_vertices: np.ndarray | None = None,
     body_parts: np.ndarray | None = None,
+    garment_limbs: np.ndarray | None = None,
 ) -> dict[str, float | int]:
-    """All three figures for one fitted piece in its final pose, as one flat dict (keys as above)."""
+    """All three figures for one fitted piece in its final pose, as one flat dict (keys as above).
+    `limb_vertices` (G,) marks sleeve and trouser-leg vertices; `garment_limbs` (G,) says which limb each wraps
+    (`skinning.limb_labels`), so each body segment is judged against its own cloth."""
     field = _field(body_vertices, body_faces, body_field)
     free = free_hanging_mask(
         garment_vertices, garment_faces, garment_type, hip_z, limb_vertices=limb_vertices
@@ -281,7 +455,13 @@ def contact_figures(
     return {
         **garment_inside_body(garment_vertices, body_vertices, body_faces, field),
         **body_through_garment(
-            body_vertices, body_faces, garment_vertices, garment_faces, field, body_parts=body_parts
+            body_vertices,
+            body_faces,
+            garment_vertices,
+            garment_faces,
+            field,
+            body_parts=body_parts,
+            garment_limbs=garment_limbs,
         ),
         **off_body_share(garment_vertices, garment_faces, body_vertices, body_faces, free, field),
     }
@@ -332,10 +512,16 @@ def gate(stats: dict, limits: dict[str, float] | None = None) -> list[str]:
         )
     ps, pd = stats.get("poke_share"), stats.get("poke_max_mm")
     if ps is not None and pd is not None and (ps > lim["poke_share"] or pd > lim["poke_max_mm"]):
+        strained = s is not None and s > lim["strain_p95"]
+        why = (
+            "the garment is too small for this body; try a larger size or --scale 1.1"
+            if strained
+            else f"not from size (strain p95 {100 * (s or 0.0):.0f} %): the cloth spans a crease or is coarser "
+            "than the body there, or the piece is placed wrong; see the fit map, try the a-pose or check --type"
+        )
         out.append(
             f"{name}: skin shows through the cloth ({100 * ps:.2f} % of covered body vertices, up to {pd:.1f} mm; "
-            f"limits {100 * lim['poke_share']:.1f} %, {lim['poke_max_mm']:.0f} mm): the garment is too small or "
-            "placed wrong; try --scale 1.1 or --type"
+            f"limits {100 * lim['poke_share']:.1f} %, {lim['poke_max_mm']:.0f} mm): {why}"
         )
     o = stats.get("off_body_share")
     if o is not None and o > lim["off_body_share"]:

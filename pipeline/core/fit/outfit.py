@@ -324,6 +324,7 @@ def _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stage
     from pipeline.core.fit.api import fit_garment
     from pipeline.core.fit.skinning import pose_garment
     from pipeline.core.fit.solver import DrapeSettings
+    from pipeline.core.fit.untangle import untangle_parts
 
     n = len(pieces)
     current = [r.vertices for r in fitted]
@@ -343,6 +344,10 @@ def _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stage
         posed, obstacles = [], []
         for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
             start = pose_garment(current[i], r.weights, r.weight_bones, delta)
+            if (
+                r.limbs is not None
+            ):  # sleeves and legs that skinning left on another part go back to their own
+                start, _ = untangle_parts(start, r.limbs, staged)
             rp = fit_garment(
                 g,
                 staged,
@@ -390,6 +395,7 @@ def piece_figures(garment: GarmentMesh, result, body, inner: list[tuple[np.ndarr
         field,
         limbs > 0,
         body_part_labels(body.bone_names, body.weights, body.weight_bones),
+        limbs,
     )
     figs.update(off_limb_share(result.vertices, limbs, body))
     cross = [garment_crossings(result.vertices, v, f, field) for v, f in inner]

@@ -216,6 +216,24 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         wp.atomic_add(count, i2, 1.0)
 
     @wp.kernel
+    def ray_hits(
+        mesh: wp.uint64,
+        origins: wp.array(dtype=wp.vec3),
+        dirs: wp.array(dtype=wp.vec3),
+        max_t: float,
+        t_out: wp.array(dtype=float),
+        face_out: wp.array(dtype=int),
+        uv_out: wp.array(dtype=wp.vec2),
+    ):
+        i = wp.tid()
+        q = wp.mesh_query_ray(mesh, origins[i], dirs[i], max_t)
+        face_out[i] = -1
+        if q.result:
+            t_out[i] = q.t
+            face_out[i] = q.face
+            uv_out[i] = wp.vec2(q.u, q.v)
+
+    @wp.kernel
     def apply_delta(p: wp.array(dtype=wp.vec3), delta: wp.array(dtype=wp.vec3), count: wp.array(dtype=float)):
         t = wp.tid()
         if count[t] > 0.0:
@@ -227,11 +245,37 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         wp=wp,
         body_through_cloth=body_through_cloth,
         apply_delta=apply_delta,
+        ray_hits=ray_hits,
         contact=contact,
         query_planes=query_planes,
         solve_serial=solve_serial,
         closest_points=closest_points,
     )
+
+
+def ray_cast(
+    vertices: np.ndarray, faces: np.ndarray, origins: np.ndarray, dirs: np.ndarray, max_t: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """First hit of each ray (origin, unit direction) on the triangle mesh within `max_t`: (distance, face id
+    (-1 = none), barycentrics (N, 3)); None when Warp is unavailable."""
+    k = warp()
+    if k is None:
+        return None
+    wp = k.wp
+    mesh = wp.Mesh(
+        points=wp.array(np.asarray(vertices, np.float32), dtype=wp.vec3, device="cpu"),
+        indices=wp.array(np.asarray(faces, np.int32).ravel(), dtype=int, device="cpu"),
+    )
+    n = len(origins)
+    o = wp.array(np.asarray(origins, np.float32), dtype=wp.vec3, device="cpu")
+    d = wp.array(np.asarray(dirs, np.float32), dtype=wp.vec3, device="cpu")
+    t = wp.zeros(n, dtype=float, device="cpu")
+    face = wp.zeros(n, dtype=int, device="cpu")
+    uv = wp.zeros(n, dtype=wp.vec2, device="cpu")
+    wp.launch(k.ray_hits, dim=n, inputs=[mesh.id, o, d, float(max_t), t, face, uv], device="cpu")
+    wp.synchronize()
+    u, v = uv.numpy()[:, 0].astype(np.float64), uv.numpy()[:, 1].astype(np.float64)
+    return t.numpy().astype(np.float64), face.numpy().astype(np.int64), np.stack([u, v, 1.0 - u - v], 1)
 
 
 class WarpBodyMesh:
