@@ -77,7 +77,11 @@ def main() -> int:
     fitter.init_placement()
     fitter.run(args.iterations, silent)
     ph, lc = fitter.params()
-    got = measurements_of_params({k: float(v) for k, v in ph.items()}, {k: float(v) for k, v in lc.items()})
+    got = measurements_of_params(
+        {k: float(v.detach()) for k, v in ph.items()},
+        {k: float(v.detach()) for k, v in lc.items()},
+        fitter.corrective(),
+    )
     truth = measure_body(body.rest_vertices)
     verts = fitter.forward()[0].detach().numpy().astype(np.float64)
     placements = [

@@ -1,11 +1,20 @@
 """Fit anny's shape and pose to a capture: camera-frame person points and 2D MediaPipe landmarks per view.
 
 Each view (a still stretch of frames, or one step of a turn) has its own rigid placement of the body in
-the camera frame; shape (phenotypes + tape-measure local controls) and a few joint angles are shared.
+the camera frame; shape and a few joint angles are shared. The shape space is the avatar fit's
+(`pipeline.core.body.shape_fit`): phenotypes, anny's tape-measure local controls, the trunk shapes real people
+need (belly, breast volume, buttocks, torso height, nape-to-waist and waist-to-hip lengths) and, after the
+first third of the iterations, the smooth corrective band scalings of the neck, chest, waist, hip and thigh
+girths (`pipeline.core.body.corrective`), carried to the posed body by the skinning.
 Loss: Geman-McClure depth residual of each point along its camera ray against the camera-facing side of the
 body (the vertex on the same ray, as a z-buffer would pick it, and its tangent plane), silhouette terms (the
 body must stay inside the person mask and reach its outline), 2D landmark reprojection (left/right may swap,
-as MediaPipe does on back views) and a shape prior.
+as MediaPipe does on back views) and a shape prior. The depth residual's Geman-McClure scale is annealed
+from wide to narrow (graduated non-convexity), so the points of a belly or bust that the starting body lacks
+by more than a few centimetres still pull at first instead of counting as outliers. Why the waist of heavy
+ANSUR II people came out 11-18 cm small before: the initialiser (trained on anny's own range) starts them
+40+ cm small, anny's controls lacked the belly, and the shape prior outweighed the depth term (a mean over
+all points, of which the belly is a small share): started at the true shape, the fit still shrank the waist.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.core.body.corrective import MAX_AMPLITUDE
 from pipeline.core.capture.frames import Intrinsics
 from pipeline.core.capture.person import PersonFrame
 from pipeline.core.capture.virtual_camera import WORLD_FROM_CAMERA_ROT
@@ -23,6 +33,8 @@ from pipeline.core.progress import ProgressCallback, silent
 from pipeline.core.vocab import ADULT_AGE_RANGE, PHENOTYPES
 
 AGE_RANGE = ADULT_AGE_RANGE
+# The tape-measure controls the learned initialiser predicts (its trained outputs: do not change them without
+# retraining it with `python -m pipeline train-initialiser`).
 SHAPE_LOCALS = (
     "measure-bust-circ-incr",
     "measure-underbust-circ-incr",
@@ -37,7 +49,31 @@ SHAPE_LOCALS = (
     "measure-napetowaist-dist-incr",
     "measure-upperarm-length-incr",
 )
-LOCAL_LIMIT = 0.9
+# Controls the fit adds to the initialiser's, starting at 0: those the avatar fit uses for real people's
+# trunks and lengths (`shape_fit.CONTROLS`) that the initialiser does not predict.
+TRUNK_LOCALS = (
+    "measure-waisttohip-dist-incr",
+    "measure-neck-height-incr",
+    "measure-lowerarm-length-incr",
+    "stomach-pregnant-incr",
+    "breast-volume-vert-up",
+    "buttocks-volume-incr",
+    "torso-scale-vert-incr",
+)
+FIT_LOCALS = SHAPE_LOCALS + TRUNK_LOCALS
+LOCAL_LIMIT = 1.0  # as the avatar fit: anny's full range of a local control
+# The corrective band scalings the fit may add (girths only: horizontal, so no joint moves).
+CORRECTIVE_GIRTHS = ("neck_girth", "chest_girth", "waist_girth", "hip_girth", "thigh_girth")
+CORRECTIVE_FROM = 1 / 3  # share of the iterations before the corrective joins (the anny shape settles first)
+CORRECTIVE_REFRESH = 10  # iterations between re-computations of the corrective fields on the current body
+# Shape priors, per unit^2 of a control (tanh of its raw value) or of a corrective amplitude / MAX_AMPLITUDE.
+# The depth term is a mean over all points, so a belly or a thigh is a small share of it: with 0.02 per control
+# (the earlier prior) it outweighed the data and held the heaviest ANSUR II woman's waist 11 cm small even when
+# the fit started at her true shape. 0.3x that, chosen on 3 ANSUR-built bodies (0.1x follows the noise more).
+PRIOR_MEASURE = 0.006  # a tape-measure control
+PRIOR_TRUNK = 0.015  # a trunk shape: larger, as they are not tape-measure controls
+PRIOR_CORRECTIVE = 0.015  # a corrective amplitude: a full 12 % costs like a trunk shape at its limit
+GM_SIGMA_M = (0.10, 0.03)  # the depth term's Geman-McClure scale, annealed over the first half of the fit
 POSE_BONES = (
     "upperarm01.L",
     "upperarm01.R",
@@ -95,6 +131,14 @@ class FitResult:
     iterations: int
     # per view: (R (3, 3), t (3,)) taking the posed body in anny's frame (origin at the root) to the camera frame
     placements: list[tuple[np.ndarray, np.ndarray]] = dataclasses.field(default_factory=list)
+    # corrective band amplitudes (girth -> share, see corrective.py), as `anny_model.body_arrays` takes them
+    corrective: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def params(self) -> dict[str, Any]:
+        """The fitted rest shape as `anny_model.body_arrays(**fit.params())` takes it."""
+        return {"phenotypes": self.phenotypes, "local_changes": self.local_changes} | (
+            {"corrective": self.corrective} if self.corrective else {}
+        )
 
 
 def _voxel_mean(points: np.ndarray, voxel_m: float) -> np.ndarray:
@@ -219,8 +263,8 @@ class BodyFitter:
         self.lm_bone_idx = torch.tensor([names.index(LANDMARK_BONES[i]) for i in self.lm_ids])
         init = init or {}
         ph = {k: 0.5 for k in PHENOTYPES} | {"age": 0.75} | dict(init.get("phenotypes", {}))
-        lc = {k: 0.0 for k in SHAPE_LOCALS} | {
-            k: v for k, v in init.get("local_changes", {}).items() if k in SHAPE_LOCALS
+        lc = {k: 0.0 for k in FIT_LOCALS} | {
+            k: v for k, v in init.get("local_changes", {}).items() if k in FIT_LOCALS
         }
 
         def logit(p, lo=0.0, hi=1.0):
@@ -231,9 +275,17 @@ class BodyFitter:
             [logit(ph[k], *(AGE_RANGE if k == "age" else (0.0, 1.0))) for k in PHENOTYPES], requires_grad=True
         )
         self.lc_raw = torch.tensor(
-            [float(np.arctanh(np.clip(lc[k] / LOCAL_LIMIT, -0.95, 0.95))) for k in SHAPE_LOCALS],
+            [float(np.arctanh(np.clip(lc[k] / LOCAL_LIMIT, -0.95, 0.95))) for k in FIT_LOCALS],
             requires_grad=True,
         )
+        self.lc_prior = torch.tensor(
+            [PRIOR_MEASURE if k.startswith("measure-") else PRIOR_TRUNK for k in FIT_LOCALS]
+        )
+        # corrective amplitudes (MAX_AMPLITUDE * tanh), their unit fields on the current body (None until the
+        # corrective joins) and each vertex's blended skinning rotation, which carries them to the posed body
+        self.amp_raw = torch.zeros(len(CORRECTIVE_GIRTHS), requires_grad=True)
+        self.fields: Any = None
+        self.gm_sigma = GM_SIGMA_M[1]
         self.ph_init = self.ph_raw.detach().clone()
         self.pose = torch.zeros(len(POSE_BONES), requires_grad=True)
         self.rot = [torch.zeros(3, requires_grad=True) for _ in views]
@@ -254,11 +306,48 @@ class BodyFitter:
             k: (AGE_RANGE[0] + (AGE_RANGE[1] - AGE_RANGE[0]) * s[i]) if k == "age" else s[i]
             for i, k in enumerate(PHENOTYPES)
         }
-        lc = {k: LOCAL_LIMIT * torch.tanh(self.lc_raw[i]) for i, k in enumerate(SHAPE_LOCALS)}
+        lc = {k: LOCAL_LIMIT * torch.tanh(self.lc_raw[i]) for i, k in enumerate(FIT_LOCALS)}
         return ph, lc
+
+    def corrective(self) -> dict[str, float]:
+        """The corrective amplitudes, or {} while the corrective has not joined the fit."""
+        if self.fields is None:
+            return {}
+        amps = MAX_AMPLITUDE * self.torch.tanh(self.amp_raw.detach())
+        return {k: round(float(a), 5) for k, a in zip(CORRECTIVE_GIRTHS, amps, strict=True)}
+
+    def refresh_fields(self) -> None:
+        """(Re)compute the corrective's unit fields on the current uncorrected rest body, as
+        `anny_model.body_arrays` does on the final one (so the measured body is the fitted one)."""
+        from pipeline.core.body.corrective import corrective_fields
+
+        m = self.model
+        with self.torch.no_grad():
+            rest = self._out()["rest_vertices"][0].double().numpy()
+        fields = corrective_fields(
+            rest,
+            m.vertex_bone_weights.double().numpy(),
+            m.vertex_bone_indices.long().numpy(),
+            list(m.bone_labels),
+        )
+        self.fields = self.torch.tensor(
+            np.stack([fields[k] for k in CORRECTIVE_GIRTHS]), dtype=self.torch.float32
+        )
 
     def forward(self):
         """Posed body vertices (V, 3) and landmark joints (J, 3) in anny's frame."""
+        out = self._out()
+        verts = out["vertices"][0]
+        if self.fields is not None:  # the rest-pose corrective, turned by each vertex's skinning rotation
+            torch = self.torch
+            d = torch.einsum("g,gvc->vc", MAX_AMPLITUDE * torch.tanh(self.amp_raw), self.fields)
+            skin = (out["bone_poses"][0] @ torch.linalg.inv(out["rest_bone_poses"][0]))[:, :3, :3].detach()
+            m = self.model
+            rot = torch.einsum("vk,vkij->vij", m.vertex_bone_weights, skin[m.vertex_bone_indices.long()])
+            verts = verts + torch.einsum("vij,vj->vi", rot, d)
+        return verts, out["bone_poses"][0][self.lm_bone_idx, :3, 3]
+
+    def _out(self) -> dict:
         torch = self.torch
         ph, lc = self.params()
         pose = {}
@@ -266,12 +355,11 @@ class BodyFitter:
             T = torch.eye(4)
             T = torch.cat([torch.cat([_rot_y(self.pose[i]), torch.zeros(3, 1)], 1), T[3:]], 0)
             pose[b] = T[None]
-        out = self.model(
+        return self.model(
             phenotype_kwargs={k: v.reshape(1) for k, v in ph.items()},
             local_changes_kwargs={k: v.reshape(1) for k, v in lc.items()},
             pose_parameters=pose,
         )
-        return out["vertices"][0], out["bone_poses"][0][self.lm_bone_idx, :3, 3]
 
     def placement(self, k: int):
         torch = self.torch
@@ -311,7 +399,11 @@ class BodyFitter:
     def _try_yaw(
         v: np.ndarray, normals: np.ndarray, view: View, centre: np.ndarray, yaw: float
     ) -> tuple[float, float, np.ndarray]:
-        """(cost, yaw, translation) of the body turned by `yaw` and shifted onto the points by ICP."""
+        """(cost, yaw, translation) of the body turned by `yaw` and shifted onto the points by ICP. The cost is
+        two-sided: the points' distance to the body's camera-facing side, and how far the body's projection
+        leaves the person's silhouette (in metres at the vertex's depth). The points alone do not see a body
+        wider than the person: on a turn's side view of a heavy woman a placement 45 degrees off, its arm and
+        leg sticking out in front, matched the points as well as the right one."""
         from scipy.spatial import cKDTree
 
         R = WORLD_FROM_CAMERA_ROT.T @ _rz(yaw)
@@ -323,7 +415,16 @@ class BodyFitter:
             t = t + np.median(view.points - (vc[vis][j] + t), axis=0)
         vis = (nc * (vc + t)).sum(1) < 0
         d, _ = cKDTree(vc[vis] + t).query(view.points)
-        return float(np.mean(np.minimum(d, 0.1) ** 2)), yaw, t
+        cost = float(np.mean(np.minimum(d, 0.1) ** 2))
+        if view.outside_px is not None:
+            p = vc[vis] + t
+            intr = view.intrinsics
+            h, w = view.outside_px.shape
+            u = np.clip(np.round(p[:, 0] / p[:, 2] * intr.fx + intr.ppx).astype(int), 0, w - 1)
+            r = np.clip(np.round(p[:, 1] / p[:, 2] * intr.fy + intr.ppy).astype(int), 0, h - 1)
+            out_m = view.outside_px[r, u] * p[:, 2] / intr.fx
+            cost += float(np.mean(np.minimum(out_m, 0.1) ** 2))
+        return cost, yaw, t
 
     # --- loss ------------------------------------------------------------------------------------------
     def loss(self, w_lm: float = 1.0, w_prior: float = 1.0):
@@ -350,7 +451,7 @@ class BodyFitter:
             plane = ((self.pts[k] - vc[corr]) * nc[corr]).sum(1)
             d2 = (plane / cos.clamp(min=0.25)) ** 2
             facing = cos.detach().clamp(0.1, 1.0) ** self.grazing_power
-            total = total + (_gm(d2, 0.03) * facing).sum() / facing.sum()
+            total = total + (_gm(d2, self.gm_sigma) * facing).sum() / facing.sum()
             res2.append(d2.detach())
             if view.outside_px is not None:
                 total = total + self.w_sil * self._silhouette(vc, idx, k)
@@ -368,7 +469,8 @@ class BodyFitter:
             e2 = (_gm((((uv - obs_sw) / scale) ** 2).sum(1), 0.05) * w).mean()
             total = total + w_lm * 0.3 * torch.minimum(e1, e2)
         prior = (
-            0.02 * (torch.tanh(self.lc_raw) ** 2).sum()
+            (self.lc_prior * torch.tanh(self.lc_raw) ** 2).sum()
+            + PRIOR_CORRECTIVE * (torch.tanh(self.amp_raw) ** 2).sum()
             + 0.002 * ((self.ph_raw - self.ph_init) ** 2).sum()
             + 0.05 * (self.pose**2).sum()
         )
@@ -420,14 +522,21 @@ class BodyFitter:
         rigid = [*self.rot, *self.trans]
         opt = torch.optim.Adam(
             [
-                {"params": [self.ph_raw, self.lc_raw], "lr": 0.06},
+                {"params": [self.ph_raw, self.lc_raw, self.amp_raw], "lr": 0.06},
                 {"params": [self.pose], "lr": 0.02},
                 {"params": rigid, "lr": 0.01},
             ]
         )
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, iterations, eta_min=0.002)
         res = torch.zeros(1)
+        start = int(CORRECTIVE_FROM * iterations)
         for it in range(iterations):
+            if it >= start and (it - start) % CORRECTIVE_REFRESH == 0:
+                self.refresh_fields()
+            anneal = min(it / max(iterations / 2, 1), 1.0)  # wide to narrow over the first half
+            self.gm_sigma = float(
+                np.exp((1 - anneal) * np.log(GM_SIGMA_M[0]) + anneal * np.log(GM_SIGMA_M[1]))
+            )
             opt.zero_grad()
             self.refresh = it < 10 or it % REFRESH_EVERY == 0
             loss, res = self.loss(w_lm=self.w_lm, w_prior=self.w_prior)
@@ -436,6 +545,8 @@ class BodyFitter:
             sched.step()
             if it % 10 == 0:
                 progress(0.1 + 0.85 * it / iterations, f"fitting ({it}/{iterations})")
+        if iterations > start:  # the measured body's fields are computed on the final body: refresh them
+            self.refresh_fields()
         return float(torch.sqrt(torch.clamp(res, max=0.05**2).mean()))
 
 
@@ -483,4 +594,5 @@ def _fit_body(
         time_s=time.perf_counter() - t0,
         iterations=iterations,
         placements=placements,
+        corrective=fitter.corrective(),
     )

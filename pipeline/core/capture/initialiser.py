@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.core.capture.body_fit import AGE_RANGE, LANDMARK_BONES, LOCAL_LIMIT, PHENOTYPES, SHAPE_LOCALS
+from pipeline.core.capture.body_fit import AGE_RANGE, LANDMARK_BONES, PHENOTYPES, SHAPE_LOCALS
 from pipeline.core.capture.silhouette import silhouette_features
 from pipeline.core.deps import REPO_ROOT
 from pipeline.core.progress import ProgressCallback, silent
@@ -23,6 +23,10 @@ from pipeline.core.progress import ProgressCallback, silent
 Raycast = Callable[..., tuple[np.ndarray, np.ndarray]]  # (camera, vertices, faces) -> (depth, mask)
 MODEL_PATH = REPO_ROOT / "models" / "capture_initialiser.npz"
 HIDDEN = 32
+# The targets' scale of the locals (the trained weights predict local / LOCAL_LIMIT in [-1, 1]). The
+# initialiser predicts the tape-measure controls `SHAPE_LOCALS` only; the fit adds its trunk controls and the
+# corrective after it, starting at 0.
+LOCAL_LIMIT = 0.9
 
 
 def params_to_vector(phenotypes: dict, local_changes: dict) -> np.ndarray:

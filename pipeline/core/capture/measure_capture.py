@@ -128,7 +128,7 @@ def measure_frames(
     fit = fit_body(views, init, iterations=iterations, progress=lambda f, m: progress(0.35 + 0.55 * f, m))
     fit_s = time.perf_counter() - t0
     progress(0.92, "measuring the fitted body")
-    all_cm = measurements_of_params(fit.phenotypes, fit.local_changes)
+    all_cm = measurements_of_params(fit.phenotypes, fit.local_changes, fit.corrective)
     measurements = {k: round(float(all_cm[k]), 1) for k in OUTPUT_MEASUREMENTS if k in all_cm}
     kind = "turn" if len(views) >= 3 and np.ptp(fit.yaws_deg) > 60 else "front"
     factor = float(np.clip(fit.residual_m / TYPICAL_RESIDUAL_M, 1.0, 3.0))
@@ -153,6 +153,7 @@ def measure_frames(
         "anny": {
             "phenotypes": fit.phenotypes,
             "local_changes": fit.local_changes,
+            "corrective": fit.corrective,
             "pose_deg": fit.pose_deg,
             "views": [
                 {"frames": list(v.frames), "rotation": R.tolist(), "translation_m": t.tolist()}
