@@ -65,7 +65,10 @@ def shopper_in_pose(anny: dict[str, Any]):
     from pipeline.core.body.anny_model import body_arrays
 
     return body_arrays(
-        anny["phenotypes"], anny["local_changes"], capture_pose_parameters(anny.get("pose_deg", {}))
+        anny["phenotypes"],
+        anny["local_changes"],
+        capture_pose_parameters(anny.get("pose_deg", {})),
+        anny.get("corrective") or None,  # the measured girth corrective, as the measure step built the body
     )
 
 
