@@ -271,9 +271,11 @@ def _over_own_segment(gv, gf, body_field: BodyField, body_parts, limbs) -> np.nd
     return face_owner(np.asarray(limbs, np.int64)[gf]) == body_limb
 
 
-def _cloth_along_normals(bv, bn, gv, gf, groups, reach_m: float):
-    """Nearest cloth hit along each body vertex's normal line, both ways, within `reach_m`: (distance (inf =
-    none), face id, barycentrics, ray direction)."""
+def _cloth_along_normals(bv, bn, gv, gf, groups, reach_m: float, field: BodyField, near_m: float):
+    """The cloth over each body vertex: of the first cloth hits along its normal line, one each way within
+    `reach_m`, the nearer one lying over this part of the body (its own nearest body point within `near_m` of
+    the vertex: not a sleeve hanging in front of the torso, not trousers beside a hand). Returns (distance
+    (inf = none), face id, barycentrics, ray direction)."""
     from pipeline.core.fit.warp_kernels import ray_cast
 
     t = np.full(len(bv), np.inf)
@@ -286,7 +288,10 @@ def _cloth_along_normals(bv, bn, gv, gf, groups, reach_m: float):
             if hit is None:
                 raise RuntimeError("the poke-through check needs Warp (warp-lang), which anny installs")
             h_t, h_face, h_bary = hit
-            better = (h_face >= 0) & (h_t < t[rows])
+            found = h_face >= 0
+            points = (gv[gf[fids[np.where(found, h_face, 0)]]] * h_bary[:, :, None]).sum(1)
+            over_here = np.linalg.norm(field.closest(points).points - bv[rows], axis=1) < near_m
+            better = found & over_here & (h_t < t[rows])
             r = rows[better]
             t[r], face[r], bary[r], dirs[r] = h_t[better], fids[h_face[better]], h_bary[better], sign * bn[r]
     return t, face, bary, dirs
@@ -306,9 +311,9 @@ def poke_through(
     """Per body vertex: (covered mask, signed distance to the cloth along its normal line (positive = the skin
     is outside the cloth), the cloth face hit, barycentrics there, that face's outward normal).
 
-    From each body vertex a ray goes both ways along its normal (up to `max_gap_m`); the nearest cloth hit whose
+    From each body vertex a ray goes both ways along its normal (up to `max_gap_m`); the nearer first hit whose
     own nearest body point is the vertex's neighbourhood (within `near_m`: not a sleeve hanging in front of the
-    torso) is the cloth over it, and the vertex pokes through when that hit is the cloth's outer side (faces
+    torso) is the cloth over it (`_cloth_along_normals`), and the vertex pokes through when that hit is the cloth's outer side (faces
     turned outward one by one, `local_outward_normals`). Skin facing other skin within 1.5 cm is not covered
     (`pinched_vertices`, or the given mask). `body_parts` (V,) labels (`body_part_labels`) limit the covered
     vertices to the parts the garment covers; with the garment's `garment_limbs` (G,) too
@@ -317,14 +322,11 @@ def poke_through(
     gv = np.asarray(garment_vertices, np.float64)
     gf = np.asarray(garment_faces, np.int64)
     groups = _own_cloth_groups(body_parts, garment_limbs, len(bv), gf)
-    t, face, bary, dirs = _cloth_along_normals(bv, body_field.vnormals, gv, gf, groups, max_gap_m)
-    hit = face >= 0
-    face_c = np.where(hit, face, 0)
-    points = (gv[gf[face_c]] * bary[:, :, None]).sum(1)
-    # that cloth must lie over this part of the body: its own nearest body point is near the vertex (not a
-    # sleeve over the torso's side, not trousers beside a hand)
-    back = body_field.closest(points).points
-    covered = hit & (np.linalg.norm(back - bv, axis=1) < near_m)
+    t, face, bary, dirs = _cloth_along_normals(
+        bv, body_field.vnormals, gv, gf, groups, max_gap_m, body_field, near_m
+    )
+    covered = face >= 0
+    face_c = np.where(covered, face, 0)
     outward = local_outward_normals(
         gv, gf, body_field, _over_own_segment(gv, gf, body_field, body_parts, garment_limbs)
     )
@@ -332,7 +334,7 @@ def poke_through(
     # the ray meets the cloth's outer side, across it: at grazing incidence (a crease at the armpit, a bib's
     # edge over the bust) the skin runs along the cloth and which side it is on is not decided by one ray
     from_outside = np.einsum("ij,ij->i", outward, dirs) < -GRAZING_COS
-    signed = np.where(hit, np.where(from_outside, t, -t), -np.inf)
+    signed = np.where(covered, np.where(from_outside, t, -t), -np.inf)
     covered &= ~(pinched_vertices(bv, body_field.faces) if pinched is None else pinched)
     if body_parts is not None:
         g = body_field.closest(gv)
