@@ -7,8 +7,8 @@ Poke-through: from each body vertex a ray is cast both ways along its normal (up
 counts only when the body point nearest to it is the vertex's own neighbourhood (within `near_m`), so a
 sleeve hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex.
 The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit is the
-cloth's outer side (the ray reaches the cloth from outside: the skin is on the wrong side of it), by the
-hit's distance. The outer side is each face's side away from the body under it (the under-layer of a folded
+cloth's outer side (the ray reaches the cloth from outside: the skin is on the wrong side of it), by the skin's
+distance from the cloth across it (the hit's distance times the cosine). The outer side is each face's side away from the body under it (the under-layer of a folded
 collar too); a face inside the body keeps the garment's majority winding. Only body parts the garment covers
 count (at least 3 % of its vertices nearest to them; parts from the avatar's vertex groups); skin facing other
 skin within 1.5 cm (a hanging arm on the torso, the armpit's and crotch's creases) is not counted, and each
@@ -187,7 +187,7 @@ def judge_contact(
             continue  # a hand beside a skirt, a forearm below a short sleeve, an arm pressed to the torso
         b, d = Vector(p), Vector(n)
         tree = own_trees.get(LIMB_OF_GROUP.get(group, -1), cloth_tree)
-        best = None  # (distance, reached from outside)
+        best = None  # (distance along the ray, reached from outside, depth across the cloth)
         for sign in (1.0, -1.0):
             loc, nor, _i, dist = tree.ray_cast(b, d * sign, reach_m)
             if loc is None:
@@ -202,13 +202,15 @@ def judge_contact(
                 facing_body = outward * nor.dot(near[1]) < -GRAZING_COS  # facing the body, not a fold's wall
                 own_cloth = tree is cloth_tree or face_segment[near[2]] == group
                 turn = -outward if facing_body and own_cloth and not inside else outward
-                best = (dist, turn * nor.dot(d * sign) < -GRAZING_COS)  # across the cloth, not grazing it
+                cos = turn * nor.dot(d * sign)
+                # across the cloth, not grazing it; the depth is the skin's distance from the cloth across it
+                best = (dist, cos < -GRAZING_COS, dist * abs(cos))
         if best is None:
             continue
         covered += 1
         if best[1]:
             poked += 1
-            poke_max = max(poke_max, best[0])
+            poke_max = max(poke_max, best[2])
     inside = []
     for p in gv:
         g = Vector(p)

@@ -7,7 +7,8 @@ ray queries use Warp's BVH):
 - `body_through_garment`: body vertices the garment should cover that stand out through its faces (skin
   showing between garment vertices). From each body vertex a ray goes both ways along its normal (Warp's BVH
   ray query); the nearest cloth hit is the cloth over it, and the skin is outside when the ray meets that
-  cloth's outer side across it (not grazing it, within about 17 degrees) (faces turned away from the body one
+  cloth's outer side across it (not grazing it, within about 17 degrees), by the skin's distance from the cloth
+  across it (the hit's distance times the cosine) (faces turned away from the body one
   by one, so the under-layer of a folded collar counts right), by the hit's distance. A body vertex is
   *covered* when (a) such a hit lies within 8 cm, (b) over this part of the body: the body point nearest to
   the hit is within 2 cm of the vertex (a sleeve hanging by the torso's side, or trousers beside a hand, do
@@ -308,8 +309,8 @@ def poke_through(
     pinched: np.ndarray | None = None,
     garment_limbs: np.ndarray | None = None,
 ):
-    """Per body vertex: (covered mask, signed distance to the cloth along its normal line (positive = the skin
-    is outside the cloth), the cloth face hit, barycentrics there, that face's outward normal).
+    """Per body vertex: (covered mask, signed distance from the cloth's surface to the skin, measured across the
+    cloth at the hit (positive = the skin is outside the cloth), the cloth face hit, barycentrics there, that face's outward normal).
 
     From each body vertex a ray goes both ways along its normal (up to `max_gap_m`); the nearer first hit whose
     own nearest body point is the vertex's neighbourhood (within `near_m`: not a sleeve hanging in front of the
@@ -333,8 +334,12 @@ def poke_through(
     outward = outward[face_c]
     # the ray meets the cloth's outer side, across it: at grazing incidence (a crease at the armpit, a bib's
     # edge over the bust) the skin runs along the cloth and which side it is on is not decided by one ray
-    from_outside = np.einsum("ij,ij->i", outward, dirs) < -GRAZING_COS
-    signed = np.where(covered, np.where(from_outside, t, -t), -np.inf)
+    cos = np.einsum("ij,ij->i", outward, dirs)
+    from_outside = cos < -GRAZING_COS
+    depth = t * np.abs(
+        cos
+    )  # how far the skin lies from the cloth's surface, across it (not along a slant ray)
+    signed = np.where(covered, np.where(from_outside, depth, -depth), -np.inf)
     covered &= ~(pinched_vertices(bv, body_field.faces) if pinched is None else pinched)
     if body_parts is not None:
         g = body_field.closest(gv)
