@@ -336,9 +336,8 @@ def poke_through(
     # edge over the bust) the skin runs along the cloth and which side it is on is not decided by one ray
     cos = np.einsum("ij,ij->i", outward, dirs)
     from_outside = cos < -GRAZING_COS
-    depth = t * np.abs(
-        cos
-    )  # how far the skin lies from the cloth's surface, across it (not along a slant ray)
+    # how far the skin lies from the cloth's surface, across it (not along a slant ray)
+    depth = np.where(covered, t, 0.0) * np.abs(cos)
     signed = np.where(covered, np.where(from_outside, depth, -depth), -np.inf)
     covered &= ~(pinched_vertices(bv, body_field.faces) if pinched is None else pinched)
     if body_parts is not None:
