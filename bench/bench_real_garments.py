@@ -9,7 +9,7 @@ Per case and piece it prints the figures against the acceptance limits:
             depth (limit 5 mm), from `pipeline.core.fit.checks` and from the independent judge
             (`pipeline.blender.contact_check`: BVH ray casts on the evaluated, armature-posed meshes)
   off     = share of the garment more than 8 cm off the body where it should follow it (limit 3 %)
-  limb    = share of sleeve / trouser-leg vertices more than 16 cm from their own limb (limit 2 %)
+  limb    = share of sleeve / trouser-leg vertices more than 8 cm from their own limb's skin (limit 2 %)
   strain  = strain p95 (reported; the gate warns over 25 %)
 A case passes when every piece is within every limit (both judges). The summary gives the pass share, and the
 time per piece fit (registration/placement + drape + weights, `fit_s`) against the 3 s target; the baseline in

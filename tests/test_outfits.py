@@ -96,7 +96,8 @@ def test_untangle_returns_a_sleeve_to_its_arm(default_body):
     """In the relaxed pose the arm hangs by the torso: a sleeve vertex that skinning left on the torso's side
     goes back next to its own arm, at most half the gap off it; torso cloth at the same place stays."""
     from pipeline.core.fit.bodyfield import BodyField
-    from pipeline.core.fit.untangle import body_limb_labels, untangle_parts
+    from pipeline.core.fit.skinning import body_limb_labels
+    from pipeline.core.fit.untangle import untangle_parts
 
     body = pose_body(default_body, "relaxed")
     labels = body_limb_labels(body)
@@ -177,3 +178,21 @@ def test_panel_fit_button_fits_a_suit_piece_by_piece(shared_data, default_body, 
         for s, o in zip(stats, fitted, strict=True)
     )
     assert all(o.data.attributes.get("tryon_limb") is not None for o in fitted)
+
+
+def test_off_limb_is_measured_from_the_limbs_skin(default_body):
+    """A sleeve on its arm (1 cm off the skin) is on its limb; the same sleeve 15 cm beside the arm (as a
+    sleeve modelled at another arm angle hung) is off it; a loose leg 6 cm off the skin still counts as on."""
+    from pipeline.core.fit.bodyfield import BodyField
+    from pipeline.core.fit.skinning import body_limb_labels, off_limb_share
+
+    labels = body_limb_labels(default_body)
+    normals = BodyField(default_body.vertices, default_body.faces).vnormals
+    arm = np.nonzero(labels == 1)[0][::5]
+    leg = np.nonzero(labels == 3)[0][::5]
+    sleeve = default_body.vertices[arm] + 0.01 * normals[arm]
+    limbs = np.ones(len(arm), np.int64)
+    assert off_limb_share(sleeve, limbs, default_body)["off_limb_share"] == 0.0
+    assert off_limb_share(sleeve + [0.0, -0.15, 0.0], limbs, default_body)["off_limb_share"] > 0.5
+    loose = default_body.vertices[leg] + 0.06 * normals[leg]
+    assert off_limb_share(loose, np.full(len(leg), 3), default_body)["off_limb_share"] == 0.0

@@ -44,7 +44,7 @@ LIMITS: dict[str, float] = {
     "poke_share": 0.002,  # share of covered body vertices standing out through the cloth
     "poke_max_mm": 5.0,  # deepest body vertex standing out through the cloth
     "off_body_share": 0.03,  # share of the garment (area) more than 8 cm off the body where it should follow
-    "off_limb_share": 0.02,  # share of a sleeve/leg's vertices more than 16 cm from their own limb
+    "off_limb_share": 0.02,  # share of a sleeve/leg's vertices more than 8 cm from their own limb's skin
     "crossing_share": 0.01,  # share of an outer piece's vertices inside a piece under it
 }
 OFF_BODY_M = 0.08

@@ -137,34 +137,40 @@ def _keep_own_limb(
     return w
 
 
-def limb_polylines(body) -> dict[int, np.ndarray]:
-    """Each limb's chain of joints in the current pose (label -> (3, 3): shoulder/hip, elbow/knee,
-    wrist/ankle), to measure how far a sleeve or trouser leg is from its limb."""
-    idx = {n: i for i, n in enumerate(body.bone_names)}
-    chains = {
-        1: ("upperarm01.L", "lowerarm01.L", "wrist.L"),
-        2: ("upperarm01.R", "lowerarm01.R", "wrist.R"),
-        3: ("upperleg01.L", "lowerleg01.L", "foot.L"),
-        4: ("upperleg01.R", "lowerleg01.R", "foot.R"),
-    }
-    return {k: body.bone_poses[[idx[b] for b in names], :3, 3] for k, names in chains.items()}
+def body_limb_labels(body) -> np.ndarray:
+    """(V,) per body vertex: 1 arm.L, 2 arm.R, 3 leg.L, 4 leg.R, 0 torso and head (as `limb_labels`)."""
+    from pipeline.core.fit.landmarks import dominant_bone_masks
+
+    masks = dominant_bone_masks(body)
+    left = np.asarray(body.vertices)[:, 0] > 0  # +X is the model's left
+    labels = np.zeros(len(body.vertices), np.int64)
+    labels[masks["arm"]] = np.where(left[masks["arm"]], 1, 2)
+    labels[masks["leg"]] = np.where(left[masks["leg"]], 3, 4)
+    return labels
 
 
-def off_limb_share(vertices: np.ndarray, limbs: np.ndarray, body, max_m: float = 0.16) -> dict[str, float]:
-    """Share of the labelled (sleeve / trouser-leg) vertices farther than `max_m` from their own limb's
-    joint chain in the current pose: 0 when every piece stays on its limb. Also the largest distance (mm)."""
-    lines = limb_polylines(body)
+def limb_face_labels(body, vertex_labels: np.ndarray | None = None) -> np.ndarray:
+    """(F,) each body face's limb label (as `body_limb_labels`): the label of most of its corners."""
+    labels = body_limb_labels(body) if vertex_labels is None else vertex_labels
+    a, b, c = labels[np.asarray(body.faces)].T
+    return np.where((a == b) | (a == c), a, np.where(b == c, b, a))
+
+
+def off_limb_share(vertices: np.ndarray, limbs: np.ndarray, body, max_m: float = 0.08) -> dict[str, float]:
+    """Share of the labelled (sleeve / trouser-leg) vertices farther than `max_m` from their own limb's skin in
+    the current pose (a sleeve hanging in the air beside the arm, a trouser leg left behind in a stride): 0 when
+    every piece stays on its limb. Measured from the limb's surface, not its bones, so a heavy thigh in loose
+    trousers is not read as off its limb. Also the largest distance (mm)."""
+    face_labels = limb_face_labels(body)
     dist = np.zeros(len(vertices))
-    for label, pts in lines.items():
+    for label in range(1, len(LIMB_NAMES)):
         rows = np.nonzero(limbs == label)[0]
-        if not len(rows):
+        faces = np.asarray(body.faces)[face_labels == label]
+        if not len(rows) or not len(faces):
             continue
-        best = np.full(len(rows), np.inf)
-        for a, b in zip(pts[:-1], pts[1:], strict=True):
-            ab = b - a
-            t = np.clip(((vertices[rows] - a) @ ab) / max(float(ab @ ab), 1e-12), 0, 1)
-            best = np.minimum(best, np.linalg.norm(vertices[rows] - (a + t[:, None] * ab), axis=1))
-        dist[rows] = best
+        dist[rows] = np.abs(
+            BodyField(body.vertices, faces).closest(np.asarray(vertices)[rows]).signed_distance
+        )
     labelled = limbs > 0
     return {
         "off_limb_share": round(float((dist[labelled] > max_m).mean()) if labelled.any() else 0.0, 5),

@@ -20,20 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.core.fit.bodyfield import BodyField
+from pipeline.core.fit.skinning import body_limb_labels, limb_face_labels
 
 ARM_LABELS = (1, 2)
-
-
-def body_limb_labels(body) -> np.ndarray:
-    """(V,) per body vertex: 1 arm.L, 2 arm.R, 3 leg.L, 4 leg.R, 0 torso and head (as `limb_labels`)."""
-    from pipeline.core.fit.landmarks import dominant_bone_masks
-
-    masks = dominant_bone_masks(body)
-    left = np.asarray(body.vertices)[:, 0] > 0  # +X is the model's left
-    labels = np.zeros(len(body.vertices), np.int64)
-    labels[masks["arm"]] = np.where(left[masks["arm"]], 1, 2)
-    labels[masks["leg"]] = np.where(left[masks["leg"]], 3, 4)
-    return labels
 
 
 def _part_field(body, face_labels: np.ndarray, label: int) -> BodyField | None:
@@ -61,8 +50,7 @@ def untangle_parts(
     wrong = ((limbs > 0) & (near_part != limbs)) | ((limbs == 0) & np.isin(near_part, ARM_LABELS))
     if not wrong.any():
         return x, 0
-    a, b, c3 = body_labels[np.asarray(body.faces)].T  # each face's part: the label of most of its corners
-    face_labels = np.where((a == b) | (a == c3), a, np.where(b == c3, b, a))
+    face_labels = limb_face_labels(body, body_labels)
     moved = 0
     for own in np.unique(limbs[wrong]):
         rows = np.nonzero(wrong & (limbs == own))[0]
