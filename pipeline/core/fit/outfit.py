@@ -401,7 +401,13 @@ def piece_figures(garment: GarmentMesh, result, body, inner: list[tuple[np.ndarr
     """The two-sided contact figures, the limb check and the crossings with inner pieces of one fitted piece
     in its final pose, with the gates' warnings."""
     from pipeline.core.fit.bodyfield import BodyField
-    from pipeline.core.fit.checks import body_part_labels, contact_figures, garment_crossings, gate
+    from pipeline.core.fit.checks import (
+        body_part_labels,
+        contact_figures,
+        free_hanging_mask,
+        garment_crossings,
+        gate,
+    )
     from pipeline.core.fit.landmarks import body_landmarks
     from pipeline.core.fit.skinning import off_limb_share
 
@@ -420,7 +426,11 @@ def piece_figures(garment: GarmentMesh, result, body, inner: list[tuple[np.ndarr
         body_part_labels(body.bone_names, body.weights, body.weight_bones),
         limbs,
     )
-    figs.update(off_limb_share(result.vertices, limbs, body))
+    # a wide hem or cuff flares off its ankle or wrist by design: the band by a limb's opening is not judged
+    hem = free_hanging_mask(
+        result.vertices, garment.faces, result.garment_type, lm.hip_z, limb_vertices=limbs > 0
+    )
+    figs.update(off_limb_share(result.vertices, np.where(hem, 0, limbs), body))
     cross = [garment_crossings(result.vertices, v, f, field) for v, f in inner]
     figs["crossing_share"] = max((c["crossing_share"] for c in cross), default=0.0)
     figs["crossing_max_mm"] = max((c["crossing_max_mm"] for c in cross), default=0.0)
