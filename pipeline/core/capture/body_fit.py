@@ -424,6 +424,12 @@ class BodyFitter:
             r = np.clip(np.round(p[:, 1] / p[:, 2] * intr.fy + intr.ppy).astype(int), 0, h - 1)
             out_m = view.outside_px[r, u] * p[:, 2] / intr.fx
             cost += float(np.mean(np.minimum(out_m, 0.1) ** 2))
+            if view.boundary_px is not None and len(view.boundary_px):
+                # and the other way: the person's outline must be reached by the body (a body turned side-on
+                # is narrower than a front-facing person and would otherwise fit inside any silhouette)
+                gap_px, _ = cKDTree(np.stack([u, r], 1)).query(view.boundary_px)
+                gap_m = gap_px * float(np.median(p[:, 2])) / intr.fx
+                cost += float(np.mean(np.minimum(gap_m, 0.1) ** 2))
         return cost, yaw, t
 
     # --- loss ------------------------------------------------------------------------------------------
