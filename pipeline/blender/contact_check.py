@@ -121,11 +121,11 @@ def _limb_labels(obj: bpy.types.Object, n: int) -> np.ndarray | None:
     return out
 
 
-def _own_cloth_trees(gv, gpolys, limbs, full: BVHTree) -> dict[int, BVHTree]:
+def _own_cloth_trees(gv, gpolys, limbs) -> dict[int, BVHTree]:
     """Per limb label (1-4 arms and legs; 0 torso): a tree over the cloth faces wrapping that segment
     (`checks.face_owner`: a seam face between a sleeve and the torso goes with the sleeve), where the garment
     has such cloth; the body segment of that label is judged against it (a forearm against its sleeve, not the
-    outside of the jacket's hem beside it). Without labels every segment uses `full`."""
+    outside of the jacket's hem beside it). Without labels: none (every segment uses the whole cloth's tree)."""
     from pipeline.core.fit.checks import face_owner
 
     if limbs is None:
@@ -176,7 +176,7 @@ def judge_contact(
     worn = _covered_parts(gv, body_tree, bv, bpolys, parts)
     groups = [part_group(p) for p in parts]
     pinched = _pinched(bv, bn, body_tree, pinch_m)
-    own_trees = _own_cloth_trees(gv, gpolys, _limb_labels(garment_obj, len(gv)), cloth_tree)
+    own_trees = _own_cloth_trees(gv, gpolys, _limb_labels(garment_obj, len(gv)))
     # each body face's segment (most of its corners'): a cloth face is turned by the body under it only over
     # its own segment (a jacket's side pressed against an arm faces the arm)
     face_segment = [max(set(groups[i] for i in poly), key=[groups[i] for i in poly].count) for poly in bpolys]

@@ -357,14 +357,17 @@ def body_through_garment(
     max_gap_m: float = OFF_BODY_M,
     body_parts: np.ndarray | None = None,
     garment_limbs: np.ndarray | None = None,
+    pinched: np.ndarray | None = None,
 ) -> dict[str, float | int]:
     """Body vertices the garment should cover that stand outside the cloth surface (see the module doc).
+    `pinched` is the body's `pinched_vertices` when already found (one per body, whatever the garment).
 
     Returns `covered_vertices`, `pinched_vertices` (skin facing other skin within 1.5 cm, not counted as
     covered), `poke_vertices`, `poke_share` (of covered), `poke_max_mm` (deepest, along the
     garment's outward normal) and `poke_p99_mm`."""
     body_field = _field(body_vertices, body_faces, body_field)
-    pinched = pinched_vertices(body_vertices, body_field.faces)
+    if pinched is None:
+        pinched = pinched_vertices(body_vertices, body_field.faces)
     covered, signed, *_ = poke_through(
         body_vertices,
         garment_vertices,
@@ -454,6 +457,7 @@ def contact_figures(
     limb_vertices: np.ndarray | None = None,
     body_parts: np.ndarray | None = None,
     garment_limbs: np.ndarray | None = None,
+    pinched: np.ndarray | None = None,
 ) -> dict[str, float | int]:
     """All three figures for one fitted piece in its final pose, as one flat dict (keys as above).
     `limb_vertices` (G,) marks sleeve and trouser-leg vertices; `garment_limbs` (G,) says which limb each wraps
@@ -472,6 +476,7 @@ def contact_figures(
             field,
             body_parts=body_parts,
             garment_limbs=garment_limbs,
+            pinched=pinched,
         ),
         **off_body_share(garment_vertices, garment_faces, body_vertices, body_faces, free, field),
     }

@@ -286,33 +286,50 @@ def fit_outfit(
     if pose != "a-pose":
         fitted = _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stages, progress)
     progress(0.97, "lifting cloth off the skin")
-    _lift_off_skin(fitted, drapes, body)
+    contact = BodyContact.of(body)
+    _lift_off_skin(fitted, drapes, body, contact)
     out = []
     for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
         inner = [(fitted[k].vertices, drapes[k].faces) for k in range(i)]
-        r.stats.update(piece_figures(g, r, body, inner))
+        r.stats.update(piece_figures(g, r, body, inner, contact))
         r.stats["piece"] = p.name
         out.append(FittedPiece(p, _carry_trims(p, r)))
     progress(1.0, "fitted")
     return out
 
 
-def _lift_off_skin(fitted: list, drapes: list[GarmentMesh], body) -> None:
+@dataclasses.dataclass
+class BodyContact:
+    """What the contact pass and the figures need of the posed body, found once per outfit: its field, part
+    labels and pinched skin."""
+
+    field: Any  # BodyField
+    parts: np.ndarray
+    pinched: np.ndarray
+
+    @classmethod
+    def of(cls, body) -> BodyContact:
+        from pipeline.core.fit.bodyfield import BodyField
+        from pipeline.core.fit.checks import body_part_labels, pinched_vertices
+
+        return cls(
+            BodyField(body.vertices, body.faces),
+            body_part_labels(body.bone_names, body.weights, body.weight_bones),
+            pinched_vertices(body.vertices, body.faces),
+        )
+
+
+def _lift_off_skin(fitted: list, drapes: list[GarmentMesh], body, contact: BodyContact) -> None:
     """The last contact pass on every piece in its final pose (`skin_contact.lift_cloth_off_skin`); the mended
     body vertices are counted in each piece's `skin_lifted_vertices`."""
     import time
 
-    from pipeline.core.fit.bodyfield import BodyField
-    from pipeline.core.fit.checks import body_part_labels, pinched_vertices
     from pipeline.core.fit.skin_contact import lift_cloth_off_skin
 
-    field = BodyField(body.vertices, body.faces)
-    parts = body_part_labels(body.bone_names, body.weights, body.weight_bones)
-    pinched = pinched_vertices(body.vertices, body.faces)
     for r, g in zip(fitted, drapes, strict=True):
         t0 = time.perf_counter()
         r.vertices, lifted = lift_cloth_off_skin(
-            r.vertices, g.faces, body.vertices, field, parts, r.limbs, pinched
+            r.vertices, g.faces, body.vertices, contact.field, contact.parts, r.limbs, contact.pinched
         )
         r.stats["skin_lifted_vertices"] = lifted
         r.stats["fit_s"] = round(r.stats["fit_s"] + time.perf_counter() - t0, 3)
@@ -397,21 +414,21 @@ def _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stage
     return posed
 
 
-def piece_figures(garment: GarmentMesh, result, body, inner: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+def piece_figures(
+    garment: GarmentMesh,
+    result,
+    body,
+    inner: list[tuple[np.ndarray, np.ndarray]],
+    contact: BodyContact | None = None,
+) -> dict:
     """The two-sided contact figures, the limb check and the crossings with inner pieces of one fitted piece
-    in its final pose, with the gates' warnings."""
-    from pipeline.core.fit.bodyfield import BodyField
-    from pipeline.core.fit.checks import (
-        body_part_labels,
-        contact_figures,
-        free_hanging_mask,
-        garment_crossings,
-        gate,
-    )
+    in its final pose, with the gates' warnings. `contact` is the body's, when already found."""
+    from pipeline.core.fit.checks import contact_figures, free_hanging_mask, garment_crossings, gate
     from pipeline.core.fit.landmarks import body_landmarks
     from pipeline.core.fit.skinning import off_limb_share
 
-    field = BodyField(body.vertices, body.faces)
+    contact = contact or BodyContact.of(body)
+    field = contact.field
     lm = body_landmarks(body)
     limbs = result.limbs if result.limbs is not None else np.zeros(len(result.vertices), np.int64)
     figs: dict[str, Any] = contact_figures(
@@ -423,8 +440,9 @@ def piece_figures(garment: GarmentMesh, result, body, inner: list[tuple[np.ndarr
         lm.hip_z,
         field,
         limbs > 0,
-        body_part_labels(body.bone_names, body.weights, body.weight_bones),
+        contact.parts,
         limbs,
+        contact.pinched,
     )
     # a wide hem or cuff flares off its ankle or wrist by design: the band by a limb's opening is not judged
     hem = free_hanging_mask(

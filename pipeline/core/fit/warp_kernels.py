@@ -262,10 +262,7 @@ def ray_cast(
     if k is None:
         return None
     wp = k.wp
-    mesh = wp.Mesh(
-        points=wp.array(np.asarray(vertices, np.float32), dtype=wp.vec3, device="cpu"),
-        indices=wp.array(np.asarray(faces, np.int32).ravel(), dtype=int, device="cpu"),
-    )
+    mesh = WarpBodyMesh(vertices, faces).mesh
     n = len(origins)
     o = wp.array(np.asarray(origins, np.float32), dtype=wp.vec3, device="cpu")
     d = wp.array(np.asarray(dirs, np.float32), dtype=wp.vec3, device="cpu")
