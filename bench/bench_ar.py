@@ -9,7 +9,10 @@ garment silhouettes unchanged (max abs difference <= 2 on >= 99.5 %), seconds fo
 same run: the garment layer without any holdout (no depth occlusion), IoU and violations. Then the `--live`
 preview's frame rate (Eevee, half size, 1 sample) on the CPU.
 
-    .venv/bin/python bench/bench_ar.py [--n 10] [--width 320] [--samples 8]
+Also per recording, to say which error dominates: the fitted body against the truth body in the judged view's
+camera frame (yaw error in degrees, elbow and wrist joint errors and the trunk's mean vertex error in cm).
+
+    .venv/bin/python bench/bench_ar.py [--n 10] [--width 320] [--samples 8] [--recordings DIR] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -82,9 +85,8 @@ def synth(out: Path, i: int, view: str, pose: str | None, width: int, samples: i
     subprocess.run(cmd, check=True, cwd=REPO_ROOT, capture_output=True)
 
 
-def truth_depth(cap: Path, view_index: int, width: int):
-    """Noise-free depth of the real scene (the person and the room) for one colour view."""
-    from pipeline.app.synth_capture import SynthSettings, render_depth_frames
+def truth_body(cap: Path):
+    """The truth avatar in its pose (world frame, feet on the floor) and its capture settings."""
     from pipeline.core.body.anny_model import body_arrays
     from pipeline.core.body.poses import pose_body
 
@@ -92,25 +94,85 @@ def truth_depth(cap: Path, view_index: int, width: int):
     body = body_arrays(truth["anny"]["phenotypes"], truth["anny"]["local_changes"])
     if truth["capture"].get("pose", "rest") != "rest":
         body = pose_body(body, truth["capture"]["pose"])
-    s = SynthSettings(view=truth["capture"]["view"], width=width, height=width * 3 // 4)
-    s.turn_frames = len(truth["capture"]["yaws_deg"])
+    return body, truth["capture"]
+
+
+def fit_vs_truth(cap: Path, view_index: int, anny: dict, body, frame_index: int, intr) -> dict:
+    """The fitted body against the truth in the judged view's camera frame: yaw error (degrees), elbow and wrist
+    joint errors (cm, mean of both sides) and the trunk's mean vertex error (cm; not arm, hand or head)."""
+    from pipeline.app.ar import view_of
+    from pipeline.core.capture.virtual_camera import VirtualCamera, rotate_z
+
+    tbody, capture = truth_body(cap)
+    yaw = capture["yaws_deg"][view_index]
+    cam = VirtualCamera(intr)
+    R, t = view_of(anny, frame_index)
+
+    def fitted(p):
+        return (p - body.offset_m) @ R.T + t
+
+    def true(p):
+        return cam.world_to_camera(rotate_z(p, yaw))
+
+    names = body.bone_names
+    joints = {}
+    for joint in ("lowerarm01", "wrist"):
+        idx = [names.index(f"{joint}.{s}") for s in "LR"]
+        d = fitted(body.bone_poses[idx, :3, 3]) - true(tbody.bone_poses[idx, :3, 3])
+        joints[joint] = float(100 * np.linalg.norm(d, axis=1).mean())
+    dom = [names[b] for b in body.weight_bones[np.arange(len(body.weights)), body.weights.argmax(1)]]
+    skip = ("upperarm", "lowerarm", "wrist", "finger", "metacarpal", "head", "neck", "jaw", "eye", "tongue")
+    trunk = np.array([not n.startswith(skip) for n in dom])
+    trunk_cm = 100 * np.linalg.norm(fitted(body.vertices[trunk]) - true(tbody.vertices[trunk]), axis=1).mean()
+    fwd = R @ np.array([0.0, -1.0, 0.0])
+    fitted_yaw = float(np.degrees(np.arctan2(fwd[0], -fwd[2])))
+    true_fwd = cam.world_to_camera(rotate_z(np.array([[0.0, -1.0, 0.0], [0.0, 0.0, 0.0]]), yaw))
+    tf = true_fwd[0] - true_fwd[1]
+    true_yaw = float(np.degrees(np.arctan2(tf[0], -tf[2])))
+    return {
+        "yaw_err": (fitted_yaw - true_yaw + 180) % 360 - 180,
+        "elbow_cm": joints["lowerarm01"],
+        "wrist_cm": joints["wrist"],
+        "trunk_cm": float(trunk_cm),
+    }
+
+
+def truth_depth(cap: Path, view_index: int, width: int):
+    """Noise-free depth of the real scene (the person and the room) for one colour view."""
+    from pipeline.app.synth_capture import SynthSettings, render_depth_frames
+
+    body, capture = truth_body(cap)
+    s = SynthSettings(view=capture["view"], width=width, height=width * 3 // 4)
+    s.turn_frames = len(capture["yaws_deg"])
     return render_depth_frames(body.vertices, body.faces, s)[view_index]
 
 
-def garment_depth(garment_cam: np.ndarray, faces: np.ndarray, intr) -> np.ndarray:
-    from pipeline.blender.raycast import raycast_depth
-    from pipeline.core.capture.virtual_camera import VirtualCamera
+def keep_side_by_side(path: Path, frame, res: dict, cap: Path, k: int, zoom: int = 3) -> None:
+    """frame | composite | truth (the truth garment render over the frame), cropped to the person, enlarged."""
+    import cv2
 
-    cam = VirtualCamera(intr)
-    depth, _ = raycast_depth(cam, cam.camera_to_world(garment_cam), faces, room=False)
-    return depth
+    from pipeline.core.ar.composite import alpha_over, premultiply
+
+    truth = (
+        cv2.imread(str(cap / f"truth_garment_{k:03d}.png"), cv2.IMREAD_UNCHANGED)[..., [2, 1, 0, 3]] / 255.0
+    )
+    panels = [frame.color, res["composite"], alpha_over(frame.color, premultiply(truth))]
+    vs, us = np.nonzero(truth[..., 3] > 0.5)
+    h, w = frame.color.shape[:2]
+    pad = max(int(0.6 * (vs.max() - vs.min() + 1)), 10) if len(vs) else h
+    v0, v1 = (max(vs.min() - pad // 2, 0), min(vs.max() + pad, h)) if len(vs) else (0, h)
+    u0, u1 = (max(us.min() - pad, 0), min(us.max() + pad, w)) if len(us) else (0, w)
+    side = np.hstack([p[v0:v1, u0:u1] for p in panels])
+    side = cv2.resize(side, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.ascontiguousarray(side[..., ::-1]))
 
 
 def main() -> None:
     import cv2
 
     from pipeline.app.ar import compose_frame, dressed_garment, read_frames, shopper_in_pose
-    from pipeline.blender.ar import render_garment_layer
+    from pipeline.blender.ar import garment_depth, render_garment_layer
     from pipeline.core.ar.composite import occlusion_violations, silhouette_iou, unchanged_share
     from pipeline.core.capture.measure_capture import measure_frames
 
@@ -121,16 +183,24 @@ def main() -> None:
     p.add_argument(
         "--keep", metavar="DIR", help="write frame | composite | truth mask side by side per recording"
     )
+    p.add_argument(
+        "--recordings",
+        metavar="DIR",
+        help="synthesise the recordings into DIR and reuse those already there (same --width and --samples)",
+    )
+    p.add_argument("--only", metavar="I,J", help="run only these recordings (indices below --n)")
     args = p.parse_args()
+    only = {int(x) for x in args.only.split(",")} if args.only else set(range(args.n))
     rows = []
     live_case = None
     with tempfile.TemporaryDirectory(prefix="bench-ar-") as tmp:
-        for i in range(args.n):
+        for i in sorted(only & set(range(args.n))):
             view, pose = CASES[i % len(CASES)]
-            out = Path(tmp) / f"rec{i}"
-            out.mkdir()
+            out = Path(args.recordings or tmp) / f"rec{i}_{args.width}"
+            out.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
-            synth(out, i, view, pose, args.width, args.samples)
+            if not (out / "cap" / "truth.json").is_file():
+                synth(out, i, view, pose, args.width, args.samples)
             t_synth = time.perf_counter() - t0
             cap = out / "cap"
             frames, intr = read_frames(None, str(cap / "frames"), None)
@@ -165,23 +235,19 @@ def main() -> None:
                 "still_s": t_still,
                 "base_iou": silhouette_iou(bare_mask, truth_mask),
                 "base_violations": occlusion_violations(bare_mask, gdepth, real),
-            }
+            } | fit_vs_truth(cap, k, anny, body, index, intr)
             rows.append(row)
             if args.keep:
-                keep = Path(args.keep)
-                keep.mkdir(parents=True, exist_ok=True)
-                side = np.hstack(
-                    [
-                        frame.color,
-                        res["composite"],
-                        np.repeat(truth_mask[..., None] * 255, 3, -1).astype(np.uint8),
-                    ]
+                keep_side_by_side(
+                    Path(args.keep) / f"ar_{i:02d}_{view}_{pose or 'rest'}.png", frame, res, cap, k
                 )
-                cv2.imwrite(str(keep / f"ar_{i:02d}_{view}_{pose or 'rest'}.png"), side[..., ::-1])
             print(
                 f"{i:2d} {row['case']:20s} IoU {row['iou']:.3f} (no holdout {row['base_iou']:.3f}) "
                 f"violations {100 * row['violations']:.2f} % (no holdout {100 * row['base_violations']:.2f} %) "
-                f"unchanged {100 * row['unchanged']:.2f} % | synth {t_synth:.0f} s, still {t_still:.1f} s"
+                f"unchanged {100 * row['unchanged']:.2f} % | synth {t_synth:.0f} s, still {t_still:.1f} s | "
+                f"fit vs truth: yaw {row['yaw_err']:+.1f} deg, elbows {row['elbow_cm']:.1f} cm, "
+                f"wrists {row['wrist_cm']:.1f} cm, torso+legs {row['trunk_cm']:.1f} cm",
+                flush=True,
             )
             if live_case is None:
                 live_case = (frames, intr, anny, body, dressed)

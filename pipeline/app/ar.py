@@ -45,17 +45,18 @@ def dressed_garment(body, garment: str, size: str, sex: str | None, fabric: str 
     return mesh, carry_into_pose(fit.vertices, fit.weights, fit.weight_bones, body), fit.garment_type
 
 
-def capture_pose_parameters(pose_deg: dict[str, float]) -> dict[str, Any]:
-    """anny pose parameters (local, as the capture fit poses) from the fit's per-bone angles in degrees."""
+def capture_pose_parameters(pose_deg: dict[str, Any]) -> dict[str, Any]:
+    """anny pose parameters (local-ref, as the capture fit poses) from the fit's per-bone rotations: a rotation
+    vector in degrees (world axes of anny's reference pose), or a single angle about the forward axis (the
+    abduction older fits wrote)."""
     import torch
+    from scipy.spatial.transform import Rotation
 
     out = {}
     for bone, deg in pose_deg.items():
-        a = np.radians(deg)
+        rotvec = [0.0, float(deg), 0.0] if np.isscalar(deg) else [float(d) for d in deg]
         t = torch.eye(4)
-        t[:3, :3] = torch.tensor(
-            [[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]], dtype=torch.float32
-        )
+        t[:3, :3] = torch.tensor(Rotation.from_rotvec(np.radians(rotvec)).as_matrix(), dtype=torch.float32)
         out[bone] = t[None]
     return out
 
@@ -128,13 +129,25 @@ def compose_frame(
     garment_only_mask: bool = False,
 ) -> dict[str, Any]:
     """The composite of one frame: {"composite": uint8 RGB, "rgba": garment layer, "garment_cam": vertices in
-    the camera frame, "mask": garment-only alpha > 0.5 (when asked: a second render without the shadow)}."""
-    from pipeline.core.ar.composite import alpha_over, despeckle_shadows, premultiply
+    the camera frame, "mask": garment-only alpha > 0.5 (when asked: a second render without the shadow)}.
+    What is really in front of the garment cuts it twice: the depth mesh in the render (a holdout, so the
+    renderer anti-aliases the cut) and a per-pixel depth test of the garment against the frame's depth
+    (`depth_matte`), which also holds where the mesh has gaps (depth holes, jumps at an arm's edge)."""
+    from pipeline.blender.ar import garment_depth
+    from pipeline.core.ar.composite import (
+        alpha_over,
+        apply_matte,
+        depth_matte,
+        despeckle_shadows,
+        premultiply,
+    )
 
     mesh, posed, _ = dressed
     R, t = view_of(anny, frame.index)
     garment_cam = (posed - body.offset_m) @ R.T + t
     rgba, light = garment_layer(frame, intr, garment_cam, mesh.faces, mesh.base_color, samples, engine)
+    matte = depth_matte(garment_depth(garment_cam, mesh.faces, intr), frame.depth_m())
+    rgba = apply_matte(rgba, matte)
     out = {
         "composite": alpha_over(frame.color, despeckle_shadows(premultiply(rgba))),
         "rgba": rgba,
@@ -153,7 +166,7 @@ def compose_frame(
         only = render_garment_layer(
             garment_cam, mesh.faces, mesh.base_color, intr, occluder_cam=hold, samples=1
         )
-        out["mask"] = only[..., 3] > 0.5
+        out["mask"] = only[..., 3] * matte > 0.5
     return out
 
 

@@ -194,6 +194,9 @@ def synthesise(
     }
 
 
+TRUTH_HOLDOUT_INSET_M = 0.005
+
+
 def render_truth_garment(
     body, garment: str, size: str, sex: str | None, settings: SynthSettings, out: Path
 ) -> dict:
@@ -205,14 +208,19 @@ def render_truth_garment(
     from pipeline.app.ar import dressed_garment
     from pipeline.blender.ar import render_garment_layer
     from pipeline.core.files import atomic_path
+    from pipeline.core.fit.bodyfield import vertex_normals
 
     mesh, posed_garment, gtype = dressed_garment(body, garment, size, sex)
     intr = d435_intrinsics(settings.width, settings.height)
     cam = VirtualCamera(intr, settings.distance_m, settings.camera_height_m)
+    # the holdout is the body a little inside its skin: where the tight cloth lies within millimetres of the
+    # skin the renderer's samples otherwise speckle the garment with holes no viewer would see (arms in front
+    # are centimetres nearer and still cut it)
+    holdout = body.vertices - TRUTH_HOLDOUT_INSET_M * vertex_normals(body.vertices, body.faces)
     files = []
     for k, yaw in enumerate(settings.yaws()):
         g_cam = cam.world_to_camera(rotate_z(posed_garment, yaw))
-        b_cam = cam.world_to_camera(rotate_z(body.vertices, yaw))
+        b_cam = cam.world_to_camera(rotate_z(holdout, yaw))
         rgba = render_garment_layer(
             g_cam, mesh.faces, mesh.base_color, intr, occluder_cam=(b_cam, body.faces), samples=4
         )

@@ -152,3 +152,14 @@ def _render(sc) -> np.ndarray:
     if img is None:
         raise RuntimeError("the garment layer render wrote no image")
     return img[..., [2, 1, 0, 3]].astype(np.float64) / 65535.0
+
+
+def garment_depth(garment_cam: np.ndarray, garment_faces: np.ndarray, intrinsics) -> np.ndarray:
+    """z-depth (H, W) in metres of the garment alone from the recording's camera (0 where it is not), by ray
+    casting: what the composite's depth test compares with the frame's depth."""
+    from pipeline.blender.raycast import raycast_depth
+    from pipeline.core.capture.virtual_camera import VirtualCamera
+
+    cam = VirtualCamera(intrinsics)
+    depth, _ = raycast_depth(cam, cam.camera_to_world(np.asarray(garment_cam)), garment_faces, room=False)
+    return depth

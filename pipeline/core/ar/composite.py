@@ -38,6 +38,54 @@ def depth_mesh(
     return pts[used], remap[faces]
 
 
+OCCLUSION_TOLERANCE_M = 0.025  # a garment pixel up to this far behind the measured surface still shows
+OCCLUSION_RAMP_M = 0.02  # ... fading out over this much further (the frame's depth noise after smoothing)
+
+
+def fill_depth_holes(depth_m: np.ndarray, size: int = 5, rounds: int = 4) -> np.ndarray:
+    """Depth with its holes (0) filled by the nearest surface around them (the minimum of the valid depths in
+    a `size` window, repeated `rounds` times): a hole at an arm's edge (the stereo shadow) takes the arm's
+    depth, so the garment is cut there rather than drawn over the arm. Larger holes stay 0."""
+    from scipy.ndimage import minimum_filter
+
+    z = np.where(depth_m > 0, depth_m, np.inf)
+    for _ in range(rounds):
+        holes = ~np.isfinite(z)
+        if not holes.any():
+            break
+        z = np.where(holes, minimum_filter(z, size=size), z)
+    return np.where(np.isfinite(z), z, 0.0)
+
+
+def depth_matte(
+    garment_depth_m: np.ndarray,
+    frame_depth_m: np.ndarray,
+    tolerance_m: float = OCCLUSION_TOLERANCE_M,
+    ramp_m: float = OCCLUSION_RAMP_M,
+) -> np.ndarray:
+    """Per pixel, how much of the garment shows (0..1) by a depth test against the frame: 1 where the garment
+    is in front of what the camera measured (or no depth is known), 0 where the measured surface is nearer by
+    more than `tolerance_m + ramp_m / 2` (an arm in front). The frame's depth is median-smoothed and its holes
+    filled by the nearer side; the matte is median-cleaned (no lone specks from noise) and anti-aliased
+    inwards only (its soft edge lies on the garment's side, never over the arm)."""
+    import cv2
+    from scipy.ndimage import median_filter, uniform_filter
+
+    real = cv2.medianBlur(np.round(frame_depth_m * 1000).astype(np.uint16), 5).astype(np.float64) / 1000
+    real = fill_depth_holes(np.where(real > 0, real, frame_depth_m))
+    known = (garment_depth_m > 0) & (real > 0)
+    shows = np.clip((real + tolerance_m - garment_depth_m) / ramp_m + 0.5, 0.0, 1.0)
+    matte = median_filter(np.where(known, shows, 1.0), size=3)
+    return np.minimum(matte, uniform_filter(matte, size=3))
+
+
+def apply_matte(rgba_straight: np.ndarray, matte: np.ndarray) -> np.ndarray:
+    """The straight RGBA layer with its alpha scaled by `matte`."""
+    out = rgba_straight.copy()
+    out[..., 3] *= matte
+    return out
+
+
 MIN_ALPHA = 0.03  # below this a pixel keeps the frame: the renderer's noise in faint shadows, not a change
 
 

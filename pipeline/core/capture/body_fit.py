@@ -74,12 +74,17 @@ PRIOR_MEASURE = 0.006  # a tape-measure control
 PRIOR_TRUNK = 0.015  # a trunk shape: larger, as they are not tape-measure controls
 PRIOR_CORRECTIVE = 0.015  # a corrective amplitude: a full 12 % costs like a trunk shape at its limit
 GM_SIGMA_M = (0.10, 0.03)  # the depth term's Geman-McClure scale, annealed over the first half of the fit
-POSE_BONES = (
-    "upperarm01.L",
-    "upperarm01.R",
-    "upperleg01.L",
-    "upperleg01.R",
-)  # abduction about the forward axis
+POSE_BONES = ("upperleg01.L", "upperleg01.R")  # abduction about the forward axis
+# The arms turn freely (a rotation vector each, in the world axes of anny's reference pose, as its "local-ref"
+# pose parameters take them): upper arm at the shoulder, forearm at the elbow. Started from the elbows and
+# wrists the views show (MediaPipe's 2D landmarks lifted by the depth points), so crossed arms and bent
+# elbows are reached, which abduction alone (the earlier fit) could not.
+ARM_BONES = ("upperarm01.L", "lowerarm01.L", "upperarm01.R", "lowerarm01.R")
+ARM_CHAINS = {"L": (11, 13, 15), "R": (12, 14, 16)}  # MediaPipe shoulder, elbow, wrist of each side
+# a lifted elbow or wrist: the joint centre lies this far behind the arm's front (measured on the AR bench's
+# synthetic recordings: the front-most points around the landmark are 2-10 cm nearer than the elbow joint)
+ARM_JOINT_DEPTH_M = {"elbow": 0.045, "wrist": 0.03}
+PRIOR_ARM = 0.01  # per rad^2 of an arm rotation away from its start (the data decide; it only steadies)
 # MediaPipe landmark -> anny bone whose head stands for it (left = the person's left = anny's +X = ".L")
 LANDMARK_BONES = {
     11: "upperarm01.L",
@@ -124,7 +129,7 @@ class FitResult:
 
     phenotypes: dict[str, float]
     local_changes: dict[str, float]
-    pose_deg: dict[str, float]
+    pose_deg: dict[str, list[float]]  # bone -> rotation vector (degrees), see BodyFitter.pose_deg
     yaws_deg: list[float]
     residual_m: float  # robust RMS depth residual of the points along their camera rays
     time_s: float
@@ -224,6 +229,91 @@ def _rz(yaw_deg: float) -> np.ndarray:
     return np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
 
 
+YAW_GRID_DEG = 30.0
+FACE_SEEN = 0.6  # MediaPipe visibility of the nose above which a view is taken to show the face ...
+SHOULDERS_APART = (
+    0.08  # ... when its left shoulder is also this far (share of the body's height) right of the right
+)
+
+
+def _facing_camera(yaw_deg: float) -> float:
+    """How squarely a body placed at `yaw_deg` (as `_try_yaw` takes it) faces the camera: 1 front, -1 back."""
+    forward = (WORLD_FROM_CAMERA_ROT.T @ _rz(yaw_deg)) @ np.array([0.0, -1.0, 0.0])
+    return float(-forward[2])
+
+
+def shows_front(view: View) -> bool:
+    """MediaPipe's word that the person faces the camera: the face seen and the person's left shoulder well to
+    the right of the right one in the image (a body seen from behind has them the other way round)."""
+    lm = view.landmarks_px
+    height = max(float(np.ptp(lm[:, 1])), 1.0)
+    apart = (lm[11, 0] - lm[12, 0]) / height
+    return bool(
+        view.visibility[0] > FACE_SEEN
+        and min(view.visibility[11], view.visibility[12]) > 0.5
+        and apart > SHOULDERS_APART
+    )
+
+
+def _choose_yaws(costs: np.ndarray, grid: np.ndarray, views: list[View]) -> list[int]:
+    """Per view, the grid yaw to start from: the least total cost (dynamic programming over the views in
+    order) where a view that `shows_front` must face the camera and consecutive views (a turn) differ by
+    less than 90 degrees. Why: a side or front view of a body and of the same body turned 180 degrees leave
+    nearly the same depth points and outline; on the AR bench's turn recordings the front view was placed
+    facing away, and the garment drawn back to front."""
+    big = 10.0 * (float(np.nanmax(costs)) + 1.0)
+    unary = costs.copy()
+    for k, view in enumerate(views):
+        if shows_front(view):
+            unary[k] += np.where([_facing_camera(y) > 0.2 for y in grid], 0.0, big)
+    gap = np.abs((grid[:, None] - grid[None, :] + 180.0) % 360.0 - 180.0)
+    step = np.where(gap < 90.0, 0.0, big)
+    total, back = unary[0].copy(), []
+    for k in range(1, len(views)):
+        cand = total[:, None] + step  # previous grid index x this one
+        back.append(np.argmin(cand, axis=0))
+        total = cand.min(axis=0) + unary[k]
+    chosen = [int(np.argmin(total))]
+    for b in reversed(back):
+        chosen.append(int(b[chosen[-1]]))
+    return chosen[::-1]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest rotation taking direction a onto direction b (as the pose presets' aims)."""
+    from pipeline.core.body.poses import _rotation_between as between
+
+    return between(np.asarray(a, float), np.asarray(b, float))
+
+
+def _on_ray(view: View, landmark: int, z: float) -> np.ndarray:
+    """A landmark of a view in the camera frame at depth `z` along its pixel's ray."""
+    intr = view.intrinsics
+    u, v = view.landmarks_px[landmark]
+    return np.array([(u - intr.ppx) / intr.fx * z, (v - intr.ppy) / intr.fy * z, z])
+
+
+def _lift(
+    view: View, landmark: int, fallback_z: float, joint_depth_m: float, radius_frac: float = 0.03
+) -> np.ndarray:
+    """A landmark of a view in the camera frame: its pixel's ray at the depth of the front-most person points
+    around it (their 20th percentile, plus `joint_depth_m`, the joint behind the skin), or at `fallback_z` when no
+    points are there (a depth hole, or the landmark outside the person)."""
+    intr = view.intrinsics
+    u, v = view.landmarks_px[landmark]
+    p = view.points
+    pu = p[:, 0] / p[:, 2] * intr.fx + intr.ppx
+    pv = p[:, 1] / p[:, 2] * intr.fy + intr.ppy
+    radius = max(radius_frac * float(np.ptp(view.landmarks_px[:, 1])), 4.0)
+    near = (pu - u) ** 2 + (pv - v) ** 2 < radius**2
+    z = float(np.percentile(p[near, 2], 20)) + joint_depth_m if near.sum() >= 3 else fallback_z
+    return _on_ray(view, landmark, z)
+
+
 def _gm(d2, sigma: float):
     """Geman-McClure of squared residuals: quadratic near 0, flat for outliers."""
     return d2 / (d2 + sigma * sigma)
@@ -288,6 +378,8 @@ class BodyFitter:
         self.gm_sigma = GM_SIGMA_M[1]
         self.ph_init = self.ph_raw.detach().clone()
         self.pose = torch.zeros(len(POSE_BONES), requires_grad=True)
+        self.arm_rot = torch.zeros(len(ARM_BONES), 3, requires_grad=True)
+        self.arm_start = torch.zeros(len(ARM_BONES), 3)
         self.rot = [torch.zeros(3, requires_grad=True) for _ in views]
         self.trans = [torch.zeros(3, requires_grad=True) for _ in views]
         self.base_rot = [np.eye(3) for _ in views]
@@ -355,11 +447,26 @@ class BodyFitter:
             T = torch.eye(4)
             T = torch.cat([torch.cat([_rot_y(self.pose[i]), torch.zeros(3, 1)], 1), T[3:]], 0)
             pose[b] = T[None]
+        for i, b in enumerate(ARM_BONES):
+            T = torch.eye(4)
+            T = torch.cat([torch.cat([_rodrigues(self.arm_rot[i]), torch.zeros(3, 1)], 1), T[3:]], 0)
+            pose[b] = T[None]
         return self.model(
             phenotype_kwargs={k: v.reshape(1) for k, v in ph.items()},
             local_changes_kwargs={k: v.reshape(1) for k, v in lc.items()},
             pose_parameters=pose,
         )
+
+    def pose_deg(self) -> dict[str, list[float]]:
+        """Per posed bone, its rotation vector in degrees (world axes of anny's reference pose): the legs'
+        abduction about the forward axis, the arms' free rotations."""
+        legs = {
+            b: [0.0, float(np.degrees(a)), 0.0] for b, a in zip(POSE_BONES, self.pose.detach(), strict=True)
+        }
+        arms = {
+            b: np.degrees(r).tolist() for b, r in zip(ARM_BONES, self.arm_rot.detach().numpy(), strict=True)
+        }
+        return legs | arms
 
     def placement(self, k: int):
         torch = self.torch
@@ -367,8 +474,12 @@ class BodyFitter:
         return R, self.trans[k]
 
     # --- initial placement ---------------------------------------------------------------------------
-    def init_placement(self) -> None:
-        """Per view: translation from the points, yaw by a grid search of the visible-side distance."""
+    def init_placement(self, search: bool = True) -> None:
+        """Per view: translation from the points, yaw by a grid search of the visible-side distance (or, with
+        `search` off, a refinement around the current yaw). Depth and silhouette alone hardly tell a body's
+        front from its back, so the grid's choice per view is constrained (`_choose_yaws`): a view where
+        MediaPipe sees the face and the shoulders well apart faces the camera, and the views of a turn follow
+        each other (less than 90 degrees apart)."""
         torch = self.torch
 
         with torch.no_grad():
@@ -379,21 +490,40 @@ class BodyFitter:
             v[::YAW_SEARCH_VERTEX_STEP],
             normals[::YAW_SEARCH_VERTEX_STEP],
         )  # a coarse body is enough to place it
-        for k, view in enumerate(self.views):
-            centre = np.median(view.points, axis=0)
+        views, centres = [], []
+        for view in self.views:
+            centres.append(np.median(view.points, axis=0))
             if len(view.points) > YAW_SEARCH_POINTS:
                 view = dataclasses.replace(
                     view, points=view.points[:: len(view.points) // YAW_SEARCH_POINTS + 1]
                 )
-            best = (np.inf, 0.0, centre)
-            for yaw in np.arange(0, 360, 30):
-                best = min(best, self._try_yaw(v, normals, view, centre, float(yaw)), key=lambda b: b[0])
-            for step in (10.0, 5.0):  # refine around the best of the coarse grid
+            views.append(view)
+        if search:
+            grid = np.arange(0.0, 360.0, YAW_GRID_DEG)
+            tries = [
+                [self._try_yaw(v, normals, vw, c, float(y)) for y in grid]
+                for vw, c in zip(views, centres, strict=True)
+            ]
+            chosen = _choose_yaws(np.array([[t[0] for t in row] for row in tries]), grid, self.views)
+            bests = [tries[k][j] for k, j in enumerate(chosen)]
+        else:
+            bests = [
+                self._try_yaw(v, normals, vw, c, self._yaw_of(k))
+                for k, (vw, c) in enumerate(zip(views, centres, strict=True))
+            ]
+        for k, (view, centre) in enumerate(zip(views, centres, strict=True)):
+            best = bests[k]
+            for step in (10.0, 5.0, 2.5):  # refine around the grid's choice
                 base = best[1]
                 for yaw in (base - step, base + step):
                     best = min(best, self._try_yaw(v, normals, view, centre, yaw), key=lambda b: b[0])
             self.base_rot[k] = WORLD_FROM_CAMERA_ROT.T @ _rz(best[1])
             self.trans[k].data = torch.tensor(best[2], dtype=torch.float32)
+
+    def _yaw_of(self, k: int) -> float:
+        """The yaw (degrees, as `_try_yaw` takes it) of view k's current base rotation."""
+        rz = WORLD_FROM_CAMERA_ROT @ self.base_rot[k]
+        return float(np.degrees(np.arctan2(rz[1, 0], rz[0, 0])))
 
     @staticmethod
     def _try_yaw(
@@ -431,6 +561,52 @@ class BodyFitter:
                 gap_m = gap_px * float(np.median(p[:, 2])) / intr.fx
                 cost += float(np.mean(np.minimum(gap_m, 0.1) ** 2))
         return cost, yaw, t
+
+    # --- the arms' start -------------------------------------------------------------------------------
+    def init_arm_pose(self) -> None:
+        """Aim each upper arm at its elbow and each forearm at its wrist as the views show them: MediaPipe's
+        2D elbow and wrist lifted to 3D by the front-most depth points around them (an arm crossing the chest
+        is in front of it), the shoulder taken from the placed body. Directions are averaged over the views
+        facing the camera (weighted by visibility); the aims are the smallest rotations, as the pose presets'."""
+        from scipy.spatial.transform import Rotation
+
+        torch = self.torch
+        with torch.no_grad():
+            self.arm_rot.zero_()
+            heads = self._out()["bone_poses"][0][:, :3, 3].double().numpy()
+        names = list(self.model.bone_labels)
+        start = np.zeros((len(ARM_BONES), 3))
+        for side, chain in ARM_CHAINS.items():
+            sh, el, wr = (names.index(f"{b}.{side}") for b in ("upperarm01", "lowerarm01", "wrist"))
+            upper, fore = self._arm_directions(heads[sh], chain)
+            if upper is None:
+                continue
+            g_upper = _rotation_between(heads[el] - heads[sh], upper)
+            g_fore = _rotation_between(heads[wr] - heads[el], g_upper.T @ fore)
+            start[ARM_BONES.index(f"upperarm01.{side}")] = Rotation.from_matrix(g_upper).as_rotvec()
+            start[ARM_BONES.index(f"lowerarm01.{side}")] = Rotation.from_matrix(g_fore).as_rotvec()
+        with torch.no_grad():
+            self.arm_start = torch.tensor(start, dtype=torch.float32)
+            self.arm_rot.copy_(self.arm_start)
+
+    def _arm_directions(self, shoulder: np.ndarray, chain: tuple[int, int, int]):
+        """(upper arm, forearm) unit directions in anny's frame from the views facing the camera, or (None,
+        None) when no view shows the arm."""
+        up, fore = np.zeros(3), np.zeros(3)
+        for k, view in enumerate(self.views):
+            R, t = (a.detach().double().numpy() for a in self.placement(k))
+            facing = -(R @ np.array([0.0, -1.0, 0.0]))[2]  # 1 facing the camera, 0 side-on
+            weight = float(min(view.visibility[chain[1]], view.visibility[chain[2]])) * facing
+            if weight < 0.2:
+                continue
+            s_cam = _on_ray(view, chain[0], float((shoulder @ R.T + t)[2]))  # the placed body's depth
+            e_cam = _lift(view, chain[1], s_cam[2], ARM_JOINT_DEPTH_M["elbow"])
+            w_cam = _lift(view, chain[2], e_cam[2], ARM_JOINT_DEPTH_M["wrist"])
+            up += weight * _unit(R.T @ (e_cam - s_cam))
+            fore += weight * _unit(R.T @ (w_cam - e_cam))
+        if not up.any():
+            return None, None
+        return _unit(up), _unit(fore)
 
     # --- loss ------------------------------------------------------------------------------------------
     def loss(self, w_lm: float = 1.0, w_prior: float = 1.0):
@@ -479,6 +655,7 @@ class BodyFitter:
             + PRIOR_CORRECTIVE * (torch.tanh(self.amp_raw) ** 2).sum()
             + 0.002 * ((self.ph_raw - self.ph_init) ** 2).sum()
             + 0.05 * (self.pose**2).sum()
+            + PRIOR_ARM * ((self.arm_rot - self.arm_start) ** 2).sum()
         )
         return total / len(self.views) + w_prior * prior, torch.cat(res2)
 
@@ -529,7 +706,7 @@ class BodyFitter:
         opt = torch.optim.Adam(
             [
                 {"params": [self.ph_raw, self.lc_raw, self.amp_raw], "lr": 0.06},
-                {"params": [self.pose], "lr": 0.02},
+                {"params": [self.pose, self.arm_rot], "lr": 0.02},
                 {"params": rigid, "lr": 0.01},
             ]
         )
@@ -580,6 +757,9 @@ def _fit_body(
     fitter = BodyFitter(views, init)
     progress(0.02, "placing the body")
     fitter.init_placement()
+    fitter.init_arm_pose()
+    fitter.init_placement(search=False)  # again, with the arms where the views show them (the silhouette)
+    fitter.init_arm_pose()
     residual = fitter.run(iterations, progress)
     ph, lc = fitter.params()
     yaws, placements = [], []
@@ -592,9 +772,7 @@ def _fit_body(
     return FitResult(
         phenotypes={k: float(v.detach()) for k, v in ph.items()},
         local_changes={k: float(v.detach()) for k, v in lc.items()},
-        pose_deg={
-            b: float(np.degrees(a)) for b, a in zip(POSE_BONES, fitter.pose.detach().numpy(), strict=True)
-        },
+        pose_deg=fitter.pose_deg(),
         yaws_deg=yaws,
         residual_m=residual,
         time_s=time.perf_counter() - t0,

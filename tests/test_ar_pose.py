@@ -1,0 +1,93 @@
+"""The capture fit's arm pose, which the AR composite dresses: the arms start where the view shows the elbows
+and wrists (2D landmarks lifted by the depth points), so crossed arms are reached; and the composite poses
+the shopper with the fit's rotations. Noise-free views of anny bodies (no rendering, no MediaPipe)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("anny")
+
+from tests.test_capture_fit import _view_of  # noqa: E402
+
+LANDMARK_JOINTS = {0: "head", 11: "upperarm01.L", 12: "upperarm01.R", 13: "lowerarm01.L", 14: "lowerarm01.R"}
+LANDMARK_JOINTS |= {15: "wrist.L", 16: "wrist.R", 23: "upperleg01.L", 24: "upperleg01.R"}
+LANDMARK_JOINTS |= {25: "lowerleg01.L", 26: "lowerleg01.R", 27: "foot.L", 28: "foot.R"}
+
+
+def _camera_joints(body, yaw_deg: float = 0.0) -> tuple[dict[str, np.ndarray], object]:
+    from pipeline.core.capture.virtual_camera import VirtualCamera, d435_intrinsics, rotate_z
+
+    cam = VirtualCamera(d435_intrinsics(424, 318), 2.4, 1.0)
+    heads = cam.world_to_camera(rotate_z(body.bone_poses[:, :3, 3], yaw_deg))
+    return {n: heads[body.bone_names.index(n)] for n in set(LANDMARK_JOINTS.values())}, cam.intrinsics
+
+
+def _view_with_landmarks(body, yaw_deg: float = 0.0):
+    """`_view_of` plus MediaPipe-like landmarks: the joints' true projections, all visible."""
+    from pipeline.core.capture.frames import project
+
+    view = _view_of(body, yaw_deg)
+    joints, intr = _camera_joints(body, yaw_deg)
+    feet = project(joints["foot.L"][None], intr)[0]
+    view.landmarks_px = np.tile(feet, (33, 1))
+    view.visibility = np.zeros(33)
+    for i, name in LANDMARK_JOINTS.items():
+        view.landmarks_px[i] = project(joints[name][None], intr)[0]
+        view.visibility[i] = 1.0
+    return view
+
+
+def _fitted_joints_cm_off(fitter, body) -> float:
+    """Mean distance (cm) of the fitted elbows and wrists from the truth, in the camera frame."""
+    import torch
+
+    from pipeline.core.capture.body_fit import LANDMARK_BONES
+
+    with torch.no_grad():
+        _, joints = fitter.forward()
+        R, t = fitter.placement(0)
+        cam = (joints @ R.T + t).numpy()
+    truth, _ = _camera_joints(body)
+    ids = [13, 14, 15, 16]
+    got = np.array([cam[fitter.lm_ids.index(i)] for i in ids])
+    want = np.array([truth[LANDMARK_BONES[i]] for i in ids])
+    return float(100 * np.linalg.norm(got - want, axis=1).mean())
+
+
+def test_crossed_arms_start_where_the_view_shows_them():
+    """Forearms folded across the chest: aimed from the lifted landmarks, elbows and wrists start within a few
+    centimetres of the truth; left in the rest A-pose (what the fit started from before) they are 30+ cm off."""
+    from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.body.poses import pose_body
+    from pipeline.core.capture.body_fit import BodyFitter
+
+    params = {"phenotypes": {"gender": 0.0, "weight": 0.5, "height": 0.5}, "local_changes": {}}
+    body = pose_body(body_arrays(**params), "arms-crossed")
+    fitter = BodyFitter([_view_with_landmarks(body)], params)
+    fitter.init_placement()
+    rest_off = _fitted_joints_cm_off(fitter, body)
+    fitter.init_arm_pose()
+    fitter.init_placement()
+    fitter.init_arm_pose()
+    aimed_off = _fitted_joints_cm_off(fitter, body)
+    assert rest_off > 25.0, rest_off
+    assert aimed_off < 6.0, aimed_off
+
+
+def test_composite_poses_the_shopper_as_the_fit_did():
+    """`capture_pose_parameters` turns the fit's rotation vectors (and an older fit's abduction angle) into
+    the pose anny is run with, so the dressed body is the fitted one."""
+    import torch
+
+    from pipeline.app.ar import capture_pose_parameters
+    from pipeline.core.capture.body_fit import _rodrigues
+
+    rotvec = np.array([20.0, -35.0, 60.0])
+    got = capture_pose_parameters({"lowerarm01.L": rotvec.tolist(), "upperleg01.L": 10.0})
+    want = _rodrigues(torch.tensor(np.radians(rotvec), dtype=torch.float64)).numpy()
+    assert np.allclose(got["lowerarm01.L"][0, :3, :3].numpy(), want, atol=1e-6)
+    a = np.radians(10.0)
+    about_forward = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    assert np.allclose(got["upperleg01.L"][0, :3, :3].numpy(), about_forward, atol=1e-6)
