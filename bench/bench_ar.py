@@ -148,7 +148,8 @@ def truth_depth(cap: Path, view_index: int, width: int):
 
 
 def keep_side_by_side(path: Path, frame, res: dict, cap: Path, k: int, zoom: int = 3) -> None:
-    """frame | composite | truth (the truth garment render over the frame), cropped to the person, enlarged."""
+    """frame | composite | truth (the truth garment render over the frame) | masks (white both, red ours only,
+    blue the truth's only), cropped to the person, enlarged."""
     import cv2
 
     from pipeline.core.ar.composite import alpha_over, premultiply
@@ -156,7 +157,14 @@ def keep_side_by_side(path: Path, frame, res: dict, cap: Path, k: int, zoom: int
     truth = (
         cv2.imread(str(cap / f"truth_garment_{k:03d}.png"), cv2.IMREAD_UNCHANGED)[..., [2, 1, 0, 3]] / 255.0
     )
-    panels = [frame.color, res["composite"], alpha_over(frame.color, premultiply(truth))]
+    ours, true = res["mask"], truth[..., 3] > 0.5
+    masks = np.zeros_like(frame.color)  # white both, red ours only, blue the truth's only
+    masks[ours & true], masks[ours & ~true], masks[~ours & true] = (
+        (230, 230, 230),
+        (230, 40, 40),
+        (40, 90, 255),
+    )
+    panels = [frame.color, res["composite"], alpha_over(frame.color, premultiply(truth)), masks]
     vs, us = np.nonzero(truth[..., 3] > 0.5)
     h, w = frame.color.shape[:2]
     pad = max(int(0.6 * (vs.max() - vs.min() + 1)), 10) if len(vs) else h

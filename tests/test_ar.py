@@ -193,3 +193,47 @@ def test_tiny_composite_writes_only_the_png(tiny_capture, tmp_path):
     rows, cols = np.nonzero(changed)
     h, w = changed.shape
     assert 0.3 * w < cols.mean() < 0.7 * w and 0.2 * h < rows.mean() < 0.7 * h  # on the person's torso
+
+
+def test_depth_matte_cuts_what_is_in_front_and_keeps_the_rest_without_specks():
+    """A garment 2 m away with an arm 20 cm nearer across it: the arm's pixels (and the depth holes at its edge,
+    filled from the nearer side) cut the garment, the rest shows fully despite 1 cm depth noise, and the soft
+    edge lies on the garment's side only."""
+    from pipeline.core.ar.composite import depth_matte
+
+    rng = np.random.default_rng(0)
+    garment = np.full((60, 80), 2.0)
+    frame = 2.02 + rng.normal(0.0, 0.01, (60, 80))  # the person's own shirt just behind the garment
+    frame[25:35, :] = 1.8  # an arm in front
+    frame[25:27, ::2] = 0.0  # stereo holes along its edge
+    frame[34, 1::2] = 0.0
+    matte = depth_matte(garment, frame)
+    assert matte[25:35].max() == 0.0  # never drawn over the arm, nor over its holes
+    assert (matte[:23] == 1.0).all() and (matte[37:] == 1.0).all()  # noise leaves no specks
+    assert (
+        0.5 < matte[24, 2:-2].min() < 1.0 and 0.5 < matte[35, 2:-2].min() < 1.0
+    )  # soft on the garment's side
+
+
+def test_depth_matte_keeps_the_garment_where_no_depth_is_known():
+    from pipeline.core.ar.composite import depth_matte
+
+    garment = np.zeros((20, 20))
+    garment[5:15, 5:15] = 2.0
+    assert (depth_matte(garment, np.zeros((20, 20))) == 1.0).all()
+
+
+def test_garment_shadow_fades_within_a_few_centimetres_of_the_cloth():
+    """The catcher's shadow is kept next to the garment and faded to nothing `reach_px` away (noise on the
+    wall and far ambient occlusion go); the garment's own pixels are untouched."""
+    from pipeline.core.ar.composite import contact_shadow
+
+    layer = np.zeros((20, 40, 4))
+    garment = np.zeros((20, 40), bool)
+    garment[:, :10] = True
+    layer[garment] = [0.2, 0.3, 0.5, 1.0]
+    layer[~garment, 3] = 0.4  # shadow everywhere else
+    out = contact_shadow(layer, garment, reach_px=4.0)
+    assert np.array_equal(out[garment], layer[garment])
+    assert out[5, 10, 3] == pytest.approx(0.3)  # one pixel out: 3/4 of it
+    assert (out[:, 14:, 3] == 0.0).all()

@@ -69,8 +69,6 @@ def test_crossed_arms_start_where_the_view_shows_them():
     fitter.init_placement()
     rest_off = _fitted_joints_cm_off(fitter, body)
     fitter.init_arm_pose()
-    fitter.init_placement()
-    fitter.init_arm_pose()
     aimed_off = _fitted_joints_cm_off(fitter, body)
     assert rest_off > 25.0, rest_off
     assert aimed_off < 6.0, aimed_off
@@ -91,3 +89,34 @@ def test_composite_poses_the_shopper_as_the_fit_did():
     a = np.radians(10.0)
     about_forward = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
     assert np.allclose(got["upperleg01.L"][0, :3, :3].numpy(), about_forward, atol=1e-6)
+
+
+def _fake_view(front: bool):
+    """A view whose MediaPipe landmarks say front (face seen, left shoulder on the image's right) or not."""
+    from pipeline.core.capture.body_fit import View
+    from pipeline.core.capture.frames import Intrinsics
+
+    lm = np.zeros((33, 2))
+    lm[:, 1] = np.linspace(50, 250, 33)
+    lm[11, 0], lm[12, 0] = (140.0, 100.0) if front else (100.0, 140.0)
+    vis = np.ones(33) * (1.0 if front else 0.3)
+    intr = Intrinsics(width=320, height=240, fx=190.0, fy=190.0, ppx=160.0, ppy=120.0, depth_scale=0.001)
+    return View(np.zeros((0, 3)), lm, vis, intr, [0])
+
+
+def test_a_turn_is_not_placed_back_to_front():
+    """Depth and outline alone cannot tell front from back: each view's cost is the same at a yaw and at it
+    +180 degrees (here slightly lower at the wrong one). The view showing the face and the shoulders in
+    order must face the camera, and the turn's next views follow it, not the flipped minimum."""
+    from pipeline.core.capture.body_fit import _choose_yaws, _facing_camera
+
+    grid = np.arange(0.0, 360.0, 30.0)
+    truth = [0.0, 60.0, 120.0, 180.0]
+    costs = np.ones((4, len(grid)))
+    for k, yaw in enumerate(truth):
+        costs[k, int(yaw // 30)] = 0.11
+        costs[k, int(((yaw + 180) % 360) // 30)] = 0.10  # the flipped placement fits a little better
+    views = [_fake_view(True), _fake_view(True), _fake_view(False), _fake_view(False)]
+    chosen = [grid[j] for j in _choose_yaws(costs, grid, views)]
+    assert _facing_camera(chosen[0]) > 0.9
+    assert chosen == [(y + (chosen[0] - truth[0])) % 360 for y in truth]

@@ -135,8 +135,10 @@ def compose_frame(
     (`depth_matte`), which also holds where the mesh has gaps (depth holes, jumps at an arm's edge)."""
     from pipeline.blender.ar import garment_depth
     from pipeline.core.ar.composite import (
+        SHADOW_REACH_M,
         alpha_over,
         apply_matte,
+        contact_shadow,
         depth_matte,
         despeckle_shadows,
         premultiply,
@@ -146,8 +148,10 @@ def compose_frame(
     R, t = view_of(anny, frame.index)
     garment_cam = (posed - body.offset_m) @ R.T + t
     rgba, light = garment_layer(frame, intr, garment_cam, mesh.faces, mesh.base_color, samples, engine)
-    matte = depth_matte(garment_depth(garment_cam, mesh.faces, intr), frame.depth_m())
-    rgba = apply_matte(rgba, matte)
+    gdepth = garment_depth(garment_cam, mesh.faces, intr)
+    matte = depth_matte(gdepth, frame.depth_m())
+    reach_px = SHADOW_REACH_M * intr.fx / float(np.median(gdepth[gdepth > 0])) if (gdepth > 0).any() else 0.0
+    rgba = contact_shadow(apply_matte(rgba, matte), (gdepth > 0) & (matte > 0.5), reach_px)
     out = {
         "composite": alpha_over(frame.color, despeckle_shadows(premultiply(rgba))),
         "rgba": rgba,

@@ -86,6 +86,24 @@ def apply_matte(rgba_straight: np.ndarray, matte: np.ndarray) -> np.ndarray:
     return out
 
 
+SHADOW_REACH_M = 0.04  # the garment's shadow on the person fades to nothing this far from the cloth
+
+
+def contact_shadow(rgba_straight: np.ndarray, garment_px: np.ndarray, reach_px: float) -> np.ndarray:
+    """The layer with its shadow (alpha outside the garment's own pixels `garment_px`) faded linearly to zero
+    at `reach_px` from the garment. Under a room's soft light a tee's shadow on its wearer is a contact shadow
+    at its hem, collar and sleeves; what the shadow catcher returns further away is its sampling noise (on the
+    wall too) and ambient occlusion that the shopper's own clothes already cast in the frame."""
+    from scipy.ndimage import distance_transform_edt
+
+    if not garment_px.any():
+        return rgba_straight
+    fade = np.clip(1.0 - distance_transform_edt(~garment_px) / max(reach_px, 1e-6), 0.0, 1.0)
+    out = rgba_straight.copy()
+    out[..., 3] = np.where(garment_px, out[..., 3], out[..., 3] * fade)
+    return out
+
+
 MIN_ALPHA = 0.03  # below this a pixel keeps the frame: the renderer's noise in faint shadows, not a change
 
 

@@ -297,12 +297,10 @@ def _on_ray(view: View, landmark: int, z: float) -> np.ndarray:
     return np.array([(u - intr.ppx) / intr.fx * z, (v - intr.ppy) / intr.fy * z, z])
 
 
-def _lift(
-    view: View, landmark: int, fallback_z: float, joint_depth_m: float, radius_frac: float = 0.03
-) -> np.ndarray:
+def _lift(view: View, landmark: int, joint_depth_m: float, radius_frac: float = 0.03) -> np.ndarray | None:
     """A landmark of a view in the camera frame: its pixel's ray at the depth of the front-most person points
-    around it (their 20th percentile, plus `joint_depth_m`, the joint behind the skin), or at `fallback_z` when no
-    points are there (a depth hole, or the landmark outside the person)."""
+    around it (their 20th percentile, plus `joint_depth_m`, the joint behind the skin), or None when no points
+    are there (a depth hole, a thin arm eroded from the mask, or the landmark outside the person)."""
     intr = view.intrinsics
     u, v = view.landmarks_px[landmark]
     p = view.points
@@ -310,8 +308,9 @@ def _lift(
     pv = p[:, 1] / p[:, 2] * intr.fy + intr.ppy
     radius = max(radius_frac * float(np.ptp(view.landmarks_px[:, 1])), 4.0)
     near = (pu - u) ** 2 + (pv - v) ** 2 < radius**2
-    z = float(np.percentile(p[near, 2], 20)) + joint_depth_m if near.sum() >= 3 else fallback_z
-    return _on_ray(view, landmark, z)
+    if near.sum() < 3:
+        return None
+    return _on_ray(view, landmark, float(np.percentile(p[near, 2], 20)) + joint_depth_m)
 
 
 def _gm(d2, sigma: float):
@@ -474,9 +473,9 @@ class BodyFitter:
         return R, self.trans[k]
 
     # --- initial placement ---------------------------------------------------------------------------
-    def init_placement(self, search: bool = True) -> None:
-        """Per view: translation from the points, yaw by a grid search of the visible-side distance (or, with
-        `search` off, a refinement around the current yaw). Depth and silhouette alone hardly tell a body's
+    def init_placement(self) -> None:
+        """Per view: translation from the points, yaw by a grid search of the visible-side distance, refined
+        around the grid's choice to 2.5 degrees. Depth and silhouette alone hardly tell a body's
         front from its back, so the grid's choice per view is constrained (`_choose_yaws`): a view where
         MediaPipe sees the face and the shoulders well apart faces the camera, and the views of a turn follow
         each other (less than 90 degrees apart)."""
@@ -498,19 +497,13 @@ class BodyFitter:
                     view, points=view.points[:: len(view.points) // YAW_SEARCH_POINTS + 1]
                 )
             views.append(view)
-        if search:
-            grid = np.arange(0.0, 360.0, YAW_GRID_DEG)
-            tries = [
-                [self._try_yaw(v, normals, vw, c, float(y)) for y in grid]
-                for vw, c in zip(views, centres, strict=True)
-            ]
-            chosen = _choose_yaws(np.array([[t[0] for t in row] for row in tries]), grid, self.views)
-            bests = [tries[k][j] for k, j in enumerate(chosen)]
-        else:
-            bests = [
-                self._try_yaw(v, normals, vw, c, self._yaw_of(k))
-                for k, (vw, c) in enumerate(zip(views, centres, strict=True))
-            ]
+        grid = np.arange(0.0, 360.0, YAW_GRID_DEG)
+        tries = [
+            [self._try_yaw(v, normals, vw, c, float(y)) for y in grid]
+            for vw, c in zip(views, centres, strict=True)
+        ]
+        chosen = _choose_yaws(np.array([[t[0] for t in row] for row in tries]), grid, self.views)
+        bests = [tries[k][j] for k, j in enumerate(chosen)]
         for k, (view, centre) in enumerate(zip(views, centres, strict=True)):
             best = bests[k]
             for step in (10.0, 5.0, 2.5):  # refine around the grid's choice
@@ -519,11 +512,6 @@ class BodyFitter:
                     best = min(best, self._try_yaw(v, normals, view, centre, yaw), key=lambda b: b[0])
             self.base_rot[k] = WORLD_FROM_CAMERA_ROT.T @ _rz(best[1])
             self.trans[k].data = torch.tensor(best[2], dtype=torch.float32)
-
-    def _yaw_of(self, k: int) -> float:
-        """The yaw (degrees, as `_try_yaw` takes it) of view k's current base rotation."""
-        rz = WORLD_FROM_CAMERA_ROT @ self.base_rot[k]
-        return float(np.degrees(np.arctan2(rz[1, 0], rz[0, 0])))
 
     @staticmethod
     def _try_yaw(
@@ -578,7 +566,7 @@ class BodyFitter:
         start = np.zeros((len(ARM_BONES), 3))
         for side, chain in ARM_CHAINS.items():
             sh, el, wr = (names.index(f"{b}.{side}") for b in ("upperarm01", "lowerarm01", "wrist"))
-            upper, fore = self._arm_directions(heads[sh], chain)
+            upper, fore = self._arm_directions(heads[[sh, el, wr]], chain)
             if upper is None:
                 continue
             g_upper = _rotation_between(heads[el] - heads[sh], upper)
@@ -589,9 +577,12 @@ class BodyFitter:
             self.arm_start = torch.tensor(start, dtype=torch.float32)
             self.arm_rot.copy_(self.arm_start)
 
-    def _arm_directions(self, shoulder: np.ndarray, chain: tuple[int, int, int]):
+    def _arm_directions(self, joints: np.ndarray, chain: tuple[int, int, int]):
         """(upper arm, forearm) unit directions in anny's frame from the views facing the camera, or (None,
-        None) when no view shows the arm."""
+        None) when no view shows the arm. `joints`: the body's shoulder, elbow and wrist (anny's frame) as it
+        stands: its depths are kept where the depth frame has no points on the arm (a thin arm held away from
+        the body loses them to the mask's erosion; lifting by the bone's length instead turns a landmark a
+        pixel or two off into a forearm 10 cm forward or back)."""
         up, fore = np.zeros(3), np.zeros(3)
         for k, view in enumerate(self.views):
             R, t = (a.detach().double().numpy() for a in self.placement(k))
@@ -599,9 +590,14 @@ class BodyFitter:
             weight = float(min(view.visibility[chain[1]], view.visibility[chain[2]])) * facing
             if weight < 0.2:
                 continue
-            s_cam = _on_ray(view, chain[0], float((shoulder @ R.T + t)[2]))  # the placed body's depth
-            e_cam = _lift(view, chain[1], s_cam[2], ARM_JOINT_DEPTH_M["elbow"])
-            w_cam = _lift(view, chain[2], e_cam[2], ARM_JOINT_DEPTH_M["wrist"])
+            cam = joints @ R.T + t
+            s_cam = _on_ray(view, chain[0], float(cam[0, 2]))  # the placed body's depth
+            e_cam = _lift(view, chain[1], ARM_JOINT_DEPTH_M["elbow"])
+            if e_cam is None:
+                e_cam = _on_ray(view, chain[1], float(cam[1, 2]))
+            w_cam = _lift(view, chain[2], ARM_JOINT_DEPTH_M["wrist"])
+            if w_cam is None:
+                w_cam = _on_ray(view, chain[2], float(cam[2, 2]))
             up += weight * _unit(R.T @ (e_cam - s_cam))
             fore += weight * _unit(R.T @ (w_cam - e_cam))
         if not up.any():
@@ -757,8 +753,8 @@ def _fit_body(
     fitter = BodyFitter(views, init)
     progress(0.02, "placing the body")
     fitter.init_placement()
-    fitter.init_arm_pose()
-    fitter.init_placement(search=False)  # again, with the arms where the views show them (the silhouette)
+    # the arms where the views show them (placing the body again with them moved it: the forearms in front
+    # of the chest pulled the translation's ICP, and the legs grew 18 cm on a crossed-arms recording)
     fitter.init_arm_pose()
     residual = fitter.run(iterations, progress)
     ph, lc = fitter.params()
