@@ -179,7 +179,7 @@ def keep_side_by_side(path: Path, frame, res: dict, cap: Path, k: int, zoom: int
 def main() -> None:
     import cv2
 
-    from pipeline.app.ar import compose_frame, dressed_garment, read_frames, shopper_in_pose
+    from pipeline.app.ar import compose_frame, dressed_garment, grading_sex, read_frames, shopper_in_pose
     from pipeline.blender.ar import garment_depth, render_garment_layer
     from pipeline.core.ar.composite import occlusion_violations, silhouette_iou, unchanged_share
     from pipeline.core.capture.measure_capture import measure_frames
@@ -215,7 +215,7 @@ def main() -> None:
             measured = measure_frames(frames, warn=lambda m: None)
             anny = measured.report["anny"]
             body = shopper_in_pose(anny)
-            dressed = dressed_garment(body, "tshirt", "M", measured.sex or "female")
+            dressed = dressed_garment(body, "tshirt", "M", grading_sex(measured))
             # the frame to judge: the first (front), or the first turned one (about 60 degrees)
             k = 0 if view == "front" else 1
             index = k * (
@@ -223,9 +223,7 @@ def main() -> None:
             )
             frame = next(f for f in frames if f.index == index)
             t1 = time.perf_counter()
-            res = compose_frame(
-                frame, intr, anny, body, dressed, samples=args.samples, garment_only_mask=True
-            )
+            res = compose_frame(frame, intr, anny, body, dressed, samples=args.samples)
             t_still = time.perf_counter() - t1
             truth_mask = cv2.imread(str(cap / f"truth_garment_mask_{k:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127
             real = truth_depth(cap, k, args.width)

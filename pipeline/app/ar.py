@@ -45,6 +45,15 @@ def dressed_garment(body, garment: str, size: str, sex: str | None, fabric: str 
     return mesh, carry_into_pose(fit.vertices, fit.weights, fit.weight_bones, body), fit.garment_type
 
 
+def grading_sex(measured) -> str:
+    """The sex whose size chart grades a sample garment for the measured shopper: the measure step's word, or,
+    where it is unsure (anny gender between 0.2 and 0.8), the nearer of the two. Defaulting an unsure man
+    to the women's chart dressed him in a tee 7 cm shorter than his (AR bench, crossed arms)."""
+    if measured.sex:
+        return measured.sex
+    return "female" if measured.report["anny"]["phenotypes"].get("gender", 0.5) > 0.5 else "male"
+
+
 def capture_pose_parameters(pose_deg: dict[str, Any]) -> dict[str, Any]:
     """anny pose parameters (local-ref, as the capture fit poses) from the fit's per-bone rotations: a rotation
     vector in degrees (world axes of anny's reference pose), or a single angle about the forward axis (the
@@ -126,10 +135,9 @@ def compose_frame(
     dressed: tuple[Any, np.ndarray, str],
     samples: int = 16,
     engine: str = "cycles",
-    garment_only_mask: bool = False,
 ) -> dict[str, Any]:
     """The composite of one frame: {"composite": uint8 RGB, "rgba": garment layer, "garment_cam": vertices in
-    the camera frame, "mask": garment-only alpha > 0.5 (when asked: a second render without the shadow)}.
+    the camera frame, "mask": where the garment is drawn (its own footprint with alpha > 0.5, not its shadow)}.
     What is really in front of the garment cuts it twice: the depth mesh in the render (a holdout, so the
     renderer anti-aliases the cut) and a per-pixel depth test of the garment against the frame's depth
     (`depth_matte`), which also holds where the mesh has gaps (depth holes, jumps at an arm's edge)."""
@@ -156,21 +164,10 @@ def compose_frame(
         "composite": alpha_over(frame.color, despeckle_shadows(premultiply(rgba))),
         "rgba": rgba,
         "garment_cam": garment_cam,
+        "mask": (gdepth > 0) & (rgba[..., 3] > 0.5),
         "lighting_residual": light.residual,
         "key_light_camera": light.key_direction().round(3).tolist(),
     }
-    if garment_only_mask:
-        import cv2
-
-        from pipeline.blender.ar import render_garment_layer
-        from pipeline.core.ar.composite import depth_mesh
-
-        smooth = cv2.medianBlur(frame.depth.astype(np.uint16), 5).astype(np.float64) * intr.depth_scale
-        hold = depth_mesh(smooth, intr, step=CATCHER_STEP_PX, push_m=CATCHER_PUSH_M)
-        only = render_garment_layer(
-            garment_cam, mesh.faces, mesh.base_color, intr, occluder_cam=hold, samples=1
-        )
-        out["mask"] = only[..., 3] * matte > 0.5
     return out
 
 
@@ -227,7 +224,7 @@ def run_ar(
     anny = measured.report["anny"]
     body = shopper_in_pose(anny)
     progress(0.6, f"fitting size {size}")
-    dressed = dressed_garment(body, garment, size, sex or measured.sex)
+    dressed = dressed_garment(body, garment, size, sex or grading_sex(measured))
     t_prep = time.perf_counter() - t0
     record: dict[str, Any] = {"garment": str(garment), "size": size.upper(), "prepare_s": round(t_prep, 2)}
     if live:

@@ -7,7 +7,7 @@ import numpy as np
 
 from pipeline.core.capture.frames import Intrinsics
 
-DEPTH_JUMP = 0.04  # relative depth step that splits the occluder mesh (an arm's edge against the body)
+DEPTH_JUMP = 0.02  # relative depth step that splits the occluder mesh (an arm's edge against the body)
 
 
 def depth_mesh(
