@@ -237,3 +237,22 @@ def test_garment_shadow_fades_within_a_few_centimetres_of_the_cloth():
     assert np.array_equal(out[garment], layer[garment])
     assert out[5, 10, 3] == pytest.approx(0.3)  # one pixel out: 3/4 of it
     assert (out[:, 14:, 3] == 0.0).all()
+
+
+def test_occlusion_is_tight_where_a_fitted_arm_is_in_front_and_loose_over_the_torso():
+    """The shopper's torso 4 cm in front of the fitted garment (the fit's error: the garment is worn over their
+    own clothes) leaves the garment drawn; their arm 4 cm in front cuts it, also a little beyond the fitted
+    arm's footprint (the fit's error there)."""
+    from pipeline.core.ar.composite import ARM_REACH_M, depth_matte, occlusion_tolerance
+
+    garment = np.full((60, 80), 2.0)
+    frame = np.full((60, 80), 1.96)  # all 4 cm nearer than the garment
+    arm = np.zeros((60, 80))
+    arm[20:30, :] = 1.9  # the fitted arm, in front of the garment
+    tolerance = occlusion_tolerance(garment, arm, fx=INTR.fx * 4)
+    grow = round(ARM_REACH_M * INTR.fx * 4 / 2.0)
+    assert (tolerance[20 - grow : 30 + grow] < 0.03).all()
+    assert (tolerance[: 20 - grow - 1] > 0.05).all() and (tolerance[30 + grow + 1 :] > 0.05).all()
+    matte = depth_matte(garment, frame, tolerance)
+    assert matte[20 - grow : 30 + grow].max() == 0.0
+    assert (matte[: 20 - grow - 2] == 1.0).all()

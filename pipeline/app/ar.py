@@ -14,10 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.core.ar.composite import WORN_OVER_M
 from pipeline.core.errors import UserError
 from pipeline.core.progress import ProgressCallback, silent
 
-CATCHER_PUSH_M = 0.03  # the depth mesh sits this far behind the measured surface: sensor noise (~1.7 cm RMS
+CATCHER_PUSH_M = (
+    WORN_OVER_M  # the depth mesh sits this far behind the measured surface (the render never cuts
+)
+# a garment worn over the shopper's clothes; arms in front are cut by the per-pixel test): sensor noise (~1.7 cm RMS
 # at 2 m on a D435) and the avatar's fit error must not cut the garment; an arm in front is 5+ cm nearer
 CATCHER_STEP_PX = 2
 
@@ -138,9 +142,10 @@ def compose_frame(
 ) -> dict[str, Any]:
     """The composite of one frame: {"composite": uint8 RGB, "rgba": garment layer, "garment_cam": vertices in
     the camera frame, "mask": where the garment is drawn (its own footprint with alpha > 0.5, not its shadow)}.
-    What is really in front of the garment cuts it twice: the depth mesh in the render (a holdout, so the
-    renderer anti-aliases the cut) and a per-pixel depth test of the garment against the frame's depth
-    (`depth_matte`), which also holds where the mesh has gaps (depth holes, jumps at an arm's edge)."""
+    What is really in front of the garment cuts it by a per-pixel depth test against the frame's depth
+    (`depth_matte`, anti-aliased on the garment's side), tight where the fitted arms lie in front of the
+    garment and loose elsewhere (`occlusion_tolerance`); the depth mesh in the render (the shadow catcher,
+    which also holds out) sits behind the surface by the loose tolerance."""
     from pipeline.blender.ar import garment_depth
     from pipeline.core.ar.composite import (
         SHADOW_REACH_M,
@@ -149,15 +154,19 @@ def compose_frame(
         contact_shadow,
         depth_matte,
         despeckle_shadows,
+        occlusion_tolerance,
         premultiply,
     )
+    from pipeline.core.ar.posing import arm_faces
 
     mesh, posed, _ = dressed
     R, t = view_of(anny, frame.index)
     garment_cam = (posed - body.offset_m) @ R.T + t
     rgba, light = garment_layer(frame, intr, garment_cam, mesh.faces, mesh.base_color, samples, engine)
     gdepth = garment_depth(garment_cam, mesh.faces, intr)
-    matte = depth_matte(gdepth, frame.depth_m())
+    body_cam = (body.vertices - body.offset_m) @ R.T + t
+    arm_depth = garment_depth(body_cam, arm_faces(body), intr)  # the fitted arms and hands alone
+    matte = depth_matte(gdepth, frame.depth_m(), occlusion_tolerance(gdepth, arm_depth, intr.fx))
     reach_px = SHADOW_REACH_M * intr.fx / float(np.median(gdepth[gdepth > 0])) if (gdepth > 0).any() else 0.0
     rgba = contact_shadow(apply_matte(rgba, matte), (gdepth > 0) & (matte > 0.5), reach_px)
     out = {

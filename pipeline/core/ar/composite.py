@@ -40,6 +40,26 @@ def depth_mesh(
 
 OCCLUSION_TOLERANCE_M = 0.025  # a garment pixel up to this far behind the measured surface still shows
 OCCLUSION_RAMP_M = 0.02  # ... fading out over this much further (the frame's depth noise after smoothing)
+WORN_OVER_M = 0.06  # ... or this far where no arm is in front: the shopper's own clothes, worn under it
+ARM_REACH_M = 0.03  # the fitted arm's footprint is grown by this much (its fit error) to mark "an arm here"
+ARM_IN_FRONT_M = 0.02  # ... where the fitted arm is at least this much nearer than the garment
+
+
+def occlusion_tolerance(garment_depth_m: np.ndarray, arm_depth_m: np.ndarray, fx: float) -> np.ndarray:
+    """Per pixel, how far (m) the garment may lie behind the measured surface and still be drawn: tight
+    (`OCCLUSION_TOLERANCE_M`) where the fitted body's arm or hand lies on the pixel's ray in front of the
+    garment (`ARM_IN_FRONT_M` nearer; grown by `ARM_REACH_M` for the fit's error), `WORN_OVER_M` elsewhere. There the nearer surface is
+    the shopper's torso in their own clothes, which the garment is worn over: a garment a few centimetres
+    behind it is the fit's error, and cutting it left holes of the shopper's shirt in the tee."""
+    from scipy.ndimage import binary_dilation
+
+    # an arm clearly in front of the garment (not the upper arm under its sleeve, about 1 cm inside it)
+    arm = (arm_depth_m > 0) & ((garment_depth_m == 0) | (arm_depth_m < garment_depth_m - ARM_IN_FRONT_M))
+    z = garment_depth_m[garment_depth_m > 0]
+    grow = int(round(ARM_REACH_M * fx / float(np.median(z)))) if z.size else 0
+    if grow > 0 and arm.any():
+        arm = binary_dilation(arm, iterations=grow)
+    return np.where(arm, OCCLUSION_TOLERANCE_M, WORN_OVER_M)
 
 
 def fill_depth_holes(depth_m: np.ndarray, size: int = 5, rounds: int = 4) -> np.ndarray:
@@ -60,12 +80,13 @@ def fill_depth_holes(depth_m: np.ndarray, size: int = 5, rounds: int = 4) -> np.
 def depth_matte(
     garment_depth_m: np.ndarray,
     frame_depth_m: np.ndarray,
-    tolerance_m: float = OCCLUSION_TOLERANCE_M,
+    tolerance_m: float | np.ndarray = OCCLUSION_TOLERANCE_M,
     ramp_m: float = OCCLUSION_RAMP_M,
 ) -> np.ndarray:
     """Per pixel, how much of the garment shows (0..1) by a depth test against the frame: 1 where the garment
     is in front of what the camera measured (or no depth is known), 0 where the measured surface is nearer by
-    more than `tolerance_m + ramp_m / 2` (an arm in front). The frame's depth is median-smoothed and its holes
+    more than `tolerance_m + ramp_m / 2` (an arm in front; `tolerance_m` may be a per-pixel map,
+    `occlusion_tolerance`). The frame's depth is median-smoothed and its holes
     filled by the nearer side; the matte is median-cleaned (no lone specks from noise) and anti-aliased
     inwards only (its soft edge lies on the garment's side, never over the arm)."""
     import cv2

@@ -28,3 +28,14 @@ def carry_into_pose(
 ) -> np.ndarray:
     """Garment vertices fitted on `rest_body(body)` moved into `body`'s pose by their skin weights."""
     return linear_blend_skinning(np.asarray(rest_vertices), weights, weight_bones, pose_transforms_of(body))
+
+
+def arm_faces(body) -> np.ndarray:
+    """The faces of `body` (BodyArrays) on its arms and hands (each vertex's strongest bone an arm bone): what
+    may come in front of a garment."""
+    from pipeline.core.body.poses import ARM_BONE_PREFIXES
+
+    is_arm = np.array([n.startswith(ARM_BONE_PREFIXES) for n in body.bone_names])
+    strongest = body.weight_bones[np.arange(len(body.weights)), body.weights.argmax(axis=1)]
+    on_arm = is_arm[strongest]
+    return body.faces[on_arm[body.faces].all(axis=1)]
