@@ -147,9 +147,11 @@ def truth_depth(cap: Path, view_index: int, width: int):
     return render_depth_frames(body.vertices, body.faces, s)[view_index]
 
 
-def keep_side_by_side(path: Path, frame, res: dict, cap: Path, k: int, zoom: int = 3) -> None:
+def keep_side_by_side(
+    path: Path, frame, res: dict, cap: Path, k: int, bad: np.ndarray, zoom: int = 3
+) -> None:
     """frame | composite | truth (the truth garment render over the frame) | masks (white both, red ours only,
-    blue the truth's only), cropped to the person, enlarged."""
+    blue the truth's only, yellow occlusion violations), cropped to the person, enlarged."""
     import cv2
 
     from pipeline.core.ar.composite import alpha_over, premultiply
@@ -164,6 +166,7 @@ def keep_side_by_side(path: Path, frame, res: dict, cap: Path, k: int, zoom: int
         (230, 40, 40),
         (40, 90, 255),
     )
+    masks[bad] = (255, 220, 0)  # occlusion violations
     panels = [frame.color, res["composite"], alpha_over(frame.color, premultiply(truth)), masks]
     vs, us = np.nonzero(truth[..., 3] > 0.5)
     h, w = frame.color.shape[:2]
@@ -245,7 +248,12 @@ def main() -> None:
             rows.append(row)
             if args.keep:
                 keep_side_by_side(
-                    Path(args.keep) / f"ar_{i:02d}_{view}_{pose or 'rest'}.png", frame, res, cap, k
+                    Path(args.keep) / f"ar_{i:02d}_{view}_{pose or 'rest'}.png",
+                    frame,
+                    res,
+                    cap,
+                    k,
+                    res["mask"] & (gdepth > 0) & (real > 0) & (real < gdepth - 0.03),
                 )
             print(
                 f"{i:2d} {row['case']:20s} IoU {row['iou']:.3f} (no holdout {row['base_iou']:.3f}) "
