@@ -39,7 +39,7 @@ def lift_cloth_off_skin(
     pinched = pinched_vertices(bv, field.faces) if pinched is None else pinched
     first = None
     for _ in range(passes):
-        covered, signed, face, bary, _ = poke_through(
+        covered, signed, face, bary = poke_through(
             bv, x, faces, field, body_parts=body_parts, pinched=pinched, garment_limbs=limbs
         )
         poke = np.nonzero(covered & (signed > 0) & (signed < max_move_m))[0]
