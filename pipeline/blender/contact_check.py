@@ -108,16 +108,39 @@ def _own_cloth_trees(gv, gpolys, limbs) -> dict[int, BVHTree]:
     return trees
 
 
-def _pinched(bv: np.ndarray, bn: np.ndarray, body_tree: BVHTree, pinch_m: float) -> np.ndarray:
+def _area_weighted_normals(obj: bpy.types.Object, n: int) -> np.ndarray:
+    """Vertex normals of the evaluated mesh weighted by face area (Blender's own are weighted by corner angle)."""
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    ev = obj.evaluated_get(depsgraph)
+    me = ev.to_mesh()
+    try:
+        fn = np.empty(len(me.polygons) * 3)
+        me.polygons.foreach_get("normal", fn)
+        area = np.empty(len(me.polygons))
+        me.polygons.foreach_get("area", area)
+        out = np.zeros((n, 3))
+        for poly, f in zip(me.polygons, fn.reshape(-1, 3) * area[:, None], strict=True):
+            out[list(poly.vertices)] += f
+        out = out @ np.linalg.inv(np.array(ev.matrix_world)[:3, :3])
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    finally:
+        ev.to_mesh_clear()
+
+
+def _pinched(bv: np.ndarray, normal_sets: list[np.ndarray], body_tree: BVHTree, pinch_m: float) -> np.ndarray:
     """Body vertices with other skin within `pinch_m` along their normal line, ahead (a hanging arm on the
     torso, the armpit's and the crotch's creases) or behind (skin sunk inside another part): no cloth fits
-    there and no camera sees it (as `checks.pinched_vertices`, here with Blender's BVH on the evaluated mesh)."""
+    there and no camera sees it (as `checks.pinched_vertices`, here with Blender's BVH on the evaluated mesh).
+    Each of `normal_sets` is tried (at a crease's apex the normal line is ill-defined)."""
     out = np.zeros(len(bv), bool)
-    for i, (p, n) in enumerate(zip(bv, bn, strict=True)):
-        b, d = Vector(p), Vector(n)
-        out[i] = any(
-            body_tree.ray_cast(b + d * (s * 1e-4), d * s, pinch_m)[0] is not None for s in (1.0, -1.0)
-        )
+    for normals in normal_sets:
+        for i, (p, n) in enumerate(zip(bv, normals, strict=True)):
+            if out[i]:
+                continue
+            b, d = Vector(p), Vector(n)
+            out[i] = any(
+                body_tree.ray_cast(b + d * (s * 1e-4), d * s, pinch_m)[0] is not None for s in (1.0, -1.0)
+            )
     return out
 
 
@@ -140,7 +163,7 @@ def judge_contact(
     cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)
     parts = _vertex_parts(avatar_obj)
     worn = _covered_parts(gv, body_tree, bv, bpolys, parts)
-    pinched = _pinched(bv, bn, body_tree, pinch_m)
+    pinched = _pinched(bv, [bn, _area_weighted_normals(avatar_obj, len(bv))], body_tree, pinch_m)
     own_trees = _own_cloth_trees(gv, gpolys, _limb_labels(garment_obj, len(gv)))
     covered = poked = 0
     poke_max = 0.0

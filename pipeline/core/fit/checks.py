@@ -154,21 +154,25 @@ def pinched_vertices(
     against the torso, the thighs in a stride, the armpit's and the crotch's creases) or behind (skin sunk
     inside another part of the body; also parts thinner than `pinch_m`, such as fingers). No cloth fits there
     (two layers need about 1.5 cm) and no camera sees it, so these are not counted as covered (a ray query on
-    the body itself, Warp's BVH)."""
+    the body itself, Warp's BVH). At the apex of a sharp crease the normal line is ill-defined (area- and
+    angle-weighted normals differ by up to 35 degrees at the armpit of a heavy body in a relaxed pose), so
+    both are tried and either finding skin makes the vertex pinched."""
+    import trimesh
+
     from pipeline.core.fit.warp_kernels import ray_cast
 
     bv = np.asarray(body_vertices, np.float64)
     bf = np.asarray(body_faces, np.int64)
-    normals = BodyField(bv, bf, use_warp=False).vnormals
+    mesh = trimesh.Trimesh(bv, bf, process=False)
+    by_angle = trimesh.geometry.weighted_vertex_normals(len(bv), bf, mesh.face_normals, mesh.face_angles)
     pinched = np.zeros(len(bv), bool)
-    for sign in (
-        1.0,
-        -1.0,
-    ):  # facing skin ahead; behind: skin inside another part (an arm sunk into the torso)
-        hit = ray_cast(bv, bf, bv + sign * 1e-4 * normals, sign * normals, pinch_m)
-        if hit is None:
-            raise RuntimeError("the poke-through check needs Warp (warp-lang), which anny installs")
-        pinched |= hit[1] >= 0
+    for normals in (BodyField(bv, bf, use_warp=False).vnormals, by_angle):
+        # ahead: facing skin; behind: skin inside another part (an arm sunk into the torso)
+        for sign in (1.0, -1.0):
+            hit = ray_cast(bv, bf, bv + sign * 1e-4 * normals, sign * normals, pinch_m)
+            if hit is None:
+                raise RuntimeError("the poke-through check needs Warp (warp-lang), which anny installs")
+            pinched |= hit[1] >= 0
     return pinched
 
 
