@@ -18,11 +18,10 @@ from pipeline.core.ar.composite import WORN_OVER_M
 from pipeline.core.errors import UserError
 from pipeline.core.progress import ProgressCallback, silent
 
-CATCHER_PUSH_M = (
-    WORN_OVER_M  # the depth mesh sits this far behind the measured surface (the render never cuts
-)
-# a garment worn over the shopper's clothes; arms in front are cut by the per-pixel test): sensor noise (~1.7 cm RMS
-# at 2 m on a D435) and the avatar's fit error must not cut the garment; an arm in front is 5+ cm nearer
+# The depth mesh (the shadow catcher, which also holds out) sits this far behind the measured surface, so the
+# render never cuts a garment worn over the shopper's own clothes (sensor noise, ~1.7 cm RMS at 2 m on a D435,
+# and the fit's error); arms in front are cut by the per-pixel depth test (`occlusion_tolerance`).
+CATCHER_PUSH_M = WORN_OVER_M
 CATCHER_STEP_PX = 2
 
 

@@ -48,9 +48,10 @@ ARM_IN_FRONT_M = 0.02  # ... where the fitted arm is at least this much nearer t
 def occlusion_tolerance(garment_depth_m: np.ndarray, arm_depth_m: np.ndarray, fx: float) -> np.ndarray:
     """Per pixel, how far (m) the garment may lie behind the measured surface and still be drawn: tight
     (`OCCLUSION_TOLERANCE_M`) where the fitted body's arm or hand lies on the pixel's ray in front of the
-    garment (`ARM_IN_FRONT_M` nearer; grown by `ARM_REACH_M` for the fit's error), `WORN_OVER_M` elsewhere. There the nearer surface is
-    the shopper's torso in their own clothes, which the garment is worn over: a garment a few centimetres
-    behind it is the fit's error, and cutting it left holes of the shopper's shirt in the tee."""
+    garment (`ARM_IN_FRONT_M` nearer; grown by `ARM_REACH_M` for the fit's error), `WORN_OVER_M` elsewhere.
+    There the nearer surface is the shopper's torso in their own clothes, which the garment is worn over: a
+    garment a few centimetres behind it is the fit's error, and cutting it left holes of the shopper's shirt
+    in the tee. Limit: an arm the fit misplaces by more than `ARM_REACH_M` is cut only 6 cm in front."""
     from scipy.ndimage import binary_dilation
 
     # an arm clearly in front of the garment (not the upper arm under its sleeve, about 1 cm inside it)
