@@ -67,10 +67,17 @@ def _mesh_object(name: str, verts: np.ndarray, faces: np.ndarray, edges=()) -> b
 
 
 def blender_cloth(
-    body, start: np.ndarray, faces: np.ndarray, frames: int, rest: np.ndarray | None = None, seams=()
+    body,
+    start: np.ndarray,
+    faces: np.ndarray,
+    frames: int,
+    rest: np.ndarray | None = None,
+    seams=(),
+    preset: str | None = None,
 ) -> tuple[np.ndarray, float, int]:
     """Blender's cloth from `start` until settled: sewing springs on the loose `seams` edges, `rest` (if given)
-    as the rest shape through a shape key. Returns (positions, seconds, frames run)."""
+    as the rest shape through a shape key, a Blender cloth `preset`'s stiffness (default: the modifier's).
+    Returns (positions, seconds, frames run)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     scene.frame_start, scene.frame_end = 1, frames
@@ -92,8 +99,11 @@ def blender_cloth(
             np.cross(start[faces[:, 1]] - start[faces[:, 0]], start[faces[:, 2]] - start[faces[:, 0]]), axis=1
         ).sum()
     )
-    mod.settings.mass = float(MASS_KG_M2 * area / len(start))  # kg per vertex
-    mod.settings.quality = 5
+    if preset is not None:  # as Blender artists use it: the preset whole, its mass per vertex included
+        _blender_preset(mod.settings, preset)
+    else:
+        mod.settings.mass = float(MASS_KG_M2 * area / len(start))  # kg per vertex
+    mod.settings.quality = max(mod.settings.quality, 5)
     mod.settings.use_sewing_springs = len(seams) > 0
     mod.collision_settings.distance_min = 0.0025
     mod.collision_settings.use_self_collision = False
@@ -171,6 +181,58 @@ def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str 
     return len(g.vertices), ours, base
 
 
+# Blender's own cloth presets (scripts/presets/cloth) for the Cusick rows: (preset, areal density of ours)
+CUSICK = {"silk-satin": "Silk", "cotton-jersey": "Cotton", "denim-twill": "Denim", "leather": "Leather"}
+
+
+def _blender_preset(settings, preset: str) -> None:
+    """Apply a Blender cloth preset (stiffness, damping, quality, mass per vertex)."""
+    path = Path(bpy.utils.preset_paths("cloth")[0]) / f"{preset}.py"
+    for line in path.read_text().splitlines():
+        if line.startswith("bpy.context.cloth.settings."):
+            name, value = line.removeprefix("bpy.context.cloth.settings.").split(" = ")
+            setattr(settings, name, eval(value))  # noqa: S307 - Blender's own preset file
+
+
+def cusick_rows(frames: int, save: Path | None = None) -> list[tuple]:
+    """The Cusick drape test per fabric: a 30 cm disc of cloth dropped on an 18 cm pedestal, ours (the panel
+    drape's dihedral settings) against Blender's cloth with its matching preset as artists use it (the preset
+    whole, its mass per vertex included: with the fabric's true areal density Blender's cloth does not fall
+    off the pedestal at all), both until settled; drape coefficient, nodes, fold share and seconds."""
+    import trimesh
+
+    from pipeline.core.fit.drape_metrics import CUSICK_PEDESTAL_M, cusick_disc, cusick_figures
+    from pipeline.core.fit.fabrics import get_fabric
+    from pipeline.core.fit.solver import ClothSolver, DrapeSettings
+
+    disc, faces = cusick_disc(0.015)
+    x0 = disc + [0.0, 0.0, 0.004]
+    ped = trimesh.creation.cylinder(radius=CUSICK_PEDESTAL_M, height=0.3, sections=64)
+    ped.apply_translation([0, 0, -0.15])
+    pv, pf = np.asarray(ped.vertices), np.asarray(ped.faces)
+    field = BodyField(pv, pf)
+    rows = []
+    for fabric, preset in CUSICK.items():
+        fab = get_fabric(fabric)
+        s = DrapeSettings(
+            steps=120, min_steps=60, bending="dihedral", perturb_m=0.002, inertia=True, dt=1 / 90
+        )
+        t0 = time.perf_counter()
+        x, _ = ClothSolver(faces, x0, fab, field, s).settle(x0)
+        ours = {**cusick_figures(x), "folds": fold_share(x, faces), "s": time.perf_counter() - t0}
+        y, bl_s, n = blender_cloth(_Body(pv, pf), x0, faces, frames, preset=preset)
+        base = {**cusick_figures(y), "folds": fold_share(y, faces), "s": bl_s, "frames": n}
+        _save(save, f"cusick_{fabric}_ours", x, faces)
+        _save(save, f"cusick_{fabric}_blender", y, faces)
+        rows.append((fabric, preset, ours, base))
+    return rows
+
+
+class _Body:
+    def __init__(self, vertices, faces):
+        self.vertices, self.faces = vertices, faces
+
+
 def verdict(ours: dict, base: dict) -> list[str]:
     fold_rel = abs(ours["folds"] - base["folds"]) / max(base["folds"], 1e-9)
     checks = [
@@ -185,13 +247,37 @@ def verdict(ours: dict, base: dict) -> list[str]:
     return [f"{'PASS' if ok else 'FAIL'} {text}" for text, ok in checks]
 
 
+def print_cusick(rows: list[tuple]) -> None:
+    head = f"{'fabric':14} {'blender preset':14} | {'method':8} {'drape coef':>10} {'nodes':>5} {'folds>15':>8} {'time s':>7}"
+    print(head)
+    print("-" * len(head))
+    for fabric, preset, ours, base in rows:
+        for label, r in (("ours", ours), ("blender", base)):
+            extra = f" ({r['frames']} frames)" if "frames" in r else ""
+            print(
+                f"{fabric:14} {preset:14} | {label:8} {r['drape_coefficient']:10.2f} {r['nodes']:5d} "
+                f"{r['folds']:8.3f} {r['s']:7.2f}{extra}"
+            )
+    print()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=120, help="most frames Blender runs (24 fps)")
     ap.add_argument("--only", default="tshirt,skirt,diffcloth-skirt")
     ap.add_argument("--bodies", default="default,heavy")
     ap.add_argument("--save", type=Path, help="folder to write both drapes of every row as OBJ")
+    ap.add_argument(
+        "--cusick", action="store_true", help="also the Cusick drape test per fabric vs Blender's presets"
+    )
+    ap.add_argument("--cusick-only", action="store_true", help="only the Cusick drape test")
     args = ap.parse_args()
+    if args.cusick or args.cusick_only:
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+        print_cusick(cusick_rows(args.frames, args.save))
+        if args.cusick_only:
+            return 0
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     only = args.only.split(",")

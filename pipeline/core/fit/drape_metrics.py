@@ -95,3 +95,38 @@ def gap_percentiles(signed_distance: np.ndarray, q=(10, 50, 90)) -> dict[str, fl
 
 def edge_count(faces: np.ndarray) -> int:
     return len(unique_edges(np.asarray(faces)))
+
+
+CUSICK_CLOTH_M, CUSICK_PEDESTAL_M = 0.15, 0.09  # radii of the standard Cusick drape test (30 cm on 18 cm)
+
+
+def cusick_disc(edge_m: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    """The cloth of a Cusick drape test: a flat 30 cm disc (z = 0) in rings about `edge_m` apart, Delaunay
+    triangulated; returns (vertices, faces)."""
+    from scipy.spatial import Delaunay
+
+    pts = [[0.0, 0.0]]
+    for r in np.arange(edge_m, CUSICK_CLOTH_M + 1e-9, edge_m):
+        n = max(6, int(round(2 * np.pi * r / edge_m)))
+        a = np.linspace(0, 2 * np.pi, n, endpoint=False) + 0.5 * r / edge_m
+        pts += list(np.c_[r * np.cos(a), r * np.sin(a)])
+    p = np.array(pts)
+    return np.c_[p, np.zeros(len(p))], Delaunay(p).simplices
+
+
+def cusick_figures(vertices: np.ndarray, sectors: int = 24) -> dict:
+    """Drape coefficient (the share of the annulus outside the pedestal still covered seen from above: 1 = stiff
+    as a board, about 0.3-0.4 for silk, 0.7-0.9 for denim or leather) and the node count (folds: peaks of the
+    outline's radius, over `sectors` sectors, above its mean) of a draped Cusick disc centred on the z axis."""
+    v = np.asarray(vertices)
+    ang, rad = np.arctan2(v[:, 1], v[:, 0]), np.hypot(v[:, 0], v[:, 1])
+    sector = np.minimum(((ang + np.pi) / (2 * np.pi) * sectors).astype(int), sectors - 1)
+    rmax = np.zeros(sectors)
+    np.maximum.at(rmax, sector, rad)
+    area = 0.5 * (rmax**2).sum() * (2 * np.pi / sectors)
+    ped, cloth = np.pi * CUSICK_PEDESTAL_M**2, np.pi * CUSICK_CLOTH_M**2
+    smooth = (np.roll(rmax, 1) + rmax + np.roll(rmax, -1)) / 3
+    nodes = int(
+        ((smooth > np.roll(smooth, 1)) & (smooth >= np.roll(smooth, -1)) & (smooth > smooth.mean())).sum()
+    )
+    return {"drape_coefficient": float((area - ped) / (cloth - ped)), "nodes": nodes}

@@ -95,6 +95,55 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
             n_out[t] = n
             valid[t] = 1
 
+    @wp.func
+    def project_hinge(
+        p: wp.array(dtype=wp.vec3),
+        h: wp.vec4i,
+        rest: wp.array(dtype=float),
+        alpha: wp.array(dtype=float),
+        lam: wp.array(dtype=float),
+        inv_mass: wp.array(dtype=float),
+        k: int,
+    ):
+        # XPBD dihedral bending of one hinge (the maths of `bending.hinge_angles` / `hinge_gradients`)
+        x0 = p[h[0]]
+        x1 = p[h[1]]
+        x2 = p[h[2]]
+        x3 = p[h[3]]
+        e = x1 - x0
+        el = wp.length(e)
+        n1 = wp.cross(e, x2 - x0)
+        n2 = wp.cross(x3 - x0, e)
+        l1 = wp.dot(n1, n1)
+        l2 = wp.dot(n2, n2)
+        if el < 1.0e-9 or l1 < 1.0e-20 or l2 < 1.0e-20:
+            return
+        theta = wp.atan2(wp.dot(wp.cross(n1, n2), e) / el, wp.dot(n1, n2))
+        c = theta - rest[k]
+        if c > 3.14159265:
+            c = c - 6.28318531
+        if c < -3.14159265:
+            c = c + 6.28318531
+        c = wp.clamp(c, -0.5, 0.5)  # a large error is closed over several sweeps, not in one linear jump
+        u1 = n1 / l1
+        u2 = n2 / l2
+        g2 = u1 * (-el)
+        g3 = u2 * (-el)
+        g0 = (u1 * wp.dot(x2 - x1, e) + u2 * wp.dot(x3 - x1, e)) * (-1.0 / el)
+        g1 = (u1 * wp.dot(x2 - x0, e) + u2 * wp.dot(x3 - x0, e)) * (1.0 / el)
+        w0 = inv_mass[h[0]]
+        w1 = inv_mass[h[1]]
+        w2 = inv_mass[h[2]]
+        w3 = inv_mass[h[3]]
+        denom = w0 * wp.dot(g0, g0) + w1 * wp.dot(g1, g1) + w2 * wp.dot(g2, g2) + w3 * wp.dot(g3, g3)
+        a = alpha[k]
+        dl = (-c - a * lam[k]) / (denom + a)
+        lam[k] = lam[k] + dl
+        p[h[0]] = x0 + g0 * (w0 * dl)
+        p[h[1]] = x1 + g1 * (w1 * dl)
+        p[h[2]] = x2 + g2 * (w2 * dl)
+        p[h[3]] = x3 + g3 * (w3 * dl)
+
     @wp.kernel
     def solve_serial(
         p: wp.array(dtype=wp.vec3),
@@ -113,12 +162,21 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         iterations: int,
         limit_passes: int,
         push: wp.array(dtype=float),
+        hinge: wp.array(dtype=wp.vec4i),
+        hinge_rest: wp.array(dtype=float),
+        hinge_alpha: wp.array(dtype=float),
+        hinge_lambda: wp.array(dtype=float),
+        inv_mass: wp.array(dtype=float),
+        n_hinges: int,
     ):
-        # One thread, true Gauss-Seidel: every constraint in turn, then the contact planes, `iterations` times;
-        # then strain-limiting passes over the edges. One launch per time step. `push` sums each point's
-        # normal corrections from the contact planes (the normal impulse the friction of the contact pass uses).
+        # One thread, true Gauss-Seidel: every distance constraint in turn, then every dihedral hinge (XPBD,
+        # `bending.project_hinges`), then the contact planes, `iterations` times; then strain-limiting passes
+        # over the edges. One launch per time step. `push` sums each point's normal corrections from the
+        # contact planes (the normal impulse the friction of the contact pass uses).
         for v in range(n_points):
             push[v] = 0.0
+        for hh in range(n_hinges):
+            hinge_lambda[hh] = 0.0
         for _it in range(iterations):
             for t in range(n_constraints):
                 i = ci[t]
@@ -134,6 +192,8 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
                     corr = d * (0.5 * c / length)
                     p[i] = p[i] + corr
                     p[j] = p[j] - corr
+            for hh in range(n_hinges):
+                project_hinge(p, hinge[hh], hinge_rest, hinge_alpha, hinge_lambda, inv_mass, hh)
             for v in range(n_points):
                 if valid[v] == 1:
                     depth = wp.dot(p[v] - cp[v], nrm[v]) - offset
@@ -321,6 +381,10 @@ class WarpCloth:
         body_faces: np.ndarray,
         limit: np.ndarray,
         mesh=None,
+        hinges: np.ndarray | None = None,
+        hinge_rest: np.ndarray | None = None,
+        hinge_alpha: np.ndarray | None = None,
+        inv_mass: np.ndarray | None = None,
     ):
         k = warp()
         wp, self.k_contact, self.k_query, self.k_serial = k.wp, k.contact, k.query_planes, k.solve_serial
@@ -334,11 +398,25 @@ class WarpCloth:
         self.kc = wp.array(k_compress[order].astype(np.float32), dtype=float, device=dev)
         self.limit = wp.array(limit[order].astype(np.float32), dtype=float, device=dev)  # 0: not limited
         self.n_constraints = len(order)
+        # dihedral hinges (`bending.hinges`) with rest angles, XPBD compliance / dt^2 and inverse vertex masses
+        self.n_hinges = 0 if hinges is None else len(hinges)
+        n_h = max(self.n_hinges, 1)
+        h = np.zeros((n_h, 4), np.int32) if not self.n_hinges else np.asarray(hinges, np.int32)
+        self.hinge = wp.array(h, dtype=wp.vec4i, device=dev)
+        self.hinge_rest = wp.array(self._or_zeros(hinge_rest, n_h), dtype=float, device=dev)
+        self.hinge_alpha = wp.array(self._or_zeros(hinge_alpha, n_h), dtype=float, device=dev)
+        self.hinge_lambda = wp.zeros(n_h, dtype=float, device=dev)
+        n_v = int(pairs.max()) + 1 if len(pairs) else 1
+        self.inv_mass = wp.array(self._or_zeros(inv_mass, n_v, 1.0), dtype=float, device=dev)
         # the body's BVH: shared with the BodyField's when given (building one costs about as much as a step)
         self.mesh = mesh or wp.Mesh(
             points=wp.array(np.asarray(body_vertices, np.float32), dtype=wp.vec3, device=dev),
             indices=wp.array(np.asarray(body_faces, np.int32).ravel(), dtype=int, device=dev),
         )
+
+    @staticmethod
+    def _or_zeros(a: np.ndarray | None, n: int, fill: float = 0.0) -> np.ndarray:
+        return np.full(n, fill, np.float32) if a is None or not len(a) else np.asarray(a, np.float32)
 
     def push_cloth_off_body(
         self,
@@ -415,6 +493,12 @@ class WarpCloth:
                 iterations,
                 limit_passes,
                 self._push,
+                self.hinge,
+                self.hinge_rest,
+                self.hinge_alpha,
+                self.hinge_lambda,
+                self.inv_mass,
+                self.n_hinges,
             ],
             device="cpu",
         )
