@@ -48,6 +48,10 @@ class DrapeSettings:
     # buckling into folds. Deterministic: the same seed gives the same folds.
     perturb_m: float = 0.0
     seed: int = 0
+    # vertex-triangle self-contact (compiled backend only) on top of the vertex-vertex repulsion: cloth vertices
+    # kept `thickness_m` off the cloth's own triangles, on the side they came from, so folds do not pass through
+    # each other between vertices
+    self_triangles: bool = False
 
     @property
     def gravity_step_m(self) -> float:
@@ -411,6 +415,8 @@ class ClothSolver:
                     wc.push_cloth_off_body(
                         p_wp, self.faces, self.field.vnormals, s.offset_m, 0.02, 0.6 * self.mean_edge
                     )
+                if s.self_collision and s.self_triangles:
+                    wc.self_contact(p_wp, x_wp, self.faces, s.thickness_m)
                 if s.self_collision and step % 2 == 0:
                     self._repel(p_np, self._self_pairs(p_np))
                 wc.contact(

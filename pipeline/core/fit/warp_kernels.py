@@ -275,6 +275,95 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         wp.atomic_add(count, i1, 1.0)
         wp.atomic_add(count, i2, 1.0)
 
+    @wp.func
+    def triangle_barycentric(a: wp.vec3, b: wp.vec3, c: wp.vec3, p: wp.vec3):
+        # barycentrics of the point of triangle abc closest to p (Ericson, Real-Time Collision Detection 5.1.5)
+        ab = b - a
+        ac = c - a
+        ap = p - a
+        d1 = wp.dot(ab, ap)
+        d2 = wp.dot(ac, ap)
+        if d1 <= 0.0 and d2 <= 0.0:
+            return wp.vec3(1.0, 0.0, 0.0)
+        bp = p - b
+        d3 = wp.dot(ab, bp)
+        d4 = wp.dot(ac, bp)
+        if d3 >= 0.0 and d4 <= d3:
+            return wp.vec3(0.0, 1.0, 0.0)
+        vc = d1 * d4 - d3 * d2
+        if vc <= 0.0 and d1 >= 0.0 and d3 <= 0.0:
+            v = d1 / (d1 - d3)
+            return wp.vec3(1.0 - v, v, 0.0)
+        cp = p - c
+        d5 = wp.dot(ab, cp)
+        d6 = wp.dot(ac, cp)
+        if d6 >= 0.0 and d5 <= d6:
+            return wp.vec3(0.0, 0.0, 1.0)
+        vb = d5 * d2 - d1 * d6
+        if vb <= 0.0 and d2 >= 0.0 and d6 <= 0.0:
+            w = d2 / (d2 - d6)
+            return wp.vec3(1.0 - w, 0.0, w)
+        va = d3 * d6 - d5 * d4
+        if va <= 0.0 and (d4 - d3) >= 0.0 and (d5 - d6) >= 0.0:
+            w = (d4 - d3) / ((d4 - d3) + (d5 - d6))
+            return wp.vec3(0.0, 1.0 - w, w)
+        denom = 1.0 / (va + vb + vc)
+        v = vb * denom
+        w = vc * denom
+        return wp.vec3(1.0 - v - w, v, w)
+
+    @wp.kernel
+    def cloth_self_contact(
+        cloth: wp.uint64,
+        faces: wp.array(dtype=int),
+        p: wp.array(dtype=wp.vec3),
+        x: wp.array(dtype=wp.vec3),
+        thickness: float,
+        delta: wp.array(dtype=wp.vec3),
+        count: wp.array(dtype=float),
+    ):
+        # Vertex-triangle self-contact: each cloth vertex against the cloth triangles near it (not its own), kept
+        # `thickness` apart on the side of the triangle where the vertex was at the step's start (`x`), so a
+        # vertex that crossed a triangle during the step is brought back, not pushed on through. The correction
+        # is shared between the vertex and the triangle's corners (by barycentric weights), accumulated.
+        t = wp.tid()
+        q = p[t]
+        r = wp.vec3(thickness, thickness, thickness)
+        query = wp.mesh_query_aabb(cloth, q - r, q + r)
+        f = int(0)  # noqa: UP018 - a mutable Warp local (mesh_query_aabb_next writes it)
+        while wp.mesh_query_aabb_next(query, f):
+            i0 = faces[f * 3]
+            i1 = faces[f * 3 + 1]
+            i2 = faces[f * 3 + 2]
+            if i0 != t and i1 != t and i2 != t:
+                a = p[i0]
+                b = p[i1]
+                c = p[i2]
+                bc = triangle_barycentric(a, b, c, q)
+                cp = a * bc[0] + b * bc[1] + c * bc[2]
+                n = wp.cross(b - a, c - a)
+                ln = wp.length(n)
+                n0 = wp.cross(x[i1] - x[i0], x[i2] - x[i0])
+                side = wp.dot(x[t] - x[i0], n0)
+                inside = bc[0] > 0.0 and bc[1] > 0.0 and bc[2] > 0.0
+                if ln > 1.0e-12 and side != 0.0:
+                    n = n / ln
+                    if side < 0.0:
+                        n = -n
+                    h = wp.dot(q - cp, n)  # height on the vertex's own side
+                    dist = wp.length(q - cp)
+                    if h < thickness and (dist < thickness or (inside and h < 0.0)):
+                        pen = thickness - h
+                        s = pen / (1.0 + bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2])
+                        wp.atomic_add(delta, t, n * s)
+                        wp.atomic_add(count, t, 1.0)
+                        wp.atomic_add(delta, i0, n * (-s * bc[0]))
+                        wp.atomic_add(delta, i1, n * (-s * bc[1]))
+                        wp.atomic_add(delta, i2, n * (-s * bc[2]))
+                        wp.atomic_add(count, i0, 1.0)
+                        wp.atomic_add(count, i1, 1.0)
+                        wp.atomic_add(count, i2, 1.0)
+
     @wp.kernel
     def ray_hits(
         mesh: wp.uint64,
@@ -304,6 +393,7 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
     return types.SimpleNamespace(
         wp=wp,
         body_through_cloth=body_through_cloth,
+        cloth_self_contact=cloth_self_contact,
         apply_delta=apply_delta,
         ray_hits=ray_hits,
         contact=contact,
@@ -456,6 +546,39 @@ class WarpCloth:
             device="cpu",
         )
         wp.launch(k.apply_delta, dim=p_wp.shape[0], inputs=[p_wp, self._delta, self._count], device="cpu")
+
+    def self_contact(self, p_wp, x_wp, faces: np.ndarray, thickness: float, passes: int = 2) -> None:
+        """Vertex-triangle self-contact passes (`cloth_self_contact`) over the cloth's own BVH, built on the
+        first call over `p_wp` and refitted before each pass."""
+        wp, k = self.wp, warp()
+        if getattr(self, "_self", None) is None or self._self_points is not p_wp:
+            self._self_points = p_wp
+            self._self_faces = wp.array(np.asarray(faces, np.int32).ravel(), dtype=int, device="cpu")
+            self._self = wp.Mesh(points=p_wp, indices=self._self_faces)
+            self._self_delta = wp.zeros(p_wp.shape[0], dtype=wp.vec3, device="cpu")
+            self._self_count = wp.zeros(p_wp.shape[0], dtype=float, device="cpu")
+        for _ in range(passes):
+            self._self.refit()
+            wp.launch(
+                k.cloth_self_contact,
+                dim=p_wp.shape[0],
+                inputs=[
+                    self._self.id,
+                    self._self_faces,
+                    p_wp,
+                    x_wp,
+                    thickness,
+                    self._self_delta,
+                    self._self_count,
+                ],
+                device="cpu",
+            )
+            wp.launch(
+                k.apply_delta,
+                dim=p_wp.shape[0],
+                inputs=[p_wp, self._self_delta, self._self_count],
+                device="cpu",
+            )
 
     def query(self, p_wp, max_dist: float) -> None:
         n = p_wp.shape[0]
