@@ -141,6 +141,7 @@ def drape_settings(kind: str = "top") -> DrapeSettings:
         inertia=kind != "bottom",
         bending="dihedral",
         perturb_m=0.002 if kind != "bottom" else 0.0,
+        self_triangles=True,
     )
 
 
@@ -173,6 +174,7 @@ def drape_panels(
         gravity_after=10**9,
         inertia=False,
         bending="distance",
+        self_triangles=False,
     )
     sewing = ClothSolver(flat.faces, flat.pattern, fab, field, sew_s, seams=flat.seams)
     d0 = np.linalg.norm(flat.start[flat.seams[:, 0]] - flat.start[flat.seams[:, 1]], axis=1)
