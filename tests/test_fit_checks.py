@@ -39,6 +39,21 @@ def test_dent_in_the_cloth_is_found_and_measured():
     assert any("skin shows through" in w for w in warnings)
 
 
+def test_face_winding_does_not_decide_the_side():
+    """Cloth wound inside out in patches (a folded collar's under-layer, panels sewn with either winding) reads
+    as it lies: a clean cloth stays clean and a dent stays a poke, whichever way its faces turn."""
+    bv, bf = _sphere(0.10)
+    gv, gf = _sphere(0.105, 3)
+    flipped = gf.copy()
+    patch = gv[gf].mean(1)[:, 1] > 0.0  # half the faces turned inside out
+    flipped[patch] = flipped[patch][:, ::-1]
+    assert body_through_garment(bv, bf, gv, flipped)["poke_vertices"] == 0
+    dented = gv.copy()
+    dented[gv[:, 0] > 0.095] *= 0.09 / 0.105
+    assert body_through_garment(bv, bf, dented, flipped)["poke_max_mm"] > 8.0
+    assert body_through_garment(bv, bf, dented, gf[:, ::-1])["poke_max_mm"] > 8.0
+
+
 def test_hole_is_an_opening_not_a_poke_through():
     bv, bf = _sphere(0.10)
     gv, gf = _sphere(0.105, 3)

@@ -196,3 +196,23 @@ def test_off_limb_is_measured_from_the_limbs_skin(default_body):
     assert off_limb_share(sleeve + [0.0, -0.15, 0.0], limbs, default_body)["off_limb_share"] > 0.5
     loose = default_body.vertices[leg] + 0.06 * normals[leg]
     assert off_limb_share(loose, np.full(len(leg), 3), default_body)["off_limb_share"] == 0.0
+
+
+def test_a_welded_suit_closes_at_its_seam(shared_data, default_body):
+    """MakeHuman's casual suit is one surface, a shirt sewn to jeans; cut into two pieces and fitted apart, the
+    shirt's hem and the jeans' waistband drifted a centimetre apart and skin showed between them. After the
+    fit the shared seam meets again, the shirt's edge just under the jeans'."""
+    from pipeline.core.fit.bodyfield import BodyField
+
+    pieces = split_outfit(load_garment_file(shared_data / SUITS.format("male_casualsuit01")))
+    top, trousers = fit_outfit(pieces, default_body)
+    shared, a, b = np.intersect1d(
+        top.piece.source_vertices, trousers.piece.source_vertices, return_indices=True
+    )
+    assert len(shared) > 40  # the waist seam ring
+    gap = np.linalg.norm(top.result.vertices[a] - trousers.result.vertices[b], axis=1)
+    assert gap.max() < 0.004
+    field = BodyField(default_body.vertices, default_body.faces)
+    under = field.closest(top.result.vertices[a]).signed_distance
+    over = field.closest(trousers.result.vertices[b]).signed_distance
+    assert np.median(over - under) > 0.0  # tucked under the waistband, not over it

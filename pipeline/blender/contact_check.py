@@ -6,10 +6,10 @@ armature-deformed, shrinkwrapped) avatar and garment meshes, queried with Blende
 Poke-through: from each body vertex a ray is cast both ways along its normal (up to `reach_m`); a garment hit
 counts only when the body point nearest to it is the vertex's own neighbourhood (within `near_m`), so a
 sleeve hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex.
-The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit is the
-cloth's outer side (the ray reaches the cloth from outside: the skin is on the wrong side of it), by the skin's
-distance from the cloth across it (the hit's distance times the cosine). The outer side is each face's side away from the body under it (the under-layer of a folded
-collar too); a face inside the body keeps the garment's majority winding. Only body parts the garment covers
+The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit lies
+behind it, inside the body (the cloth passes under the skin), and the ray crosses the cloth rather than
+grazing it, by the skin's distance from the cloth across it (the hit's distance times the cosine). How the
+cloth's faces are wound is never used (folded collars and panels sewn with either winding read alike). Only body parts the garment covers
 count (at least 3 % of its vertices nearest to them; parts from the avatar's vertex groups); skin facing other
 skin within 1.5 cm (a hanging arm on the torso, the armpit's and crotch's creases) is not counted, and each
 segment is judged against its own cloth when the garment carries its limb labels (an arm against its sleeve,
@@ -45,25 +45,6 @@ def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, list[tupl
         ev.to_mesh_clear()
 
 
-def _consistent_polygons(gv: np.ndarray, polys: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-    """The polygons re-wound to agree with their neighbours (Blender's `recalc_face_normals`), so panels sewn
-    with opposite windings do not read as cloth turned inside out."""
-    import bmesh
-
-    bm = bmesh.new()
-    verts = [bm.verts.new(p) for p in gv]
-    for poly in polys:
-        try:
-            bm.faces.new([verts[i] for i in poly])
-        except ValueError:  # a duplicate face: skip it
-            pass
-    bm.verts.index_update()
-    bmesh.ops.recalc_face_normals(bm, faces=bm.faces)
-    out = [tuple(v.index for v in f.verts) for f in bm.faces]
-    bm.free()
-    return out
-
-
 def _vertex_parts(avatar_obj: bpy.types.Object) -> list[str]:
     """Each avatar vertex's coarse body part, from its heaviest vertex group (a bone of the rig)."""
     from pipeline.core.fit.checks import part_of_bone
@@ -94,19 +75,6 @@ def _covered_parts(gv: np.ndarray, body_tree: BVHTree, bv: np.ndarray, bpolys, p
         for part, c in counts.items()
         if c >= 0.03 * len(gv) and part.split(".")[0] not in UNCOVERED_PARTS
     }
-
-
-def _winding_sign(gv: np.ndarray, polys: list[tuple[int, ...]], body_tree: BVHTree) -> float:
-    """+1 when the garment's face winding points away from the body (majority of its faces), else -1."""
-    vote = 0.0
-    for poly in polys[:: max(1, len(polys) // 2000)]:
-        pts = [Vector(gv[i]) for i in poly]
-        centre = sum(pts, Vector()) / len(pts)
-        normal = (pts[1] - pts[0]).cross(pts[2] - pts[0])
-        loc, nor, _i, _d = body_tree.find_nearest(centre)
-        if loc is not None:
-            vote += normal.dot(nor)
-    return 1.0 if vote >= 0 else -1.0
 
 
 def _limb_labels(obj: bpy.types.Object, n: int) -> np.ndarray | None:
@@ -140,16 +108,39 @@ def _own_cloth_trees(gv, gpolys, limbs) -> dict[int, BVHTree]:
     return trees
 
 
-def _pinched(bv: np.ndarray, bn: np.ndarray, body_tree: BVHTree, pinch_m: float) -> np.ndarray:
+def _area_weighted_normals(obj: bpy.types.Object, n: int) -> np.ndarray:
+    """Vertex normals of the evaluated mesh weighted by face area (Blender's own are weighted by corner angle)."""
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    ev = obj.evaluated_get(depsgraph)
+    me = ev.to_mesh()
+    try:
+        fn = np.empty(len(me.polygons) * 3)
+        me.polygons.foreach_get("normal", fn)
+        area = np.empty(len(me.polygons))
+        me.polygons.foreach_get("area", area)
+        out = np.zeros((n, 3))
+        for poly, f in zip(me.polygons, fn.reshape(-1, 3) * area[:, None], strict=True):
+            out[list(poly.vertices)] += f
+        out = out @ np.linalg.inv(np.array(ev.matrix_world)[:3, :3])
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    finally:
+        ev.to_mesh_clear()
+
+
+def _pinched(bv: np.ndarray, normal_sets: list[np.ndarray], body_tree: BVHTree, pinch_m: float) -> np.ndarray:
     """Body vertices with other skin within `pinch_m` along their normal line, ahead (a hanging arm on the
     torso, the armpit's and the crotch's creases) or behind (skin sunk inside another part): no cloth fits
-    there and no camera sees it (as `checks.pinched_vertices`, here with Blender's BVH on the evaluated mesh)."""
+    there and no camera sees it (as `checks.pinched_vertices`, here with Blender's BVH on the evaluated mesh).
+    Each of `normal_sets` is tried (at a crease's apex the normal line is ill-defined)."""
     out = np.zeros(len(bv), bool)
-    for i, (p, n) in enumerate(zip(bv, bn, strict=True)):
-        b, d = Vector(p), Vector(n)
-        out[i] = any(
-            body_tree.ray_cast(b + d * (s * 1e-4), d * s, pinch_m)[0] is not None for s in (1.0, -1.0)
-        )
+    for normals in normal_sets:
+        for i, (p, n) in enumerate(zip(bv, normals, strict=True)):
+            if out[i]:
+                continue
+            b, d = Vector(p), Vector(n)
+            out[i] = any(
+                body_tree.ray_cast(b + d * (s * 1e-4), d * s, pinch_m)[0] is not None for s in (1.0, -1.0)
+            )
     return out
 
 
@@ -169,25 +160,19 @@ def judge_contact(
     with without_thickness(garment_obj):  # the cloth's surface, not the render's inward shell
         gv, _gn, gpolys = _evaluated(garment_obj)
     body_tree = BVHTree.FromPolygons([Vector(p) for p in bv], bpolys)
-    gpolys = _consistent_polygons(gv, gpolys)
     cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)
-    outward = _winding_sign(gv, gpolys, body_tree)
     parts = _vertex_parts(avatar_obj)
     worn = _covered_parts(gv, body_tree, bv, bpolys, parts)
-    groups = [part_group(p) for p in parts]
-    pinched = _pinched(bv, bn, body_tree, pinch_m)
+    pinched = _pinched(bv, [bn, _area_weighted_normals(avatar_obj, len(bv))], body_tree, pinch_m)
     own_trees = _own_cloth_trees(gv, gpolys, _limb_labels(garment_obj, len(gv)))
-    # each body face's segment (most of its corners'): a cloth face is turned by the body under it only over
-    # its own segment (a jacket's side pressed against an arm faces the arm)
-    face_segment = [max(set(groups[i] for i in poly), key=[groups[i] for i in poly].count) for poly in bpolys]
     covered = poked = 0
     poke_max = 0.0
-    for p, n, part, group, pinch in zip(bv, bn, parts, groups, pinched, strict=True):
+    for p, n, part, pinch in zip(bv, bn, parts, pinched, strict=True):
         if part not in worn or pinch:
             continue  # a hand beside a skirt, a forearm below a short sleeve, an arm pressed to the torso
         b, d = Vector(p), Vector(n)
-        tree = own_trees.get(LIMB_OF_GROUP.get(group, -1), cloth_tree)
-        best = None  # (distance along the ray, reached from outside, depth across the cloth)
+        tree = own_trees.get(LIMB_OF_GROUP.get(part_group(part), -1), cloth_tree)
+        best = None  # (distance along the ray, skin through the cloth, depth across the cloth)
         for sign in (1.0, -1.0):
             loc, nor, _i, dist = tree.ray_cast(b, d * sign, reach_m)
             if loc is None:
@@ -196,15 +181,11 @@ def judge_contact(
             if near[0] is None or (near[0] - b).length > near_m:
                 continue  # cloth over another part of the body
             if best is None or dist < best[0]:
-                # the face turned away from the body where it lies (the under-layer of a folded collar too);
-                # a face inside the body keeps the garment's turn, so a poke cannot flip its own face
-                inside = (loc - near[0]).dot(near[1]) < 0
-                facing_body = outward * nor.dot(near[1]) < -GRAZING_COS  # facing the body, not a fold's wall
-                own_cloth = tree is cloth_tree or face_segment[near[2]] == group
-                turn = -outward if facing_body and own_cloth and not inside else outward
-                cos = turn * nor.dot(d * sign)
-                # across the cloth, not grazing it; the depth is the skin's distance from the cloth across it
-                best = (dist, cos < -GRAZING_COS, dist * abs(cos))
+                # the cloth behind the skin, inside the body, crossed rather than grazed: the skin stands
+                # out through it (whichever way the face is wound)
+                inside = sign < 0 and (loc - near[0]).dot(near[1]) < 0
+                cos = abs(nor.dot(d))
+                best = (dist, inside and cos > GRAZING_COS, dist * cos)
         if best is None:
             continue
         covered += 1

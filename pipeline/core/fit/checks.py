@@ -6,10 +6,12 @@ ray queries use Warp's BVH):
 - `garment_inside_body`: garment vertices inside the body (depth in mm, share): the solver's own check.
 - `body_through_garment`: body vertices the garment should cover that stand out through its faces (skin
   showing between garment vertices). From each body vertex a ray goes both ways along its normal (Warp's BVH
-  ray query); the nearest cloth hit is the cloth over it, and the skin is outside when the ray meets that
-  cloth's outer side across it (not grazing it, within about 17 degrees), by the skin's distance from the cloth
-  across it (the hit's distance times the cosine) (faces turned away from the body one
-  by one, so the under-layer of a folded collar counts right), by the hit's distance. A body vertex is
+  ray query); the nearer first cloth hit is the cloth over it. The skin stands out through that cloth when
+  the hit lies behind it (along the inward normal, inside the body: the cloth passes under the skin there),
+  by the skin's distance from the cloth across it (the hit's distance times the cosine), unless the ray grazes
+  the cloth (within about 17 degrees of it, where one ray does not decide the side). Which way a cloth face is
+  wound never matters, so the under-layer of a folded collar, a fold's turned-back wall or a piece sewn from
+  panels wound both ways read alike. A body vertex is
   *covered* when (a) such a hit lies within 8 cm, (b) over this part of the body: the body point nearest to
   the hit is within 2 cm of the vertex (a sleeve hanging by the torso's side, or trousers beside a hand, do
   not cover them), and, given the body's part labels, (c) the vertex's part (hand, forearm, thigh, torso...)
@@ -108,30 +110,6 @@ def outward_face_normals(
     return fn * sign[comp][:, None]
 
 
-def local_outward_normals(
-    garment_vertices: np.ndarray,
-    garment_faces: np.ndarray,
-    body_field: BodyField,
-    may_turn: np.ndarray | None = None,
-) -> np.ndarray:
-    """Garment face normals turned away from the body face by face (against the body normal at each face's
-    nearest body point): the under-layer of a folded collar or a turned-up cuff, wound the other way round
-    than the layer over it, then faces outward too. Only faces facing the body are turned (more than about 17
-    degrees past side-on, `GRAZING_COS`: the walls of a fold stand side-on and keep their piece's turn), and
-    faces whose centre lies inside the body keep their piece's turn (`outward_face_normals`), so a place where
-    the body pokes through cannot flip its own faces. `may_turn` (F,) limits the turning to some faces (those
-    lying over their own segment of the body: a jacket's side panel pressed against an arm faces the arm, not
-    away from it)."""
-    per_piece = outward_face_normals(garment_vertices, garment_faces, body_field)
-    centre = np.asarray(garment_vertices, np.float64)[np.asarray(garment_faces, np.int64)].mean(1)
-    c = body_field.closest(centre)
-    sign = np.where(np.einsum("ij,ij->i", per_piece, c.normals) < -GRAZING_COS, -1.0, 1.0)
-    sign[c.signed_distance < 0] = 1.0
-    if may_turn is not None:
-        sign[~np.asarray(may_turn, bool)] = 1.0
-    return per_piece * sign[:, None]
-
-
 def boundary_vertex_mask(faces: np.ndarray, n_vertices: int) -> np.ndarray:
     """Vertices on an opening (a boundary loop) of the mesh."""
     mask = np.zeros(n_vertices, bool)
@@ -176,21 +154,25 @@ def pinched_vertices(
     against the torso, the thighs in a stride, the armpit's and the crotch's creases) or behind (skin sunk
     inside another part of the body; also parts thinner than `pinch_m`, such as fingers). No cloth fits there
     (two layers need about 1.5 cm) and no camera sees it, so these are not counted as covered (a ray query on
-    the body itself, Warp's BVH)."""
+    the body itself, Warp's BVH). At the apex of a sharp crease the normal line is ill-defined (area- and
+    angle-weighted normals differ by up to 35 degrees at the armpit of a heavy body in a relaxed pose), so
+    both are tried and either finding skin makes the vertex pinched."""
+    import trimesh
+
     from pipeline.core.fit.warp_kernels import ray_cast
 
     bv = np.asarray(body_vertices, np.float64)
     bf = np.asarray(body_faces, np.int64)
-    normals = BodyField(bv, bf, use_warp=False).vnormals
+    mesh = trimesh.Trimesh(bv, bf, process=False)
+    by_angle = trimesh.geometry.weighted_vertex_normals(len(bv), bf, mesh.face_normals, mesh.face_angles)
     pinched = np.zeros(len(bv), bool)
-    for sign in (
-        1.0,
-        -1.0,
-    ):  # facing skin ahead; behind: skin inside another part (an arm sunk into the torso)
-        hit = ray_cast(bv, bf, bv + sign * 1e-4 * normals, sign * normals, pinch_m)
-        if hit is None:
-            raise RuntimeError("the poke-through check needs Warp (warp-lang), which anny installs")
-        pinched |= hit[1] >= 0
+    for normals in (BodyField(bv, bf, use_warp=False).vnormals, by_angle):
+        # ahead: facing skin; behind: skin inside another part (an arm sunk into the torso)
+        for sign in (1.0, -1.0):
+            hit = ray_cast(bv, bf, bv + sign * 1e-4 * normals, sign * normals, pinch_m)
+            if hit is None:
+                raise RuntimeError("the poke-through check needs Warp (warp-lang), which anny installs")
+            pinched |= hit[1] >= 0
     return pinched
 
 
@@ -259,19 +241,6 @@ def _own_cloth_groups(body_parts, limbs, n_body: int, gf: np.ndarray) -> list[tu
     return groups
 
 
-def _over_own_segment(gv, gf, body_field: BodyField, body_parts, limbs) -> np.ndarray | None:
-    """(F,) faces whose nearest body point lies on the segment the face's cloth belongs to (a sleeve's face
-    over its arm, a torso face over the trunk), or None without labels."""
-    if body_parts is None or limbs is None:
-        return None
-    c = body_field.closest(np.asarray(gv)[gf].mean(1))
-    nearest = body_field.faces[c.faces][np.arange(len(gf)), c.bary.argmax(1)]
-    body_limb = np.array([LIMB_OF_GROUP.get(part_group(p), -1) for p in PARTS])[
-        np.asarray(body_parts)[nearest]
-    ]
-    return face_owner(np.asarray(limbs, np.int64)[gf]) == body_limb
-
-
 def _cloth_along_normals(bv, bn, gv, gf, groups, reach_m: float, field: BodyField, near_m: float):
     """The cloth over each body vertex: of the first cloth hits along its normal line, one each way within
     `reach_m`, the nearer one lying over this part of the body (its own nearest body point within `near_m` of
@@ -310,41 +279,37 @@ def poke_through(
     garment_limbs: np.ndarray | None = None,
 ):
     """Per body vertex: (covered mask, signed distance from the cloth's surface to the skin, measured across the
-    cloth at the hit (positive = the skin is outside the cloth), the cloth face hit, barycentrics there, that face's outward normal).
+    cloth at the hit (positive = the skin stands out through the cloth), the cloth face hit, barycentrics there).
 
     From each body vertex a ray goes both ways along its normal (up to `max_gap_m`); the nearer first hit whose
     own nearest body point is the vertex's neighbourhood (within `near_m`: not a sleeve hanging in front of the
-    torso) is the cloth over it (`_cloth_along_normals`), and the vertex pokes through when that hit is the cloth's outer side (faces
-    turned outward one by one, `local_outward_normals`). Skin facing other skin within 1.5 cm is not covered
-    (`pinched_vertices`, or the given mask). `body_parts` (V,) labels (`body_part_labels`) limit the covered
-    vertices to the parts the garment covers; with the garment's `garment_limbs` (G,) too
-    (`skinning.limb_labels`) each segment is judged against its own cloth (`_own_cloth_groups`)."""
+    torso) is the cloth over it (`_cloth_along_normals`). The vertex pokes through when that hit lies behind
+    it, inside the body (the cloth passes under the skin), and the ray crosses the cloth rather than grazing
+    it. Face winding is not used. Skin facing other skin within 1.5 cm is not covered (`pinched_vertices`, or
+    the given mask). `body_parts` (V,) labels (`body_part_labels`) limit the covered vertices to the parts the
+    garment covers; with the garment's `garment_limbs` (G,) too (`skinning.limb_labels`) each segment is judged
+    against its own cloth (`_own_cloth_groups`)."""
     bv = np.asarray(body_vertices, np.float64)
     gv = np.asarray(garment_vertices, np.float64)
     gf = np.asarray(garment_faces, np.int64)
     groups = _own_cloth_groups(body_parts, garment_limbs, len(bv), gf)
-    t, face, bary, dirs = _cloth_along_normals(
-        bv, body_field.vnormals, gv, gf, groups, max_gap_m, body_field, near_m
-    )
+    bn = body_field.vnormals
+    t, face, bary, dirs = _cloth_along_normals(bv, bn, gv, gf, groups, max_gap_m, body_field, near_m)
     covered = face >= 0
     face_c = np.where(covered, face, 0)
-    outward = local_outward_normals(
-        gv, gf, body_field, _over_own_segment(gv, gf, body_field, body_parts, garment_limbs)
-    )
-    outward = outward[face_c]
-    # the ray meets the cloth's outer side, across it: at grazing incidence (a crease at the armpit, a bib's
-    # edge over the bust) the skin runs along the cloth and which side it is on is not decided by one ray
-    cos = np.einsum("ij,ij->i", outward, dirs)
-    from_outside = cos < -GRAZING_COS
-    # how far the skin lies from the cloth's surface, across it (not along a slant ray)
-    depth = np.where(covered, t, 0.0) * np.abs(cos)
-    signed = np.where(covered, np.where(from_outside, depth, -depth), -np.inf)
+    hit = (gv[gf[face_c]] * bary[:, :, None]).sum(1)
+    behind = (np.einsum("ij,ij->i", dirs, bn) < 0) & (body_field.closest(hit).signed_distance < 0)
+    # across the cloth, not grazing it: at grazing incidence (a crease at the armpit, a bib's edge over the
+    # bust) the skin runs along the cloth and which side it is on is not decided by one ray
+    cos = np.abs(np.einsum("ij,ij->i", face_normals(gv, gf)[face_c], dirs))
+    depth = np.where(covered, t, 0.0) * cos  # the skin's distance from the cloth across it
+    signed = np.where(covered, np.where(behind & (cos > GRAZING_COS), depth, -depth), -np.inf)
     covered &= ~(pinched_vertices(bv, body_field.faces) if pinched is None else pinched)
     if body_parts is not None:
         g = body_field.closest(gv)
         nearest = body_field.faces[g.faces][np.arange(len(gv)), g.bary.argmax(1)]
         covered &= covered_parts(nearest, np.asarray(body_parts))
-    return covered, signed, face_c, bary, outward
+    return covered, signed, face_c, bary
 
 
 def body_through_garment(

@@ -28,9 +28,13 @@ def lift_cloth_off_skin(
     offset_m: float = 0.0025,
     max_move_m: float = 0.03,
     passes: int = 3,
+    near_m: float = 0.03,
 ) -> tuple[np.ndarray, int]:
     """`cloth` (G, 3) with the faces that skin stands out through moved off it; returns (vertices, how many
-    body vertices poked through before the first pass)."""
+    body vertices poked through before the first pass). `near_m` is wider than the report's 2 cm, so cloth
+    passing under the skin just past that margin (a deep armpit crease) is mended too: a hit behind the skin
+    and inside the body is never cloth over another part, so the wider margin cannot pull a sleeve onto
+    the torso."""
     from pipeline.core.fit.checks import pinched_vertices, poke_through
 
     x = np.array(cloth, dtype=np.float64)
@@ -39,8 +43,8 @@ def lift_cloth_off_skin(
     pinched = pinched_vertices(bv, field.faces) if pinched is None else pinched
     first = None
     for _ in range(passes):
-        covered, signed, face, bary, _ = poke_through(
-            bv, x, faces, field, body_parts=body_parts, pinched=pinched, garment_limbs=limbs
+        covered, signed, face, bary = poke_through(
+            bv, x, faces, field, near_m=near_m, body_parts=body_parts, pinched=pinched, garment_limbs=limbs
         )
         poke = np.nonzero(covered & (signed > 0) & (signed < max_move_m))[0]
         first = len(poke) if first is None else first
