@@ -22,6 +22,10 @@ the body), and seconds. Goals (pass/fail per row): barrel <= 1.03, poke-through 
 share within 25 % of Blender's, whole fit >= 10x faster than Blender.
 
     .venv/bin/python bench/bench_drape.py [--frames 120] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
+        [--save DIR [--stills PNG_DIR | --stills-only --stills PNG_DIR]] [--cusick | --cusick-only]
+
+`--cusick` adds the Cusick drape test per fabric (a 30 cm disc of cloth on an 18 cm pedestal): ours with the
+panel drape's dihedral settings vs Blender's cloth presets used whole; drape coefficient, nodes, fold share.
 """
 
 from __future__ import annotations
@@ -247,6 +251,66 @@ def verdict(ours: dict, base: dict) -> list[str]:
     return [f"{'PASS' if ok else 'FAIL'} {text}" for text, ok in checks]
 
 
+def _still_tile(body, vertices: np.ndarray, faces: np.ndarray, view: str, path: Path) -> np.ndarray:
+    """One Workbench tile (360x480, flat shading so each fold and crumple shows): cloth on the body, front or
+    side, orthographic (a Cusick disc without a body: from above at 35 degrees); returns its RGBA pixels."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    sc = bpy.context.scene
+    sc.render.engine = "BLENDER_WORKBENCH"
+    sc.display.shading.light = "STUDIO"
+    sc.display.shading.color_type = "OBJECT"
+    sc.render.resolution_x, sc.render.resolution_y = 360, 480
+    if body is not None:
+        _mesh_object("Body", body.vertices, body.faces).color = (0.8, 0.7, 0.6, 1.0)
+    _mesh_object("Cloth", vertices, faces).color = (0.35, 0.55, 0.85, 1.0)
+    cam = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    sc.collection.objects.link(cam)
+    sc.camera = cam
+    cam.data.type = "ORTHO"
+    zc, height = float(vertices[:, 2].mean()), float(np.ptp(vertices[:, 2]))
+    cam.data.ortho_scale = max(height + 0.25, 0.7) if body is not None else 0.36
+    if body is None:
+        cam.location, cam.rotation_euler = (0.0, -0.5, 0.35), (np.radians(55), 0.0, 0.0)
+    elif view == "front":
+        cam.location, cam.rotation_euler = (0.0, -3.0, zc), (np.pi / 2, 0.0, 0.0)
+    else:
+        cam.location, cam.rotation_euler = (3.0, 0.0, zc), (np.pi / 2, 0.0, np.pi / 2)
+    sc.render.filepath = str(path)
+    bpy.ops.render.render(write_still=True)
+    img = bpy.data.images.load(str(path))
+    w, h = img.size
+    return np.asarray(img.pixels[:], np.float32).reshape(h, w, 4)
+
+
+def render_stills(save: Path, out: Path, bodies: dict) -> list[Path]:
+    """For every pair of drapes `--save` wrote in `save` ({body}_{garment}_ours/_blender.obj and the Cusick
+    discs), one PNG in `out`: ours front and side, then Blender's front and side (a disc: one view each)."""
+    from pipeline.core.garment.mesh import read_obj
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ours in sorted(save.glob("*_ours.obj")):
+        tag = ours.name.removesuffix("_ours.obj")
+        if not tag.startswith("cusick") and tag.split("_")[0] not in bodies:
+            continue
+        body = None if tag.startswith("cusick") else bodies[tag.split("_")[0]]
+        views = ("front",) if body is None else ("front", "side")
+        tiles = []
+        for which in ("ours", "blender"):
+            g = read_obj(save / f"{tag}_{which}.obj")
+            for view in views:
+                tiles.append(_still_tile(body, g.vertices, np.asarray(g.faces), view, out / "_tile.png"))
+        canvas = np.concatenate(tiles, axis=1)
+        img = bpy.data.images.new(tag, canvas.shape[1], canvas.shape[0])
+        img.pixels = canvas.ravel()
+        img.filepath_raw = str(out / f"{tag}.png")
+        img.file_format = "PNG"
+        img.save()
+        written.append(out / f"{tag}.png")
+    (out / "_tile.png").unlink(missing_ok=True)
+    return written
+
+
 def print_cusick(rows: list[tuple]) -> None:
     head = f"{'fabric':14} {'blender preset':14} | {'method':8} {'drape coef':>10} {'nodes':>5} {'folds>15':>8} {'time s':>7}"
     print(head)
@@ -268,10 +332,22 @@ def main() -> int:
     ap.add_argument("--bodies", default="default,heavy")
     ap.add_argument("--save", type=Path, help="folder to write both drapes of every row as OBJ")
     ap.add_argument(
+        "--stills",
+        type=Path,
+        help="with --save: also Workbench stills of both drapes of every row, in this folder",
+    )
+    ap.add_argument("--stills-only", action="store_true", help="only render the stills of an earlier --save")
+    ap.add_argument(
         "--cusick", action="store_true", help="also the Cusick drape test per fabric vs Blender's presets"
     )
     ap.add_argument("--cusick-only", action="store_true", help="only the Cusick drape test")
     args = ap.parse_args()
+    if args.stills and not args.save:
+        ap.error("--stills needs --save DIR (the drapes it renders)")
+    if args.stills_only:
+        bodies = {name: body_arrays(BODIES[name] or None) for name in args.bodies.split(",")}
+        print("\n".join(map(str, render_stills(args.save, args.stills, bodies))))
+        return 0
     if args.cusick or args.cusick_only:
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
@@ -315,6 +391,9 @@ def main() -> int:
                 f"{100 * r['poke_share']:6.2f} {r['poke_max_mm']:7.1f} {r['inside_max_mm']:5.1f} {r['s']:7.2f}{extra}"
             )
         print(f"{'':26} " + "; ".join(verdict(ours, base)))
+    if args.stills:
+        bodies = {name: body_arrays(BODIES[name] or None) for name in args.bodies.split(",")}
+        print("\n".join(map(str, render_stills(args.save, args.stills, bodies))))
     return 0
 
 
