@@ -25,7 +25,7 @@ class Fabric:
     # bending rigidity per unit width (N m) of the dihedral bending (`bending.py`): typical KES-F bending
     # figures (silk ~0.01, jersey ~0.05, denim ~0.25, leather several gf cm^2/cm; 1 gf cm^2/cm = 9.8e-5 N m),
     # rounded; a bending length (B / (density g))^(1/3) of about 1.2 cm (silk) to 3.7 cm (leather). Cusick drape
-    # coefficients with the panel-drape settings (bench_drape --cusick): silk 0.40, jersey 0.47, denim 0.62,
+    # coefficients with the panel-drape settings (bench_drape --cusick): silk 0.40, jersey 0.47, denim 0.70,
     # leather 0.83
     bend_rigidity_nm: float = 5e-6
 
