@@ -41,6 +41,7 @@ def test_hinge_is_flat_at_zero_whatever_the_winding():
         h = hinges(np.array(faces))
         assert len(h) == 1 and sorted(h[0, :2]) == [0, 1]
         assert abs(hinge_angles(p, h)[0]) < 1e-12
+    assert len(hinges(np.array([[0, 1, 2], [1, 0, 3], [0, 1, 4]]))) == 0  # a non-manifold edge: no hinge
     folded = p.copy()
     folded[3] = [0.5, -np.cos(0.5), np.sin(0.5)]  # wing b lifted by 0.5 rad
     assert abs(abs(hinge_angles(folded, hinges(np.array([[0, 1, 2], [1, 0, 3]])))[0]) - 0.5) < 1e-9
