@@ -141,8 +141,9 @@ def smooth_nudge(
 
 
 class ClothSolver:
-    """Cloth on a body: distance constraints (edges: stretch/compression, opposite vertices: bending) built
-    once from the rest shape, then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
+    """Cloth on a body: distance constraints (edges: stretch/compression; with `bending="distance"` also the
+    vertices opposite each edge) and, with `bending="dihedral"`, XPBD hinges, built once from the rest shape;
+    then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
     (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband."""
 
     def __init__(
