@@ -16,7 +16,8 @@ Blender = the cloth modifier from the same placed start with gravity until settl
 
 Printed per garment, ours against Blender: front-silhouette barrel (widest width below the chest, or the waist
 for bottoms, over the width at the hem; sleeves left out), cloth-to-body gap p10/p50/p90 (mm), share of edges
-folded past 15 degrees, poke-through both ways (`checks.body_through_garment`: share of covered body vertices
+folded past 15 degrees and the share of those that are crumples (`drape_metrics.crumple_share`: a ridge next to
+a valley, a zigzag at the mesh's scale, not a fold), poke-through both ways (`checks.body_through_garment`: share of covered body vertices
 standing out through the cloth and the deepest; `checks.garment_inside_body`: deepest garment vertex inside
 the body), and seconds. Goals (pass/fail per row): barrel <= 1.03, poke-through <= 0.2 % and <= 5 mm, fold
 share within 25 % of Blender's, whole fit >= 10x faster than Blender.
@@ -45,7 +46,13 @@ from pipeline.core.body.anny_model import body_arrays  # noqa: E402
 from pipeline.core.fit.api import fit_garment  # noqa: E402
 from pipeline.core.fit.bodyfield import BodyField  # noqa: E402
 from pipeline.core.fit.checks import body_through_garment, garment_inside_body  # noqa: E402
-from pipeline.core.fit.drape_metrics import fold_share, front_barrel, gap_percentiles, off_arm  # noqa: E402
+from pipeline.core.fit.drape_metrics import (  # noqa: E402
+    crumple_share,
+    fold_share,
+    front_barrel,
+    gap_percentiles,
+    off_arm,
+)
 from pipeline.core.fit.landmarks import body_landmarks  # noqa: E402
 from pipeline.core.fit.make import drape_sewn, sewn_garment  # noqa: E402
 from pipeline.core.fit.place import detect_type, place_garment  # noqa: E402
@@ -138,6 +145,7 @@ def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict
         "barrel": front_barrel(vertices, faces, top, keep=off_arm(vertices, body))["barrel"],
         **gap_percentiles(sd),
         "folds": fold_share(vertices, faces),
+        "crumple": crumple_share(vertices, faces),
         "poke_share": poke["poke_share"],
         "poke_max_mm": poke["poke_max_mm"],
         "inside_max_mm": inside["inside_max_mm"],
@@ -223,9 +231,20 @@ def cusick_rows(frames: int, save: Path | None = None) -> list[tuple]:
         )
         t0 = time.perf_counter()
         x, _ = ClothSolver(faces, x0, fab, field, s).settle(x0)
-        ours = {**cusick_figures(x), "folds": fold_share(x, faces), "s": time.perf_counter() - t0}
+        ours = {
+            **cusick_figures(x),
+            "folds": fold_share(x, faces),
+            "crumple": crumple_share(x, faces),
+            "s": time.perf_counter() - t0,
+        }
         y, bl_s, n = blender_cloth(_Body(pv, pf), x0, faces, frames, preset=preset)
-        base = {**cusick_figures(y), "folds": fold_share(y, faces), "s": bl_s, "frames": n}
+        base = {
+            **cusick_figures(y),
+            "folds": fold_share(y, faces),
+            "crumple": crumple_share(y, faces),
+            "s": bl_s,
+            "frames": n,
+        }
         _save(save, f"cusick_{fabric}_ours", x, faces)
         _save(save, f"cusick_{fabric}_blender", y, faces)
         rows.append((fabric, preset, ours, base))
@@ -312,7 +331,10 @@ def render_stills(save: Path, out: Path, bodies: dict) -> list[Path]:
 
 
 def print_cusick(rows: list[tuple]) -> None:
-    head = f"{'fabric':14} {'blender preset':14} | {'method':8} {'drape coef':>10} {'nodes':>5} {'folds>15':>8} {'time s':>7}"
+    head = (
+        f"{'fabric':14} {'blender preset':14} | {'method':8} {'drape coef':>10} {'nodes':>5} {'folds>15':>8} "
+        f"{'crumple':>7} {'time s':>7}"
+    )
     print(head)
     print("-" * len(head))
     for fabric, preset, ours, base in rows:
@@ -320,7 +342,7 @@ def print_cusick(rows: list[tuple]) -> None:
             extra = f" ({r['frames']} frames)" if "frames" in r else ""
             print(
                 f"{fabric:14} {preset:14} | {label:8} {r['drape_coefficient']:10.2f} {r['nodes']:5d} "
-                f"{r['folds']:8.3f} {r['s']:7.2f}{extra}"
+                f"{r['folds']:8.3f} {r['crumple']:7.2f} {r['s']:7.2f}{extra}"
             )
     print()
 
@@ -378,7 +400,7 @@ def main() -> int:
             print(f"done {body_name} {name}", file=sys.stderr, flush=True)
     head = (
         f"{'body':8} {'garment':15} {'verts':>5} | {'method':8} {'barrel':>6} {'gap p10/50/90 mm':>18} "
-        f"{'folds>15':>8} {'poke %':>6} {'poke mm':>7} {'in mm':>5} {'time s':>7}"
+        f"{'folds>15':>8} {'crumple':>7} {'poke %':>6} {'poke mm':>7} {'in mm':>5} {'time s':>7}"
     )
     print(head)
     print("-" * len(head))
@@ -387,7 +409,7 @@ def main() -> int:
             gaps = f"{r['gap_p10_mm']:.1f}/{r['gap_p50_mm']:.1f}/{r['gap_p90_mm']:.1f}"
             extra = f" ({r['frames']} frames)" if "frames" in r else ""
             print(
-                f"{body_name:8} {name:15} {nv:5d} | {label:8} {r['barrel']:6.3f} {gaps:>18} {r['folds']:8.3f} "
+                f"{body_name:8} {name:15} {nv:5d} | {label:8} {r['barrel']:6.3f} {gaps:>18} {r['folds']:8.3f} {r['crumple']:7.2f} "
                 f"{100 * r['poke_share']:6.2f} {r['poke_max_mm']:7.1f} {r['inside_max_mm']:5.1f} {r['s']:7.2f}{extra}"
             )
         print(f"{'':26} " + "; ".join(verdict(ours, base)))

@@ -133,3 +133,19 @@ def test_self_contact_keeps_a_falling_sheet_on_top():
         heights[tri] = x[len(lower) :][inner, 2].min() - np.median(x[: len(lower), 2])
     assert heights[True] > 0.002, heights  # on top, about a cloth thickness above
     assert heights[False] < 0.001, heights  # (without it: through)
+
+
+def test_crumple_share_tells_a_zigzag_from_a_fold():
+    from pipeline.core.fit.drape_metrics import crumple_share
+
+    v, faces = _grid(41, 11, 0.01)
+    up = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])[:, 2] > 0
+    faces = np.where(up[:, None], faces, faces[:, ::-1])  # wound consistently, as a garment is
+    folds = v.copy()
+    folds[:, 2] = 0.02 * np.sin(2 * np.pi * v[:, 0] / 0.1)  # 10 cm folds over 1 cm edges
+    zigzag = v.copy()
+    zigzag[:, 2] = 0.004 * (-1.0) ** np.round(v[:, 0] / 0.01)  # ridge, valley, ridge ... one edge apart
+    assert fold_share(folds, faces) > 0.05 and fold_share(zigzag, faces) > 0.3
+    assert crumple_share(folds, faces) < 0.1
+    assert crumple_share(zigzag, faces) > 0.8
+    assert crumple_share(v, faces) == 0.0  # nothing folded
