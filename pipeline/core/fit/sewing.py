@@ -150,7 +150,7 @@ def drape_panels(
     body,
     fabric: str = "cotton-jersey",
     settings: DrapeSettings | None = None,
-    sew_steps: int = 60,
+    sew_steps: int = 40,
     progress: ProgressCallback = silent,
     field: BodyField | None = None,
 ) -> tuple[np.ndarray, dict]:
