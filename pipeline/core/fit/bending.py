@@ -7,7 +7,9 @@ its own weight and a denim or leather of the same cut holds out wider, rounder f
 
 Numpy here (the reference, the tests and the fallback); the same maths runs in the compiled Gauss-Seidel
 sweep of `warp_kernels.solve_serial`. Limits: the angle is measured from the current triangles (no rest-shape
-frame), so a hinge folded past 180 degrees flips sign, which the contact passes prevent anyway."""
+frame), so a hinge folded past 180 degrees flips sign, which the contact passes prevent anyway; the numpy
+fallback projects the hinges Jacobi-style (corrections averaged per vertex), which bends softer than the
+compiled Gauss-Seidel sweep (Cusick drape coefficient of denim 0.39 vs 0.62 at 2-3 cm edges)."""
 
 from __future__ import annotations
 
