@@ -9,7 +9,7 @@ Numpy here (the reference, the tests and the fallback); the same maths runs in t
 sweep of `warp_kernels.solve_serial`. Limits: the angle is measured from the current triangles (no rest-shape
 frame), so a hinge folded past 180 degrees flips sign, which the contact passes prevent anyway; the numpy
 fallback projects the hinges Jacobi-style (corrections averaged per vertex), which bends softer than the
-compiled Gauss-Seidel sweep (Cusick drape coefficient of denim 0.39 vs 0.62 at 2-3 cm edges)."""
+compiled Gauss-Seidel sweep (Cusick drape coefficient of denim at 3 cm edges: 0.38 vs 0.50)."""
 
 from __future__ import annotations
 
