@@ -16,12 +16,17 @@ Blender = the cloth modifier from the same placed start with gravity until settl
 
 Printed per garment, ours against Blender: front-silhouette barrel (widest width below the chest, or the waist
 for bottoms, over the width at the hem; sleeves left out), cloth-to-body gap p10/p50/p90 (mm), share of edges
-folded past 15 degrees, poke-through both ways (`checks.body_through_garment`: share of covered body vertices
+folded past 15 degrees and the share of those that are crumples (`drape_metrics.crumple_share`: a ridge next to
+a valley, a zigzag at the mesh's scale, not a fold), poke-through both ways (`checks.body_through_garment`: share of covered body vertices
 standing out through the cloth and the deepest; `checks.garment_inside_body`: deepest garment vertex inside
 the body), and seconds. Goals (pass/fail per row): barrel <= 1.03, poke-through <= 0.2 % and <= 5 mm, fold
 share within 25 % of Blender's, whole fit >= 10x faster than Blender.
 
     .venv/bin/python bench/bench_drape.py [--frames 120] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
+        [--save DIR [--stills PNG_DIR | --stills-only --stills PNG_DIR]] [--cusick | --cusick-only]
+
+`--cusick` adds the Cusick drape test per fabric (a 30 cm disc of cloth on an 18 cm pedestal): ours with the
+panel drape's dihedral settings vs Blender's cloth presets used whole; drape coefficient, nodes, fold share.
 """
 
 from __future__ import annotations
@@ -41,7 +46,13 @@ from pipeline.core.body.anny_model import body_arrays  # noqa: E402
 from pipeline.core.fit.api import fit_garment  # noqa: E402
 from pipeline.core.fit.bodyfield import BodyField  # noqa: E402
 from pipeline.core.fit.checks import body_through_garment, garment_inside_body  # noqa: E402
-from pipeline.core.fit.drape_metrics import fold_share, front_barrel, gap_percentiles, off_arm  # noqa: E402
+from pipeline.core.fit.drape_metrics import (  # noqa: E402
+    crumple_share,
+    fold_share,
+    front_barrel,
+    gap_percentiles,
+    off_arm,
+)
 from pipeline.core.fit.landmarks import body_landmarks  # noqa: E402
 from pipeline.core.fit.make import drape_sewn, sewn_garment  # noqa: E402
 from pipeline.core.fit.place import detect_type, place_garment  # noqa: E402
@@ -67,10 +78,17 @@ def _mesh_object(name: str, verts: np.ndarray, faces: np.ndarray, edges=()) -> b
 
 
 def blender_cloth(
-    body, start: np.ndarray, faces: np.ndarray, frames: int, rest: np.ndarray | None = None, seams=()
+    body,
+    start: np.ndarray,
+    faces: np.ndarray,
+    frames: int,
+    rest: np.ndarray | None = None,
+    seams=(),
+    preset: str | None = None,
 ) -> tuple[np.ndarray, float, int]:
     """Blender's cloth from `start` until settled: sewing springs on the loose `seams` edges, `rest` (if given)
-    as the rest shape through a shape key. Returns (positions, seconds, frames run)."""
+    as the rest shape through a shape key, a Blender cloth `preset`'s stiffness (default: the modifier's).
+    Returns (positions, seconds, frames run)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     scene.frame_start, scene.frame_end = 1, frames
@@ -92,8 +110,11 @@ def blender_cloth(
             np.cross(start[faces[:, 1]] - start[faces[:, 0]], start[faces[:, 2]] - start[faces[:, 0]]), axis=1
         ).sum()
     )
-    mod.settings.mass = float(MASS_KG_M2 * area / len(start))  # kg per vertex
-    mod.settings.quality = 5
+    if preset is not None:  # as Blender artists use it: the preset whole, its mass per vertex included
+        _blender_preset(mod.settings, preset)
+    else:
+        mod.settings.mass = float(MASS_KG_M2 * area / len(start))  # kg per vertex
+    mod.settings.quality = max(mod.settings.quality, 5)
     mod.settings.use_sewing_springs = len(seams) > 0
     mod.collision_settings.distance_min = 0.0025
     mod.collision_settings.use_self_collision = False
@@ -124,6 +145,7 @@ def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict
         "barrel": front_barrel(vertices, faces, top, keep=off_arm(vertices, body))["barrel"],
         **gap_percentiles(sd),
         "folds": fold_share(vertices, faces),
+        "crumple": crumple_share(vertices, faces),
         "poke_share": poke["poke_share"],
         "poke_max_mm": poke["poke_max_mm"],
         "inside_max_mm": inside["inside_max_mm"],
@@ -171,6 +193,69 @@ def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str 
     return len(g.vertices), ours, base
 
 
+# Blender's own cloth presets (scripts/presets/cloth) for the Cusick rows: (preset, areal density of ours)
+CUSICK = {"silk-satin": "Silk", "cotton-jersey": "Cotton", "denim-twill": "Denim", "leather": "Leather"}
+
+
+def _blender_preset(settings, preset: str) -> None:
+    """Apply a Blender cloth preset (stiffness, damping, quality, mass per vertex)."""
+    path = Path(bpy.utils.preset_paths("cloth")[0]) / f"{preset}.py"
+    for line in path.read_text().splitlines():
+        if line.startswith("bpy.context.cloth.settings."):
+            name, value = line.removeprefix("bpy.context.cloth.settings.").split(" = ")
+            setattr(settings, name, eval(value))  # noqa: S307 - Blender's own preset file
+
+
+def cusick_rows(frames: int, save: Path | None = None) -> list[tuple]:
+    """The Cusick drape test per fabric: a 30 cm disc of cloth dropped on an 18 cm pedestal, ours (the panel
+    drape's dihedral settings) against Blender's cloth with its matching preset as artists use it (the preset
+    whole, its mass per vertex included: with the fabric's true areal density Blender's cloth does not fall
+    off the pedestal at all), both until settled; drape coefficient, nodes, fold share and seconds."""
+    import trimesh
+
+    from pipeline.core.fit.drape_metrics import CUSICK_PEDESTAL_M, cusick_disc, cusick_figures
+    from pipeline.core.fit.fabrics import get_fabric
+    from pipeline.core.fit.solver import ClothSolver, DrapeSettings
+
+    disc, faces = cusick_disc(0.015)
+    x0 = disc + [0.0, 0.0, 0.004]
+    ped = trimesh.creation.cylinder(radius=CUSICK_PEDESTAL_M, height=0.3, sections=64)
+    ped.apply_translation([0, 0, -0.15])
+    pv, pf = np.asarray(ped.vertices), np.asarray(ped.faces)
+    field = BodyField(pv, pf)
+    rows = []
+    for fabric, preset in CUSICK.items():
+        fab = get_fabric(fabric)
+        s = DrapeSettings(
+            steps=120, min_steps=60, bending="dihedral", perturb_m=0.002, inertia=True, dt=1 / 90
+        )
+        t0 = time.perf_counter()
+        x, _ = ClothSolver(faces, x0, fab, field, s).settle(x0)
+        ours = {
+            **cusick_figures(x),
+            "folds": fold_share(x, faces),
+            "crumple": crumple_share(x, faces),
+            "s": time.perf_counter() - t0,
+        }
+        y, bl_s, n = blender_cloth(_Body(pv, pf), x0, faces, frames, preset=preset)
+        base = {
+            **cusick_figures(y),
+            "folds": fold_share(y, faces),
+            "crumple": crumple_share(y, faces),
+            "s": bl_s,
+            "frames": n,
+        }
+        _save(save, f"cusick_{fabric}_ours", x, faces)
+        _save(save, f"cusick_{fabric}_blender", y, faces)
+        rows.append((fabric, preset, ours, base))
+    return rows
+
+
+class _Body:
+    def __init__(self, vertices, faces):
+        self.vertices, self.faces = vertices, faces
+
+
 def verdict(ours: dict, base: dict) -> list[str]:
     fold_rel = abs(ours["folds"] - base["folds"]) / max(base["folds"], 1e-9)
     checks = [
@@ -185,13 +270,112 @@ def verdict(ours: dict, base: dict) -> list[str]:
     return [f"{'PASS' if ok else 'FAIL'} {text}" for text, ok in checks]
 
 
+def _still_tile(body, vertices: np.ndarray, faces: np.ndarray, view: str, path: Path) -> np.ndarray:
+    """One Workbench tile (360x480, flat shading so each fold and crumple shows): cloth on the body, front or
+    side, orthographic (a Cusick disc without a body: from above at 35 degrees); returns its RGBA pixels."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    sc = bpy.context.scene
+    sc.render.engine = "BLENDER_WORKBENCH"
+    sc.display.shading.light = "STUDIO"
+    sc.display.shading.color_type = "OBJECT"
+    sc.render.resolution_x, sc.render.resolution_y = 360, 480
+    if body is not None:
+        _mesh_object("Body", body.vertices, body.faces).color = (0.8, 0.7, 0.6, 1.0)
+    _mesh_object("Cloth", vertices, faces).color = (0.35, 0.55, 0.85, 1.0)
+    cam = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    sc.collection.objects.link(cam)
+    sc.camera = cam
+    cam.data.type = "ORTHO"
+    zc, height = float(vertices[:, 2].mean()), float(np.ptp(vertices[:, 2]))
+    cam.data.ortho_scale = max(height + 0.25, 0.7) if body is not None else 0.36
+    if body is None:
+        cam.location, cam.rotation_euler = (0.0, -0.5, 0.35), (np.radians(55), 0.0, 0.0)
+    elif view == "front":
+        cam.location, cam.rotation_euler = (0.0, -3.0, zc), (np.pi / 2, 0.0, 0.0)
+    else:
+        cam.location, cam.rotation_euler = (3.0, 0.0, zc), (np.pi / 2, 0.0, np.pi / 2)
+    sc.render.filepath = str(path)
+    bpy.ops.render.render(write_still=True)
+    img = bpy.data.images.load(str(path))
+    w, h = img.size
+    return np.asarray(img.pixels[:], np.float32).reshape(h, w, 4)
+
+
+def render_stills(save: Path, out: Path, bodies: dict) -> list[Path]:
+    """For every pair of drapes `--save` wrote in `save` ({body}_{garment}_ours/_blender.obj and the Cusick
+    discs), one PNG in `out`: ours front and side, then Blender's front and side (a disc: one view each)."""
+    from pipeline.core.garment.mesh import read_obj
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ours in sorted(save.glob("*_ours.obj")):
+        tag = ours.name.removesuffix("_ours.obj")
+        if not tag.startswith("cusick") and tag.split("_")[0] not in bodies:
+            continue
+        body = None if tag.startswith("cusick") else bodies[tag.split("_")[0]]
+        views = ("front",) if body is None else ("front", "side")
+        tiles = []
+        for which in ("ours", "blender"):
+            g = read_obj(save / f"{tag}_{which}.obj")
+            for view in views:
+                tiles.append(_still_tile(body, g.vertices, np.asarray(g.faces), view, out / "_tile.png"))
+        canvas = np.concatenate(tiles, axis=1)
+        img = bpy.data.images.new(tag, canvas.shape[1], canvas.shape[0])
+        img.pixels = canvas.ravel()
+        img.filepath_raw = str(out / f"{tag}.png")
+        img.file_format = "PNG"
+        img.save()
+        written.append(out / f"{tag}.png")
+    (out / "_tile.png").unlink(missing_ok=True)
+    return written
+
+
+def print_cusick(rows: list[tuple]) -> None:
+    head = (
+        f"{'fabric':14} {'blender preset':14} | {'method':8} {'drape coef':>10} {'nodes':>5} {'folds>15':>8} "
+        f"{'crumple':>7} {'time s':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for fabric, preset, ours, base in rows:
+        for label, r in (("ours", ours), ("blender", base)):
+            extra = f" ({r['frames']} frames)" if "frames" in r else ""
+            print(
+                f"{fabric:14} {preset:14} | {label:8} {r['drape_coefficient']:10.2f} {r['nodes']:5d} "
+                f"{r['folds']:8.3f} {r['crumple']:7.2f} {r['s']:7.2f}{extra}"
+            )
+    print()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=120, help="most frames Blender runs (24 fps)")
     ap.add_argument("--only", default="tshirt,skirt,diffcloth-skirt")
     ap.add_argument("--bodies", default="default,heavy")
     ap.add_argument("--save", type=Path, help="folder to write both drapes of every row as OBJ")
+    ap.add_argument(
+        "--stills",
+        type=Path,
+        help="with --save: also Workbench stills of both drapes of every row, in this folder",
+    )
+    ap.add_argument("--stills-only", action="store_true", help="only render the stills of an earlier --save")
+    ap.add_argument(
+        "--cusick", action="store_true", help="also the Cusick drape test per fabric vs Blender's presets"
+    )
+    ap.add_argument("--cusick-only", action="store_true", help="only the Cusick drape test")
     args = ap.parse_args()
+    if args.stills and not args.save:
+        ap.error("--stills needs --save DIR (the drapes it renders)")
+    if args.stills_only:
+        bodies = {name: body_arrays(BODIES[name] or None) for name in args.bodies.split(",")}
+        print("\n".join(map(str, render_stills(args.save, args.stills, bodies))))
+        return 0
+    if args.cusick or args.cusick_only:
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+        print_cusick(cusick_rows(args.frames, args.save))
+        if args.cusick_only:
+            return 0
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     only = args.only.split(",")
@@ -216,7 +400,7 @@ def main() -> int:
             print(f"done {body_name} {name}", file=sys.stderr, flush=True)
     head = (
         f"{'body':8} {'garment':15} {'verts':>5} | {'method':8} {'barrel':>6} {'gap p10/50/90 mm':>18} "
-        f"{'folds>15':>8} {'poke %':>6} {'poke mm':>7} {'in mm':>5} {'time s':>7}"
+        f"{'folds>15':>8} {'crumple':>7} {'poke %':>6} {'poke mm':>7} {'in mm':>5} {'time s':>7}"
     )
     print(head)
     print("-" * len(head))
@@ -225,10 +409,13 @@ def main() -> int:
             gaps = f"{r['gap_p10_mm']:.1f}/{r['gap_p50_mm']:.1f}/{r['gap_p90_mm']:.1f}"
             extra = f" ({r['frames']} frames)" if "frames" in r else ""
             print(
-                f"{body_name:8} {name:15} {nv:5d} | {label:8} {r['barrel']:6.3f} {gaps:>18} {r['folds']:8.3f} "
+                f"{body_name:8} {name:15} {nv:5d} | {label:8} {r['barrel']:6.3f} {gaps:>18} {r['folds']:8.3f} {r['crumple']:7.2f} "
                 f"{100 * r['poke_share']:6.2f} {r['poke_max_mm']:7.1f} {r['inside_max_mm']:5.1f} {r['s']:7.2f}{extra}"
             )
         print(f"{'':26} " + "; ".join(verdict(ours, base)))
+    if args.stills:
+        bodies = {name: body_arrays(BODIES[name] or None) for name in args.bodies.split(",")}
+        print("\n".join(map(str, render_stills(args.save, args.stills, bodies))))
     return 0
 
 

@@ -176,3 +176,21 @@ def test_last_contact_pass_lifts_a_dent_off_the_skin():
     assert garment_inside_body(lifted, bv, bf)["inside_max_mm"] == 0.0
     far = gv[:, 0] < 0.0
     assert np.allclose(lifted[far], gv[far])
+
+
+def test_layers_crossing_found_away_from_openings_and_welded_seams():
+    """An outer piece sunk under the piece it is worn over is found; vertices marked as joined to it at a
+    welded seam are not."""
+    from pipeline.core.fit.bodyfield import BodyField
+    from pipeline.core.fit.checks import garment_crossings
+
+    bv, bf = _sphere(0.10)
+    field = BodyField(bv, bf)
+    iv, inf = _sphere(0.11, 3)
+    ov, _ = _sphere(0.115, 3)
+    assert garment_crossings(ov, iv, inf, field)["crossing_share"] == 0.0
+    sunk = garment_crossings(ov * (0.105 / 0.115), iv, inf, field)
+    assert sunk["crossing_share"] > 0.9 and 4.0 < sunk["crossing_max_mm"] < 6.0
+    skip = ov[:, 2] > 0.0
+    half = garment_crossings(ov * (0.105 / 0.115), iv, inf, field, skip=skip)
+    assert half["crossing_share"] < 0.6

@@ -24,8 +24,9 @@ from mathutils import Vector
 from mathutils.bvhtree import BVHTree
 
 
-def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
-    """World-space vertices, vertex normals and polygons of `obj` after its modifiers."""
+def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, list[np.ndarray], list[tuple[int, ...]]]:
+    """World-space vertices, vertex normals (Blender's own, weighted by corner angle, and weighted by face
+    area: at a crease's apex they part ways) and polygons of `obj` after its modifiers."""
     depsgraph = bpy.context.evaluated_depsgraph_get()
     ev = obj.evaluated_get(depsgraph)
     me = ev.to_mesh()
@@ -35,11 +36,20 @@ def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, np.ndarray, list[tupl
         me.vertices.foreach_get("co", co)
         nor = np.empty(n * 3)
         me.vertex_normals.foreach_get("vector", nor)
+        fn = np.empty(len(me.polygons) * 3)
+        me.polygons.foreach_get("normal", fn)
+        area = np.empty(len(me.polygons))
+        me.polygons.foreach_get("area", area)
         polys = [tuple(p.vertices) for p in me.polygons]
+        by_area = np.zeros((n, 3))
+        for poly, f in zip(polys, fn.reshape(-1, 3) * area[:, None], strict=True):
+            by_area[list(poly)] += f
         mw = np.array(ev.matrix_world)
         world = co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
-        normals = nor.reshape(-1, 3) @ np.linalg.inv(mw[:3, :3])
-        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+        normals = []
+        for local in (nor.reshape(-1, 3), by_area):
+            w = local @ np.linalg.inv(mw[:3, :3])
+            normals.append(w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12))
         return world, normals, polys
     finally:
         ev.to_mesh_clear()
@@ -108,25 +118,6 @@ def _own_cloth_trees(gv, gpolys, limbs) -> dict[int, BVHTree]:
     return trees
 
 
-def _area_weighted_normals(obj: bpy.types.Object, n: int) -> np.ndarray:
-    """Vertex normals of the evaluated mesh weighted by face area (Blender's own are weighted by corner angle)."""
-    depsgraph = bpy.context.evaluated_depsgraph_get()
-    ev = obj.evaluated_get(depsgraph)
-    me = ev.to_mesh()
-    try:
-        fn = np.empty(len(me.polygons) * 3)
-        me.polygons.foreach_get("normal", fn)
-        area = np.empty(len(me.polygons))
-        me.polygons.foreach_get("area", area)
-        out = np.zeros((n, 3))
-        for poly, f in zip(me.polygons, fn.reshape(-1, 3) * area[:, None], strict=True):
-            out[list(poly.vertices)] += f
-        out = out @ np.linalg.inv(np.array(ev.matrix_world)[:3, :3])
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-    finally:
-        ev.to_mesh_clear()
-
-
 def _pinched(bv: np.ndarray, normal_sets: list[np.ndarray], body_tree: BVHTree, pinch_m: float) -> np.ndarray:
     """Body vertices with other skin within `pinch_m` along their normal line, ahead (a hanging arm on the
     torso, the armpit's and the crotch's creases) or behind (skin sunk inside another part): no cloth fits
@@ -156,14 +147,15 @@ def judge_contact(
     from pipeline.blender.materials import without_thickness
     from pipeline.core.fit.checks import GRAZING_COS, LIMB_OF_GROUP, part_group
 
-    bv, bn, bpolys = _evaluated(avatar_obj)
+    bv, normal_sets, bpolys = _evaluated(avatar_obj)
+    bn = normal_sets[0]  # Blender's own: the rays go along these
     with without_thickness(garment_obj):  # the cloth's surface, not the render's inward shell
         gv, _gn, gpolys = _evaluated(garment_obj)
     body_tree = BVHTree.FromPolygons([Vector(p) for p in bv], bpolys)
     cloth_tree = BVHTree.FromPolygons([Vector(p) for p in gv], gpolys)
     parts = _vertex_parts(avatar_obj)
     worn = _covered_parts(gv, body_tree, bv, bpolys, parts)
-    pinched = _pinched(bv, [bn, _area_weighted_normals(avatar_obj, len(bv))], body_tree, pinch_m)
+    pinched = _pinched(bv, normal_sets, body_tree, pinch_m)
     own_trees = _own_cloth_trees(gv, gpolys, _limb_labels(garment_obj, len(gv)))
     covered = poked = 0
     poke_max = 0.0

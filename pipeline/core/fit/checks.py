@@ -453,18 +453,22 @@ def garment_crossings(
     inner_faces: np.ndarray,
     body_field: BodyField,
     near_m: float = 0.03,
+    skip: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Vertices of an outer piece lying inside an inner piece (under its outward surface, within `near_m`,
-    where the inner piece's nearest point is not on an opening): `crossing_share`, `crossing_max_mm`."""
+    where the inner piece's nearest point is not beside an opening: a hanging cuff's rim resting on the
+    trousers' thigh is an edge touching, not layers crossing): `crossing_share`, `crossing_max_mm`. `skip`
+    (V,) leaves out outer vertices where the two pieces are one surface (a welded seam)."""
     iv = np.asarray(inner_vertices, np.float64)
     inf = np.asarray(inner_faces, np.int64)
     c = BodyField(iv, inf).closest(outer_vertices)
-    on_opening = boundary_vertex_mask(inf, len(iv))[inf[c.faces]]
-    interior = (c.bary * ~on_opening).sum(1) > 1e-4
+    interior = ~boundary_vertex_mask(inf, len(iv))[inf[c.faces]].any(1)
     signed = np.einsum(
         "ij,ij->i", outer_vertices - c.points, outward_face_normals(iv, inf, body_field)[c.faces]
     )
     cross = interior & (signed < 0) & (signed > -near_m)
+    if skip is not None:
+        cross &= ~np.asarray(skip, bool)
     return {
         "crossing_share": round(float(cross.mean()) if len(cross) else 0.0, 5),
         "crossing_max_mm": round(float(-signed[cross].min()) * 1000 if cross.any() else 0.0, 3),

@@ -95,3 +95,90 @@ def gap_percentiles(signed_distance: np.ndarray, q=(10, 50, 90)) -> dict[str, fl
 
 def edge_count(faces: np.ndarray) -> int:
     return len(unique_edges(np.asarray(faces)))
+
+
+CUSICK_CLOTH_M, CUSICK_PEDESTAL_M = 0.15, 0.09  # radii of the standard Cusick drape test (30 cm on 18 cm)
+
+
+def cusick_disc(edge_m: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    """The cloth of a Cusick drape test: a flat 30 cm disc (z = 0) in rings about `edge_m` apart, Delaunay
+    triangulated; returns (vertices, faces)."""
+    from scipy.spatial import Delaunay
+
+    pts = [[0.0, 0.0]]
+    for r in np.arange(edge_m, CUSICK_CLOTH_M + 1e-9, edge_m):
+        n = max(6, int(round(2 * np.pi * r / edge_m)))
+        a = np.linspace(0, 2 * np.pi, n, endpoint=False) + 0.5 * r / edge_m
+        pts += list(np.c_[r * np.cos(a), r * np.sin(a)])
+    p = np.array(pts)
+    return np.c_[p, np.zeros(len(p))], Delaunay(p).simplices
+
+
+def cusick_figures(vertices: np.ndarray, sectors: int = 24) -> dict:
+    """Drape coefficient (the share of the annulus outside the pedestal still covered seen from above: 1 = stiff
+    as a board, about 0.3-0.4 for silk, 0.7-0.9 for denim or leather) and the node count (folds: peaks of the
+    outline's radius, over `sectors` sectors, above its mean) of a draped Cusick disc centred on the z axis."""
+    v = np.asarray(vertices)
+    ang, rad = np.arctan2(v[:, 1], v[:, 0]), np.hypot(v[:, 0], v[:, 1])
+    sector = np.minimum(((ang + np.pi) / (2 * np.pi) * sectors).astype(int), sectors - 1)
+    rmax = np.zeros(sectors)
+    np.maximum.at(rmax, sector, rad)
+    area = 0.5 * (rmax**2).sum() * (2 * np.pi / sectors)
+    ped, cloth = np.pi * CUSICK_PEDESTAL_M**2, np.pi * CUSICK_CLOTH_M**2
+    smooth = (np.roll(rmax, 1) + rmax + np.roll(rmax, -1)) / 3
+    nodes = int(
+        ((smooth > np.roll(smooth, 1)) & (smooth >= np.roll(smooth, -1)) & (smooth > smooth.mean())).sum()
+    )
+    return {"drape_coefficient": float((area - ped) / (cloth - ped)), "nodes": nodes}
+
+
+def signed_edge_folds(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per interior edge: its two vertices (E, 2) and its fold angle in degrees (E,), signed by the surface's
+    orientation (+ valley: the far wing lies on the side the first face's normal points to; - ridge). The faces
+    must be wound consistently (as a garment's are)."""
+    v = np.asarray(vertices, dtype=np.float64)
+    f = np.asarray(faces, dtype=np.int64)
+    n = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    e = np.vstack([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    opp = np.concatenate([f[:, 2], f[:, 0], f[:, 1]])
+    face_of = np.tile(np.arange(len(f)), 3)
+    key = np.sort(e, axis=1)
+    key = key[:, 0] * (len(v) + 1) + key[:, 1]
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    pair = np.nonzero(k[1:] == k[:-1])[0]
+    first, second = order[pair], order[pair + 1]
+    a, b = face_of[first], face_of[second]
+    angle = np.degrees(np.arccos(np.clip(np.einsum("ij,ij->i", n[a], n[b]), -1.0, 1.0)))
+    side = np.einsum("ij,ij->i", n[a], v[opp[second]] - v[e[first, 0]])
+    return e[first], np.where(side >= 0, angle, -angle)
+
+
+def crumple_share(vertices: np.ndarray, faces: np.ndarray, angle_deg: float = 15.0) -> float:
+    """Share of the folded edges (past `angle_deg`) that are crumples rather than folds: folded one way within
+    one edge of an edge folded past the same angle the other way (a ridge and a valley at most two edges apart:
+    a zigzag at the mesh's own scale). A cloth fold bends over several edges the same way and its opposite
+    fold lies further off, so its edges are not counted. 0 when nothing is folded."""
+    edges, signed = signed_edge_folds(vertices, faces)
+    folded = np.abs(signed) > angle_deg
+    if not folded.any():
+        return 0.0
+    all_edges = unique_edges(np.asarray(faces))
+    n = len(np.asarray(vertices))
+
+    def near(mask: np.ndarray) -> np.ndarray:  # vertices of the masked edges and their one-ring
+        touch = np.zeros(n, bool)
+        touch[edges[mask].ravel()] = True
+        ring = touch.copy()
+        ring[all_edges[touch[all_edges[:, 0]], 1]] = True
+        ring[all_edges[touch[all_edges[:, 1]], 0]] = True
+        return ring
+
+    near_ridge, near_valley = near(folded & (signed < 0)), near(folded & (signed > 0))
+    opposite = np.where(
+        signed > 0,
+        near_ridge[edges[:, 0]] | near_ridge[edges[:, 1]],
+        near_valley[edges[:, 0]] | near_valley[edges[:, 1]],
+    )
+    return float((folded & opposite).sum() / folded.sum())

@@ -17,11 +17,17 @@ class Fabric:
     name: str
     stretch: float  # resistance to lengthening
     compress: float  # resistance to shortening (low: cloth buckles instead)
-    bend: float  # resistance to folding
+    bend: float  # resistance to folding of the distance bending model (a per-iteration factor)
     density_kg_m2: float
     friction: float  # share of tangential slip removed on contact
     damping: float  # velocity kept per step
     max_strain: float  # hard limit on stretch (strain limiting), e.g. 0.08 = 8 %
+    # bending rigidity per unit width (N m) of the dihedral bending (`bending.py`): typical KES-F bending
+    # figures (silk ~0.01, jersey ~0.05, denim ~0.25, leather several gf cm^2/cm; 1 gf cm^2/cm = 9.8e-5 N m),
+    # rounded; a bending length (B / (density g))^(1/3) of about 1.2 cm (silk) to 3.7 cm (leather). Cusick drape
+    # coefficients with the panel-drape settings (bench_drape --cusick): silk 0.40, jersey 0.47, denim 0.70,
+    # leather 0.83
+    bend_rigidity_nm: float = 5e-6
 
 
 FABRICS: dict[str, Fabric] = {
@@ -36,6 +42,7 @@ FABRICS: dict[str, Fabric] = {
             friction=0.8,
             damping=0.9,
             max_strain=0.08,
+            bend_rigidity_nm=5e-6,
         ),
         Fabric(
             "cotton-woven",
@@ -46,6 +53,7 @@ FABRICS: dict[str, Fabric] = {
             friction=0.5,
             damping=0.9,
             max_strain=0.03,
+            bend_rigidity_nm=1.2e-5,
         ),
         Fabric(
             "denim-twill",
@@ -56,6 +64,7 @@ FABRICS: dict[str, Fabric] = {
             friction=0.6,
             damping=0.88,
             max_strain=0.02,
+            bend_rigidity_nm=2.5e-5,
         ),
         Fabric(
             "silk-satin",
@@ -66,6 +75,7 @@ FABRICS: dict[str, Fabric] = {
             friction=0.2,
             damping=0.93,
             max_strain=0.03,
+            bend_rigidity_nm=1.2e-6,
         ),
         Fabric(
             "wool-knit",
@@ -76,6 +86,7 @@ FABRICS: dict[str, Fabric] = {
             friction=0.6,
             damping=0.88,
             max_strain=0.04,
+            bend_rigidity_nm=1e-5,
         ),
         Fabric(
             "leather",
@@ -86,6 +97,7 @@ FABRICS: dict[str, Fabric] = {
             friction=0.5,
             damping=0.85,
             max_strain=0.03,
+            bend_rigidity_nm=3e-4,
         ),
         Fabric(
             "polyester",
@@ -96,6 +108,7 @@ FABRICS: dict[str, Fabric] = {
             friction=0.35,
             damping=0.9,
             max_strain=0.03,
+            bend_rigidity_nm=6e-6,
         ),
         Fabric(
             "spandex",
@@ -106,6 +119,7 @@ FABRICS: dict[str, Fabric] = {
             friction=0.6,
             damping=0.9,
             max_strain=0.2,
+            bend_rigidity_nm=2e-6,
         ),
     )
 }

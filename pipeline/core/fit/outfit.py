@@ -292,12 +292,12 @@ def fit_outfit(
         fitted = _pose_pieces(pieces, drapes, fitted, placed, ref, body, fabric, scale, stages, progress)
     progress(0.97, "lifting cloth off the skin")
     contact = BodyContact.of(body)
-    weld_shared_seams(pieces, [ids for _, ids in parts], fitted, contact.field)
+    joined = weld_shared_seams(pieces, [ids for _, ids in parts], fitted, contact.field)
     _lift_off_skin(fitted, drapes, body, contact)
     out = []
     for i, (p, g, r) in enumerate(zip(pieces, drapes, fitted, strict=True)):
         inner = [(fitted[k].vertices, drapes[k].faces) for k in range(i)]
-        r.stats.update(piece_figures(g, r, body, inner, contact))
+        r.stats.update(piece_figures(g, r, body, inner, contact, joined[i]))
         r.stats["piece"] = p.name
         out.append(FittedPiece(p, _carry_trims(p, r)))
     progress(1.0, "fitted")
@@ -333,15 +333,17 @@ def weld_shared_seams(
     tuck_m: float = 0.002,
     fade_m: float = 0.08,
     offset_m: float = 0.002,
-) -> int:
+    joined_m: float = 0.03,
+) -> list[np.ndarray]:
     """Close the seams of pieces cut from one welded surface: where an inner piece (earlier in layer order) and
     an outer one from the same file share vertices of the file's mesh, both seams meet halfway, the inner one
     `tuck_m` under the outer (toward the body); each piece's vertices within `fade_m` of its seam follow by a
     share fading with distance (a 1 cm gap closed over 8 cm adds about 6 % stretch there), then stay
-    `offset_m` off the body. Changes the `fitted` results' vertices in place; returns how many seam vertices
-    were welded. Limits: pieces from different files, or cut apart in the file, share no vertices and are left
+    `offset_m` off the body. Changes the `fitted` results' vertices in place; returns per piece the mask of
+    its vertices within `joined_m` of a seam it was welded to an inner piece by (the pieces are one surface
+    there, so the crossing check leaves them out). Limits: pieces from different files, or cut apart in the file, share no vertices and are left
     as fitted; the strain figures are those of the drape, before the weld."""
-    welded = 0
+    joined = [np.zeros(len(r.vertices), bool) for r in fitted]
     for j, outer in enumerate(pieces):
         for i in range(j):
             inner = pieces[i]
@@ -359,8 +361,8 @@ def weld_shared_seams(
             tuck = field.closest(mid).normals * (0.5 * tuck_m)
             fitted[i].vertices = _follow_seam(xi, a, mid - tuck, field, fade_m, offset_m)
             fitted[j].vertices = _follow_seam(xj, b, mid + tuck, field, fade_m, offset_m)
-            welded += len(shared)
-    return welded
+            joined[j] |= cKDTree(fitted[j].vertices[b]).query(fitted[j].vertices)[0] < joined_m
+    return joined
 
 
 def _follow_seam(x: np.ndarray, seam: np.ndarray, target: np.ndarray, field, fade_m: float, offset_m: float):
@@ -475,9 +477,11 @@ def piece_figures(
     body,
     inner: list[tuple[np.ndarray, np.ndarray]],
     contact: BodyContact | None = None,
+    joined: np.ndarray | None = None,
 ) -> dict:
     """The two-sided contact figures, the limb check and the crossings with inner pieces of one fitted piece
-    in its final pose, with the gates' warnings. `contact` is the body's, when already found."""
+    in its final pose, with the gates' warnings. `contact` is the body's, when already found; `joined` (V,)
+    marks vertices by a seam welded to an inner piece, left out of the crossings."""
     from pipeline.core.fit.checks import contact_figures, free_hanging_mask, garment_crossings, gate
     from pipeline.core.fit.landmarks import body_landmarks
     from pipeline.core.fit.skinning import off_limb_share
@@ -504,7 +508,7 @@ def piece_figures(
         result.vertices, garment.faces, result.garment_type, lm.hip_z, limb_vertices=limbs > 0
     )
     figs.update(off_limb_share(result.vertices, np.where(hem, 0, limbs), body))
-    cross = [garment_crossings(result.vertices, v, f, field) for v, f in inner]
+    cross = [garment_crossings(result.vertices, v, f, field, skip=joined) for v, f in inner]
     figs["crossing_share"] = max((c["crossing_share"] for c in cross), default=0.0)
     figs["crossing_max_mm"] = max((c["crossing_max_mm"] for c in cross), default=0.0)
     figs["warnings"] = gate({**result.stats, **figs, "piece": garment.name})

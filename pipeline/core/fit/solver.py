@@ -1,7 +1,8 @@
-"""Quasi-static cloth drape: position-based dynamics with stretch, (weak) compression and bend distance
-constraints solved Gauss-Seidel by constraint colouring (vectorised numpy), gravity, body collision against
-the body's signed-distance field with a skin offset, Coulomb friction, strain limiting and vertex-vertex
-self-repulsion."""
+"""Quasi-static cloth drape: position-based dynamics with stretch and (weak) compression distance constraints
+and bending (dihedral XPBD hinges per fabric, `bending.py`, or the older distance constraints between the
+vertices opposite each edge), solved Gauss-Seidel (compiled with Warp, or numpy by constraint colouring), gravity,
+body collision against the body's signed-distance field with a skin offset, Coulomb friction, strain limiting and
+vertex-vertex self-repulsion."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import numpy as np
 from scipy.spatial import cKDTree
 
+from pipeline.core.fit.bending import hinge_angles, hinge_stiffness, hinges, project_hinges, vertex_masses
 from pipeline.core.fit.bodyfield import BodyField
 from pipeline.core.fit.fabrics import Fabric
 from pipeline.core.progress import ProgressCallback, silent
@@ -37,6 +39,19 @@ class DrapeSettings:
     backend: str = "auto"  # "warp" (compiled CPU kernels), "numpy", or "auto" (warp when it imports)
     gravity_after: int = 0  # steps without gravity first (sewing panels together, as GarmentCode does)
     body_through_cloth: bool = True  # also push cloth triangles off body vertices standing out through them
+    # "dihedral": XPBD hinges on the angle between neighbouring triangles with the fabric's bending rigidity
+    # (`bending.py`: folds per fabric, whatever the mesh size); "distance": the older distance constraints
+    # between the vertices opposite each edge (a per-iteration factor; stiffens the membrane against buckling)
+    bending: str = "distance"
+    # a smooth, seeded out-of-plane nudge of the start shape (amplitude in m; 0: none): a perfectly symmetric
+    # start is an equilibrium a quasi-static settle never leaves, so excess cloth would stay held out instead of
+    # buckling into folds. Deterministic: the same seed gives the same folds.
+    perturb_m: float = 0.0
+    seed: int = 0
+    # vertex-triangle self-contact (compiled backend only) on top of the vertex-vertex repulsion: cloth vertices
+    # kept `thickness_m` off the cloth's own triangles, on the side they came from, so folds do not pass through
+    # each other between vertices
+    self_triangles: bool = False
 
     @property
     def gravity_step_m(self) -> float:
@@ -103,9 +118,32 @@ def colour_constraints(pairs: np.ndarray, n_vertices: int) -> list[np.ndarray]:
     return [np.nonzero(colour == k)[0] for k in range(colour.max() + 1)]
 
 
+def smooth_nudge(
+    x: np.ndarray, faces: np.ndarray, edges: np.ndarray, amplitude_m: float, seed: int, smooth: int = 6
+) -> np.ndarray:
+    """A seeded random displacement along the vertex normals, smoothed over the mesh (`smooth` Jacobi passes
+    over the edges: bumps a few edges wide, not per-vertex noise that would read as crumpling), largest
+    magnitude `amplitude_m`."""
+    r = np.random.default_rng(seed).standard_normal(len(x))
+    deg = np.bincount(edges.ravel(), minlength=len(x)).astype(float)
+    for _ in range(smooth):
+        acc = np.zeros(len(x))
+        np.add.at(acc, edges[:, 0], r[edges[:, 1]])
+        np.add.at(acc, edges[:, 1], r[edges[:, 0]])
+        r = 0.5 * r + 0.5 * acc / np.maximum(deg, 1.0)
+    r *= amplitude_m / max(float(np.abs(r).max()), 1e-12)
+    fn = np.cross(x[faces[:, 1]] - x[faces[:, 0]], x[faces[:, 2]] - x[faces[:, 0]])
+    vn = np.zeros_like(x)
+    for k in range(3):
+        np.add.at(vn, faces[:, k], fn)
+    vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+    return vn * r[:, None]
+
+
 class ClothSolver:
-    """Cloth on a body: distance constraints (edges: stretch/compression, opposite vertices: bending) built
-    once from the rest shape, then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
+    """Cloth on a body: distance constraints (edges: stretch/compression; with `bending="distance"` also the
+    vertices opposite each edge) and, with `bending="dihedral"`, XPBD hinges, built once from the rest shape;
+    then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
     (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband."""
 
     def __init__(
@@ -130,7 +168,10 @@ class ClothSolver:
         rest = np.asarray(rest_vertices, dtype=np.float64)
         geo = np.linalg.norm(rest[edges[:, 1]] - rest[edges[:, 0]], axis=1)
         el = geo if rest_edge_lengths is None else np.asarray(rest_edge_lengths, dtype=np.float64)
-        if flat_rest:  # a sewn pattern: flat at rest everywhere, seams included
+        dihedral = self.s.bending == "dihedral"
+        if dihedral:  # bending is carried by the hinges alone
+            bends, bl = np.zeros((0, 2), np.int64), np.zeros(0)
+        elif flat_rest:  # a sewn pattern: flat at rest everywhere, seams included
             bends, bl = flat_bend_rest(self.faces, edges, el)
         else:
             bends = bend_pairs(self.faces)
@@ -156,9 +197,12 @@ class ClothSolver:
         self.rest_all = np.r_[el, bl, np.zeros(n_s)]
         self.n_e = n_e
         self.k_stretch = np.r_[np.full(n_e, fabric.stretch), np.full(n_b, fabric.bend), np.full(n_s, seam_k)]
-        self.k_compress = np.r_[
-            np.full(n_e, fabric.compress), np.full(n_b, fabric.bend), np.full(n_s, seam_k)
-        ]
+        # with dihedral bending the membrane resists shortening as it resists stretch (cloth keeps its length
+        # in-plane; excess length has to buckle out of plane, where the soft hinges let it fold); the distance
+        # model keeps its weak compression (its bend pairs would otherwise lock the sheet against folding)
+        k_c = fabric.stretch if dihedral else fabric.compress
+        self.k_compress = np.r_[np.full(n_e, k_c), np.full(n_b, fabric.bend), np.full(n_s, seam_k)]
+        self._init_hinges(rest, el, geo, flat_rest if dihedral else None)
         self.wc = None
         use_warp = False
         if self.s.backend in ("auto", "warp"):
@@ -179,11 +223,32 @@ class ClothSolver:
                     field.faces,
                     np.r_[self.edge_limit, np.zeros(n_b), np.ones(n_s)],  # seams: hard at their current rest
                     mesh=field._bvh.mesh if field._bvh is not None else None,
+                    hinges=self.hinges,
+                    hinge_rest=self.hinge_rest,
+                    hinge_alpha=self.hinge_alpha,
+                    inv_mass=self.inv_mass,
                 )
             elif self.s.backend == "warp":
                 raise RuntimeError("the warp backend was asked for but warp does not import")
         lo, hi = self.pairs.min(1), self.pairs.max(1)
         self._near_keys = np.unique(lo * self.n + hi)  # constrained pairs never repel each other
+
+    def _init_hinges(self, rest: np.ndarray, el: np.ndarray, geo: np.ndarray, flat_rest: bool | None) -> None:
+        """Dihedral hinges (none unless `flat_rest` is a bool, i.e. the settings ask for dihedral bending): rest
+        angles 0 for a sewn pattern (flat everywhere, seams included) or those of the rest shape; per-hinge XPBD
+        compliance / dt^2 from the fabric's rigidity and vertex masses from its density, on the rest shape
+        scaled to the rest edge lengths."""
+        if flat_rest is None:
+            self.hinges = np.zeros((0, 4), np.int64)
+            self.hinge_rest = self.hinge_alpha = np.zeros(0)
+            self.inv_mass = np.ones(self.n)
+            return
+        self.hinges = hinges(self.faces)
+        self.hinge_rest = np.zeros(len(self.hinges)) if flat_rest else hinge_angles(rest, self.hinges)
+        scale = float(np.median(el / np.maximum(geo, 1e-9)))  # rest shape to rest lengths (a pattern's)
+        k = hinge_stiffness(rest * scale, self.faces, self.hinges, self.fabric.bend_rigidity_nm)
+        self.hinge_alpha = 1.0 / np.maximum(k * self.s.dt**2, 1e-30)
+        self.inv_mass = 1.0 / vertex_masses(rest * scale, self.faces, self.fabric.density_kg_m2)
 
     def sew_to(self, seam_rest: np.ndarray) -> None:
         """Set the sewing springs' rest lengths (shrunk step by step so the panels close round the body rather than
@@ -272,8 +337,11 @@ class ClothSolver:
         cp, cn = c.points[idx], c.normals[idx]
         p = y.copy()
         push = np.zeros(len(p))
+        lam = np.zeros(len(self.hinges))
         for _ in range(s.iterations):
             self._project(p)
+            if len(self.hinges):
+                project_hinges(p, self.hinges, self.hinge_rest, self.inv_mass, self.hinge_alpha, lam)
             # one-sided contact against the tangent planes of the nearest body points
             q = p[idx]
             depth = np.minimum(np.einsum("ij,ij->i", q - cp, cn) - s.offset_m, 0.0)
@@ -313,7 +381,10 @@ class ClothSolver:
         Each step: predict with gravity, find the nearest body points, run Gauss-Seidel sweeps with one-sided
         contact planes, then strain limits, self-repulsion and exact contact with Coulomb friction."""
         s = self.s
-        x = self.field.push_out(np.array(x0, dtype=np.float64), s.offset_m)
+        x = np.array(x0, dtype=np.float64)
+        if s.perturb_m > 0:
+            x += smooth_nudge(x, self.faces, self.edges, s.perturb_m, s.seed)
+        x = self.field.push_out(x, s.offset_m)
         v = np.zeros_like(x)
         g = np.asarray(s.gravity) * s.dt * s.dt
         steps = steps or s.steps
@@ -345,6 +416,8 @@ class ClothSolver:
                     wc.push_cloth_off_body(
                         p_wp, self.faces, self.field.vnormals, s.offset_m, 0.02, 0.6 * self.mean_edge
                     )
+                if s.self_collision and s.self_triangles:
+                    wc.self_contact(p_wp, x_wp, self.faces, s.thickness_m)
                 if s.self_collision and step % 2 == 0:
                     self._repel(p_np, self._self_pairs(p_np))
                 wc.contact(

@@ -95,6 +95,55 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
             n_out[t] = n
             valid[t] = 1
 
+    @wp.func
+    def project_hinge(
+        p: wp.array(dtype=wp.vec3),
+        h: wp.vec4i,
+        rest: wp.array(dtype=float),
+        alpha: wp.array(dtype=float),
+        lam: wp.array(dtype=float),
+        inv_mass: wp.array(dtype=float),
+        k: int,
+    ):
+        # XPBD dihedral bending of one hinge (the maths of `bending.hinge_angles` / `hinge_gradients`)
+        x0 = p[h[0]]
+        x1 = p[h[1]]
+        x2 = p[h[2]]
+        x3 = p[h[3]]
+        e = x1 - x0
+        el = wp.length(e)
+        n1 = wp.cross(e, x2 - x0)
+        n2 = wp.cross(x3 - x0, e)
+        l1 = wp.dot(n1, n1)
+        l2 = wp.dot(n2, n2)
+        if el < 1.0e-9 or l1 < 1.0e-20 or l2 < 1.0e-20:
+            return
+        theta = wp.atan2(wp.dot(wp.cross(n1, n2), e) / el, wp.dot(n1, n2))
+        c = theta - rest[k]
+        if c > 3.14159265:
+            c = c - 6.28318531
+        if c < -3.14159265:
+            c = c + 6.28318531
+        c = wp.clamp(c, -0.5, 0.5)  # a large error is closed over several sweeps, not in one linear jump
+        u1 = n1 / l1
+        u2 = n2 / l2
+        g2 = u1 * (-el)
+        g3 = u2 * (-el)
+        g0 = (u1 * wp.dot(x2 - x1, e) + u2 * wp.dot(x3 - x1, e)) * (-1.0 / el)
+        g1 = (u1 * wp.dot(x2 - x0, e) + u2 * wp.dot(x3 - x0, e)) * (1.0 / el)
+        w0 = inv_mass[h[0]]
+        w1 = inv_mass[h[1]]
+        w2 = inv_mass[h[2]]
+        w3 = inv_mass[h[3]]
+        denom = w0 * wp.dot(g0, g0) + w1 * wp.dot(g1, g1) + w2 * wp.dot(g2, g2) + w3 * wp.dot(g3, g3)
+        a = alpha[k]
+        dl = (-c - a * lam[k]) / (denom + a)
+        lam[k] = lam[k] + dl
+        p[h[0]] = x0 + g0 * (w0 * dl)
+        p[h[1]] = x1 + g1 * (w1 * dl)
+        p[h[2]] = x2 + g2 * (w2 * dl)
+        p[h[3]] = x3 + g3 * (w3 * dl)
+
     @wp.kernel
     def solve_serial(
         p: wp.array(dtype=wp.vec3),
@@ -113,12 +162,21 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         iterations: int,
         limit_passes: int,
         push: wp.array(dtype=float),
+        hinge: wp.array(dtype=wp.vec4i),
+        hinge_rest: wp.array(dtype=float),
+        hinge_alpha: wp.array(dtype=float),
+        hinge_lambda: wp.array(dtype=float),
+        inv_mass: wp.array(dtype=float),
+        n_hinges: int,
     ):
-        # One thread, true Gauss-Seidel: every constraint in turn, then the contact planes, `iterations` times;
-        # then strain-limiting passes over the edges. One launch per time step. `push` sums each point's
-        # normal corrections from the contact planes (the normal impulse the friction of the contact pass uses).
+        # One thread, true Gauss-Seidel: every distance constraint in turn, then every dihedral hinge (XPBD,
+        # `bending.project_hinges`), then the contact planes, `iterations` times; then strain-limiting passes
+        # over the edges. One launch per time step. `push` sums each point's normal corrections from the
+        # contact planes (the normal impulse the friction of the contact pass uses).
         for v in range(n_points):
             push[v] = 0.0
+        for hh in range(n_hinges):
+            hinge_lambda[hh] = 0.0
         for _it in range(iterations):
             for t in range(n_constraints):
                 i = ci[t]
@@ -134,6 +192,8 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
                     corr = d * (0.5 * c / length)
                     p[i] = p[i] + corr
                     p[j] = p[j] - corr
+            for hh in range(n_hinges):
+                project_hinge(p, hinge[hh], hinge_rest, hinge_alpha, hinge_lambda, inv_mass, hh)
             for v in range(n_points):
                 if valid[v] == 1:
                     depth = wp.dot(p[v] - cp[v], nrm[v]) - offset
@@ -215,6 +275,95 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         wp.atomic_add(count, i1, 1.0)
         wp.atomic_add(count, i2, 1.0)
 
+    @wp.func
+    def triangle_barycentric(a: wp.vec3, b: wp.vec3, c: wp.vec3, p: wp.vec3):
+        # barycentrics of the point of triangle abc closest to p (Ericson, Real-Time Collision Detection 5.1.5)
+        ab = b - a
+        ac = c - a
+        ap = p - a
+        d1 = wp.dot(ab, ap)
+        d2 = wp.dot(ac, ap)
+        if d1 <= 0.0 and d2 <= 0.0:
+            return wp.vec3(1.0, 0.0, 0.0)
+        bp = p - b
+        d3 = wp.dot(ab, bp)
+        d4 = wp.dot(ac, bp)
+        if d3 >= 0.0 and d4 <= d3:
+            return wp.vec3(0.0, 1.0, 0.0)
+        vc = d1 * d4 - d3 * d2
+        if vc <= 0.0 and d1 >= 0.0 and d3 <= 0.0:
+            v = d1 / (d1 - d3)
+            return wp.vec3(1.0 - v, v, 0.0)
+        cp = p - c
+        d5 = wp.dot(ab, cp)
+        d6 = wp.dot(ac, cp)
+        if d6 >= 0.0 and d5 <= d6:
+            return wp.vec3(0.0, 0.0, 1.0)
+        vb = d5 * d2 - d1 * d6
+        if vb <= 0.0 and d2 >= 0.0 and d6 <= 0.0:
+            w = d2 / (d2 - d6)
+            return wp.vec3(1.0 - w, 0.0, w)
+        va = d3 * d6 - d5 * d4
+        if va <= 0.0 and (d4 - d3) >= 0.0 and (d5 - d6) >= 0.0:
+            w = (d4 - d3) / ((d4 - d3) + (d5 - d6))
+            return wp.vec3(0.0, 1.0 - w, w)
+        denom = 1.0 / (va + vb + vc)
+        v = vb * denom
+        w = vc * denom
+        return wp.vec3(1.0 - v - w, v, w)
+
+    @wp.kernel
+    def cloth_self_contact(
+        cloth: wp.uint64,
+        faces: wp.array(dtype=int),
+        p: wp.array(dtype=wp.vec3),
+        x: wp.array(dtype=wp.vec3),
+        thickness: float,
+        delta: wp.array(dtype=wp.vec3),
+        count: wp.array(dtype=float),
+    ):
+        # Vertex-triangle self-contact: each cloth vertex against the cloth triangles near it (not its own), kept
+        # `thickness` apart on the side of the triangle where the vertex was at the step's start (`x`), so a
+        # vertex that crossed a triangle during the step is brought back, not pushed on through. The correction
+        # is shared between the vertex and the triangle's corners (by barycentric weights), accumulated.
+        t = wp.tid()
+        q = p[t]
+        r = wp.vec3(thickness, thickness, thickness)
+        query = wp.mesh_query_aabb(cloth, q - r, q + r)
+        f = int(0)  # noqa: UP018 - a mutable Warp local (mesh_query_aabb_next writes it)
+        while wp.mesh_query_aabb_next(query, f):
+            i0 = faces[f * 3]
+            i1 = faces[f * 3 + 1]
+            i2 = faces[f * 3 + 2]
+            if i0 != t and i1 != t and i2 != t:
+                a = p[i0]
+                b = p[i1]
+                c = p[i2]
+                bc = triangle_barycentric(a, b, c, q)
+                cp = a * bc[0] + b * bc[1] + c * bc[2]
+                n = wp.cross(b - a, c - a)
+                ln = wp.length(n)
+                n0 = wp.cross(x[i1] - x[i0], x[i2] - x[i0])
+                side = wp.dot(x[t] - x[i0], n0)
+                inside = bc[0] > 0.0 and bc[1] > 0.0 and bc[2] > 0.0
+                if ln > 1.0e-12 and side != 0.0:
+                    n = n / ln
+                    if side < 0.0:
+                        n = -n
+                    h = wp.dot(q - cp, n)  # height on the vertex's own side
+                    dist = wp.length(q - cp)
+                    if h < thickness and (dist < thickness or (inside and h < 0.0)):
+                        pen = thickness - h
+                        s = pen / (1.0 + bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2])
+                        wp.atomic_add(delta, t, n * s)
+                        wp.atomic_add(count, t, 1.0)
+                        wp.atomic_add(delta, i0, n * (-s * bc[0]))
+                        wp.atomic_add(delta, i1, n * (-s * bc[1]))
+                        wp.atomic_add(delta, i2, n * (-s * bc[2]))
+                        wp.atomic_add(count, i0, 1.0)
+                        wp.atomic_add(count, i1, 1.0)
+                        wp.atomic_add(count, i2, 1.0)
+
     @wp.kernel
     def ray_hits(
         mesh: wp.uint64,
@@ -244,6 +393,7 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
     return types.SimpleNamespace(
         wp=wp,
         body_through_cloth=body_through_cloth,
+        cloth_self_contact=cloth_self_contact,
         apply_delta=apply_delta,
         ray_hits=ray_hits,
         contact=contact,
@@ -321,6 +471,10 @@ class WarpCloth:
         body_faces: np.ndarray,
         limit: np.ndarray,
         mesh=None,
+        hinges: np.ndarray | None = None,
+        hinge_rest: np.ndarray | None = None,
+        hinge_alpha: np.ndarray | None = None,
+        inv_mass: np.ndarray | None = None,
     ):
         k = warp()
         wp, self.k_contact, self.k_query, self.k_serial = k.wp, k.contact, k.query_planes, k.solve_serial
@@ -334,11 +488,25 @@ class WarpCloth:
         self.kc = wp.array(k_compress[order].astype(np.float32), dtype=float, device=dev)
         self.limit = wp.array(limit[order].astype(np.float32), dtype=float, device=dev)  # 0: not limited
         self.n_constraints = len(order)
+        # dihedral hinges (`bending.hinges`) with rest angles, XPBD compliance / dt^2 and inverse vertex masses
+        self.n_hinges = 0 if hinges is None else len(hinges)
+        n_h = max(self.n_hinges, 1)
+        h = np.zeros((n_h, 4), np.int32) if not self.n_hinges else np.asarray(hinges, np.int32)
+        self.hinge = wp.array(h, dtype=wp.vec4i, device=dev)
+        self.hinge_rest = wp.array(self._or_zeros(hinge_rest, n_h), dtype=float, device=dev)
+        self.hinge_alpha = wp.array(self._or_zeros(hinge_alpha, n_h), dtype=float, device=dev)
+        self.hinge_lambda = wp.zeros(n_h, dtype=float, device=dev)
+        n_v = int(pairs.max()) + 1 if len(pairs) else 1
+        self.inv_mass = wp.array(self._or_zeros(inv_mass, n_v, 1.0), dtype=float, device=dev)
         # the body's BVH: shared with the BodyField's when given (building one costs about as much as a step)
         self.mesh = mesh or wp.Mesh(
             points=wp.array(np.asarray(body_vertices, np.float32), dtype=wp.vec3, device=dev),
             indices=wp.array(np.asarray(body_faces, np.int32).ravel(), dtype=int, device=dev),
         )
+
+    @staticmethod
+    def _or_zeros(a: np.ndarray | None, n: int, fill: float = 0.0) -> np.ndarray:
+        return np.full(n, fill, np.float32) if a is None or not len(a) else np.asarray(a, np.float32)
 
     def push_cloth_off_body(
         self,
@@ -379,6 +547,39 @@ class WarpCloth:
         )
         wp.launch(k.apply_delta, dim=p_wp.shape[0], inputs=[p_wp, self._delta, self._count], device="cpu")
 
+    def self_contact(self, p_wp, x_wp, faces: np.ndarray, thickness: float, passes: int = 2) -> None:
+        """Vertex-triangle self-contact passes (`cloth_self_contact`) over the cloth's own BVH, built on the
+        first call over `p_wp` and refitted before each pass."""
+        wp, k = self.wp, warp()
+        if getattr(self, "_self", None) is None or self._self_points is not p_wp:
+            self._self_points = p_wp
+            self._self_faces = wp.array(np.asarray(faces, np.int32).ravel(), dtype=int, device="cpu")
+            self._self = wp.Mesh(points=p_wp, indices=self._self_faces)
+            self._self_delta = wp.zeros(p_wp.shape[0], dtype=wp.vec3, device="cpu")
+            self._self_count = wp.zeros(p_wp.shape[0], dtype=float, device="cpu")
+        for _ in range(passes):
+            self._self.refit()
+            wp.launch(
+                k.cloth_self_contact,
+                dim=p_wp.shape[0],
+                inputs=[
+                    self._self.id,
+                    self._self_faces,
+                    p_wp,
+                    x_wp,
+                    thickness,
+                    self._self_delta,
+                    self._self_count,
+                ],
+                device="cpu",
+            )
+            wp.launch(
+                k.apply_delta,
+                dim=p_wp.shape[0],
+                inputs=[p_wp, self._self_delta, self._self_count],
+                device="cpu",
+            )
+
     def query(self, p_wp, max_dist: float) -> None:
         n = p_wp.shape[0]
         if getattr(self, "_cp", None) is None or self._cp.shape[0] != n:
@@ -415,6 +616,12 @@ class WarpCloth:
                 iterations,
                 limit_passes,
                 self._push,
+                self.hinge,
+                self.hinge_rest,
+                self.hinge_alpha,
+                self.hinge_lambda,
+                self.inv_mass,
+                self.n_hinges,
             ],
             device="cpu",
         )
