@@ -54,20 +54,7 @@ def front_barrel(
 
 def dihedral_angles_deg(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Angle (degrees) between the normals of the two faces at each interior edge (0 = flat)."""
-    v = np.asarray(vertices, dtype=np.float64)
-    f = np.asarray(faces, dtype=np.int64)
-    n = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-    e = np.vstack([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
-    face_of = np.tile(np.arange(len(f)), 3)
-    key = np.sort(e, axis=1)
-    key = key[:, 0] * (len(v) + 1) + key[:, 1]
-    order = np.argsort(key, kind="stable")
-    k = key[order]
-    pair = np.nonzero(k[1:] == k[:-1])[0]
-    a, b = face_of[order[pair]], face_of[order[pair + 1]]
-    cos = np.clip(np.einsum("ij,ij->i", n[a], n[b]), -1.0, 1.0)
-    return np.degrees(np.arccos(cos))
+    return np.abs(signed_edge_folds(vertices, faces)[1])
 
 
 def fold_share(vertices: np.ndarray, faces: np.ndarray, angle_deg: float = 15.0) -> float:
