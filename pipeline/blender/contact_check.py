@@ -4,17 +4,17 @@ armature-deformed, shrinkwrapped) avatar and garment meshes, queried with Blende
 `pipeline.core.fit.checks`.
 
 Poke-through: from each body vertex a ray is cast both ways along its normal (up to `reach_m`); a garment hit
-counts only when the body point nearest to it is the vertex's own neighbourhood (within `near_m`), so a
-sleeve hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex.
-The body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit lies
-behind it, inside the body (the cloth passes under the skin), and the ray crosses the cloth rather than
-grazing it, by the skin's distance from the cloth across it (the hit's distance times the cosine). How the
-cloth's faces are wound is never used (folded collars and panels sewn with either winding read alike). Only body parts the garment covers
-count (at least 3 % of its vertices nearest to them; parts from the avatar's vertex groups); skin facing other
-skin within 1.5 cm (a hanging arm on the torso, the armpit's and crotch's creases) is not counted, and each
-segment is judged against its own cloth when the garment carries its limb labels (an arm against its sleeve,
-not against the outside of the jacket's side beside it). Garment inside body: each garment vertex's nearest
-body point and that face's normal."""
+counts only when the body point nearest to it is the vertex's own neighbourhood (within `near_m`), so a sleeve
+hanging in front of the torso, or trousers beside a hand, are not taken as the cloth over that vertex. The
+body vertex is *covered* when such a hit exists; it *pokes through* when the nearest such hit lies behind it,
+inside the body (the cloth passes under the skin), and the ray crosses the cloth rather than grazing it, by
+the skin's distance from the cloth across it (the hit's distance times the cosine). How the cloth's faces are
+wound is never used (folded collars and panels sewn with either winding read alike). Only body parts the
+garment covers count (at least 3 % of its vertices nearest to them; parts from the avatar's vertex groups);
+skin facing other skin within 1.5 cm (a hanging arm on the torso, the armpit's and crotch's creases) is not
+counted, and each segment is judged against its own cloth when the garment carries its limb labels (an arm
+against its sleeve, not against the outside of the jacket's side beside it). Garment inside body: each garment
+vertex's nearest body point and that face's normal."""
 
 from __future__ import annotations
 
@@ -41,9 +41,12 @@ def _evaluated(obj: bpy.types.Object) -> tuple[np.ndarray, list[np.ndarray], lis
         area = np.empty(len(me.polygons))
         me.polygons.foreach_get("area", area)
         polys = [tuple(p.vertices) for p in me.polygons]
-        by_area = np.zeros((n, 3))
-        for poly, f in zip(polys, fn.reshape(-1, 3) * area[:, None], strict=True):
-            by_area[list(poly)] += f
+        corner = np.empty(len(me.loops), np.int64)
+        me.loops.foreach_get("vertex_index", corner)
+        sides = np.empty(len(me.polygons), np.int64)
+        me.polygons.foreach_get("loop_total", sides)
+        by_area = np.zeros((n, 3))  # each corner gets its polygon's normal times area
+        np.add.at(by_area, corner, np.repeat(fn.reshape(-1, 3) * area[:, None], sides, axis=0))
         mw = np.array(ev.matrix_world)
         world = co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
         normals = []

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from pipeline.core.fit.bodyfield import BodyField, face_normals
+from pipeline.core.fit.bodyfield import BodyField, face_normals, vertex_normals
 from pipeline.core.topology import boundary_loops, face_areas, face_components
 
 LIMITS: dict[str, float] = {
@@ -166,7 +166,7 @@ def pinched_vertices(
     mesh = trimesh.Trimesh(bv, bf, process=False)
     by_angle = trimesh.geometry.weighted_vertex_normals(len(bv), bf, mesh.face_normals, mesh.face_angles)
     pinched = np.zeros(len(bv), bool)
-    for normals in (BodyField(bv, bf, use_warp=False).vnormals, by_angle):
+    for normals in (vertex_normals(bv, bf), by_angle):
         # ahead: facing skin; behind: skin inside another part (an arm sunk into the torso)
         for sign in (1.0, -1.0):
             hit = ray_cast(bv, bf, bv + sign * 1e-4 * normals, sign * normals, pinch_m)

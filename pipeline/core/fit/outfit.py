@@ -341,8 +341,9 @@ def weld_shared_seams(
     share fading with distance (a 1 cm gap closed over 8 cm adds about 6 % stretch there), then stay
     `offset_m` off the body. Changes the `fitted` results' vertices in place; returns per piece the mask of
     its vertices within `joined_m` of a seam it was welded to an inner piece by (the pieces are one surface
-    there, so the crossing check leaves them out). Limits: pieces from different files, or cut apart in the file, share no vertices and are left
-    as fitted; the strain figures are those of the drape, before the weld."""
+    there, so the crossing check leaves them out). Limits: pieces from different files, or cut apart in the
+    file, share no vertices and are left as fitted; the strain figures are those of the drape, before the
+    weld."""
     joined = [np.zeros(len(r.vertices), bool) for r in fitted]
     for j, outer in enumerate(pieces):
         for i in range(j):

@@ -232,6 +232,26 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
             uv_out[t] = wp.vec2(hit.u, hit.v)
             sign_out[t] = hit.sign
 
+    @wp.func
+    def spread_over_triangle(
+        delta: wp.array(dtype=wp.vec3),
+        count: wp.array(dtype=float),
+        i0: int,
+        i1: int,
+        i2: int,
+        move: wp.vec3,
+        w0: float,
+        w1: float,
+        w2: float,
+    ):
+        # a correction `move` shared among a triangle's corners by barycentric weights, accumulated
+        wp.atomic_add(delta, i0, move * w0)
+        wp.atomic_add(delta, i1, move * w1)
+        wp.atomic_add(delta, i2, move * w2)
+        wp.atomic_add(count, i0, 1.0)
+        wp.atomic_add(count, i1, 1.0)
+        wp.atomic_add(count, i2, 1.0)
+
     @wp.kernel
     def body_through_cloth(
         cloth: wp.uint64,
@@ -265,15 +285,8 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         w1 = hit.v
         w2 = 1.0 - hit.u - hit.v
         s = -depth / (w0 * w0 + w1 * w1 + w2 * w2)
-        i0 = faces[hit.face * 3]
-        i1 = faces[hit.face * 3 + 1]
-        i2 = faces[hit.face * 3 + 2]
-        wp.atomic_add(delta, i0, n * (s * w0))
-        wp.atomic_add(delta, i1, n * (s * w1))
-        wp.atomic_add(delta, i2, n * (s * w2))
-        wp.atomic_add(count, i0, 1.0)
-        wp.atomic_add(count, i1, 1.0)
-        wp.atomic_add(count, i2, 1.0)
+        f = hit.face * 3
+        spread_over_triangle(delta, count, faces[f], faces[f + 1], faces[f + 2], n * s, w0, w1, w2)
 
     @wp.func
     def triangle_barycentric(a: wp.vec3, b: wp.vec3, c: wp.vec3, p: wp.vec3):
@@ -357,12 +370,7 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
                         s = pen / (1.0 + bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2])
                         wp.atomic_add(delta, t, n * s)
                         wp.atomic_add(count, t, 1.0)
-                        wp.atomic_add(delta, i0, n * (-s * bc[0]))
-                        wp.atomic_add(delta, i1, n * (-s * bc[1]))
-                        wp.atomic_add(delta, i2, n * (-s * bc[2]))
-                        wp.atomic_add(count, i0, 1.0)
-                        wp.atomic_add(count, i1, 1.0)
-                        wp.atomic_add(count, i2, 1.0)
+                        spread_over_triangle(delta, count, i0, i1, i2, n * (-s), bc[0], bc[1], bc[2])
 
     @wp.kernel
     def ray_hits(
