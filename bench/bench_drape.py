@@ -85,6 +85,7 @@ def blender_cloth(
     rest: np.ndarray | None = None,
     seams=(),
     preset: str | None = None,
+    profile: str = "careful",
 ) -> tuple[np.ndarray, float, int]:
     """Blender's cloth from `start` until settled: sewing springs on the loose `seams` edges, `rest` (if given)
     as the rest shape through a shape key, a Blender cloth `preset`'s stiffness (default: the modifier's).
@@ -110,14 +111,24 @@ def blender_cloth(
             np.cross(start[faces[:, 1]] - start[faces[:, 0]], start[faces[:, 2]] - start[faces[:, 0]]), axis=1
         ).sum()
     )
+    name, _, extra = profile.partition(":")
     if preset is not None:  # as Blender artists use it: the preset whole, its mass per vertex included
         _blender_preset(mod.settings, preset)
-    else:
+    elif name == "legacy":
         mod.settings.mass = float(MASS_KG_M2 * area / len(start))  # kg per vertex
+    else:
+        _blender_preset(mod.settings, "Cotton")
     mod.settings.quality = max(mod.settings.quality, 5)
     mod.settings.use_sewing_springs = len(seams) > 0
     mod.collision_settings.distance_min = 0.0025
     mod.collision_settings.use_self_collision = False
+    if name == "careful" and preset is None:
+        opts = CAREFUL | dict(kv.split("=") for kv in extra.split(",") if kv)
+        _careful(mod, opts)
+        if opts.get("mass") == "fabric":
+            mod.settings.mass = float(MASS_KG_M2 * area / len(start))
+        elif "mass" in opts:
+            mod.settings.mass = float(opts["mass"])
     mod.point_cache.frame_end = frames
     co = np.empty(len(start) * 3, np.float32)
     prev = np.asarray(start, np.float64)
@@ -134,6 +145,35 @@ def blender_cloth(
             done = f
             break
     return prev, time.perf_counter() - t0, done
+
+
+# The careful reference (`--blender-preset careful`), as an artist sets Blender's cloth up for a cotton tee or
+# skirt: the Cotton preset whole (its mass per vertex and stiffness: with the fabric's true mass per vertex,
+# 3.5e-5 kg, the modifier's stiffness holds a Cusick disc out flat, DC 0.97, and softer bending crumples it),
+# quality 8 and collision quality 3 (5 and 2 let the seams and the body collision fight: spikes), self-collision
+# on (2 mm), and the panels laid out wholly flat (no edge starting stretched or through the body). Options after
+# "careful:" override these for experiments, e.g. careful:quality=12,mass=fabric.
+CAREFUL = {
+    "quality": "8",
+    "collision_quality": "3",
+    "self": "1",
+    "self_distance": "0.002",
+    "sewing_force_max": "0",
+    "bending": "0.5",
+    "compression": "15",
+}
+
+
+def _careful(mod, opts: dict) -> None:
+    """Apply the careful reference's quality, collision and stiffness options to a cloth modifier."""
+    s, c = mod.settings, mod.collision_settings
+    s.quality = int(opts["quality"])
+    c.collision_quality = int(opts["collision_quality"])
+    c.use_self_collision = opts["self"] == "1"
+    c.self_distance_min = float(opts["self_distance"])
+    s.sewing_force_max = float(opts["sewing_force_max"])
+    s.bending_stiffness = float(opts["bending"])
+    s.compression_stiffness = float(opts["compression"])
 
 
 def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict:
@@ -160,23 +200,33 @@ def _save(save: Path | None, tag: str, vertices: np.ndarray, faces: np.ndarray) 
         write_obj(GarmentMesh(vertices=vertices, faces=np.asarray(faces), name=tag), save / f"{tag}.obj")
 
 
-def pattern_row(kind: str, body, field, lm, frames: int, save: Path | None = None, tag: str = ""):
+def pattern_row(
+    kind: str, body, field, lm, frames: int, save: Path | None = None, tag: str = "", presets=("careful",)
+):
     sewn, _ = sewn_garment(kind, body)
     t0 = time.perf_counter()
     result = drape_sewn(sewn, body)
     ours_s = time.perf_counter() - t0
     ours = measure(body, field, lm, result.vertices, sewn.faces, sewn.kind, ours_s)
-    flat = lay_out_panels(sewn, body)
-    x, bl_s, n = blender_cloth(body, flat.start, flat.faces, frames, rest=flat.pattern, seams=flat.seams)
-    welded = weld_points(x, flat.weld, len(sewn.vertices2d))
-    base = measure(body, field, lm, welded, sewn.faces, sewn.kind, bl_s)
-    base["frames"] = n
     _save(save, f"{tag}_ours", result.vertices, sewn.faces)
-    _save(save, f"{tag}_blender", welded, sewn.faces)
-    return len(sewn.vertices2d), ours, base
+    bases = {}
+    for preset in presets:
+        # careful: the panels wholly flat (no edge starts stretched or through the body); legacy: the old start
+        flat = lay_out_panels(sewn, body, all_flat=preset != "legacy")
+        x, bl_s, n = blender_cloth(
+            body, flat.start, flat.faces, frames, rest=flat.pattern, seams=flat.seams, profile=preset
+        )
+        welded = weld_points(x, flat.weld, len(sewn.vertices2d))
+        bases[preset] = measure(body, field, lm, welded, sewn.faces, sewn.kind, bl_s) | {"frames": n}
+        _save(save, f"{tag}_{_ref_tag(preset)}", welded, sewn.faces)
+    return len(sewn.vertices2d), ours, bases
 
 
-def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str = ""):
+def _ref_tag(preset: str) -> str:
+    return "blender" if preset == "careful" else f"blender-{preset}"
+
+
+def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str = "", presets=("careful",)):
     from pipeline.core.garment.normalise import normalise_garment
 
     g, _ = normalise_garment(read_obj(SHARED / "diffcloth_skirt" / "skirt3448.obj"))
@@ -185,12 +235,13 @@ def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str 
     result = fit_garment(g, body, garment_type=kind)
     ours = measure(body, field, lm, result.vertices, g.faces, kind, time.perf_counter() - t0)
     start = field.push_out(place_garment(g.vertices, g.faces, body, kind), 0.0025)
-    x, bl_s, n = blender_cloth(body, start, np.asarray(g.faces), frames)
-    base = measure(body, field, lm, x, g.faces, kind, bl_s)
-    base["frames"] = n
     _save(save, f"{tag}_ours", result.vertices, g.faces)
-    _save(save, f"{tag}_blender", x, g.faces)
-    return len(g.vertices), ours, base
+    bases = {}
+    for preset in presets:
+        x, bl_s, n = blender_cloth(body, start, np.asarray(g.faces), frames, profile=preset)
+        bases[preset] = measure(body, field, lm, x, g.faces, kind, bl_s) | {"frames": n}
+        _save(save, f"{tag}_{_ref_tag(preset)}", x, g.faces)
+    return len(g.vertices), ours, bases
 
 
 # Blender's own cloth presets (scripts/presets/cloth) for the Cusick rows: (preset, areal density of ours)
@@ -303,7 +354,8 @@ def _still_tile(body, vertices: np.ndarray, faces: np.ndarray, view: str, path: 
 
 def render_stills(save: Path, out: Path, bodies: dict) -> list[Path]:
     """For every pair of drapes `--save` wrote in `save` ({body}_{garment}_ours/_blender.obj and the Cusick
-    discs), one PNG in `out`: ours front and side, then Blender's front and side (a disc: one view each)."""
+    discs), one PNG in `out`: ours front and side, then Blender's front and side, then the legacy Blender run's
+    if saved (a disc: one view each)."""
     from pipeline.core.garment.mesh import read_obj
 
     out.mkdir(parents=True, exist_ok=True)
@@ -315,7 +367,9 @@ def render_stills(save: Path, out: Path, bodies: dict) -> list[Path]:
         body = None if tag.startswith("cusick") else bodies[tag.split("_")[0]]
         views = ("front",) if body is None else ("front", "side")
         tiles = []
-        for which in ("ours", "blender"):
+        for which in ("ours", "blender", "blender-legacy"):
+            if not (save / f"{tag}_{which}.obj").exists():
+                continue
             g = read_obj(save / f"{tag}_{which}.obj")
             for view in views:
                 tiles.append(_still_tile(body, g.vertices, np.asarray(g.faces), view, out / "_tile.png"))
@@ -363,6 +417,13 @@ def main() -> int:
         "--cusick", action="store_true", help="also the Cusick drape test per fabric vs Blender's presets"
     )
     ap.add_argument("--cusick-only", action="store_true", help="only the Cusick drape test")
+    ap.add_argument(
+        "--blender-preset",
+        default="careful",
+        help="Blender reference set-up(s), comma-separated, the first one judged: careful (the cotton preset, "
+        "stable quality, self-collision, wholly flat panels) or legacy (the earlier run: true mass per vertex "
+        "with the modifier's stiffness, quality 5, no self-collision, the partly wrapped start)",
+    )
     args = ap.parse_args()
     if args.stills and not args.save:
         ap.error("--stills needs --save DIR (the drapes it renders)")
@@ -379,6 +440,7 @@ def main() -> int:
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     only = args.only.split(",")
+    presets = tuple(args.blender_preset.split(","))
     # warm-up: Warp's kernels compile (or load from the disk cache) on first use; not part of a fit's time
     warm = body_arrays()
     drape_sewn(sewn_garment("skirt", warm)[0], warm)
@@ -392,11 +454,10 @@ def main() -> int:
             if name == "diffcloth-skirt":
                 if body_name != "default":
                     continue
-                rows.append((body_name, name, *shared_row(body, field, lm, args.frames, args.save, tag)))
+                row = shared_row(body, field, lm, args.frames, args.save, tag, presets)
             else:
-                rows.append(
-                    (body_name, name, *pattern_row(name, body, field, lm, args.frames, args.save, tag))
-                )
+                row = pattern_row(name, body, field, lm, args.frames, args.save, tag, presets)
+            rows.append((body_name, name, *row))
             print(f"done {body_name} {name}", file=sys.stderr, flush=True)
     head = (
         f"{'body':8} {'garment':15} {'verts':>5} | {'method':8} {'barrel':>6} {'gap p10/50/90 mm':>18} "
@@ -404,15 +465,15 @@ def main() -> int:
     )
     print(head)
     print("-" * len(head))
-    for body_name, name, nv, ours, base in rows:
-        for label, r in (("ours", ours), (f"blender{'':1}", base)):
+    for body_name, name, nv, ours, bases in rows:
+        for label, r in (("ours", ours), *((_ref_tag(k), v) for k, v in bases.items())):
             gaps = f"{r['gap_p10_mm']:.1f}/{r['gap_p50_mm']:.1f}/{r['gap_p90_mm']:.1f}"
             extra = f" ({r['frames']} frames)" if "frames" in r else ""
             print(
                 f"{body_name:8} {name:15} {nv:5d} | {label:8} {r['barrel']:6.3f} {gaps:>18} {r['folds']:8.3f} {r['crumple']:7.2f} "
                 f"{100 * r['poke_share']:6.2f} {r['poke_max_mm']:7.1f} {r['inside_max_mm']:5.1f} {r['s']:7.2f}{extra}"
             )
-        print(f"{'':26} " + "; ".join(verdict(ours, base)))
+        print(f"{'':26} " + "; ".join(verdict(ours, bases[presets[0]])) + f" (vs {_ref_tag(presets[0])})")
     if args.stills:
         bodies = {name: body_arrays(BODIES[name] or None) for name in args.bodies.split(",")}
         print("\n".join(map(str, render_stills(args.save, args.stills, bodies))))

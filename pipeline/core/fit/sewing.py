@@ -47,12 +47,20 @@ def seam_pairs(weld: np.ndarray) -> np.ndarray:
     return np.vstack(pairs) if pairs else np.zeros((0, 2), np.int64)
 
 
-def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float = 0.06) -> FlatPanels:
+def lay_out_panels(
+    sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float = 0.06, all_flat: bool = False
+) -> FlatPanels:
     """Lay the panels out round the body: below the chest (a top) or the hips (a skirt) the body panels hang
     flat, `gap_m` in front of and behind the torso, their side seams open (front and back edges apart, to be
     sewn); from the chest up, where the body carries the cloth (shoulders, upper chest and back), they start on
     the body as `place.wrap_sewn` wraps them, with their seams closed; a `blend_m` band joins the two. Half
-    sleeves start on a half cylinder round the upper arm (`_sleeve_on_cylinder`)."""
+    sleeves start on a half cylinder round the upper arm (`_sleeve_on_cylinder`).
+
+    `all_flat=True`: the body panels start wholly flat (no wrapped part), as a Marvelous Designer arrangement does,
+    the sewing springs closing the shoulder (or waist) seams too; every panel edge starts at its pattern length
+    and none starts through the body (the wrapped start crosses the body where the frontal projection is steep
+    at its sides: edges up to 12x their pattern length, a few points 1-6 cm inside), which an explicit
+    collision solver such as Blender's cannot undo."""
     if sewn.uv_panel is None:
         raise ValueError("the sewn garment has no per-panel UV points (made by an older sew())")
     n_uv = len(sewn.uv)
@@ -75,12 +83,14 @@ def lay_out_panels(sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float 
             continue
         xz = layout[pts]
         half_w = float(np.abs(xz[:, 0]).max())
-        under = bv[(np.abs(bv[:, 0]) <= half_w) & (bv[:, 2] >= xz[:, 1].min()) & (bv[:, 2] <= top)]
+        z_top = float(xz[:, 1].max()) if all_flat else top
+        under = bv[(np.abs(bv[:, 0]) <= half_w) & (bv[:, 2] >= xz[:, 1].min()) & (bv[:, 2] <= z_top)]
         if not len(under):
             continue
         y = under[:, 1].min() - gap_m if panel.side == "front" else under[:, 1].max() + gap_m
         flat = np.c_[xz[:, 0], np.full(len(pts), y), xz[:, 1]]
         w = np.clip((top - xz[:, 1]) / blend_m, 0.0, 1.0)[:, None]  # 1 below the chest, 0 above the band
+        w = np.ones_like(w) if all_flat else w
         start[pts] = w * flat + (1 - w) * start[pts]
     pattern = np.c_[sewn.uv[:, 0], np.zeros(n_uv), sewn.uv[:, 1]]
     return FlatPanels(start, np.asarray(sewn.face_uv), pattern, weld, seam_pairs(weld))
@@ -132,7 +142,8 @@ def drape_settings(kind: str = "top") -> DrapeSettings:
     """Settings of the panel drape: dihedral bending per fabric with a membrane that keeps its length (excess
     cloth buckles), a 2 mm seeded nudge so a symmetric start can leave its equilibrium, and for tops a damped
     dynamic fall (velocity carried) so gravity pulls the excess cloth into folds; a skirt hangs from its
-    waistband, which a carried velocity drags over the hips, so it settles quasi-statically."""
+    waistband, which a carried velocity drags over the hips, so it settles quasi-statically. Contact: vertex-
+    triangle and (every 4 steps) edge-edge, with itself and with the body."""
     return DrapeSettings(
         steps=160,
         min_steps=30,
@@ -142,6 +153,7 @@ def drape_settings(kind: str = "top") -> DrapeSettings:
         bending="dihedral",
         perturb_m=0.002 if kind != "bottom" else 0.0,
         self_triangles=True,
+        edge_edge=True,
     )
 
 

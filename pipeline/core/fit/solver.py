@@ -1,8 +1,9 @@
 """Quasi-static cloth drape: position-based dynamics with stretch and (weak) compression distance constraints
 and bending (dihedral XPBD hinges per fabric, `bending.py`, or the older distance constraints between the
 vertices opposite each edge), solved Gauss-Seidel (compiled with Warp, or numpy by constraint colouring), gravity,
-body collision against the body's signed-distance field with a skin offset, Coulomb friction, strain limiting and
-vertex-vertex self-repulsion."""
+body collision against the body's signed-distance field with a skin offset, Coulomb friction, strain limiting,
+vertex-vertex self-repulsion and (optional, compiled) vertex-triangle and edge-edge contact with itself and the
+body."""
 
 from __future__ import annotations
 
@@ -52,6 +53,11 @@ class DrapeSettings:
     # kept `thickness_m` off the cloth's own triangles, on the side they came from, so folds do not pass through
     # each other between vertices
     self_triangles: bool = False
+    # edge-edge contact (compiled backend only): cloth edges kept `thickness_m` off the cloth's own edges and
+    # `offset_m` off the body's edges, on the side they came from, so two folds (or a fold and a body ridge) do
+    # not pass through each other where no vertex comes near a triangle (crossing edges)
+    edge_edge: bool = False
+    edge_edge_every: int = 4  # steps between edge-edge passes (each checks the motion since the last one)
 
     @property
     def gravity_step_m(self) -> float:
@@ -401,6 +407,8 @@ class ClothSolver:
             x_wp = wp.zeros(self.n, dtype=wp.vec3, device="cpu")
             sd_wp = wp.zeros(self.n, dtype=float, device="cpu")
             p_np, x_np, sd_np = p_wp.numpy(), x_wp.numpy(), sd_wp.numpy()  # zero-copy views of the CPU arrays
+            # edge-edge contact every few steps: each pass checks the motion since the last one (`snap`)
+            snap_wp = wp.array(x.astype(np.float32), dtype=wp.vec3, device="cpu") if s.edge_edge else None
             query_m = s.offset_m + 2.0 * self.mean_edge
         for step in range(steps):
             if before_step is not None:
@@ -418,6 +426,9 @@ class ClothSolver:
                     )
                 if s.self_collision and s.self_triangles:
                     wc.self_contact(p_wp, x_wp, self.faces, s.thickness_m)
+                check_edges = s.edge_edge and step % s.edge_edge_every == s.edge_edge_every - 1
+                if check_edges:
+                    wc.edge_contact(p_wp, snap_wp, self.faces, s.thickness_m, s.offset_m)
                 if s.self_collision and step % 2 == 0:
                     self._repel(p_np, self._self_pairs(p_np))
                 wc.contact(
@@ -426,6 +437,8 @@ class ClothSolver:
                 wp.synchronize()
                 p = p_np.astype(np.float64)
                 touching = sd_np < s.offset_m + 1e-3
+                if check_edges:
+                    snap_wp.numpy()[:] = p_np
             else:
                 p, touching = self._numpy_step(x, y)
             # quasi-static: each step starts at rest unless `inertia` is on (then contact is inelastic and the

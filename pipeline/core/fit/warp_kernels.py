@@ -372,6 +372,153 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
                         wp.atomic_add(count, t, 1.0)
                         spread_over_triangle(delta, count, i0, i1, i2, n * (-s), bc[0], bc[1], bc[2])
 
+    @wp.func
+    def segment_params(p1: wp.vec3, q1: wp.vec3, p2: wp.vec3, q2: wp.vec3):
+        # parameters (s, t) of the closest points p1 + s (q1 - p1) and p2 + t (q2 - p2) of two segments (Ericson,
+        # Real-Time Collision Detection 5.1.9)
+        d1 = q1 - p1
+        d2 = q2 - p2
+        r = p1 - p2
+        a = wp.dot(d1, d1)
+        e = wp.dot(d2, d2)
+        f = wp.dot(d2, r)
+        c = wp.dot(d1, r)
+        b = wp.dot(d1, d2)
+        den = a * e - b * b
+        s = float(0.0)  # noqa: UP018 - a mutable Warp local
+        if den > 1.0e-20:
+            s = wp.clamp((b * f - c * e) / den, 0.0, 1.0)
+        t = float((b * s + f) / wp.max(e, 1.0e-20))  # noqa: UP018 - mutable Warp locals are declared
+        if t < 0.0:
+            t = 0.0
+            s = wp.clamp(-c / wp.max(a, 1.0e-20), 0.0, 1.0)
+        elif t > 1.0:
+            t = 1.0
+            s = wp.clamp((b - c) / wp.max(a, 1.0e-20), 0.0, 1.0)
+        return wp.vec2(s, t)
+
+    @wp.func
+    def edge_pair_push(
+        p: wp.array(dtype=wp.vec3),
+        x: wp.array(dtype=wp.vec3),
+        i: int,
+        j: int,
+        a: wp.vec3,
+        b: wp.vec3,
+        a0: wp.vec3,
+        b0: wp.vec3,
+        thickness: float,
+    ):
+        # the push (along the cloth edge's side at the step's start) that keeps cloth edge ij `thickness` off the
+        # segment ab (a0 b0 at the step's start), and where along each segment it acts: (push, s, t, depth)
+        st = segment_params(p[i], p[j], a, b)
+        st0 = segment_params(x[i], x[j], a0, b0)
+        c0 = x[i] + (x[j] - x[i]) * st0[0] - (a0 + (b0 - a0) * st0[1])
+        c = p[i] + (p[j] - p[i]) * st[0] - (a + (b - a) * st[1])
+        n = wp.vec3(c0)
+        if wp.length(c0) < 1.0e-9:
+            n = wp.vec3(c)
+        ln = wp.length(n)
+        depth = float(0.0)  # noqa: UP018 - a mutable Warp local
+        if ln > 1.0e-12:
+            n = n / ln
+            h = wp.dot(c, n)  # separation on the side the edges were at the step's start
+            # near (within thickness) or crossed during the step (h < 0): only while the closest points are
+            # near each other, so two far edges whose lines merely pass do not count
+            if h < thickness and wp.length(c) < 2.0 * thickness + wp.max(-h, 0.0):
+                depth = thickness - h
+        return wp.vec4(n[0], n[1], n[2], depth), st
+
+    @wp.kernel
+    def cloth_edge_contact(
+        cloth: wp.uint64,
+        edges: wp.array(dtype=wp.vec2i),
+        face_edges: wp.array(dtype=wp.vec3i),
+        p: wp.array(dtype=wp.vec3),
+        x: wp.array(dtype=wp.vec3),
+        thickness: float,
+        reach: float,
+        delta: wp.array(dtype=wp.vec3),
+        count: wp.array(dtype=float),
+    ):
+        # Edge-edge self-contact: each cloth edge against the edges of the cloth triangles near it (not those
+        # sharing a vertex; each pair once, from its lower edge id), kept `thickness` apart on the side they were
+        # at the step's start, so two edges that crossed during the step (folds passing through each other
+        # between vertices, which vertex-triangle contact misses) are brought back. The correction is shared
+        # between the four vertices by the closest points' parameters, accumulated. The BVH holds the current
+        # positions only: the edge's swept box is grown by `reach` (thickness + the step's largest move).
+        e = wp.tid()
+        i = edges[e][0]
+        j = edges[e][1]
+        r = wp.vec3(reach, reach, reach)
+        lo = wp.min(wp.min(p[i], p[j]), wp.min(x[i], x[j])) - r
+        hi = wp.max(wp.max(p[i], p[j]), wp.max(x[i], x[j])) + r
+        query = wp.mesh_query_aabb(cloth, lo, hi)
+        f = int(0)  # noqa: UP018 - a mutable Warp local (mesh_query_aabb_next writes it)
+        while wp.mesh_query_aabb_next(query, f):
+            for k in range(3):
+                o = face_edges[f][k]
+                if o > e:
+                    k0 = edges[o][0]
+                    k1 = edges[o][1]
+                    if k0 != i and k0 != j and k1 != i and k1 != j:
+                        res, st = edge_pair_push(p, x, i, j, p[k0], p[k1], x[k0], x[k1], thickness)
+                        depth = res[3]
+                        if depth > 0.0:
+                            n = wp.vec3(res[0], res[1], res[2])
+                            s = st[0]
+                            t = st[1]
+                            w = (1.0 - s) * (1.0 - s) + s * s + (1.0 - t) * (1.0 - t) + t * t
+                            m = n * (depth / w)
+                            wp.atomic_add(delta, i, m * (1.0 - s))
+                            wp.atomic_add(delta, j, m * s)
+                            wp.atomic_add(delta, k0, -m * (1.0 - t))
+                            wp.atomic_add(delta, k1, -m * t)
+                            wp.atomic_add(count, i, 1.0)
+                            wp.atomic_add(count, j, 1.0)
+                            wp.atomic_add(count, k0, 1.0)
+                            wp.atomic_add(count, k1, 1.0)
+
+    @wp.kernel
+    def body_edge_contact(
+        body: wp.uint64,
+        body_pts: wp.array(dtype=wp.vec3),
+        body_edges: wp.array(dtype=wp.vec2i),
+        body_face_edges: wp.array(dtype=wp.vec3i),
+        edges: wp.array(dtype=wp.vec2i),
+        p: wp.array(dtype=wp.vec3),
+        x: wp.array(dtype=wp.vec3),
+        thickness: float,
+        delta: wp.array(dtype=wp.vec3),
+        count: wp.array(dtype=float),
+    ):
+        # Edge-edge contact with the (still) body: each cloth edge against the edges of the body triangles near
+        # it, kept `thickness` off on the side it was at the step's start, so a cloth edge does not cut through
+        # a body edge (a shoulder, a finger) while both its vertices stay outside the body. Only the cloth moves.
+        # The body is still, so the cloth edge's swept box grown by `thickness` finds every body edge it passed.
+        e = wp.tid()
+        i = edges[e][0]
+        j = edges[e][1]
+        r = wp.vec3(thickness, thickness, thickness)
+        lo = wp.min(wp.min(p[i], p[j]), wp.min(x[i], x[j])) - r
+        hi = wp.max(wp.max(p[i], p[j]), wp.max(x[i], x[j])) + r
+        query = wp.mesh_query_aabb(body, lo, hi)
+        f = int(0)  # noqa: UP018 - a mutable Warp local (mesh_query_aabb_next writes it)
+        while wp.mesh_query_aabb_next(query, f):
+            for k in range(3):
+                o = body_face_edges[f][k]
+                a = body_pts[body_edges[o][0]]
+                b = body_pts[body_edges[o][1]]
+                res, st = edge_pair_push(p, x, i, j, a, b, a, b, thickness)
+                depth = res[3]
+                if depth > 0.0:
+                    s = st[0]
+                    m = wp.vec3(res[0], res[1], res[2]) * (depth / ((1.0 - s) * (1.0 - s) + s * s))
+                    wp.atomic_add(delta, i, m * (1.0 - s))
+                    wp.atomic_add(delta, j, m * s)
+                    wp.atomic_add(count, i, 1.0)
+                    wp.atomic_add(count, j, 1.0)
+
     @wp.kernel
     def ray_hits(
         mesh: wp.uint64,
@@ -402,6 +549,8 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         wp=wp,
         body_through_cloth=body_through_cloth,
         cloth_self_contact=cloth_self_contact,
+        cloth_edge_contact=cloth_edge_contact,
+        body_edge_contact=body_edge_contact,
         apply_delta=apply_delta,
         ray_hits=ray_hits,
         contact=contact,
@@ -463,6 +612,15 @@ class WarpBodyMesh:
             bary,
             sign.numpy().astype(np.float64),
         )
+
+
+def face_edge_ids(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The unique edges (E, 2) of a triangle mesh and, per face, the ids of its three edges (F, 3) (corner k to
+    k + 1), as int32 for the edge-edge contact kernels."""
+    f = np.asarray(faces, np.int64).reshape(-1, 3)
+    pairs = np.sort(np.stack([f, np.roll(f, -1, axis=1)], axis=2).reshape(-1, 2), axis=1)
+    edges, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    return edges.astype(np.int32), inverse.reshape(-1, 3).astype(np.int32)
 
 
 class WarpCloth:
@@ -587,6 +745,67 @@ class WarpCloth:
                 inputs=[p_wp, self._self_delta, self._self_count],
                 device="cpu",
             )
+
+    def edge_contact(
+        self, p_wp, x_wp, faces: np.ndarray, thickness: float, body_offset: float, passes: int = 1
+    ) -> None:
+        """Edge-edge contact passes: cloth edges against the cloth's own edges (`cloth_edge_contact`, over the
+        cloth BVH of `self_contact`, built here if needed) and against the body's edges (`body_edge_contact`,
+        over the body BVH, `body_offset` apart), each pass accumulated and applied."""
+        wp, k = self.wp, warp()
+        if getattr(self, "_edges", None) is None or self._edge_points is not p_wp:
+            self._edge_points = p_wp
+            self._edges, fe = face_edge_ids(faces)
+            self._face_edges = wp.array(fe, dtype=wp.vec3i, device="cpu")
+            self._edges_wp = wp.array(self._edges, dtype=wp.vec2i, device="cpu")
+            bf = self.mesh.indices.numpy().reshape(-1, 3)
+            be, bfe = face_edge_ids(bf)
+            self._body_edges = wp.array(be, dtype=wp.vec2i, device="cpu")
+            self._body_face_edges = wp.array(bfe, dtype=wp.vec3i, device="cpu")
+            self._edge_mesh = wp.Mesh(
+                points=p_wp, indices=wp.array(np.asarray(faces, np.int32).ravel(), dtype=int, device="cpu")
+            )
+            self._edge_delta = wp.zeros(p_wp.shape[0], dtype=wp.vec3, device="cpu")
+            self._edge_count = wp.zeros(p_wp.shape[0], dtype=float, device="cpu")
+        n_e, d, c = len(self._edges), self._edge_delta, self._edge_count
+        for _ in range(passes):
+            self._edge_mesh.refit()
+            reach = thickness + float(np.abs(p_wp.numpy() - x_wp.numpy()).max())
+            wp.launch(
+                k.cloth_edge_contact,
+                dim=n_e,
+                inputs=[
+                    self._edge_mesh.id,
+                    self._edges_wp,
+                    self._face_edges,
+                    p_wp,
+                    x_wp,
+                    thickness,
+                    reach,
+                    d,
+                    c,
+                ],
+                device="cpu",
+            )
+            wp.launch(k.apply_delta, dim=p_wp.shape[0], inputs=[p_wp, d, c], device="cpu")
+            wp.launch(
+                k.body_edge_contact,
+                dim=n_e,
+                inputs=[
+                    self.mesh.id,
+                    self.mesh.points,
+                    self._body_edges,
+                    self._body_face_edges,
+                    self._edges_wp,
+                    p_wp,
+                    x_wp,
+                    body_offset,
+                    d,
+                    c,
+                ],
+                device="cpu",
+            )
+            wp.launch(k.apply_delta, dim=p_wp.shape[0], inputs=[p_wp, d, c], device="cpu")
 
     def query(self, p_wp, max_dist: float) -> None:
         n = p_wp.shape[0]
