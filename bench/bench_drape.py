@@ -7,9 +7,13 @@ same flat panels laid out round the body (`pipeline.core.fit.sewing.lay_out_pane
 - ours: the whole fit as `make-garment` runs it (`make.drape_sewn`: panel drape with sewing springs and gravity,
   then the fit's settle, skin weights and figures), timed end to end;
 - Blender: the cloth modifier on the unwelded panels, the seams as loose edges with sewing springs, the flat 2D
-  pattern as the rest shape (a shape key), the body as a collision object (2.5 mm), quality 5, gravity, run
-  frame by frame until it settles (mean move under 0.3 mm a frame after 40 frames, at most `--frames`, default 120 = 5 s), timed
-  from the first frame to the last; its seam copies are then welded like ours.
+  pattern as the rest shape (a shape key), the body as a collision object (2.5 mm), gravity, run frame by frame
+  until it settles (mean move under 0.3 mm a frame after 40 frames, at most `--frames`, default 150 = 6 s),
+  timed from the first frame to the last; its seam copies are then welded like ours. `--blender-preset`:
+  `careful` (default; see `CAREFUL`: the Cotton preset, quality 8, collision quality 3, self-collision, the
+  panels laid out wholly flat) and/or `legacy` (the earlier reference: the fabric's true mass per vertex with
+  the modifier's default stiffness, quality 5, collision quality 2, no self-collision, the partly wrapped start,
+  whose edges start up to 12x their pattern length and partly inside the body: it crumples and spikes).
 
 Plus one shared-data garment (DiffCloth's skirt, MIT, no pattern): ours = `fit_garment` (placement + settle);
 Blender = the cloth modifier from the same placed start with gravity until settled (rest shape = the mesh).
@@ -22,8 +26,9 @@ standing out through the cloth and the deepest; `checks.garment_inside_body`: de
 the body), and seconds. Goals (pass/fail per row): barrel <= 1.03, poke-through <= 0.2 % and <= 5 mm, fold
 share within 25 % of Blender's, whole fit >= 10x faster than Blender.
 
-    .venv/bin/python bench/bench_drape.py [--frames 120] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
-        [--save DIR [--stills PNG_DIR | --stills-only --stills PNG_DIR]] [--cusick | --cusick-only]
+    .venv/bin/python bench/bench_drape.py [--frames 150] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
+        [--blender-preset careful[,legacy]] [--save DIR [--stills PNG_DIR | --stills-only --stills PNG_DIR]]
+        [--cusick | --cusick-only]
 
 `--cusick` adds the Cusick drape test per fabric (a 30 cm disc of cloth on an 18 cm pedestal): ours with the
 panel drape's dihedral settings vs Blender's cloth presets used whole; drape coefficient, nodes, fold share.
@@ -403,7 +408,7 @@ def print_cusick(rows: list[tuple]) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--frames", type=int, default=120, help="most frames Blender runs (24 fps)")
+    ap.add_argument("--frames", type=int, default=150, help="most frames Blender runs (24 fps)")
     ap.add_argument("--only", default="tshirt,skirt,diffcloth-skirt")
     ap.add_argument("--bodies", default="default,heavy")
     ap.add_argument("--save", type=Path, help="folder to write both drapes of every row as OBJ")

@@ -53,7 +53,7 @@ class DrapeSettings:
     # kept `thickness_m` off the cloth's own triangles, on the side they came from, so folds do not pass through
     # each other between vertices
     self_triangles: bool = False
-    # edge-edge contact (compiled backend only): cloth edges kept `thickness_m` off the cloth's own edges and
+    # edge-edge contact (compiled backend only): cloth edges kept half `thickness_m` off the cloth's own edges and
     # `offset_m` off the body's edges, on the side they came from, so two folds (or a fold and a body ridge) do
     # not pass through each other where no vertex comes near a triangle (crossing edges)
     edge_edge: bool = False
@@ -428,7 +428,7 @@ class ClothSolver:
                     wc.self_contact(p_wp, x_wp, self.faces, s.thickness_m)
                 check_edges = s.edge_edge and step % s.edge_edge_every == s.edge_edge_every - 1
                 if check_edges:
-                    wc.edge_contact(p_wp, snap_wp, self.faces, s.thickness_m, s.offset_m)
+                    wc.edge_contact(p_wp, snap_wp, self.faces, 0.5 * s.thickness_m, s.offset_m)
                 if s.self_collision and step % 2 == 0:
                     self._repel(p_np, self._self_pairs(p_np))
                 wc.contact(

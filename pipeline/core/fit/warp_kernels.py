@@ -430,94 +430,101 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         return wp.vec4(n[0], n[1], n[2], depth), st
 
     @wp.kernel
-    def cloth_edge_contact(
-        cloth: wp.uint64,
+    def edge_boxes(
         edges: wp.array(dtype=wp.vec2i),
-        face_edges: wp.array(dtype=wp.vec3i),
         p: wp.array(dtype=wp.vec3),
         x: wp.array(dtype=wp.vec3),
-        thickness: float,
-        reach: float,
-        delta: wp.array(dtype=wp.vec3),
-        count: wp.array(dtype=float),
+        pad: float,
+        lowers: wp.array(dtype=wp.vec3),
+        uppers: wp.array(dtype=wp.vec3),
     ):
-        # Edge-edge self-contact: each cloth edge against the edges of the cloth triangles near it (not those
-        # sharing a vertex; each pair once, from its lower edge id), kept `thickness` apart on the side they were
-        # at the step's start, so two edges that crossed during the step (folds passing through each other
-        # between vertices, which vertex-triangle contact misses) are brought back. The correction is shared
-        # between the four vertices by the closest points' parameters, accumulated. The BVH holds the current
-        # positions only: the edge's swept box is grown by `reach` (thickness + the step's largest move).
+        # each edge's box swept from `x` to `p`, grown by `pad`: the broad phase of the edge-edge contact
         e = wp.tid()
         i = edges[e][0]
         j = edges[e][1]
-        r = wp.vec3(reach, reach, reach)
-        lo = wp.min(wp.min(p[i], p[j]), wp.min(x[i], x[j])) - r
-        hi = wp.max(wp.max(p[i], p[j]), wp.max(x[i], x[j])) + r
-        query = wp.mesh_query_aabb(cloth, lo, hi)
-        f = int(0)  # noqa: UP018 - a mutable Warp local (mesh_query_aabb_next writes it)
-        while wp.mesh_query_aabb_next(query, f):
-            for k in range(3):
-                o = face_edges[f][k]
-                if o > e:
-                    k0 = edges[o][0]
-                    k1 = edges[o][1]
-                    if k0 != i and k0 != j and k1 != i and k1 != j:
-                        res, st = edge_pair_push(p, x, i, j, p[k0], p[k1], x[k0], x[k1], thickness)
-                        depth = res[3]
-                        if depth > 0.0:
-                            n = wp.vec3(res[0], res[1], res[2])
-                            s = st[0]
-                            t = st[1]
-                            w = (1.0 - s) * (1.0 - s) + s * s + (1.0 - t) * (1.0 - t) + t * t
-                            m = n * (depth / w)
-                            wp.atomic_add(delta, i, m * (1.0 - s))
-                            wp.atomic_add(delta, j, m * s)
-                            wp.atomic_add(delta, k0, -m * (1.0 - t))
-                            wp.atomic_add(delta, k1, -m * t)
-                            wp.atomic_add(count, i, 1.0)
-                            wp.atomic_add(count, j, 1.0)
-                            wp.atomic_add(count, k0, 1.0)
-                            wp.atomic_add(count, k1, 1.0)
+        r = wp.vec3(pad, pad, pad)
+        lowers[e] = wp.min(wp.min(p[i], p[j]), wp.min(x[i], x[j])) - r
+        uppers[e] = wp.max(wp.max(p[i], p[j]), wp.max(x[i], x[j])) + r
+
+    @wp.kernel
+    def cloth_edge_contact(
+        bvh: wp.uint64,
+        edges: wp.array(dtype=wp.vec2i),
+        lowers: wp.array(dtype=wp.vec3),
+        uppers: wp.array(dtype=wp.vec3),
+        p: wp.array(dtype=wp.vec3),
+        x: wp.array(dtype=wp.vec3),
+        thickness: float,
+        delta: wp.array(dtype=wp.vec3),
+        count: wp.array(dtype=float),
+    ):
+        # Edge-edge self-contact: each cloth edge against the cloth edges whose swept boxes (`edge_boxes`, in a
+        # BVH) overlap its own, not those sharing a vertex, each pair once (from its lower edge id), kept
+        # `thickness` apart on the side they were at the step's start (`x`), so two edges that crossed (folds
+        # passing through each other between vertices, which vertex-triangle contact misses) are brought back.
+        # The correction is shared between the four vertices by the closest points' parameters, accumulated.
+        e = wp.tid()
+        i = edges[e][0]
+        j = edges[e][1]
+        query = wp.bvh_query_aabb(bvh, lowers[e], uppers[e])
+        o = int(0)  # noqa: UP018 - a mutable Warp local (bvh_query_next writes it)
+        while wp.bvh_query_next(query, o):
+            if o > e:
+                k0 = edges[o][0]
+                k1 = edges[o][1]
+                if k0 != i and k0 != j and k1 != i and k1 != j:
+                    res, st = edge_pair_push(p, x, i, j, p[k0], p[k1], x[k0], x[k1], thickness)
+                    depth = res[3]
+                    if depth > 0.0:
+                        n = wp.vec3(res[0], res[1], res[2])
+                        s = st[0]
+                        t = st[1]
+                        w = (1.0 - s) * (1.0 - s) + s * s + (1.0 - t) * (1.0 - t) + t * t
+                        m = n * (depth / w)
+                        wp.atomic_add(delta, i, m * (1.0 - s))
+                        wp.atomic_add(delta, j, m * s)
+                        wp.atomic_add(delta, k0, -m * (1.0 - t))
+                        wp.atomic_add(delta, k1, -m * t)
+                        wp.atomic_add(count, i, 1.0)
+                        wp.atomic_add(count, j, 1.0)
+                        wp.atomic_add(count, k0, 1.0)
+                        wp.atomic_add(count, k1, 1.0)
 
     @wp.kernel
     def body_edge_contact(
-        body: wp.uint64,
+        body_bvh: wp.uint64,
         body_pts: wp.array(dtype=wp.vec3),
         body_edges: wp.array(dtype=wp.vec2i),
-        body_face_edges: wp.array(dtype=wp.vec3i),
         edges: wp.array(dtype=wp.vec2i),
+        lowers: wp.array(dtype=wp.vec3),
+        uppers: wp.array(dtype=wp.vec3),
         p: wp.array(dtype=wp.vec3),
         x: wp.array(dtype=wp.vec3),
         thickness: float,
         delta: wp.array(dtype=wp.vec3),
         count: wp.array(dtype=float),
     ):
-        # Edge-edge contact with the (still) body: each cloth edge against the edges of the body triangles near
-        # it, kept `thickness` off on the side it was at the step's start, so a cloth edge does not cut through
-        # a body edge (a shoulder, a finger) while both its vertices stay outside the body. Only the cloth moves.
-        # The body is still, so the cloth edge's swept box grown by `thickness` finds every body edge it passed.
+        # Edge-edge contact with the (still) body: each cloth edge against the body edges (a BVH of their boxes)
+        # near its swept box, kept `thickness` off on the side it was at the step's start, so a cloth edge does
+        # not cut through a body edge (a shoulder, a finger) while both its vertices stay outside the body. Only
+        # the cloth moves.
         e = wp.tid()
         i = edges[e][0]
         j = edges[e][1]
-        r = wp.vec3(thickness, thickness, thickness)
-        lo = wp.min(wp.min(p[i], p[j]), wp.min(x[i], x[j])) - r
-        hi = wp.max(wp.max(p[i], p[j]), wp.max(x[i], x[j])) + r
-        query = wp.mesh_query_aabb(body, lo, hi)
-        f = int(0)  # noqa: UP018 - a mutable Warp local (mesh_query_aabb_next writes it)
-        while wp.mesh_query_aabb_next(query, f):
-            for k in range(3):
-                o = body_face_edges[f][k]
-                a = body_pts[body_edges[o][0]]
-                b = body_pts[body_edges[o][1]]
-                res, st = edge_pair_push(p, x, i, j, a, b, a, b, thickness)
-                depth = res[3]
-                if depth > 0.0:
-                    s = st[0]
-                    m = wp.vec3(res[0], res[1], res[2]) * (depth / ((1.0 - s) * (1.0 - s) + s * s))
-                    wp.atomic_add(delta, i, m * (1.0 - s))
-                    wp.atomic_add(delta, j, m * s)
-                    wp.atomic_add(count, i, 1.0)
-                    wp.atomic_add(count, j, 1.0)
+        query = wp.bvh_query_aabb(body_bvh, lowers[e], uppers[e])
+        o = int(0)  # noqa: UP018 - a mutable Warp local (bvh_query_next writes it)
+        while wp.bvh_query_next(query, o):
+            a = body_pts[body_edges[o][0]]
+            b = body_pts[body_edges[o][1]]
+            res, st = edge_pair_push(p, x, i, j, a, b, a, b, thickness)
+            depth = res[3]
+            if depth > 0.0:
+                s = st[0]
+                m = wp.vec3(res[0], res[1], res[2]) * (depth / ((1.0 - s) * (1.0 - s) + s * s))
+                wp.atomic_add(delta, i, m * (1.0 - s))
+                wp.atomic_add(delta, j, m * s)
+                wp.atomic_add(count, i, 1.0)
+                wp.atomic_add(count, j, 1.0)
 
     @wp.kernel
     def ray_hits(
@@ -551,6 +558,7 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         cloth_self_contact=cloth_self_contact,
         cloth_edge_contact=cloth_edge_contact,
         body_edge_contact=body_edge_contact,
+        edge_boxes=edge_boxes,
         apply_delta=apply_delta,
         ray_hits=ray_hits,
         contact=contact,
@@ -749,63 +757,58 @@ class WarpCloth:
     def edge_contact(
         self, p_wp, x_wp, faces: np.ndarray, thickness: float, body_offset: float, passes: int = 1
     ) -> None:
-        """Edge-edge contact passes: cloth edges against the cloth's own edges (`cloth_edge_contact`, over the
-        cloth BVH of `self_contact`, built here if needed) and against the body's edges (`body_edge_contact`,
-        over the body BVH, `body_offset` apart), each pass accumulated and applied."""
+        """Edge-edge contact passes over the motion from `x_wp` to `p_wp`: cloth edges against the cloth's own
+        edges (`cloth_edge_contact`, a BVH of the edges' swept boxes, refitted each pass) and against the body's
+        edges (`body_edge_contact`, a BVH of the still body's edge boxes, built once), `body_offset` apart."""
         wp, k = self.wp, warp()
-        if getattr(self, "_edges", None) is None or self._edge_points is not p_wp:
-            self._edge_points = p_wp
-            self._edges, fe = face_edge_ids(faces)
-            self._face_edges = wp.array(fe, dtype=wp.vec3i, device="cpu")
-            self._edges_wp = wp.array(self._edges, dtype=wp.vec2i, device="cpu")
-            bf = self.mesh.indices.numpy().reshape(-1, 3)
-            be, bfe = face_edge_ids(bf)
-            self._body_edges = wp.array(be, dtype=wp.vec2i, device="cpu")
-            self._body_face_edges = wp.array(bfe, dtype=wp.vec3i, device="cpu")
-            self._edge_mesh = wp.Mesh(
-                points=p_wp, indices=wp.array(np.asarray(faces, np.int32).ravel(), dtype=int, device="cpu")
-            )
-            self._edge_delta = wp.zeros(p_wp.shape[0], dtype=wp.vec3, device="cpu")
-            self._edge_count = wp.zeros(p_wp.shape[0], dtype=float, device="cpu")
-        n_e, d, c = len(self._edges), self._edge_delta, self._edge_count
+        n_v = p_wp.shape[0]
+        if getattr(self, "_edges_wp", None) is None or self._edges_wp_n != n_v:
+            edges, _ = face_edge_ids(faces)
+            self._edges_wp_n = n_v
+            self._edges_wp = wp.array(edges, dtype=wp.vec2i, device="cpu")
+            self._lo = wp.zeros(len(edges), dtype=wp.vec3, device="cpu")
+            self._hi = wp.zeros(len(edges), dtype=wp.vec3, device="cpu")
+            self._edge_bvh = None
+            self._edge_delta = wp.zeros(n_v, dtype=wp.vec3, device="cpu")
+            self._edge_count = wp.zeros(n_v, dtype=float, device="cpu")
+            if getattr(self, "_body_bvh", None) is None:
+                bp = self.mesh.points.numpy()
+                be, _ = face_edge_ids(self.mesh.indices.numpy().reshape(-1, 3))
+                self._body_edges = wp.array(be, dtype=wp.vec2i, device="cpu")
+                lo, hi = np.minimum(bp[be[:, 0]], bp[be[:, 1]]), np.maximum(bp[be[:, 0]], bp[be[:, 1]])
+                self._body_lo = wp.array(lo.astype(np.float32), dtype=wp.vec3, device="cpu")
+                self._body_hi = wp.array(hi.astype(np.float32), dtype=wp.vec3, device="cpu")
+                self._body_bvh = wp.Bvh(self._body_lo, self._body_hi)
+        n_e, d, c = self._edges_wp.shape[0], self._edge_delta, self._edge_count
         for _ in range(passes):
-            self._edge_mesh.refit()
-            reach = thickness + float(np.abs(p_wp.numpy() - x_wp.numpy()).max())
+            pad = max(thickness, body_offset)
+            wp.launch(k.edge_boxes, dim=n_e, inputs=[self._edges_wp, p_wp, x_wp, pad, self._lo, self._hi])
+            if self._edge_bvh is None:
+                self._edge_bvh = wp.Bvh(self._lo, self._hi)
+            else:
+                self._edge_bvh.refit()
             wp.launch(
                 k.cloth_edge_contact,
                 dim=n_e,
-                inputs=[
-                    self._edge_mesh.id,
-                    self._edges_wp,
-                    self._face_edges,
-                    p_wp,
-                    x_wp,
-                    thickness,
-                    reach,
-                    d,
-                    c,
-                ],
+                inputs=[self._edge_bvh.id, self._edges_wp, self._lo, self._hi, p_wp, x_wp, thickness, d, c],
                 device="cpu",
             )
-            wp.launch(k.apply_delta, dim=p_wp.shape[0], inputs=[p_wp, d, c], device="cpu")
+            wp.launch(k.apply_delta, dim=n_v, inputs=[p_wp, d, c], device="cpu")
+            inputs = [
+                self._body_bvh.id,
+                self.mesh.points,
+                self._body_edges,
+                self._edges_wp,
+                self._lo,
+                self._hi,
+            ]
             wp.launch(
                 k.body_edge_contact,
                 dim=n_e,
-                inputs=[
-                    self.mesh.id,
-                    self.mesh.points,
-                    self._body_edges,
-                    self._body_face_edges,
-                    self._edges_wp,
-                    p_wp,
-                    x_wp,
-                    body_offset,
-                    d,
-                    c,
-                ],
+                inputs=[*inputs, p_wp, x_wp, body_offset, d, c],
                 device="cpu",
             )
-            wp.launch(k.apply_delta, dim=p_wp.shape[0], inputs=[p_wp, d, c], device="cpu")
+            wp.launch(k.apply_delta, dim=n_v, inputs=[p_wp, d, c], device="cpu")
 
     def query(self, p_wp, max_dist: float) -> None:
         n = p_wp.shape[0]
