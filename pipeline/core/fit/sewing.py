@@ -143,7 +143,7 @@ def drape_settings(kind: str = "top") -> DrapeSettings:
     cloth buckles), a 2 mm seeded nudge so a symmetric start can leave its equilibrium, and for tops a damped
     dynamic fall (velocity carried) so gravity pulls the excess cloth into folds; a skirt hangs from its
     waistband, which a carried velocity drags over the hips, so it settles quasi-statically. Contact: vertex-
-    triangle and (every 4 steps) edge-edge, with itself and with the body."""
+    triangle and (every 8 steps) edge-edge, with itself and with the body."""
     return DrapeSettings(
         steps=160,
         min_steps=30,

@@ -57,7 +57,7 @@ class DrapeSettings:
     # `offset_m` off the body's edges, on the side they came from, so two folds (or a fold and a body ridge) do
     # not pass through each other where no vertex comes near a triangle (crossing edges)
     edge_edge: bool = False
-    edge_edge_every: int = 4  # steps between edge-edge passes (each checks the motion since the last one)
+    edge_edge_every: int = 8  # steps between edge-edge passes (each checks the motion since the last one)
 
     @property
     def gravity_step_m(self) -> float:
