@@ -93,3 +93,26 @@ def test_cloth_edge_does_not_cut_through_a_body_ridge():
     after = _run(_solver(x, faces, ridge), p, x, edges=True)
     # the strip's middle (where it crosses the crest) back over it by about the skin offset
     assert after[:, 2].min() > 0.0015, after[:, 2]
+
+
+def test_settle_with_edge_edge_keeps_a_falling_sheet_on_top():
+    """The panel drape's settle with edge-edge contact on (every 2 steps, each pass over the motion since the
+    last): a coarse sheet falling onto another (offset by half a cell, so no vertex comes near a vertex of the
+    other) stays on top, and the settle runs to the end with the snapshots it keeps."""
+    from scipy.spatial import Delaunay
+
+    xs, ys = np.meshgrid(np.arange(7) * 0.05, np.arange(7) * 0.05, indexing="ij")
+    lower = np.c_[xs.ravel(), ys.ravel(), np.zeros(49)]
+    f = Delaunay(lower[:, :2]).simplices
+    upper = lower + [0.025, 0.025, 0.01]
+    v, faces = np.vstack([lower, upper]), np.vstack([f, f + len(lower)])
+    table = trimesh.creation.box(extents=(0.5, 0.5, 0.2))
+    table.apply_translation([0.15, 0.15, -0.103])
+    field = BodyField(np.asarray(table.vertices), np.asarray(table.faces))
+    s = DrapeSettings(
+        steps=60, min_steps=60, bending="dihedral", self_triangles=True, edge_edge=True, edge_edge_every=2
+    )
+    x, info = ClothSolver(faces, v, get_fabric("cotton-jersey"), field, s).settle(v)
+    inner = (upper[:, 0] < 0.3) & (upper[:, 1] < 0.3)
+    assert info["steps"] == 60
+    assert x[len(lower) :][inner, 2].min() - np.median(x[: len(lower), 2]) > 0.002
