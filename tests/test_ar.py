@@ -287,3 +287,19 @@ def test_truth_holdout_insets_only_the_skin_under_the_cloth():
     assert np.allclose(moved[body.vertices[:, 2] > 0.05], TRUTH_HOLDOUT_INSET_M, atol=1e-4)
     assert (moved[body.vertices[:, 2] < -0.03] == 0.0).all()
     assert (np.linalg.norm(held, axis=1)[body.vertices[:, 2] > 0.05] < 0.1).all()  # inwards
+
+
+def test_a_stereo_shadow_beside_an_arm_shows_the_garment_behind_it():
+    """The strip just left of an arm that only one imager sees has no depth; it is the body beside the arm,
+    so a garment there is drawn (filled from the far side), while the arm still cuts it."""
+    from pipeline.core.ar.composite import depth_matte, fill_stereo_shadows
+
+    garment = np.full((40, 60), 2.0)
+    frame = np.full((40, 60), 2.01)
+    frame[:, 30:40] = 1.8  # an arm in front, upright
+    frame[:, 26:30] = 0.0  # its stereo shadow on the body, left of it
+    frame[10, 45] = 0.0  # a dropout hole elsewhere stays a hole
+    filled = fill_stereo_shadows(frame)
+    assert np.allclose(filled[:, 26:30], 2.01) and filled[10, 45] == 0.0
+    matte = depth_matte(garment, frame)
+    assert (matte[:, 27:29] == 1.0).all() and matte[:, 30:40].max() == 0.0

@@ -79,6 +79,27 @@ def fill_depth_holes(depth_m: np.ndarray, size: int = 5, rounds: int = 4) -> np.
     return np.where(np.isfinite(z), z, 0.0)
 
 
+def _row_fill(z: np.ndarray, from_left: bool) -> np.ndarray:
+    """Per pixel, the nearest valid (> 0) depth along its row to the left (or right); 0 where there is none."""
+    zz = z if from_left else z[:, ::-1]
+    cols = np.where(zz > 0, np.arange(zz.shape[1])[None, :], 0)
+    last = np.maximum.accumulate(cols, axis=1)
+    out = np.take_along_axis(zz, last, axis=1)
+    out = np.where((last == 0) & (zz[:, :1] <= 0), 0.0, out)
+    return out if from_left else out[:, ::-1]
+
+
+def fill_stereo_shadows(depth_m: np.ndarray, jump: float = DEPTH_JUMP) -> np.ndarray:
+    """Depth with its stereo shadows filled from the far side: a D4xx camera's reference (left) imager sees
+    a strip of the far surface just left of a near object that the right imager cannot, so there the depth is
+    missing (`depth_noise`). A hole whose nearest depth on the right is nearer (by `jump` relative) than on
+    the left is such a strip and takes the left (far) depth: it is the body or the room beside an arm, where
+    the garment shows. Filled from the near side, a loose sleeve beside the body was cut. Other holes stay 0."""
+    left, right = _row_fill(depth_m, True), _row_fill(depth_m, False)
+    shadow = (depth_m <= 0) & (left > 0) & (right > 0) & (right < left * (1 - jump))
+    return np.where(shadow, left, depth_m)
+
+
 def depth_matte(
     garment_depth_m: np.ndarray,
     frame_depth_m: np.ndarray,
@@ -98,7 +119,7 @@ def depth_matte(
     # the nearer of a 5x5 and a 3x3 median: noise goes, and an arm's edge is not eaten back by the wider one
     # (which left a rim of garment drawn over the forearms' edges)
     real = np.minimum(cv2.medianBlur(mm, 5), cv2.medianBlur(mm, 3)).astype(np.float64) / 1000
-    real = fill_depth_holes(np.where(real > 0, real, frame_depth_m))
+    real = fill_depth_holes(fill_stereo_shadows(np.where(real > 0, real, frame_depth_m)))
     known = (garment_depth_m > 0) & (real > 0)
     shows = np.clip((real + tolerance_m - garment_depth_m) / ramp_m + 0.5, 0.0, 1.0)
     matte = median_filter(np.where(known, shows, 1.0), size=3)
