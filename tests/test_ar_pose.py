@@ -152,3 +152,24 @@ def test_an_unsure_fit_gets_the_sex_whose_body_explains_the_view(sex, gender):
     body = body_arrays({"gender": gender, "age": 0.75, "weight": 0.5, "height": 0.5, "muscle": 0.5}, {})
     chosen, losses = sex_by_fit([_view_of(body, 0.0)], _true_fit(body, 0.5), iterations=6)
     assert chosen == sex, losses
+
+
+def test_the_twist_prior_holds_an_arm_about_its_own_axis_only():
+    """An arm turned 20 degrees about its own bone costs the twist prior; swung 20 degrees off its axis, none
+    (the depth and the outline see a swing, hardly a twist)."""
+    import torch
+
+    from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.capture.body_fit import PRIOR_TWIST, BodyFitter
+
+    body = body_arrays({"gender": 0.5}, {})
+    fitter = BodyFitter([_view_of(body, 0.0)])
+    angle = np.radians(20.0)
+    with torch.no_grad():
+        fitter.twist_prior()  # the bone axes
+        axis = fitter.bone_axes[0]
+        across = torch.linalg.cross(axis, torch.tensor([0.0, 1.0, 0.0]))
+        fitter.arm_rot[0] = angle * axis
+        assert float(fitter.twist_prior()) == pytest.approx(PRIOR_TWIST * angle**2, rel=1e-4)
+        fitter.arm_rot[0] = angle * across / across.norm()
+        assert float(fitter.twist_prior()) == pytest.approx(0.0, abs=1e-9)
