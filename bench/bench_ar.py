@@ -224,7 +224,7 @@ def main() -> None:
             measured = measure_frames(frames, warn=lambda m: None)
             anny = measured.report["anny"]
             body = shopper_in_pose(anny)
-            sex = grading_sex(measured, frames)
+            sex = grading_sex(measured)
             dressed = dressed_garment(body, "tshirt", "M", sex)
             # the frame to judge: the first (front), or the first turned one (about 60 degrees)
             k = 0 if view == "front" else 1

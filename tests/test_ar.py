@@ -303,3 +303,23 @@ def test_a_stereo_shadow_beside_an_arm_shows_the_garment_behind_it():
     assert np.allclose(filled[:, 26:30], 2.01) and filled[10, 45] == 0.0
     matte = depth_matte(garment, frame)
     assert (matte[:, 27:29] == 1.0).all() and matte[:, 30:40].max() == 0.0
+
+
+def test_an_unsure_capture_is_graded_on_the_likelier_sex_chart():
+    """The measure step leaves the sex open (anny gender 0.51 for a man whose crossed arms hid his chest): the
+    chart is the sex under which ANSUR II makes his measurements likelier; a sure word is kept."""
+    from types import SimpleNamespace
+
+    from pipeline.app.ar import grading_sex
+
+    man = {"stature": 201.4, "chest_girth": 99.2, "waist_girth": 86.9, "hip_girth": 106.3, "neck_girth": 37.8}
+    woman = {
+        "stature": 161.8,
+        "chest_girth": 88.5,
+        "waist_girth": 72.3,
+        "hip_girth": 98.5,
+        "neck_girth": 30.7,
+    }
+    assert grading_sex(SimpleNamespace(sex=None, measurements_cm=man)) == "male"
+    assert grading_sex(SimpleNamespace(sex=None, measurements_cm=woman)) == "female"
+    assert grading_sex(SimpleNamespace(sex="female", measurements_cm=man)) == "female"

@@ -127,33 +127,6 @@ def test_a_turn_is_not_placed_back_to_front():
     assert chosen == [(y + (chosen[0] - truth[0])) % 360 for y in truth]
 
 
-def _true_fit(body, gender: float):
-    """The fit a capture of `body` (front view, `_view_of`) would give, except an unsure gender."""
-    from pipeline.core.capture.body_fit import FitResult
-    from pipeline.core.capture.virtual_camera import VirtualCamera, d435_intrinsics
-
-    cam = VirtualCamera(d435_intrinsics(424, 318), 2.4, 1.0)
-    origin = np.asarray(body.offset_m, dtype=float)
-    t = cam.world_to_camera(origin[None])[0]
-    R = (cam.world_to_camera(origin + np.eye(3)) - t).T  # anny's frame (origin at the root) -> camera
-    ph = dict(body.params["phenotypes"]) | {"gender": gender}
-    legs = {b: [0.0, 0.0, 0.0] for b in ("upperleg01.L", "upperleg01.R")}
-    arms = {f"{b}.{s}": [0.0, 0.0, 0.0] for b in ("upperarm01", "lowerarm01") for s in "LR"}
-    return FitResult(ph, {}, legs | arms, [0.0], 0.0, 0.0, 0, [(R, t)])
-
-
-@pytest.mark.parametrize("sex, gender", [("male", 0.05), ("female", 0.95)])
-def test_an_unsure_fit_gets_the_sex_whose_body_explains_the_view(sex, gender):
-    """A fit left at gender 0.5 (crossed arms hide the chest): continued with the gender pinned to each sex,
-    the true sex's body ends nearer the points and the outline, so its size chart grades the garment."""
-    from pipeline.core.body.anny_model import body_arrays
-    from pipeline.core.capture.body_fit import sex_by_fit
-
-    body = body_arrays({"gender": gender, "age": 0.75, "weight": 0.5, "height": 0.5, "muscle": 0.5}, {})
-    chosen, losses = sex_by_fit([_view_of(body, 0.0)], _true_fit(body, 0.5), iterations=6)
-    assert chosen == sex, losses
-
-
 def test_the_twist_prior_holds_an_arm_about_its_own_axis_only():
     """An arm turned 20 degrees about its own bone costs the twist prior; swung 20 degrees off its axis, none
     (the depth and the outline see a swing, hardly a twist)."""

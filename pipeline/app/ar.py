@@ -48,48 +48,16 @@ def dressed_garment(body, garment: str, size: str, sex: str | None, fabric: str 
     return mesh, carry_into_pose(fit.vertices, fit.weights, fit.weight_bones, body), fit.garment_type
 
 
-def grading_sex(measured, frames=None) -> str:
+def grading_sex(measured) -> str:
     """The sex whose size chart grades a sample garment for the measured shopper: the measure step's word, or,
-    where it is unsure (anny gender between 0.2 and 0.8) and the frames are given, the sex whose fit explains
-    the recording better (`body_fit.sex_by_fit`: the fit continued with the gender pinned to each), else the
-    nearer of the two. Defaulting an unsure man to the women's chart dressed him in a tee 7 cm shorter and
-    narrower than his (AR bench, crossed arms: fitted gender 0.51 for a man at 0.05)."""
-    if measured.sex:
-        return measured.sex
-    if frames:
-        from pipeline.core.capture.body_fit import sex_by_fit
+    where it is unsure (anny gender between 0.2 and 0.8), the sex under which ANSUR II makes the measured
+    girths, widths and stature likelier (`population.likely_sex`, one Gaussian per sex). Defaulting an unsure
+    man to the women's chart dressed him in a tee 7 cm shorter and narrower than his (AR bench, crossed arms:
+    fitted gender 0.51 for a man at 0.05; the fit's own loss with the gender pinned to each sex did not tell
+    them apart, its two values within its step-to-step noise)."""
+    from pipeline.core.body.population import likely_sex
 
-        views = fitted_views(frames)
-        if len(views) == len(measured.report["anny"]["views"]):
-            return sex_by_fit(views, fit_of(measured.report["anny"]))[0]
-    return "female" if measured.report["anny"]["phenotypes"].get("gender", 0.5) > 0.5 else "male"
-
-
-def fitted_views(frames) -> list:
-    """The views the measure step fitted (the same per-frame stage and grouping, run again on the frames)."""
-    from pipeline.core.capture.body_fit import group_views
-    from pipeline.core.capture.person import observe, usable_frames
-
-    person_frames, stats = observe(frames)
-    return group_views(usable_frames(person_frames, stats["frames"], lambda m: None))
-
-
-def fit_of(anny: dict[str, Any]):
-    """The measure step's fit (body_fit.FitResult) from its report's anny block."""
-    from pipeline.core.capture.body_fit import FitResult
-
-    placements = [(np.asarray(v["rotation"]), np.asarray(v["translation_m"])) for v in anny["views"]]
-    return FitResult(
-        phenotypes=anny["phenotypes"],
-        local_changes=anny["local_changes"],
-        pose_deg=anny.get("pose_deg", {}),
-        yaws_deg=[],
-        residual_m=0.0,
-        time_s=0.0,
-        iterations=0,
-        placements=placements,
-        corrective=anny.get("corrective") or {},
-    )
+    return measured.sex or likely_sex(measured.measurements_cm)
 
 
 def capture_pose_parameters(pose_deg: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +235,7 @@ def run_ar(
     anny = measured.report["anny"]
     body = shopper_in_pose(anny)
     progress(0.6, f"fitting size {size}")
-    dressed = dressed_garment(body, garment, size, sex or grading_sex(measured, frames))
+    dressed = dressed_garment(body, garment, size, sex or grading_sex(measured))
     t_prep = time.perf_counter() - t0
     record: dict[str, Any] = {"garment": str(garment), "size": size.upper(), "prepare_s": round(t_prep, 2)}
     if live:
