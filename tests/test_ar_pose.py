@@ -125,24 +125,3 @@ def test_a_turn_is_not_placed_back_to_front():
     chosen = [grid[j] for j in _choose_yaws(costs, grid, views)]
     assert _facing_camera(chosen[0]) > 0.9
     assert chosen == [(y + (chosen[0] - truth[0])) % 360 for y in truth]
-
-
-def test_the_twist_prior_holds_an_arm_about_its_own_axis_only():
-    """An arm turned 20 degrees about its own bone costs the twist prior; swung 20 degrees off its axis, none
-    (the depth and the outline see a swing, hardly a twist)."""
-    import torch
-
-    from pipeline.core.body.anny_model import body_arrays
-    from pipeline.core.capture.body_fit import PRIOR_TWIST, BodyFitter
-
-    body = body_arrays({"gender": 0.5}, {})
-    fitter = BodyFitter([_view_of(body, 0.0)])
-    angle = np.radians(20.0)
-    with torch.no_grad():
-        fitter.twist_prior()  # the bone axes
-        axis = fitter.bone_axes[0]
-        across = torch.linalg.cross(axis, torch.tensor([0.0, 1.0, 0.0]))
-        fitter.arm_rot[0] = angle * axis
-        assert float(fitter.twist_prior()) == pytest.approx(PRIOR_TWIST * angle**2, rel=1e-4)
-        fitter.arm_rot[0] = angle * across / across.norm()
-        assert float(fitter.twist_prior()) == pytest.approx(0.0, abs=1e-9)

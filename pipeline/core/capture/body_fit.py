@@ -85,7 +85,6 @@ ARM_CHAINS = {"L": (11, 13, 15), "R": (12, 14, 16)}  # MediaPipe shoulder, elbow
 # synthetic recordings: the front-most points around the landmark are 2-10 cm nearer than the elbow joint)
 ARM_JOINT_DEPTH_M = {"elbow": 0.045, "wrist": 0.03}
 PRIOR_ARM = 0.01  # per rad^2 of an arm rotation away from its start (the data decide; it only steadies)
-PRIOR_TWIST = 0.1  # ... and per rad^2 of its turn about the bone's own axis, which the data hardly see
 # MediaPipe landmark -> anny bone whose head stands for it (left = the person's left = anny's +X = ".L")
 LANDMARK_BONES = {
     11: "upperarm01.L",
@@ -380,7 +379,6 @@ class BodyFitter:
         self.pose = torch.zeros(len(POSE_BONES), requires_grad=True)
         self.arm_rot = torch.zeros(len(ARM_BONES), 3, requires_grad=True)
         self.arm_start = torch.zeros(len(ARM_BONES), 3)
-        self.bone_axes: Any = None  # each arm bone's rest direction (anny's frame), for the twist prior
         self.rot = [torch.zeros(3, requires_grad=True) for _ in views]
         self.trans = [torch.zeros(3, requires_grad=True) for _ in views]
         self.base_rot = [np.eye(3) for _ in views]
@@ -654,28 +652,8 @@ class BodyFitter:
             + 0.002 * ((self.ph_raw - self.ph_init) ** 2).sum()
             + 0.05 * (self.pose**2).sum()
             + PRIOR_ARM * ((self.arm_rot - self.arm_start) ** 2).sum()
-            + self.twist_prior()
         )
         return total / len(self.views) + w_prior * prior, torch.cat(res2)
-
-    def twist_prior(self):
-        """`PRIOR_TWIST` per rad^2 of each arm bone's turn about its own axis away from its start (the smallest
-        rotation that aims it, as the pose presets): depth and outline hardly see an arm's twist, which drifted
-        by up to 22 degrees on crossed arms and turned the hands over the chest."""
-        torch = self.torch
-        if self.bone_axes is None:
-            names = list(self.model.bone_labels)
-            with torch.no_grad():
-                heads = self._out()["rest_bone_poses"][0][:, :3, 3]
-            ends = {"upperarm01": "lowerarm01", "lowerarm01": "wrist"}
-            axes = []
-            for b in ARM_BONES:
-                kind, side = b.split(".")
-                d = heads[names.index(f"{ends[kind]}.{side}")] - heads[names.index(b)]
-                axes.append(d / d.norm())
-            self.bone_axes = torch.stack(axes).float()
-        twist = ((self.arm_rot - self.arm_start) * self.bone_axes).sum(1)
-        return PRIOR_TWIST * (twist**2).sum()
 
     def _ray_correspondence(
         self, vis_cam: np.ndarray, k: int, candidates: int = 6, layer_m: float = 0.1
