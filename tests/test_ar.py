@@ -306,13 +306,32 @@ def test_a_stereo_shadow_beside_an_arm_shows_the_garment_behind_it():
 
 
 def test_an_unsure_capture_is_graded_on_the_likelier_sex_chart():
-    """The measure step leaves the sex open (anny gender 0.51 for a man whose crossed arms hid his chest): the
-    chart is the sex under which ANSUR II makes his measurements likelier; a sure word is kept."""
+    """The measure step leaves the sex open: the chart is the sex that the fit's gender and ANSUR II together
+    make likelier. A tall man whose crossed arms hid his chest (fitted 0.51) is a man by his measurements; a
+    short man fitted at 0.38 stays a man though ANSUR II leans slightly female; a sure word is kept."""
     from types import SimpleNamespace
 
     from pipeline.app.ar import grading_sex
 
-    man = {"stature": 201.4, "chest_girth": 99.2, "waist_girth": 86.9, "hip_girth": 106.3, "neck_girth": 37.8}
+    def measured(sex, gender, cm):
+        return SimpleNamespace(
+            sex=sex, measurements_cm=cm, report={"anny": {"phenotypes": {"gender": gender}}}
+        )
+
+    tall = {
+        "stature": 201.4,
+        "chest_girth": 99.2,
+        "waist_girth": 86.9,
+        "hip_girth": 106.3,
+        "neck_girth": 37.8,
+    }
+    short = {
+        "stature": 172.2,
+        "chest_girth": 90.5,
+        "waist_girth": 81.2,
+        "hip_girth": 98.3,
+        "neck_girth": 35.6,
+    }
     woman = {
         "stature": 161.8,
         "chest_girth": 88.5,
@@ -320,6 +339,7 @@ def test_an_unsure_capture_is_graded_on_the_likelier_sex_chart():
         "hip_girth": 98.5,
         "neck_girth": 30.7,
     }
-    assert grading_sex(SimpleNamespace(sex=None, measurements_cm=man)) == "male"
-    assert grading_sex(SimpleNamespace(sex=None, measurements_cm=woman)) == "female"
-    assert grading_sex(SimpleNamespace(sex="female", measurements_cm=man)) == "female"
+    assert grading_sex(measured(None, 0.515, tall)) == "male"
+    assert grading_sex(measured(None, 0.376, short)) == "male"
+    assert grading_sex(measured(None, 0.6, woman)) == "female"
+    assert grading_sex(measured("female", 0.5, tall)) == "female"
