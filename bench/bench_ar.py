@@ -97,6 +97,12 @@ def truth_body(cap: Path):
     return body, truth["capture"]
 
 
+def true_sex(cap: Path) -> str:
+    """The sex whose chart graded the truth's garment (synth-capture's rule)."""
+    gender = json.loads((cap / "truth.json").read_text())["anny"]["phenotypes"].get("gender", 0.5)
+    return "female" if gender > 0.5 else "male"
+
+
 def fit_vs_truth(cap: Path, view_index: int, anny: dict, body, frame_index: int, intr) -> dict:
     """The fitted body against the truth in the judged view's camera frame: yaw error (degrees), elbow and wrist
     joint errors (cm, mean of both sides) and the trunk's mean vertex error (cm; not arm, hand or head)."""
@@ -218,7 +224,8 @@ def main() -> None:
             measured = measure_frames(frames, warn=lambda m: None)
             anny = measured.report["anny"]
             body = shopper_in_pose(anny)
-            dressed = dressed_garment(body, "tshirt", "M", grading_sex(measured))
+            sex = grading_sex(measured)
+            dressed = dressed_garment(body, "tshirt", "M", sex)
             # the frame to judge: the first (front), or the first turned one (about 60 degrees)
             k = 0 if view == "front" else 1
             index = k * (
@@ -244,6 +251,8 @@ def main() -> None:
                 "still_s": t_still,
                 "base_iou": silhouette_iou(bare_mask, truth_mask),
                 "base_violations": occlusion_violations(bare_mask, gdepth, real),
+                "sex": sex[0].upper()
+                + ("" if sex == true_sex(cap) else f" (truth {true_sex(cap)[0].upper()})"),
             } | fit_vs_truth(cap, k, anny, body, index, intr)
             rows.append(row)
             if args.keep:
@@ -258,7 +267,7 @@ def main() -> None:
             print(
                 f"{i:2d} {row['case']:20s} IoU {row['iou']:.3f} (no holdout {row['base_iou']:.3f}) "
                 f"violations {100 * row['violations']:.2f} % (no holdout {100 * row['base_violations']:.2f} %) "
-                f"unchanged {100 * row['unchanged']:.2f} % | synth {t_synth:.0f} s, still {t_still:.1f} s | "
+                f"unchanged {100 * row['unchanged']:.2f} % | chart {row['sex']} | synth {t_synth:.0f} s, still {t_still:.1f} s | "
                 f"fit vs truth: yaw {row['yaw_err']:+.1f} deg, elbows {row['elbow_cm']:.1f} cm, "
                 f"wrists {row['wrist_cm']:.1f} cm, torso+legs {row['trunk_cm']:.1f} cm",
                 flush=True,

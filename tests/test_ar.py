@@ -256,3 +256,90 @@ def test_occlusion_is_tight_where_a_fitted_arm_is_in_front_and_loose_over_the_to
     matte = depth_matte(garment, frame, tolerance)
     assert matte[20 - grow : 30 + grow].max() == 0.0
     assert (matte[: 20 - grow - 2] == 1.0).all()
+
+
+def test_depth_matte_keeps_a_thin_cut_far_beyond_the_noise():
+    """The garment's back panel seen under its hem (a line a pixel high, 25 cm behind the person) is cut
+    though the 3x3 median that cleans noise specks would draw it over the shopper."""
+    from pipeline.core.ar.composite import depth_matte
+
+    garment = np.zeros((30, 40))
+    garment[5:20] = 2.0
+    garment[20] = 2.25  # the inside of the back panel, under the front's hem
+    frame = np.full((30, 40), 2.01)
+    matte = depth_matte(garment, frame)
+    assert matte[20].max() == 0.0
+    assert (matte[6:18] == 1.0).all()
+
+
+def test_truth_holdout_insets_only_the_skin_under_the_cloth():
+    """The truth render's holdout sits 5 mm inside the skin where the cloth lies on it (no speckles of skin
+    through tight cloth) and keeps the skin that is away from the cloth (an arm in front keeps its outline)."""
+    import trimesh
+
+    from pipeline.app.synth_capture import TRUTH_HOLDOUT_INSET_M, truth_holdout
+
+    body = trimesh.creation.icosphere(subdivisions=3, radius=0.1)
+    sphere = trimesh.creation.icosphere(subdivisions=3, radius=0.108)
+    cap = sphere.submesh([np.nonzero(sphere.vertices[sphere.faces].min(axis=1)[:, 2] > 0.03)[0]], append=True)
+    held = truth_holdout(body.vertices, body.faces, cap.vertices, cap.faces)
+    moved = np.linalg.norm(held - body.vertices, axis=1)
+    assert np.allclose(moved[body.vertices[:, 2] > 0.05], TRUTH_HOLDOUT_INSET_M, atol=1e-4)
+    assert (moved[body.vertices[:, 2] < -0.03] == 0.0).all()
+    assert (np.linalg.norm(held, axis=1)[body.vertices[:, 2] > 0.05] < 0.1).all()  # inwards
+
+
+def test_a_stereo_shadow_beside_an_arm_shows_the_garment_behind_it():
+    """The strip just left of an arm that only one imager sees has no depth; it is the body beside the arm,
+    so a garment there is drawn (filled from the far side), while the arm still cuts it."""
+    from pipeline.core.ar.composite import depth_matte, fill_stereo_shadows
+
+    garment = np.full((40, 60), 2.0)
+    frame = np.full((40, 60), 2.01)
+    frame[:, 30:40] = 1.8  # an arm in front, upright
+    frame[:, 26:30] = 0.0  # its stereo shadow on the body, left of it
+    frame[10, 45] = 0.0  # a dropout hole elsewhere stays a hole
+    filled = fill_stereo_shadows(frame)
+    assert np.allclose(filled[:, 26:30], 2.01) and filled[10, 45] == 0.0
+    matte = depth_matte(garment, frame)
+    assert (matte[:, 27:29] == 1.0).all() and matte[:, 30:40].max() == 0.0
+
+
+def test_an_unsure_capture_is_graded_on_the_likelier_sex_chart():
+    """The measure step leaves the sex open: the chart is the sex that the fit's gender and ANSUR II together
+    make likelier. A tall man whose crossed arms hid his chest (fitted 0.51) is a man by his measurements; a
+    short man fitted at 0.38 stays a man though ANSUR II leans slightly female; a sure word is kept."""
+    from types import SimpleNamespace
+
+    from pipeline.app.ar import grading_sex
+
+    def measured(sex, gender, cm):
+        return SimpleNamespace(
+            sex=sex, measurements_cm=cm, report={"anny": {"phenotypes": {"gender": gender}}}
+        )
+
+    tall = {
+        "stature": 201.4,
+        "chest_girth": 99.2,
+        "waist_girth": 86.9,
+        "hip_girth": 106.3,
+        "neck_girth": 37.8,
+    }
+    short = {
+        "stature": 172.2,
+        "chest_girth": 90.5,
+        "waist_girth": 81.2,
+        "hip_girth": 98.3,
+        "neck_girth": 35.6,
+    }
+    woman = {
+        "stature": 161.8,
+        "chest_girth": 88.5,
+        "waist_girth": 72.3,
+        "hip_girth": 98.5,
+        "neck_girth": 30.7,
+    }
+    assert grading_sex(measured(None, 0.515, tall)) == "male"
+    assert grading_sex(measured(None, 0.376, short)) == "male"
+    assert grading_sex(measured(None, 0.6, woman)) == "female"
+    assert grading_sex(measured("female", 0.5, tall)) == "female"

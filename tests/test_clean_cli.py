@@ -306,3 +306,25 @@ def test_clean_every_real_format(shared_data, fresh_scene, tmp_path, rel):
     assert 0.2 < max(report["after"]["size"]) < 1.6
     if "worksuit" in rel:  # its buttons are open tubes and one 2-face sliver floats free
         assert ops["floaters"]["removed_parts"] == 1 and ops["holes"]["filled_holes"] > 0
+
+
+def test_unpacked_texture_leaves_nothing_in_temp(fresh_scene, tmp_path):
+    """A GLB's embedded texture is unpacked for the clean-up and removed after it: the temp folder ends empty,
+    and the output OBJ has the texture copied beside it."""
+    import os
+    import subprocess
+
+    from pipeline.blender.garment_ops import export_garment
+
+    tube = syn.tube_garment(24, 8)
+    (tmp_path / "src").mkdir()
+    tube.texture_path = str(syn.stripe_texture(tmp_path / "src" / "stripes.png", 32))
+    src = export_garment(tube, tmp_path / "src" / "tube.glb")  # texture embedded
+    temp, out = tmp_path / "tmp", tmp_path / "out" / "tube.obj"
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp), PYTHONPATH=str(REPO_ROOT))
+    cmd = [sys.executable, "-m", "pipeline", "clean", str(src), "--out", str(out)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(temp.rglob("*")) == []
+    assert sorted(p.suffix for p in out.parent.iterdir()) == [".mtl", ".obj", ".png"]

@@ -48,13 +48,29 @@ def dressed_garment(body, garment: str, size: str, sex: str | None, fabric: str 
     return mesh, carry_into_pose(fit.vertices, fit.weights, fit.weight_bones, body), fit.garment_type
 
 
+FIT_SEX_NATS = (
+    20.0  # log-odds per unit of anny gender from 0.5: the measure step's sure bounds (0.2/0.8) are 400:1
+)
+
+
 def grading_sex(measured) -> str:
     """The sex whose size chart grades a sample garment for the measured shopper: the measure step's word, or,
-    where it is unsure (anny gender between 0.2 and 0.8), the nearer of the two. Defaulting an unsure man
-    to the women's chart dressed him in a tee 7 cm shorter than his (AR bench, crossed arms)."""
+    where it is unsure (anny gender between 0.2 and 0.8), the likelier sex given both the fit's gender (read as
+    log-odds `FIT_SEX_NATS` * (0.5 - gender) for male, so its sure bounds are odds of about 400:1) and ANSUR II
+    (the log-likelihood ratio of the measured stature, girths and widths under the two sexes' Gaussians,
+    `population.log_likelihood`). Either alone erred on the AR bench: a tall man fitted at gender 0.51 with
+    his arms crossed (ANSUR II: male by 9.8 nats), and a short man fitted at 0.38 (ANSUR II: female by 1.2).
+    Defaulting an unsure man to the women's chart dresses him in a tee 7 cm shorter and narrower than his.
+    Limit: the weight of the fit's gender is set so that its own sure bounds mean sure; it is not calibrated."""
+    from pipeline.core.body.population import log_likelihood
+
     if measured.sex:
         return measured.sex
-    return "female" if measured.report["anny"]["phenotypes"].get("gender", 0.5) > 0.5 else "male"
+    gender = float(measured.report["anny"]["phenotypes"].get("gender", 0.5))
+    ansur = log_likelihood(measured.measurements_cm, "male") - log_likelihood(
+        measured.measurements_cm, "female"
+    )
+    return "male" if ansur + FIT_SEX_NATS * (0.5 - gender) > 0 else "female"
 
 
 def capture_pose_parameters(pose_deg: dict[str, Any]) -> dict[str, Any]:

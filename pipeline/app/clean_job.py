@@ -161,9 +161,9 @@ def _bake(mesh: GarmentMesh, options: CleanOptions, bake_path: str | Path | None
     from pipeline.blender.garment_ops import bake_vertex_colors
 
     if bake_path is None:
-        import tempfile
+        from pipeline.core.scratch import scratch_dir
 
-        bake_path = Path(tempfile.mkdtemp(prefix="tryon-bake-")) / f"{mesh.name}_basecolor.png"
+        bake_path = scratch_dir("bake-") / f"{mesh.name}_basecolor.png"
     return bake_vertex_colors(mesh, bake_path, options.texture_size)
 
 

@@ -20,6 +20,8 @@ import numpy as np
 
 from pipeline.core.errors import UserError
 from pipeline.core.garment.mesh import GarmentMesh
+from pipeline.core.scratch import ENV as SCRATCH_ENV
+from pipeline.core.scratch import adopt
 from pipeline.core.untrusted import clip
 
 MEMORY_MB = int(os.environ.get("TRYON_IMPORT_MEMORY_MB", "6144"))  # bpy alone maps ~1.3 GB
@@ -43,9 +45,12 @@ def load_import(path: str | os.PathLike) -> tuple[GarmentMesh, dict]:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta_json"]))
         arrays = {k: z[k] for k in _ARRAYS if k in z.files}
+    texture = meta["texture_path"]
+    if texture and Path(texture).is_relative_to(Path(path).parent) and Path(texture).is_file():
+        texture = str(adopt(texture, "tex-"))  # unpacked by the child into the folder about to be removed
     mesh = GarmentMesh(
         **arrays,
-        texture_path=meta["texture_path"],
+        texture_path=texture,
         base_color=tuple(meta["base_color"]),
         name=meta["name"],
     )
@@ -98,7 +103,9 @@ def import_garment_limited(
             cmd += ["--allow-dir", str(d)]
         root = str(Path(__file__).resolve().parents[2])  # the folder holding the `pipeline` package
         path_var = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-        env = dict(os.environ, TRYON_IMPORT_IN_PROCESS="1", PYTHONPATH=path_var)
+        env = dict(
+            os.environ, TRYON_IMPORT_IN_PROCESS="1", PYTHONPATH=path_var, TMPDIR=tmp, **{SCRATCH_ENV: tmp}
+        )
         proc = subprocess.Popen(
             cmd,
             stdout=subprocess.DEVNULL,

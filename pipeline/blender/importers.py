@@ -21,6 +21,7 @@ from pipeline.core.garment.mesh import GarmentMesh
 from pipeline.core.garment.normalise import normalise_garment
 from pipeline.core.garment.repair import merge_duplicate_vertices
 from pipeline.core.quiet import flush_c_streams
+from pipeline.core.scratch import scratch_dir
 from pipeline.core.untrusted import UnsafeReference, check_image_file, clip, resolve_inside
 
 SUPPORTED = tuple(FORMATS)  # file suffixes import_garment reads
@@ -323,7 +324,7 @@ def _image_file(image, warnings: list[str], texture_dirs: list | None = None) ->
             return None
         return str(real)
     if image.has_data or image.packed_file is not None:
-        out = Path(tempfile.mkdtemp(prefix="tryon-tex-")) / f"{bpy.path.clean_name(image.name)}.png"
+        out = scratch_dir("tex-") / f"{bpy.path.clean_name(image.name)}.png"
         image.filepath_raw = str(out)
         image.file_format = "PNG"
         image.save()

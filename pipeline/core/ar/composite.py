@@ -38,8 +38,9 @@ def depth_mesh(
     return pts[used], remap[faces]
 
 
-OCCLUSION_TOLERANCE_M = 0.025  # a garment pixel up to this far behind the measured surface still shows
+OCCLUSION_TOLERANCE_M = 0.02  # a garment pixel up to this far behind the measured surface still shows
 OCCLUSION_RAMP_M = 0.02  # ... fading out over this much further (the frame's depth noise after smoothing)
+SURE_CUT_M = 0.06  # a garment this much further behind than the tolerance is cut even where the median is not
 WORN_OVER_M = 0.06  # ... or this far where no arm is in front: the shopper's own clothes, worn under it
 ARM_REACH_M = 0.03  # the fitted arm's footprint is grown by this much (its fit error) to mark "an arm here"
 ARM_IN_FRONT_M = 0.02  # ... where the fitted arm is at least this much nearer than the garment
@@ -78,6 +79,27 @@ def fill_depth_holes(depth_m: np.ndarray, size: int = 5, rounds: int = 4) -> np.
     return np.where(np.isfinite(z), z, 0.0)
 
 
+def _row_fill(z: np.ndarray, from_left: bool) -> np.ndarray:
+    """Per pixel, the nearest valid (> 0) depth along its row to the left (or right); 0 where there is none."""
+    zz = z if from_left else z[:, ::-1]
+    cols = np.where(zz > 0, np.arange(zz.shape[1])[None, :], 0)
+    last = np.maximum.accumulate(cols, axis=1)
+    out = np.take_along_axis(zz, last, axis=1)
+    out = np.where((last == 0) & (zz[:, :1] <= 0), 0.0, out)
+    return out if from_left else out[:, ::-1]
+
+
+def fill_stereo_shadows(depth_m: np.ndarray, jump: float = DEPTH_JUMP) -> np.ndarray:
+    """Depth with its stereo shadows filled from the far side: a D4xx camera's reference (left) imager sees
+    a strip of the far surface just left of a near object that the right imager cannot, so there the depth is
+    missing (`depth_noise`). A hole whose nearest depth on the right is nearer (by `jump` relative) than on
+    the left is such a strip and takes the left (far) depth: it is the body or the room beside an arm, where
+    the garment shows. Filled from the near side, a loose sleeve beside the body was cut. Other holes stay 0."""
+    left, right = _row_fill(depth_m, True), _row_fill(depth_m, False)
+    shadow = (depth_m <= 0) & (left > 0) & (right > 0) & (right < left * (1 - jump))
+    return np.where(shadow, left, depth_m)
+
+
 def depth_matte(
     garment_depth_m: np.ndarray,
     frame_depth_m: np.ndarray,
@@ -97,11 +119,33 @@ def depth_matte(
     # the nearer of a 5x5 and a 3x3 median: noise goes, and an arm's edge is not eaten back by the wider one
     # (which left a rim of garment drawn over the forearms' edges)
     real = np.minimum(cv2.medianBlur(mm, 5), cv2.medianBlur(mm, 3)).astype(np.float64) / 1000
-    real = fill_depth_holes(np.where(real > 0, real, frame_depth_m))
+    real = fill_depth_holes(fill_stereo_shadows(np.where(real > 0, real, frame_depth_m)))
     known = (garment_depth_m > 0) & (real > 0)
     shows = np.clip((real + tolerance_m - garment_depth_m) / ramp_m + 0.5, 0.0, 1.0)
     matte = median_filter(np.where(known, shows, 1.0), size=3)
+    # ... but a cut far beyond the noise stays, however thin: the back panel seen under the hem, or between
+    # an arm and the body, is a line a pixel high that the median would draw over the shopper
+    behind = garment_depth_m - real - np.asarray(tolerance_m)
+    matte = np.where(known & (behind > SURE_CUT_M), 0.0, matte)
+    matte = np.where(
+        _edge_of_occluder(known & (behind > ramp_m / 2), frame_depth_m, garment_depth_m, tolerance_m),
+        0.0,
+        matte,
+    )
     return np.minimum(matte, uniform_filter(matte, size=3))
+
+
+def _edge_of_occluder(
+    occluder: np.ndarray, frame_depth_m: np.ndarray, garment_depth_m: np.ndarray, tolerance_m
+) -> np.ndarray:
+    """The pixels just outside what cuts the garment whose own raw depth is nearer than the garment by half the
+    tolerance: an arm's edge pixel, whose depth the sensor mixed with the body behind it (a flying pixel) and
+    the median then gave to the body. Drawing the garment there put a one-pixel rim of cloth over the
+    forearms (the AR bench's violations with crossed arms)."""
+    from scipy.ndimage import binary_dilation
+
+    near = (frame_depth_m > 0) & (frame_depth_m < garment_depth_m - np.asarray(tolerance_m) / 2)
+    return binary_dilation(occluder) & ~occluder & near & (garment_depth_m > 0)
 
 
 def apply_matte(rgba_straight: np.ndarray, matte: np.ndarray) -> np.ndarray:
