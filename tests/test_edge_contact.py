@@ -11,7 +11,8 @@ import trimesh
 from pipeline.core.fit.bodyfield import BodyField
 from pipeline.core.fit.fabrics import get_fabric
 from pipeline.core.fit.solver import ClothSolver, DrapeSettings
-from pipeline.core.fit.warp_kernels import face_edge_ids, warp
+from pipeline.core.fit.warp_kernels import warp
+from pipeline.core.topology import unique_edges
 
 pytestmark = pytest.mark.skipif(warp() is None, reason="Warp unavailable")
 
@@ -48,14 +49,14 @@ def _run(solver, p: np.ndarray, x: np.ndarray, edges: bool) -> np.ndarray:
     return p_wp.numpy().astype(np.float64)
 
 
-def test_face_edge_ids_name_each_edge_once():
+def test_contact_edges_name_each_edge_once():
+    """The edge-edge contact's edge list (`topology.unique_edges`): each edge once, both faces' shared one too."""
     faces = np.array([[0, 1, 2], [2, 1, 3]])
-    edges, fe = face_edge_ids(faces)
+    edges = unique_edges(faces)
     assert len(edges) == 5
-    assert fe[0, 1] == fe[1, 0]  # the shared edge 1-2
-    for f, ids in zip(faces, fe, strict=True):
+    for f in faces:
         for k in range(3):
-            assert set(edges[ids[k]]) == {f[k], f[(k + 1) % 3]}
+            assert sum(set(e) == {f[k], f[(k + 1) % 3]} for e in edges) == 1
 
 
 def test_crossing_strips_do_not_pass_through_each_other():

@@ -9,6 +9,8 @@ import types
 
 import numpy as np
 
+from pipeline.core.topology import unique_edges
+
 
 @functools.lru_cache(maxsize=1)
 def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
@@ -622,15 +624,6 @@ class WarpBodyMesh:
         )
 
 
-def face_edge_ids(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The unique edges (E, 2) of a triangle mesh and, per face, the ids of its three edges (F, 3) (corner k to
-    k + 1), as int32 for the edge-edge contact kernels."""
-    f = np.asarray(faces, np.int64).reshape(-1, 3)
-    pairs = np.sort(np.stack([f, np.roll(f, -1, axis=1)], axis=2).reshape(-1, 2), axis=1)
-    edges, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    return edges.astype(np.int32), inverse.reshape(-1, 3).astype(np.int32)
-
-
 class WarpCloth:
     """Warp-side state of one garment: constraint arrays in Gauss-Seidel order, the body BVH, contact planes."""
 
@@ -763,7 +756,7 @@ class WarpCloth:
         wp, k = self.wp, warp()
         n_v = p_wp.shape[0]
         if getattr(self, "_edges_wp", None) is None or self._edges_wp_n != n_v:
-            edges, _ = face_edge_ids(faces)
+            edges = unique_edges(faces).astype(np.int32)
             self._edges_wp_n = n_v
             self._edges_wp = wp.array(edges, dtype=wp.vec2i, device="cpu")
             self._lo = wp.zeros(len(edges), dtype=wp.vec3, device="cpu")
@@ -773,7 +766,7 @@ class WarpCloth:
             self._edge_count = wp.zeros(n_v, dtype=float, device="cpu")
             if getattr(self, "_body_bvh", None) is None:
                 bp = self.mesh.points.numpy()
-                be, _ = face_edge_ids(self.mesh.indices.numpy().reshape(-1, 3))
+                be = unique_edges(self.mesh.indices.numpy().reshape(-1, 3)).astype(np.int32)
                 self._body_edges = wp.array(be, dtype=wp.vec2i, device="cpu")
                 lo, hi = np.minimum(bp[be[:, 0]], bp[be[:, 1]]), np.maximum(bp[be[:, 0]], bp[be[:, 1]])
                 self._body_lo = wp.array(lo.astype(np.float32), dtype=wp.vec3, device="cpu")
