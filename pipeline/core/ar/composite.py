@@ -109,8 +109,8 @@ def depth_matte(
     """Per pixel, how much of the garment shows (0..1) by a depth test against the frame: 1 where the garment
     is in front of what the camera measured (or no depth is known), 0 where the measured surface is nearer by
     more than `tolerance_m + ramp_m / 2` (an arm in front; `tolerance_m` may be a per-pixel map,
-    `occlusion_tolerance`). The frame's depth is median-smoothed and its holes
-    filled by the nearer side; the matte is median-cleaned (no lone specks from noise) and anti-aliased
+    `occlusion_tolerance`). The frame's depth is median-smoothed, its stereo shadows
+    filled from the far side (`fill_stereo_shadows`) and its other holes from the nearer side; the matte is median-cleaned (no lone specks from noise) and anti-aliased
     inwards only (its soft edge lies on the garment's side, never over the arm)."""
     import cv2
     from scipy.ndimage import median_filter, uniform_filter
