@@ -72,6 +72,9 @@ CORRECTIVE_REFRESH = 10  # iterations between re-computations of the corrective 
 # the fit started at her true shape. 0.3x that, chosen on 3 ANSUR-built bodies (0.1x follows the noise more).
 PRIOR_MEASURE = 0.006  # a tape-measure control
 PRIOR_TRUNK = 0.015  # a trunk shape: larger, as they are not tape-measure controls
+# per unit^2 of a phenotype's change from its start (0.002 per unit^2 of its logit before: 16x that at 0.5)
+PRIOR_PHENOTYPE = 0.032
+LR_PHENOTYPE = 0.015  # Adam's step on a phenotype (0.06 on its logit before: ~0.015 at 0.5)
 PRIOR_CORRECTIVE = 0.015  # a corrective amplitude: a full 12 % costs like a trunk shape at its limit
 GM_SIGMA_M = (0.10, 0.03)  # the depth term's Geman-McClure scale, annealed over the first half of the fit
 POSE_BONES = ("upperleg01.L", "upperleg01.R")  # abduction about the forward axis
@@ -279,6 +282,11 @@ def _choose_yaws(costs: np.ndarray, grid: np.ndarray, views: list[View]) -> list
     return chosen[::-1]
 
 
+def _unit_phenotype(name: str, value: float) -> float:
+    """A phenotype on [0, 1] (age scaled from AGE_RANGE)."""
+    return (value - AGE_RANGE[0]) / (AGE_RANGE[1] - AGE_RANGE[0]) if name == "age" else value
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
@@ -356,16 +364,17 @@ class BodyFitter:
             k: v for k, v in init.get("local_changes", {}).items() if k in FIT_LOCALS
         }
 
-        def logit(p, lo=0.0, hi=1.0):
-            q = np.clip((p - lo) / (hi - lo), 0.02, 0.98)
-            return float(np.log(q / (1 - q)))
-
-        self.ph_raw = torch.tensor(
-            [logit(ph[k], *(AGE_RANGE if k == "age" else (0.0, 1.0))) for k in PHENOTYPES], requires_grad=True
+        # Phenotypes (scaled to [0, 1]) and local controls (in [-LOCAL_LIMIT, LOCAL_LIMIT]) are optimised as
+        # they are and clamped to their box after each step (projected gradient). Why not a sigmoid / tanh of a
+        # raw value: the ANSUR II bodies the avatar fit builds sit on the box (the heaviest woman: weight 1,
+        # muscle 0, six controls at +-1), where a squashing function's gradient vanishes, so the fit could not
+        # reach them (started at her true shape, the squashed start alone was 3.4 cm tall and 2.4 cm small
+        # in the waist).
+        self.ph = torch.tensor(
+            [float(np.clip(_unit_phenotype(k, ph[k]), 0.0, 1.0)) for k in PHENOTYPES], requires_grad=True
         )
-        self.lc_raw = torch.tensor(
-            [float(np.arctanh(np.clip(lc[k] / LOCAL_LIMIT, -0.95, 0.95))) for k in FIT_LOCALS],
-            requires_grad=True,
+        self.lc = torch.tensor(
+            [float(np.clip(lc[k], -LOCAL_LIMIT, LOCAL_LIMIT)) for k in FIT_LOCALS], requires_grad=True
         )
         self.lc_prior = torch.tensor(
             [PRIOR_MEASURE if k.startswith("measure-") else PRIOR_TRUNK for k in FIT_LOCALS]
@@ -375,7 +384,7 @@ class BodyFitter:
         self.amp_raw = torch.zeros(len(CORRECTIVE_GIRTHS), requires_grad=True)
         self.fields: Any = None
         self.gm_sigma = GM_SIGMA_M[1]
-        self.ph_init = self.ph_raw.detach().clone()
+        self.ph_init = self.ph.detach().clone()
         self.pose = torch.zeros(len(POSE_BONES), requires_grad=True)
         self.arm_rot = torch.zeros(len(ARM_BONES), 3, requires_grad=True)
         self.arm_start = torch.zeros(len(ARM_BONES), 3)
@@ -391,14 +400,18 @@ class BodyFitter:
 
     # --- parameters -> body ----------------------------------------------------------------------------
     def params(self) -> tuple[dict, dict]:
-        torch = self.torch
-        s = torch.sigmoid(self.ph_raw)
         ph = {
-            k: (AGE_RANGE[0] + (AGE_RANGE[1] - AGE_RANGE[0]) * s[i]) if k == "age" else s[i]
+            k: (AGE_RANGE[0] + (AGE_RANGE[1] - AGE_RANGE[0]) * self.ph[i]) if k == "age" else self.ph[i]
             for i, k in enumerate(PHENOTYPES)
         }
-        lc = {k: LOCAL_LIMIT * torch.tanh(self.lc_raw[i]) for i, k in enumerate(FIT_LOCALS)}
+        lc = {k: self.lc[i] for i, k in enumerate(FIT_LOCALS)}
         return ph, lc
+
+    def clamp_(self) -> None:
+        """Project the shape parameters back into their box (after each optimiser step)."""
+        with self.torch.no_grad():
+            self.ph.clamp_(0.0, 1.0)
+            self.lc.clamp_(-LOCAL_LIMIT, LOCAL_LIMIT)
 
     def corrective(self) -> dict[str, float]:
         """The corrective amplitudes, or {} while the corrective has not joined the fit."""
@@ -647,9 +660,9 @@ class BodyFitter:
             e2 = (_gm((((uv - obs_sw) / scale) ** 2).sum(1), 0.05) * w).mean()
             total = total + w_lm * 0.3 * torch.minimum(e1, e2)
         prior = (
-            (self.lc_prior * torch.tanh(self.lc_raw) ** 2).sum()
+            (self.lc_prior * (self.lc / LOCAL_LIMIT) ** 2).sum()
             + PRIOR_CORRECTIVE * (torch.tanh(self.amp_raw) ** 2).sum()
-            + 0.002 * ((self.ph_raw - self.ph_init) ** 2).sum()
+            + PRIOR_PHENOTYPE * ((self.ph - self.ph_init) ** 2).sum()
             + 0.05 * (self.pose**2).sum()
             + PRIOR_ARM * ((self.arm_rot - self.arm_start) ** 2).sum()
         )
@@ -701,7 +714,8 @@ class BodyFitter:
         rigid = [*self.rot, *self.trans]
         opt = torch.optim.Adam(
             [
-                {"params": [self.ph_raw, self.lc_raw, self.amp_raw], "lr": 0.06},
+                {"params": [self.ph], "lr": LR_PHENOTYPE},
+                {"params": [self.lc, self.amp_raw], "lr": 0.06},
                 {"params": [self.pose, self.arm_rot], "lr": 0.02},
                 {"params": rigid, "lr": 0.01},
             ]
@@ -721,6 +735,7 @@ class BodyFitter:
             loss, res = self.loss(w_lm=self.w_lm, w_prior=self.w_prior)
             loss.backward()
             opt.step()
+            self.clamp_()
             sched.step()
             if it % 10 == 0:
                 progress(0.1 + 0.85 * it / iterations, f"fitting ({it}/{iterations})")
