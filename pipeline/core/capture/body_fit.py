@@ -6,10 +6,13 @@ the camera frame; shape and a few joint angles are shared. The shape space is th
 need (belly, breast volume, buttocks, torso height, nape-to-waist and waist-to-hip lengths) and, after the
 first third of the iterations, the smooth corrective band scalings of the neck, chest, waist, hip and thigh
 girths (`pipeline.core.body.corrective`), carried to the posed body by the skinning.
+Phenotypes and controls are optimised in their box (projected Adam), so bodies on its bounds (the heaviest
+ANSUR II people) are reachable.
 Loss: Geman-McClure depth residual of each point along its camera ray against the camera-facing side of the
 body (the vertex on the same ray, as a z-buffer would pick it, and its tangent plane), silhouette terms (the
-body must stay inside the person mask and reach its outline), 2D landmark reprojection (left/right may swap,
-as MediaPipe does on back views) and a shape prior. The depth residual's Geman-McClure scale is annealed
+body must stay inside the person mask, and its rim must reach the mask's outline), 2D landmark reprojection
+(left/right may swap, as MediaPipe does on back views), a shape prior and, when no view sees the back (a still
+front view), ANSUR II's chest depth given stature and waist breadth (`depth_prior.py`). The depth residual's Geman-McClure scale is annealed
 from wide to narrow (graduated non-convexity), so the points of a belly or bust that the starting body lacks
 by more than a few centimetres still pull at first instead of counting as outliers. Why the waist of heavy
 ANSUR II people came out 11-18 cm small before: the initialiser (trained on anny's own range) starts them
