@@ -80,9 +80,10 @@ PRIOR_TRUNK = 0.015  # a trunk shape: larger, as they are not tape-measure contr
 PRIOR_PHENOTYPE = 0.032
 LR_PHENOTYPE = 0.015  # Adam's step on a phenotype (0.06 on its logit before: ~0.015 at 0.5)
 # The silhouette's reach term pulls, per outline pixel, the nearest RIM vertex: camera-facing with |cos| of its
-# normal to its ray below this (0.3 and 0.5 tried on 6 ANSUR-built bodies: turn girths 2.16 / 2.10 cm, front
-# 2.76 / 2.39 against 2.37 / 2.38 with any camera-facing vertex)
-RIM_COS = 0.5
+# normal to its ray below this. 0.3 and 0.5 on 6 ANSUR-built bodies: turn girths 2.16 / 2.10 cm, front 2.76 /
+# 2.39 (2.37 / 2.38 with any camera-facing vertex); but 0.5 turned bench_ar's crossed-arms man's turn female
+# (IoU 0.925 -> 0.783); 0.7 keeps him a man (0.913)
+RIM_COS = 0.7
 # The chest-depth prior's weight per unit of its negative log-likelihood (depth_prior.py), used when no view
 # sees the back (a still front view); 0.005 and 0.015 tried on 6 bodies
 W_DEPTH_PRIOR = 0.005
