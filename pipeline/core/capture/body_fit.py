@@ -11,8 +11,8 @@ ANSUR II people) are reachable.
 Loss: Geman-McClure depth residual of each point along its camera ray against the camera-facing side of the
 body (the vertex on the same ray, as a z-buffer would pick it, and its tangent plane), silhouette terms (the
 body must stay inside the person mask, and its rim must reach the mask's outline), 2D landmark reprojection
-(left/right may swap, as MediaPipe does on back views), a shape prior and, when no view sees the back (a still
-front view), ANSUR II's chest depth given stature and waist breadth (`depth_prior.py`). The depth residual's Geman-McClure scale is annealed
+(left/right may swap, as MediaPipe does on back views), a shape prior and, optionally (off: see W_DEPTH_PRIOR), when no view sees the
+back, ANSUR II's chest depth given stature and waist breadth (`depth_prior.py`). The depth residual's Geman-McClure scale is annealed
 from wide to narrow (graduated non-convexity), so the points of a belly or bust that the starting body lacks
 by more than a few centimetres still pull at first instead of counting as outliers. Why the waist of heavy
 ANSUR II people came out 11-18 cm small before: the initialiser (trained on anny's own range) starts them
@@ -85,8 +85,10 @@ LR_PHENOTYPE = 0.015  # Adam's step on a phenotype (0.06 on its logit before: ~0
 # (IoU 0.925 -> 0.783); 0.7 keeps him a man (0.913)
 RIM_COS = 0.7
 # The chest-depth prior's weight per unit of its negative log-likelihood (depth_prior.py), used when no view
-# sees the back (a still front view); 0.005 and 0.015 tried on 6 bodies
-W_DEPTH_PRIOR = 0.005
+# sees the back (a still front view). OFF by default: on 6 ANSUR-built bodies, 0.005 cut the front's chest error
+# (mean |err| 5.2 -> 4.1 cm) but the heaviest man's chest, 4 conditional std deeper than his waist predicts, went
+# -6 -> -15 cm, and the other girths moved: girths 2.37 -> 2.51 cm. Set BodyFitter.w_depth to use it.
+W_DEPTH_PRIOR = 0.0
 BACK_SEEN_FACING = 0.5  # cos of the body's turn from the camera below which a view sees the back's profile  # the chest-depth prior's weight per unit of its negative log-likelihood (depth_prior.py)
 PRIOR_CORRECTIVE = 0.015  # a corrective amplitude: a full 12 % costs like a trunk shape at its limit
 GM_SIGMA_M = (0.10, 0.03)  # the depth term's Geman-McClure scale, annealed over the first half of the fit
