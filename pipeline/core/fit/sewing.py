@@ -48,7 +48,12 @@ def seam_pairs(weld: np.ndarray) -> np.ndarray:
 
 
 def lay_out_panels(
-    sewn: SewnGarment, body, gap_m: float = 0.03, blend_m: float = 0.06, all_flat: bool = False
+    sewn: SewnGarment,
+    body,
+    gap_m: float = 0.03,
+    blend_m: float = 0.06,
+    all_flat: bool = False,
+    arrange: str | None = None,
 ) -> FlatPanels:
     """Lay the panels out round the body: below the chest (a top) or the hips (a skirt) the body panels hang
     flat, `gap_m` in front of and behind the torso, their side seams open (front and back edges apart, to be
@@ -60,7 +65,17 @@ def lay_out_panels(
     the sewing springs closing the shoulder (or waist) seams too; every panel edge starts at its pattern length
     and none starts through the body (the wrapped start crosses the body where the frontal projection is steep
     at its sides: edges up to 12x their pattern length, a few points 1-6 cm inside), which an explicit
-    collision solver such as Blender's cannot undo."""
+    collision solver such as Blender's cannot undo.
+
+    `arrange="cylinder"`: as Marvelous Designer's arrangement points or a Blender artist's set-up, each body
+    panel is bent round the body (`_panel_on_ellipses`: row by row on an ellipse `gap_m` outside the torso's
+    or legs' cross-section, by arc length from the panel's centre line, the ellipse widened where a row of the
+    panel is longer than its half, a flared hem), so the seams start a few cm apart instead of the body's
+    depth, every edge at its pattern length across, and none through the body; above the armpits (tops) the
+    panel blends into the flat layout over the shoulders. The rest shape is still the flat pattern."""
+    if arrange not in (None, "flat", "wrap", "cylinder"):
+        raise ValueError(f"arrange must be flat, wrap or cylinder, not {arrange!r}")
+    all_flat = all_flat or arrange in ("flat", "cylinder")
     if sewn.uv_panel is None:
         raise ValueError("the sewn garment has no per-panel UV points (made by an older sew())")
     n_uv = len(sewn.uv)
@@ -92,8 +107,59 @@ def lay_out_panels(
         w = np.clip((top - xz[:, 1]) / blend_m, 0.0, 1.0)[:, None]  # 1 below the chest, 0 above the band
         w = np.ones_like(w) if all_flat else w
         start[pts] = w * flat + (1 - w) * start[pts]
+        if arrange == "cylinder":
+            bent = _panel_on_ellipses(xz, bv, panel.side == "front", gap_m)
+            # tops: round the torso, blending into the flat layout over the shoulders over the 15 cm below the armpits
+            up = np.clip((xz[:, 1] - lm.armpit_z) / 0.15 + 1, 0, 1)[:, None] if sewn.kind != "bottom" else 0
+            start[pts] = (1 - up) * bent + up * start[pts]
     pattern = np.c_[sewn.uv[:, 0], np.zeros(n_uv), sewn.uv[:, 1]]
     return FlatPanels(start, np.asarray(sewn.face_uv), pattern, weld, seam_pairs(weld))
+
+
+def _panel_on_ellipses(
+    xz: np.ndarray, bv: np.ndarray, front: bool, gap_m: float, bin_m: float = 0.01, smooth_m: float = 0.1
+):
+    """A body panel (frontal layout `xz`, centred on x = 0) bent round the body row by row: each row on an
+    ellipse `gap_m` outside the body's cross-section near that height (the ellipse of its extents grown to
+    enclose it) (`bv`: torso and legs, the most over
+    +-3 cm so the ellipse clears what is just above and below), front panels on its front half, back panels on
+    its back half, by arc length from the centre line; where the panel is wider than the half ellipse's
+    quarter perimeter (a flared hem) the ellipse is widened to fit, where it is narrower the side seams start
+    apart and the sewing closes them. The ellipses change smoothly with height (`smooth_m` running means), so edges
+    down the panel keep close to their pattern length."""
+    z = xz[:, 1]
+    zc = np.arange(z.min() - bin_m, z.max() + 2 * bin_m, bin_m)
+    par = np.zeros((len(zc), 5))  # cx, cy, a, b, half width of the panel's row
+    for r, zr in enumerate(zc):
+        near = bv[np.abs(bv[:, 2] - zr) <= 0.03]
+        if len(near) < 8:
+            near = bv[np.argsort(np.abs(bv[:, 2] - zr))[:64]]
+        in_row = np.abs(z - zr) <= 0.03
+        hw = float(np.abs(xz[in_row, 0]).max()) if in_row.any() else 0.0
+        c = 0.5 * (near[:, :2].max(0) + near[:, :2].min(0))
+        half = np.maximum(0.5 * np.ptp(near[:, :2], axis=0), 1e-3)
+        grow = float(np.sqrt((((near[:, :2] - c) / half) ** 2).sum(1)).max())  # enclose the cross-section
+        par[r] = (*c, *(grow * half + gap_m), hw)
+    width = max(1, int(round(smooth_m / bin_m)))
+    pad = ((width // 2, width - 1 - width // 2), (0, 0))
+    grown = np.lib.stride_tricks.sliding_window_view(np.pad(par, pad, mode="edge"), width, axis=0).max(2)
+    grown[:, :2] = par[:, :2]  # running max of the sizes (still enclosing), then a running mean of all
+    kernel = np.ones(width) / width
+    par = np.stack(
+        [np.convolve(np.pad(grown[:, c], pad[0], mode="edge"), kernel, "valid") for c in range(5)], 1
+    )
+    cx, cy, a, b, hw = (np.interp(z, zc, par[:, c]) for c in range(5))
+    phi = np.linspace(0.0, np.pi / 2, 129)
+    da = np.diff(np.sin(phi))[None, :] * a[:, None]
+    db = np.diff(np.cos(phi))[None, :] * b[:, None]
+    arc = np.c_[np.zeros(len(z)), np.cumsum(np.hypot(da, db), axis=1)]
+    k = np.maximum(1.0, hw / arc[:, -1])  # widen the ellipse to fit a row longer than its half
+    t = np.minimum(np.abs(xz[:, 0]) / (k * arc[:, -1]), 1.0)  # share of the quarter perimeter
+    ph = np.array([np.interp(ti, ar / ar[-1], phi) for ti, ar in zip(t, arc, strict=True)]) * np.sign(
+        xz[:, 0]
+    )
+    side = -1.0 if front else 1.0
+    return np.c_[cx + k * a * np.sin(ph), cy + side * k * b * np.cos(ph), z]
 
 
 def _sleeve_on_cylinder(xz: np.ndarray, body, lm, arm: np.ndarray, front: bool, gap_m: float) -> np.ndarray:
@@ -166,6 +232,7 @@ def drape_panels(
     progress: ProgressCallback = silent,
     field: BodyField | None = None,
     sew_gravity: bool = False,
+    arrange: str = "wrap",
 ) -> tuple[np.ndarray, dict]:
     """Drape a sewn pattern on `body` from its flat panels: returns the welded vertex positions (V, 3) of
     `sewn.faces` and figures (steps, seconds, largest seam gap left before welding).
@@ -179,7 +246,7 @@ def drape_panels(
     t0 = time.perf_counter()
     fab = get_fabric(fabric)
     field = field or BodyField(body.vertices, body.faces)
-    flat = lay_out_panels(sewn, body)
+    flat = lay_out_panels(sewn, body, arrange=arrange, gap_m=0.02 if arrange == "cylinder" else 0.03)
     s = settings or drape_settings(sewn.kind)
     sew_s = dataclasses.replace(
         s,
