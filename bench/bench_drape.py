@@ -197,6 +197,8 @@ CAREFUL = {
     "sewing_force_max": "0",
     "bending": "0.5",
     "compression": "15",
+    "tension": "15",
+    "shear": "15",
 }
 
 
@@ -218,6 +220,8 @@ def _careful(mod, opts: dict) -> None:
     s.sewing_force_max = float(opts["sewing_force_max"])
     s.bending_stiffness = float(opts["bending"])
     s.compression_stiffness = float(opts["compression"])
+    s.tension_stiffness = float(opts["tension"])
+    s.shear_stiffness = float(opts["shear"])
 
 
 def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict:
