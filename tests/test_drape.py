@@ -13,6 +13,7 @@ from pipeline.core.fit.checks import body_through_garment, garment_inside_body
 from pipeline.core.fit.drape_metrics import fold_share, front_barrel, hoop_strain, off_arm
 from pipeline.core.fit.landmarks import body_landmarks
 from pipeline.core.fit.make import sewn_garment
+from pipeline.core.fit.pattern import pattern_rest_lengths
 from pipeline.core.fit.sewing import drape_panels, lay_out_panels, seam_pairs
 from pipeline.core.garment.mesh import read_obj
 
@@ -94,6 +95,32 @@ def test_coarse_panel_drape_folds_without_crossing(coarse_skirt, default_body):
     assert poke["covered_vertices"] > 100 and poke["poke_share"] <= 0.005 and poke["poke_max_mm"] <= 5.0
     lm = body_landmarks(default_body)
     assert lm.hip_z < v[:, 2].max() < lm.waist_z + 0.03  # it hangs from the waist, not off the hips
+
+
+def test_pinned_skirt_hangs_from_its_waist_and_draws_its_hem_in(coarse_skirt, default_body):
+    """`drape_panels(hang=True)`: the waistband pinned and a long dynamic settle. Against the default settle the
+    skirt stays at the waist (it does not slide down the hips), its flared hem falls in round the legs
+    (keeping its length: buckled, not shrunk), nothing stretches further and nothing crosses the body."""
+    sewn, v0, _ = coarse_skirt
+    v, info = drape_panels(sewn, default_body, hang=True)
+    edges = np.unique(
+        np.sort(np.r_[sewn.faces[:, [0, 1]], sewn.faces[:, [1, 2]], sewn.faces[:, [2, 0]]], 1), axis=0
+    )
+    rest = pattern_rest_lengths(sewn, edges)
+    z2d = sewn.vertices2d[:, 1]
+    waist, hem = z2d >= z2d.max() - 1e-4, z2d <= z2d.min() + 1e-4
+
+    def hem_radius(x: np.ndarray) -> float:
+        return float(np.hypot(x[hem, 0], x[hem, 1] - x[:, 1].mean()).mean())
+
+    assert info["settle_steps"] == 160
+    assert v[waist, 2].mean() >= v0[waist, 2].mean() - 0.002
+    assert hem_radius(v) < hem_radius(v0) - 0.01
+    assert hoop_strain(v, sewn.vertices2d, edges, rest) > 0.99
+    strain = np.linalg.norm(v[edges[:, 1]] - v[edges[:, 0]], axis=1) / rest
+    assert np.percentile(strain, 99) < 1.12
+    field = BodyField(default_body.vertices, default_body.faces)
+    assert garment_inside_body(v, default_body.vertices, default_body.faces, field)["inside_max_mm"] == 0.0
 
 
 def test_coarse_tee_seams_close_over_the_shoulders(default_body):
