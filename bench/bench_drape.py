@@ -33,7 +33,7 @@ share within 25 % of Blender's, whole fit >= 10x faster than Blender.
 
     .venv/bin/python bench/bench_drape.py [--frames 150] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
         [--blender-preset arranged[,careful,legacy]] [--save DIR [--stills PNG_DIR | --stills-only --stills PNG_DIR]]
-        [--cusick | --cusick-only]
+        [--cusick | --cusick-only] [--hang]
 
 `--cusick` adds the Cusick drape test per fabric (a 30 cm disc of cloth on an 18 cm pedestal): ours with the
 panel drape's dihedral settings vs Blender's cloth presets used whole; drape coefficient, nodes, fold share.
@@ -68,8 +68,8 @@ from pipeline.core.fit.landmarks import body_landmarks  # noqa: E402
 from pipeline.core.fit.make import drape_sewn, sewn_garment  # noqa: E402
 from pipeline.core.fit.pattern import pattern_rest_lengths  # noqa: E402
 from pipeline.core.fit.place import detect_type, place_garment  # noqa: E402
-from pipeline.core.fit.sewing import lay_out_panels, weld_points  # noqa: E402
-from pipeline.core.garment.mesh import read_obj  # noqa: E402
+from pipeline.core.fit.sewing import drape_panels, lay_out_panels, weld_points  # noqa: E402
+from pipeline.core.garment.mesh import GarmentMesh, read_obj  # noqa: E402
 from pipeline.core.topology import unique_edges  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "garments"
@@ -243,17 +243,25 @@ def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict
 
 def _save(save: Path | None, tag: str, vertices: np.ndarray, faces: np.ndarray) -> None:
     if save is not None and len(vertices):
-        from pipeline.core.garment.mesh import GarmentMesh, write_obj
+        from pipeline.core.garment.mesh import write_obj
 
         write_obj(GarmentMesh(vertices=vertices, faces=np.asarray(faces), name=tag), save / f"{tag}.obj")
 
 
 def pattern_row(
-    kind: str, body, field, lm, frames: int, save: Path | None = None, tag: str = "", presets=("arranged",)
+    kind: str,
+    body,
+    field,
+    lm,
+    frames: int,
+    save: Path | None = None,
+    tag: str = "",
+    presets=("arranged",),
+    hang: bool = False,
 ):
     sewn, _ = sewn_garment(kind, body)
     t0 = time.perf_counter()
-    result = drape_sewn(sewn, body)
+    result = _drape_hanging(sewn, body) if hang and sewn.kind == "bottom" else drape_sewn(sewn, body)
     ours_s = time.perf_counter() - t0
     ours = measure(body, field, lm, result.vertices, sewn.faces, sewn.kind, ours_s)
     _save(save, f"{tag}_ours", result.vertices, sewn.faces)
@@ -284,6 +292,16 @@ def pattern_row(
         )
         _save(save, f"{tag}_{_ref_tag(preset)}", welded, sewn.faces)
     return len(sewn.vertices2d), ours, bases
+
+
+def _drape_hanging(sewn, body):
+    """`make.drape_sewn` with the panel drape's `hang=True` (the waistband pinned, a dynamic settle)."""
+    x0, info = drape_panels(sewn, body, hang=True)
+    rest_len = pattern_rest_lengths(sewn, unique_edges(sewn.faces))
+    g = GarmentMesh(vertices=x0, faces=sewn.faces, uv=sewn.uv, face_uv=sewn.face_uv)
+    result = fit_garment(g, body, garment_type=sewn.kind, rest_edge_lengths=rest_len, start_vertices=x0)
+    result.stats["panel_drape"] = info
+    return result
 
 
 def _strain(vertices: np.ndarray, edges: np.ndarray, rest: np.ndarray, sewn) -> dict:
@@ -531,6 +549,11 @@ def main() -> int:
     )
     ap.add_argument("--cusick-only", action="store_true", help="only the Cusick drape test")
     ap.add_argument(
+        "--hang",
+        action="store_true",
+        help="ours: skirts with the panel drape's hang=True (waistband pinned, dynamic settle; 3-4x slower)",
+    )
+    ap.add_argument(
         "--blender-preset",
         default="arranged",
         help="Blender reference set-up(s), comma-separated, the first one judged: arranged (the careful "
@@ -571,7 +594,7 @@ def main() -> int:
                     continue
                 row = shared_row(body, field, lm, args.frames, args.save, tag, presets)
             else:
-                row = pattern_row(name, body, field, lm, args.frames, args.save, tag, presets)
+                row = pattern_row(name, body, field, lm, args.frames, args.save, tag, presets, args.hang)
             rows.append((body_name, name, *row))
             print(f"done {body_name} {name}", file=sys.stderr, flush=True)
     print_rows(rows, presets)
