@@ -150,7 +150,9 @@ class ClothSolver:
     """Cloth on a body: distance constraints (edges: stretch/compression; with `bending="distance"` also the
     vertices opposite each edge) and, with `bending="dihedral"`, XPBD hinges, built once from the rest shape;
     then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
-    (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband."""
+    (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband. `pinned` (per
+    vertex) holds points where the start puts them (a skirt's waistband): the compiled solve moves only the
+    free end of a constraint, the hinges treat them as infinitely heavy, and each step ends with them reset."""
 
     def __init__(
         self,
