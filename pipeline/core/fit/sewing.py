@@ -213,13 +213,13 @@ def drape_settings(kind: str = "top", hang: bool = False) -> DrapeSettings:
     waistband, which a carried velocity drags over the hips, so it settles quasi-statically. Contact: vertex-
     triangle and (every 8 steps) edge-edge, with itself and with the body.
 
-    `hang=True` (skirts, with the waistband pinned: `drape_panels(hang=True)`): the tops' dynamic fall for the
-    whole 160 steps and 30 iterations a step (at 10 the hem shortens 1-2 % in-plane instead of buckling), so
-    the flare falls in and hangs in broad flutes; 3-4x the time of the default settle."""
+    `hang=True` (skirts, with the waistband pinned: `drape_panels(hang=True)`): the tops' dynamic fall for at
+    least 60 steps and 30 iterations a step (at 10 the hem shortens 1-2 % in-plane instead of buckling), so
+    the flare falls in and the skirt hangs straight; about 2-3x the time of the default settle."""
     hanging = hang and kind == "bottom"
     return DrapeSettings(
         steps=160,
-        min_steps=160 if hanging else 30,
+        min_steps=60 if hanging else 30,
         iterations=30 if hanging else 10,
         dt=1 / 90,
         inertia=kind != "bottom" or hanging,
@@ -257,7 +257,7 @@ def drape_panels(
     pinned where the sewing put it, as Blender artists pin a skirt's waistband, and the settle is the dynamic
     `drape_settings(hang=True)`: the flare falls in and hangs (the default settle stops while the hem is still
     held out round, and a longer one lets the skirt slide down the hips, its waistband stretching past its
-    limit); not the default, since it takes 3-4x as long (the drape bench's 10x goal)."""
+    limit); not the default, since it takes 2-3x as long (the drape bench's 10x goal)."""
     t0 = time.perf_counter()
     fab = get_fabric(fabric)
     field = field or BodyField(body.vertices, body.faces)
