@@ -10,10 +10,15 @@ same flat panels laid out round the body (`pipeline.core.fit.sewing.lay_out_pane
   pattern as the rest shape (a shape key), the body as a collision object (2.5 mm), gravity, run frame by frame
   until it settles (mean move under 0.3 mm a frame after 40 frames, at most `--frames`, default 150 = 6 s),
   timed from the first frame to the last; its seam copies are then welded like ours. `--blender-preset`:
-  `careful` (default; see `CAREFUL`: the Cotton preset, quality 8, collision quality 3, self-collision, the
-  panels laid out wholly flat) and/or `legacy` (the earlier reference: the fabric's true mass per vertex with
-  the modifier's default stiffness, quality 5, collision quality 2, no self-collision, the partly wrapped start,
-  whose edges start up to 12x their pattern length and partly inside the body: it crumples and spikes).
+  `arranged` (default; see `ARRANGED`: as a careful artist sets up flat panels, each body panel bent round the
+  body 2 cm out, `sewing.lay_out_panels(arrange="cylinder")`, sewn for 30 frames without gravity, then gravity
+  until settled; `careful`'s settings), `careful` (see `CAREFUL`: the Cotton preset, quality 8, collision
+  quality 3, self-collision, the panels laid out wholly flat, gravity from the first frame) and/or `legacy` (the
+  earlier reference: the fabric's true mass per vertex with the modifier's default stiffness, quality 5,
+  collision quality 2, no self-collision, the partly wrapped start, whose edges start up to 12x their pattern
+  length and partly inside the body: it crumples and spikes). Per pattern row also: the seam gap left (after
+  the sewing frames and at the end), strain (edge over pattern length) p50/p99 and the hem's hoop strain
+  (`drape_metrics.hoop_strain`), and the folds that are not crumples.
 
 Plus one shared-data garment (DiffCloth's skirt, MIT, no pattern): ours = `fit_garment` (placement + settle);
 Blender = the cloth modifier from the same placed start with gravity until settled (rest shape = the mesh).
@@ -27,8 +32,8 @@ the body), and seconds. Goals (pass/fail per row): barrel <= 1.03, poke-through 
 share within 25 % of Blender's, whole fit >= 10x faster than Blender.
 
     .venv/bin/python bench/bench_drape.py [--frames 150] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
-        [--blender-preset careful[,legacy]] [--save DIR [--stills PNG_DIR | --stills-only --stills PNG_DIR]]
-        [--cusick | --cusick-only]
+        [--blender-preset arranged[,careful,legacy]] [--save DIR [--stills PNG_DIR | --stills-only --stills PNG_DIR]]
+        [--cusick | --cusick-only] [--hang]
 
 `--cusick` adds the Cusick drape test per fabric (a 30 cm disc of cloth on an 18 cm pedestal): ours with the
 panel drape's dihedral settings vs Blender's cloth presets used whole; drape coefficient, nodes, fold share.
@@ -56,13 +61,16 @@ from pipeline.core.fit.drape_metrics import (  # noqa: E402
     fold_share,
     front_barrel,
     gap_percentiles,
+    hoop_strain,
     off_arm,
 )
 from pipeline.core.fit.landmarks import body_landmarks  # noqa: E402
 from pipeline.core.fit.make import drape_sewn, sewn_garment  # noqa: E402
+from pipeline.core.fit.pattern import pattern_rest_lengths  # noqa: E402
 from pipeline.core.fit.place import detect_type, place_garment  # noqa: E402
-from pipeline.core.fit.sewing import lay_out_panels, weld_points  # noqa: E402
-from pipeline.core.garment.mesh import read_obj  # noqa: E402
+from pipeline.core.fit.sewing import drape_panels, lay_out_panels, weld_points  # noqa: E402
+from pipeline.core.garment.mesh import GarmentMesh, read_obj  # noqa: E402
+from pipeline.core.topology import unique_edges  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "garments"
 BODIES = {
@@ -127,18 +135,34 @@ def blender_cloth(
     mod.settings.use_sewing_springs = len(seams) > 0
     mod.collision_settings.distance_min = 0.0025
     mod.collision_settings.use_self_collision = False
-    if name == "careful" and preset is None:
+    if name in ("careful", "arranged") and preset is None:
         opts = CAREFUL | dict(kv.split("=") for kv in extra.split(",") if kv)
         _careful(mod, opts)
         if opts.get("mass") == "fabric":
             mod.settings.mass = float(MASS_KG_M2 * area / len(start))
         elif "mass" in opts:
             mod.settings.mass = float(opts["mass"])
+    sew_frames = 0
+    if name == "arranged" and len(seams):
+        opts = ARRANGED | dict(kv.split("=") for kv in extra.split(",") if kv)
+        _careful(mod, opts)
+        sew_frames = int(opts["sew_frames"])
+        avatar.collision.cloth_friction = float(opts["body_friction"])
+        mod.settings.bending_model = opts["bending_model"].upper()
+        # sew first without gravity (the effector weight keyed 0, then 1), as garments are sewn in the air
+        weights = mod.settings.effector_weights
+        weights.gravity = 0.0
+        weights.keyframe_insert("gravity", frame=1)
+        weights.keyframe_insert("gravity", frame=sew_frames)
+        weights.gravity = 1.0
+        weights.keyframe_insert("gravity", frame=sew_frames + 1)
     mod.point_cache.frame_end = frames
     co = np.empty(len(start) * 3, np.float32)
     prev = np.asarray(start, np.float64)
+    seams = np.asarray(seams, np.int64).reshape(-1, 2)
     t0 = time.perf_counter()
     done = frames
+    log = {"sew_frames": sew_frames}
     for f in range(1, frames + 1):
         scene.frame_set(f)
         ev = cloth.evaluated_get(bpy.context.evaluated_depsgraph_get())
@@ -146,9 +170,16 @@ def blender_cloth(
         now = co.reshape(-1, 3).astype(np.float64)
         mean_move = float(np.linalg.norm(now - prev, axis=1).mean())
         prev = now
-        if f >= 40 and mean_move < 3e-4:
+        if len(seams) and sew_frames and f == sew_frames:
+            log["gap_sewn_mm"] = 1000 * float(
+                np.linalg.norm(now[seams[:, 0]] - now[seams[:, 1]], axis=1).max()
+            )
+        if f >= sew_frames + 40 and mean_move < 3e-4:
             done = f
             break
+    if len(seams):
+        log["gap_mm"] = 1000 * float(np.linalg.norm(prev[seams[:, 0]] - prev[seams[:, 1]], axis=1).max())
+    blender_cloth.log = log
     return prev, time.perf_counter() - t0, done
 
 
@@ -166,7 +197,17 @@ CAREFUL = {
     "sewing_force_max": "0",
     "bending": "0.5",
     "compression": "15",
+    "tension": "15",
+    "shear": "15",
 }
+
+
+# The arranged reference (`--blender-preset arranged`): what a careful Blender artist does with flat panels, as
+# Marvelous Designer's arrangement points do: each body panel bent round the body a few cm out
+# (`lay_out_panels(arrange="cylinder")`, the rest shape still the flat pattern through the shape key), the
+# panels sewn without gravity first (the effector weight keyed 0 for `sew_frames`), then gravity on until the
+# motion stops; the careful reference's Cotton preset, quality and collision settings.
+ARRANGED = CAREFUL | {"sew_frames": "30", "gap": "0.02", "body_friction": "5", "bending_model": "angular"}
 
 
 def _careful(mod, opts: dict) -> None:
@@ -179,6 +220,8 @@ def _careful(mod, opts: dict) -> None:
     s.sewing_force_max = float(opts["sewing_force_max"])
     s.bending_stiffness = float(opts["bending"])
     s.compression_stiffness = float(opts["compression"])
+    s.tension_stiffness = float(opts["tension"])
+    s.shear_stiffness = float(opts["shear"])
 
 
 def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict:
@@ -199,39 +242,84 @@ def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict
 
 
 def _save(save: Path | None, tag: str, vertices: np.ndarray, faces: np.ndarray) -> None:
-    if save is not None:
-        from pipeline.core.garment.mesh import GarmentMesh, write_obj
+    if save is not None and len(vertices):
+        from pipeline.core.garment.mesh import write_obj
 
         write_obj(GarmentMesh(vertices=vertices, faces=np.asarray(faces), name=tag), save / f"{tag}.obj")
 
 
 def pattern_row(
-    kind: str, body, field, lm, frames: int, save: Path | None = None, tag: str = "", presets=("careful",)
+    kind: str,
+    body,
+    field,
+    lm,
+    frames: int,
+    save: Path | None = None,
+    tag: str = "",
+    presets=("arranged",),
+    hang: bool = False,
 ):
     sewn, _ = sewn_garment(kind, body)
     t0 = time.perf_counter()
-    result = drape_sewn(sewn, body)
+    result = _drape_hanging(sewn, body) if hang and sewn.kind == "bottom" else drape_sewn(sewn, body)
     ours_s = time.perf_counter() - t0
     ours = measure(body, field, lm, result.vertices, sewn.faces, sewn.kind, ours_s)
     _save(save, f"{tag}_ours", result.vertices, sewn.faces)
+    edges = unique_edges(sewn.faces)
+    rest = pattern_rest_lengths(sewn, edges)
+    ours |= _strain(result.vertices, edges, rest, sewn) | {
+        "gap_mm": result.stats["panel_drape"]["seam_gap_max_mm"]
+    }
     bases = {}
     for preset in presets:
-        # careful: the panels wholly flat (no edge starts stretched or through the body); legacy: the old start
-        flat = lay_out_panels(sewn, body, all_flat=preset != "legacy")
+        # careful: the panels wholly flat (no edge starts stretched or through the body); legacy: the old start;
+        # arranged: the body panels bent round the body
+        name, _, extra = preset.partition(":")
+        if name == "arranged":
+            gap = float((ARRANGED | dict(kv.split("=") for kv in extra.split(",") if kv))["gap"])
+            flat = lay_out_panels(sewn, body, gap_m=gap, arrange="cylinder")
+        else:
+            flat = lay_out_panels(sewn, body, all_flat=name != "legacy")
         x, bl_s, n = blender_cloth(
             body, flat.start, flat.faces, frames, rest=flat.pattern, seams=flat.seams, profile=preset
         )
         welded = weld_points(x, flat.weld, len(sewn.vertices2d))
-        bases[preset] = measure(body, field, lm, welded, sewn.faces, sewn.kind, bl_s) | {"frames": n}
+        bases[preset] = (
+            measure(body, field, lm, welded, sewn.faces, sewn.kind, bl_s)
+            | {"frames": n}
+            | _strain(welded, edges, rest, sewn)
+            | blender_cloth.log
+        )
         _save(save, f"{tag}_{_ref_tag(preset)}", welded, sewn.faces)
     return len(sewn.vertices2d), ours, bases
 
 
+def _drape_hanging(sewn, body):
+    """`make.drape_sewn` with the panel drape's `hang=True` (the waistband pinned, a dynamic settle)."""
+    x0, info = drape_panels(sewn, body, hang=True)
+    rest_len = pattern_rest_lengths(sewn, unique_edges(sewn.faces))
+    g = GarmentMesh(vertices=x0, faces=sewn.faces, uv=sewn.uv, face_uv=sewn.face_uv)
+    result = fit_garment(g, body, garment_type=sewn.kind, rest_edge_lengths=rest_len, start_vertices=x0)
+    result.stats["panel_drape"] = info
+    return result
+
+
+def _strain(vertices: np.ndarray, edges: np.ndarray, rest: np.ndarray, sewn) -> dict:
+    """Edge length over pattern length: median and 99th percentile (a settled garment: near 1), and the hem's
+    hoop strain (`drape_metrics.hoop_strain`: under 1, the hem is compressed round, as flutes need)."""
+    s = np.linalg.norm(vertices[edges[:, 1]] - vertices[edges[:, 0]], axis=1) / np.maximum(rest, 1e-12)
+    return {
+        "strain_p50": float(np.median(s)),
+        "strain_p99": float(np.percentile(s, 99)),
+        "hem_hoop": hoop_strain(vertices, sewn.vertices2d, edges, rest),
+    }
+
+
 def _ref_tag(preset: str) -> str:
-    return "blender" if preset == "careful" else f"blender-{preset}"
+    return "blender" if preset == "careful" else f"blender-{preset.split(':')[0]}"
 
 
-def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str = "", presets=("careful",)):
+def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str = "", presets=("arranged",)):
     from pipeline.core.garment.normalise import normalise_garment
 
     g, _ = normalise_garment(read_obj(SHARED / "diffcloth_skirt" / "skirt3448.obj"))
@@ -243,10 +331,23 @@ def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str 
     _save(save, f"{tag}_ours", result.vertices, g.faces)
     bases = {}
     for preset in presets:
+        # no pattern, no seams: the arranged reference is the careful one from the same placed start
+        same = {"careful": "arranged", "arranged": "careful"}.get(preset)
+        if same in bases:
+            bases[preset] = bases[same]
+            _save(save, f"{tag}_{_ref_tag(preset)}", *_load(save, f"{tag}_{_ref_tag(same)}"))
+            continue
         x, bl_s, n = blender_cloth(body, start, np.asarray(g.faces), frames, profile=preset)
         bases[preset] = measure(body, field, lm, x, g.faces, kind, bl_s) | {"frames": n}
         _save(save, f"{tag}_{_ref_tag(preset)}", x, g.faces)
     return len(g.vertices), ours, bases
+
+
+def _load(save: Path | None, tag: str) -> tuple[np.ndarray, np.ndarray]:
+    if save is None:
+        return np.zeros((0, 3)), np.zeros((0, 3), np.int64)
+    g = read_obj(save / f"{tag}.obj")
+    return g.vertices, np.asarray(g.faces)
 
 
 # Blender's own cloth presets (scripts/presets/cloth) for the Cusick rows: (preset, areal density of ours)
@@ -372,7 +473,7 @@ def render_stills(save: Path, out: Path, bodies: dict) -> list[Path]:
         body = None if tag.startswith("cusick") else bodies[tag.split("_")[0]]
         views = ("front",) if body is None else ("front", "side")
         tiles = []
-        for which in ("ours", "blender", "blender-legacy"):
+        for which in ("ours", "blender-arranged", "blender", "blender-legacy"):
             if not (save / f"{tag}_{which}.obj").exists():
                 continue
             g = read_obj(save / f"{tag}_{which}.obj")
@@ -406,6 +507,31 @@ def print_cusick(rows: list[tuple]) -> None:
     print()
 
 
+def print_rows(rows: list[tuple], presets: tuple[str, ...]) -> None:
+    """The bench table: ours then each reference per garment, and the goals' verdict against the first."""
+    head = (
+        f"{'body':8} {'garment':15} {'verts':>5} | {'method':8} {'barrel':>6} {'gap p10/50/90 mm':>18} "
+        f"{'folds>15':>8} {'crumple':>7} {'poke %':>6} {'poke mm':>7} {'in mm':>5} {'time s':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for body_name, name, nv, ours, bases in rows:
+        for label, r in (("ours", ours), *((_ref_tag(k), v) for k, v in bases.items())):
+            gaps = f"{r['gap_p10_mm']:.1f}/{r['gap_p50_mm']:.1f}/{r['gap_p90_mm']:.1f}"
+            extra = f" ({r['frames']} frames)" if "frames" in r else ""
+            extra += f" non-crumple folds {r['folds'] * (1 - r['crumple']):.3f}"
+            if "strain_p99" in r:
+                extra += f" strain p50/p99 {r['strain_p50']:.3f}/{r['strain_p99']:.3f} hem hoop {r['hem_hoop']:.3f}"
+            if "gap_mm" in r:
+                sewn_gap = f" ({r['gap_sewn_mm']:.1f} after sewing)" if "gap_sewn_mm" in r else ""
+                extra += f" seam gap max {r['gap_mm']:.1f} mm{sewn_gap}"
+            print(
+                f"{body_name:8} {name:15} {nv:5d} | {label:8} {r['barrel']:6.3f} {gaps:>18} {r['folds']:8.3f} {r['crumple']:7.2f} "
+                f"{100 * r['poke_share']:6.2f} {r['poke_max_mm']:7.1f} {r['inside_max_mm']:5.1f} {r['s']:7.2f}{extra}"
+            )
+        print(f"{'':26} " + "; ".join(verdict(ours, bases[presets[0]])) + f" (vs {_ref_tag(presets[0])})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=150, help="most frames Blender runs (24 fps)")
@@ -423,11 +549,18 @@ def main() -> int:
     )
     ap.add_argument("--cusick-only", action="store_true", help="only the Cusick drape test")
     ap.add_argument(
+        "--hang",
+        action="store_true",
+        help="ours: skirts with the panel drape's hang=True (waistband pinned, dynamic settle; 3-4x slower)",
+    )
+    ap.add_argument(
         "--blender-preset",
-        default="careful",
-        help="Blender reference set-up(s), comma-separated, the first one judged: careful (the cotton preset, "
-        "stable quality, self-collision, wholly flat panels) or legacy (the earlier run: true mass per vertex "
-        "with the modifier's stiffness, quality 5, no self-collision, the partly wrapped start)",
+        default="arranged",
+        help="Blender reference set-up(s), comma-separated, the first one judged: arranged (the careful "
+        "settings, the body panels bent round the body, sewn without gravity, then settled), careful (the cotton "
+        "preset, stable quality, self-collision, wholly flat panels, gravity from the start) or legacy (the "
+        "earlier run: true mass per vertex with the modifier's stiffness, quality 5, no self-collision, the "
+        "partly wrapped start)",
     )
     args = ap.parse_args()
     if args.stills and not args.save:
@@ -461,24 +594,10 @@ def main() -> int:
                     continue
                 row = shared_row(body, field, lm, args.frames, args.save, tag, presets)
             else:
-                row = pattern_row(name, body, field, lm, args.frames, args.save, tag, presets)
+                row = pattern_row(name, body, field, lm, args.frames, args.save, tag, presets, args.hang)
             rows.append((body_name, name, *row))
             print(f"done {body_name} {name}", file=sys.stderr, flush=True)
-    head = (
-        f"{'body':8} {'garment':15} {'verts':>5} | {'method':8} {'barrel':>6} {'gap p10/50/90 mm':>18} "
-        f"{'folds>15':>8} {'crumple':>7} {'poke %':>6} {'poke mm':>7} {'in mm':>5} {'time s':>7}"
-    )
-    print(head)
-    print("-" * len(head))
-    for body_name, name, nv, ours, bases in rows:
-        for label, r in (("ours", ours), *((_ref_tag(k), v) for k, v in bases.items())):
-            gaps = f"{r['gap_p10_mm']:.1f}/{r['gap_p50_mm']:.1f}/{r['gap_p90_mm']:.1f}"
-            extra = f" ({r['frames']} frames)" if "frames" in r else ""
-            print(
-                f"{body_name:8} {name:15} {nv:5d} | {label:8} {r['barrel']:6.3f} {gaps:>18} {r['folds']:8.3f} {r['crumple']:7.2f} "
-                f"{100 * r['poke_share']:6.2f} {r['poke_max_mm']:7.1f} {r['inside_max_mm']:5.1f} {r['s']:7.2f}{extra}"
-            )
-        print(f"{'':26} " + "; ".join(verdict(ours, bases[presets[0]])) + f" (vs {_ref_tag(presets[0])})")
+    print_rows(rows, presets)
     if args.stills:
         bodies = {name: body_arrays(BODIES[name] or None) for name in args.bodies.split(",")}
         print("\n".join(map(str, render_stills(args.save, args.stills, bodies))))

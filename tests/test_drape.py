@@ -10,9 +10,10 @@ import pytest
 from pipeline.core.fit.api import fit_garment
 from pipeline.core.fit.bodyfield import BodyField
 from pipeline.core.fit.checks import body_through_garment, garment_inside_body
-from pipeline.core.fit.drape_metrics import fold_share, front_barrel, off_arm
+from pipeline.core.fit.drape_metrics import fold_share, front_barrel, hoop_strain, off_arm
 from pipeline.core.fit.landmarks import body_landmarks
 from pipeline.core.fit.make import sewn_garment
+from pipeline.core.fit.pattern import pattern_rest_lengths
 from pipeline.core.fit.sewing import drape_panels, lay_out_panels, seam_pairs
 from pipeline.core.garment.mesh import read_obj
 
@@ -40,6 +41,49 @@ def test_flat_panels_start_open_below_the_chest_and_closed_round_the_arms(defaul
     assert len(seam_pairs(np.array([0, 1, 0, 0, 2]))) == 3
 
 
+def test_arranged_panels_start_round_the_body_at_their_pattern_length(default_body):
+    """`arrange="cylinder"` (the arranged Blender reference's start): body panels bent round the body a few cm
+    out, every panel point outside the body, the side seams much closer than the flat layout's, each row of a
+    panel at its pattern length (edges across keep their length) and the waist-to-hem edges near theirs."""
+    field = BodyField(default_body.vertices, default_body.faces)
+    sewn, _ = sewn_garment("skirt", default_body, edge_m=0.035)
+    flat = lay_out_panels(sewn, default_body, all_flat=True)
+    bent = lay_out_panels(sewn, default_body, gap_m=0.02, arrange="cylinder")
+    assert field.closest(bent.start).signed_distance.min() > 0.01
+    gaps = [np.linalg.norm(f.start[f.seams[:, 0]] - f.start[f.seams[:, 1]], axis=1) for f in (flat, bent)]
+    assert gaps[1].max() < 0.5 * gaps[0].min()
+    e = np.vstack([bent.faces[:, [0, 1]], bent.faces[:, [1, 2]], bent.faces[:, [2, 0]]])
+    strain = np.linalg.norm(bent.start[e[:, 1]] - bent.start[e[:, 0]], axis=1) / np.linalg.norm(
+        bent.pattern[e[:, 1]] - bent.pattern[e[:, 0]], axis=1
+    )
+    across = np.abs(bent.pattern[e[:, 1], 2] - bent.pattern[e[:, 0], 2]) < 1e-6
+    assert np.abs(strain[across] - 1.0).max() < 0.02  # a row wraps at its pattern length
+    assert np.percentile(strain, 99) < 1.3 and np.median(strain) == pytest.approx(1.0, abs=0.01)
+    with pytest.raises(ValueError):
+        lay_out_panels(sewn, default_body, arrange="spiral")
+
+
+def test_hoop_strain_reads_a_hem_held_out_or_pulled_in():
+    """A tube's pattern (a 1 m wide strip, 60 cm tall) wrapped round at its own width reads ~1 at the hem;
+    with the hem drawn in to 90 % (as gravity pulls a flare in) it reads ~0.9; the rows above do not count."""
+    nx, nz = 40, 13
+    u, w = np.meshgrid(np.arange(nx + 1) / nx, np.linspace(0.0, 0.6, nz), indexing="ij")
+    layout = np.c_[u.ravel(), w.ravel()]
+    idx = np.arange((nx + 1) * nz).reshape(nx + 1, nz)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel(), idx[:-1, 1:].ravel()
+    faces = np.r_[np.c_[a, b, c], np.c_[a, c, d]]
+    e = np.unique(np.sort(np.r_[faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]], axis=1), axis=0)
+    rest = np.linalg.norm(layout[e[:, 1]] - layout[e[:, 0]], axis=1)
+
+    def tube(hem_scale: float) -> np.ndarray:
+        r = (1.0 / (2 * np.pi)) * np.where(layout[:, 1] < 0.05, hem_scale, 1.0)
+        t = 2 * np.pi * layout[:, 0]
+        return np.c_[r * np.cos(t), r * np.sin(t), layout[:, 1]]
+
+    assert hoop_strain(tube(1.0), layout, e, rest) == pytest.approx(1.0, abs=0.01)
+    assert hoop_strain(tube(0.9), layout, e, rest) == pytest.approx(0.9, abs=0.01)
+
+
 def test_coarse_panel_drape_folds_without_crossing(coarse_skirt, default_body):
     sewn, v, info = coarse_skirt
     assert info["seam_gap_max_mm"] < 5.0  # the seams closed before welding
@@ -51,6 +95,32 @@ def test_coarse_panel_drape_folds_without_crossing(coarse_skirt, default_body):
     assert poke["covered_vertices"] > 100 and poke["poke_share"] <= 0.005 and poke["poke_max_mm"] <= 5.0
     lm = body_landmarks(default_body)
     assert lm.hip_z < v[:, 2].max() < lm.waist_z + 0.03  # it hangs from the waist, not off the hips
+
+
+def test_pinned_skirt_hangs_from_its_waist_and_draws_its_hem_in(coarse_skirt, default_body):
+    """`drape_panels(hang=True)`: the waistband pinned and a long dynamic settle. Against the default settle the
+    skirt stays at the waist (it does not slide down the hips), its flared hem falls in round the legs
+    (keeping its length: buckled, not shrunk), nothing stretches further and nothing crosses the body."""
+    sewn, v0, _ = coarse_skirt
+    v, info = drape_panels(sewn, default_body, hang=True)
+    edges = np.unique(
+        np.sort(np.r_[sewn.faces[:, [0, 1]], sewn.faces[:, [1, 2]], sewn.faces[:, [2, 0]]], 1), axis=0
+    )
+    rest = pattern_rest_lengths(sewn, edges)
+    z2d = sewn.vertices2d[:, 1]
+    waist, hem = z2d >= z2d.max() - 1e-4, z2d <= z2d.min() + 1e-4
+
+    def hem_radius(x: np.ndarray) -> float:
+        return float(np.hypot(x[hem, 0], x[hem, 1] - x[:, 1].mean()).mean())
+
+    assert info["settle_steps"] >= 60
+    assert v[waist, 2].mean() >= v0[waist, 2].mean() - 0.002
+    assert hem_radius(v) < hem_radius(v0) - 0.01
+    assert hoop_strain(v, sewn.vertices2d, edges, rest) > 0.99
+    strain = np.linalg.norm(v[edges[:, 1]] - v[edges[:, 0]], axis=1) / rest
+    assert np.percentile(strain, 99) < 1.12
+    field = BodyField(default_body.vertices, default_body.faces)
+    assert garment_inside_body(v, default_body.vertices, default_body.faces, field)["inside_max_mm"] == 0.0
 
 
 def test_coarse_tee_seams_close_over_the_shoulders(default_body):

@@ -169,3 +169,19 @@ def crumple_share(vertices: np.ndarray, faces: np.ndarray, angle_deg: float = 15
         near_valley[edges[:, 0]] | near_valley[edges[:, 1]],
     )
     return float((folded & opposite).sum() / folded.sum())
+
+
+def hoop_strain(
+    vertices: np.ndarray, layout: np.ndarray, edges: np.ndarray, rest: np.ndarray, band_m: float = 0.04
+):
+    """Mean strain (length over pattern length) of the edges running round a garment within `band_m` of its hem:
+    edges nearly horizontal in the pattern's frontal layout (`layout`: (V, 2) x/z, `SewnGarment.vertices2d`).
+    Under 1: the hem is in hoop compression (gravity pulling a flare in: it buckles into flutes); over 1:
+    something holds it out (stretched round)."""
+    v, lay = np.asarray(vertices, np.float64), np.asarray(layout, np.float64)
+    d2 = lay[edges[:, 1]] - lay[edges[:, 0]]
+    across = np.abs(d2[:, 1]) < 0.3 * np.linalg.norm(d2, axis=1)
+    z = 0.5 * (lay[edges[:, 0], 1] + lay[edges[:, 1], 1])
+    hem = across & (z <= lay[:, 1].min() + band_m)
+    length = np.linalg.norm(v[edges[hem, 1]] - v[edges[hem, 0]], axis=1)
+    return float((length / np.maximum(rest[hem], 1e-12)).mean()) if hem.any() else float("nan")

@@ -150,7 +150,9 @@ class ClothSolver:
     """Cloth on a body: distance constraints (edges: stretch/compression; with `bending="distance"` also the
     vertices opposite each edge) and, with `bending="dihedral"`, XPBD hinges, built once from the rest shape;
     then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
-    (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband."""
+    (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband. `pinned` (per
+    vertex) holds points where the start puts them (a skirt's waistband): the compiled solve moves only the
+    free end of a constraint, the hinges treat them as infinitely heavy, and each step ends with them reset."""
 
     def __init__(
         self,
@@ -164,6 +166,7 @@ class ClothSolver:
         seams: np.ndarray | None = None,
         seam_k: float = 0.5,
         flat_rest: bool = False,
+        pinned: np.ndarray | None = None,
     ):
         self.faces = np.asarray(faces, dtype=np.int64)
         self.n = len(rest_vertices)
@@ -209,6 +212,12 @@ class ClothSolver:
         k_c = fabric.stretch if dihedral else fabric.compress
         self.k_compress = np.r_[np.full(n_e, k_c), np.full(n_b, fabric.bend), np.full(n_s, seam_k)]
         self._init_hinges(rest, el, geo, flat_rest if dihedral else None)
+        # pinned points (e.g. a skirt's waistband, as Blender artists pin one) stay where the start puts them
+        self.pinned = None if pinned is None else np.asarray(pinned, bool)
+        free = None
+        if self.pinned is not None:
+            free = (~self.pinned).astype(float)
+            self.inv_mass = self.inv_mass * free
         self.wc = None
         use_warp = False
         if self.s.backend in ("auto", "warp"):
@@ -233,6 +242,7 @@ class ClothSolver:
                     hinge_rest=self.hinge_rest,
                     hinge_alpha=self.hinge_alpha,
                     inv_mass=self.inv_mass,
+                    free=free,
                 )
             elif self.s.backend == "warp":
                 raise RuntimeError("the warp backend was asked for but warp does not import")
@@ -441,6 +451,8 @@ class ClothSolver:
                     snap_wp.numpy()[:] = p_np
             else:
                 p, touching = self._numpy_step(x, y)
+            if self.pinned is not None:  # the contact and self-contact passes do not move them either
+                p[self.pinned] = x[self.pinned]
             # quasi-static: each step starts at rest unless `inertia` is on (then contact is inelastic and the
             # speed capped); carried velocity lets cloth creep down slopes, so the default settle has none
             v = (p - x) / s.dt if (s.inertia and step >= 10) else np.zeros_like(p)

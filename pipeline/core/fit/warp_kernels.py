@@ -170,6 +170,7 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
         hinge_lambda: wp.array(dtype=float),
         inv_mass: wp.array(dtype=float),
         n_hinges: int,
+        free: wp.array(dtype=float),
     ):
         # One thread, true Gauss-Seidel: every distance constraint in turn, then every dihedral hinge (XPBD,
         # `bending.project_hinges`), then the contact planes, `iterations` times; then strain-limiting passes
@@ -185,19 +186,20 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
                 j = cj[t]
                 d = p[j] - p[i]
                 length = wp.length(d)
-                if length > 1.0e-12:
+                wsum = free[i] + free[j]  # pinned points (free 0) do not move; free ones share the correction
+                if length > 1.0e-12 and wsum > 0.0:
                     c = length - rest[t]
                     if c > 0.0:
                         c = c * k_stretch[t]
                     else:
                         c = c * k_compress[t]
-                    corr = d * (0.5 * c / length)
-                    p[i] = p[i] + corr
-                    p[j] = p[j] - corr
+                    corr = d * (c / (length * wsum))
+                    p[i] = p[i] + corr * free[i]
+                    p[j] = p[j] - corr * free[j]
             for hh in range(n_hinges):
                 project_hinge(p, hinge[hh], hinge_rest, hinge_alpha, hinge_lambda, inv_mass, hh)
             for v in range(n_points):
-                if valid[v] == 1:
+                if valid[v] == 1 and free[v] > 0.0:
                     depth = wp.dot(p[v] - cp[v], nrm[v]) - offset
                     if depth < 0.0:
                         p[v] = p[v] - nrm[v] * depth
@@ -210,10 +212,11 @@ def warp():  # noqa: C901 - the kernels are closures compiled here, not branches
                     d = p[j] - p[i]
                     length = wp.length(d)
                     c = length - limit[t] * rest[t]
-                    if c > 0.0 and length > 1.0e-12:
-                        corr = d * (0.5 * c / length)
-                        p[i] = p[i] + corr
-                        p[j] = p[j] - corr
+                    wsum = free[i] + free[j]
+                    if c > 0.0 and length > 1.0e-12 and wsum > 0.0:
+                        corr = d * (c / (length * wsum))
+                        p[i] = p[i] + corr * free[i]
+                        p[j] = p[j] - corr * free[j]
 
     @wp.kernel
     def closest_points(
@@ -642,6 +645,7 @@ class WarpCloth:
         hinge_rest: np.ndarray | None = None,
         hinge_alpha: np.ndarray | None = None,
         inv_mass: np.ndarray | None = None,
+        free: np.ndarray | None = None,
     ):
         k = warp()
         wp, self.k_contact, self.k_query, self.k_serial = k.wp, k.contact, k.query_planes, k.solve_serial
@@ -665,6 +669,8 @@ class WarpCloth:
         self.hinge_lambda = wp.zeros(n_h, dtype=float, device=dev)
         n_v = int(pairs.max()) + 1 if len(pairs) else 1
         self.inv_mass = wp.array(self._or_zeros(inv_mass, n_v, 1.0), dtype=float, device=dev)
+        # 1 per free point, 0 per pinned one (held where it is by the distance constraints and contact planes)
+        self.free = wp.array(self._or_zeros(free, n_v, 1.0), dtype=float, device=dev)
         # the body's BVH: shared with the BodyField's when given (building one costs about as much as a step)
         self.mesh = mesh or wp.Mesh(
             points=wp.array(np.asarray(body_vertices, np.float32), dtype=wp.vec3, device=dev),
@@ -845,6 +851,7 @@ class WarpCloth:
                 self.hinge_lambda,
                 self.inv_mass,
                 self.n_hinges,
+                self.free,
             ],
             device="cpu",
         )
