@@ -15,7 +15,8 @@ mesh's chest depth matched the person's ANSUR II chest depth (-0.6 +- 1.6 cm) an
 waist breadth (-0.5 +- 1.9 cm), while the mesh's chest breadth (+7 cm: the trunk section at bust level takes in
 the armpit, ANSUR's anthropometer does not), waist depth (+2.4 cm: natural waist against ANSUR's omphalion)
 and hip breadth (+2.7 cm) do not measure what ANSUR's do. Limit: a population mean, so a person deeper than
-usual for their waist is pulled toward the usual depth; the depth points win where they see the body.
+usual for their waist is pulled toward the usual depth; the depth points win where they see the body. The capture
+fit leaves it off by default (`body_fit.W_DEPTH_PRIOR`: it helped the front's chest but failed the heaviest man).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from pipeline.core.vocab import SEXES
 GIVEN = ("stature", "waist_breadth")
 PREDICTED = ("chest_depth",)
 # Student's t degrees of freedom of the depth's residual: heavy-tailed, so a person far from the population's
-# line (the heaviest ANSUR II man's chest is 4 conditional std deeper than his waist predicts) is not pulled
-# back as hard as a Gaussian would (it halved his fitted chest girth's error... see the bench)
+# line is pulled back less than a Gaussian would pull (not enough for the heaviest ANSUR II man, whose chest is 4
+# conditional std deeper than his waist predicts: see body_fit.W_DEPTH_PRIOR)
 STUDENT_NU = 1.0
 _SECTION_OF = {"chest": "chest_girth", "waist": "waist_girth", "hip": "hip_girth"}
 
