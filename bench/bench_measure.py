@@ -170,16 +170,16 @@ def main() -> int:
         f"\nper-frame stage (MediaPipe pose+segmentation, point cloud, features) at 640x480: {fps:.1f} fps "
         f"({1000 * stats['per_frame_s']:.0f} ms/frame, goal >= 15 fps)"
     )
-    for label, rows in errors.items():
-        if not rows:
+    for label, errs in errors.items():
+        if not errs:
             continue
         print(
-            f"\n{label}: {len(rows)} bodies; fit time mean {np.mean(fit_s[label]):.2f} s, p95 {np.percentile(fit_s[label], 95):.2f} s (goal < 5 s)"
+            f"\n{label}: {len(errs)} bodies; fit time mean {np.mean(fit_s[label]):.2f} s, p95 {np.percentile(fit_s[label], 95):.2f} s (goal < 5 s)"
         )
         print(f"  {'measurement':20s} {'mean|err|':>9s} {'p95|err|':>9s} {'bias':>7s}  cm")
         kind = {}
         for k in OUTPUT_MEASUREMENTS:
-            e = np.array([r[k] for r in rows])
+            e = np.array([r[k] for r in errs])
             kind[k] = {
                 "mean_abs": round(float(np.mean(np.abs(e))), 2),
                 "p95_abs": round(float(np.percentile(np.abs(e), 95)), 2),
@@ -188,7 +188,7 @@ def main() -> int:
             }
             print(f"  {k:20s} {kind[k]['mean_abs']:9.2f} {kind[k]['p95_abs']:9.2f} {kind[k]['bias']:+7.2f}")
         for k, limit in ISO_LIMITS_CM.items():
-            lo, hi, ok = iso_check(np.array([r[k] for r in rows]), limit)
+            lo, hi, ok = iso_check(np.array([r[k] for r in errs]), limit)
             kind[k]["iso_ci_cm"] = [round(lo, 2), round(hi, 2)]
             kind[k]["iso_pass"] = ok
             print(

@@ -84,3 +84,29 @@ def predict(measurements_cm: dict[str, float], sex: str | None = None) -> dict[s
         names[i]: (float(m), float(np.sqrt(max(s, 1e-6))))
         for i, m, s in zip(u, mu, np.diag(var), strict=True)
     }
+
+
+TRUNK_DEPTHS_FILE = Path(__file__).resolve().parent / "data" / "trunk_depths.json"
+
+
+@functools.lru_cache(maxsize=1)
+def trunk_depths() -> dict:
+    """The trunk file (data/derive_trunk_depths.py): names, given, predicted, and per sex subjects, mean, cov."""
+    return json.loads(TRUNK_DEPTHS_FILE.read_text(encoding="utf-8"))
+
+
+def trunk_depth_regression(
+    sex: str, given: tuple[str, ...] | None = None, predicted: tuple[str, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ANSUR II's trunk depths given stature and the trunk's breadths, for one sex: (gain (P, G), offset (P,),
+    conditional covariance (P, P)), cm, such that predicted ~ N(offset + gain @ given, covariance). Default
+    given = (stature, chest, waist, hip breadth), predicted = (chest, waist, hip (buttock) depth); any subsets
+    of the file's names may be asked for. A population mean: a person deeper than usual for their breadth is
+    predicted at the usual depth (conditional std 1.4-1.7 cm)."""
+    t = trunk_depths()
+    names = t["names"]
+    g = [names.index(n) for n in (given or t["given"])]
+    d = [names.index(n) for n in (predicted or t["predicted"])]
+    mean, cov = np.asarray(t[sex]["mean"], dtype=np.float64), np.asarray(t[sex]["cov"], dtype=np.float64)
+    gain = np.linalg.solve(cov[np.ix_(g, g)], cov[np.ix_(g, d)]).T
+    return gain, mean[d] - gain @ mean[g], cov[np.ix_(d, d)] - gain @ cov[np.ix_(g, d)]

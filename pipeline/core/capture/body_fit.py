@@ -6,10 +6,13 @@ the camera frame; shape and a few joint angles are shared. The shape space is th
 need (belly, breast volume, buttocks, torso height, nape-to-waist and waist-to-hip lengths) and, after the
 first third of the iterations, the smooth corrective band scalings of the neck, chest, waist, hip and thigh
 girths (`pipeline.core.body.corrective`), carried to the posed body by the skinning.
+Phenotypes and controls are optimised in their box (projected Adam), so bodies on its bounds (the heaviest
+ANSUR II people) are reachable.
 Loss: Geman-McClure depth residual of each point along its camera ray against the camera-facing side of the
 body (the vertex on the same ray, as a z-buffer would pick it, and its tangent plane), silhouette terms (the
-body must stay inside the person mask and reach its outline), 2D landmark reprojection (left/right may swap,
-as MediaPipe does on back views) and a shape prior. The depth residual's Geman-McClure scale is annealed
+body must stay inside the person mask, and its rim must reach the mask's outline), 2D landmark reprojection
+(left/right may swap, as MediaPipe does on back views), a shape prior and, optionally (off: see W_DEPTH_PRIOR), when no view sees the
+back, ANSUR II's chest depth given stature and waist breadth (`depth_prior.py`). The depth residual's Geman-McClure scale is annealed
 from wide to narrow (graduated non-convexity), so the points of a belly or bust that the starting body lacks
 by more than a few centimetres still pull at first instead of counting as outliers. Why the waist of heavy
 ANSUR II people came out 11-18 cm small before: the initialiser (trained on anny's own range) starts them
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.core.body.corrective import MAX_AMPLITUDE
+from pipeline.core.capture.depth_prior import DepthPrior
 from pipeline.core.capture.frames import Intrinsics
 from pipeline.core.capture.person import PersonFrame
 from pipeline.core.capture.virtual_camera import WORLD_FROM_CAMERA_ROT
@@ -72,6 +76,20 @@ CORRECTIVE_REFRESH = 10  # iterations between re-computations of the corrective 
 # the fit started at her true shape. 0.3x that, chosen on 3 ANSUR-built bodies (0.1x follows the noise more).
 PRIOR_MEASURE = 0.006  # a tape-measure control
 PRIOR_TRUNK = 0.015  # a trunk shape: larger, as they are not tape-measure controls
+# per unit^2 of a phenotype's change from its start (0.002 per unit^2 of its logit before: 16x that at 0.5)
+PRIOR_PHENOTYPE = 0.032
+LR_PHENOTYPE = 0.015  # Adam's step on a phenotype (0.06 on its logit before: ~0.015 at 0.5)
+# The silhouette's reach term pulls, per outline pixel, the nearest RIM vertex: camera-facing with |cos| of its
+# normal to its ray below this. 0.3 and 0.5 on 6 ANSUR-built bodies: turn girths 2.16 / 2.10 cm, front 2.76 /
+# 2.39 (2.37 / 2.38 with any camera-facing vertex); but 0.5 turned bench_ar's crossed-arms man's turn female
+# (IoU 0.925 -> 0.783); 0.7 keeps him a man (0.913)
+RIM_COS = 0.7
+# The chest-depth prior's weight per unit of its negative log-likelihood (depth_prior.py), used when no view
+# sees the back (a still front view). OFF by default: on 6 ANSUR-built bodies, 0.005 cut the front's chest error
+# (mean |err| 5.2 -> 4.1 cm) but the heaviest man's chest, 4 conditional std deeper than his waist predicts, went
+# -6 -> -15 cm, and the other girths moved: girths 2.37 -> 2.51 cm. Set BodyFitter.w_depth to use it.
+W_DEPTH_PRIOR = 0.0
+BACK_SEEN_FACING = 0.5  # cos of the body's turn from the camera below which a view sees the back's profile  # the chest-depth prior's weight per unit of its negative log-likelihood (depth_prior.py)
 PRIOR_CORRECTIVE = 0.015  # a corrective amplitude: a full 12 % costs like a trunk shape at its limit
 GM_SIGMA_M = (0.10, 0.03)  # the depth term's Geman-McClure scale, annealed over the first half of the fit
 POSE_BONES = ("upperleg01.L", "upperleg01.R")  # abduction about the forward axis
@@ -279,6 +297,11 @@ def _choose_yaws(costs: np.ndarray, grid: np.ndarray, views: list[View]) -> list
     return chosen[::-1]
 
 
+def _unit_phenotype(name: str, value: float) -> float:
+    """A phenotype on [0, 1] (age scaled from AGE_RANGE)."""
+    return (value - AGE_RANGE[0]) / (AGE_RANGE[1] - AGE_RANGE[0]) if name == "age" else value
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
@@ -346,6 +369,10 @@ class BodyFitter:
         self.w_sil = 0.5
         self.grazing_power = 1.0
         self.w_prior = 1.0
+        self.w_depth = W_DEPTH_PRIOR
+        self.back_seen = False  # set by init_placement: some view shows the body's back (a turn)
+        self.depth_prior = DepthPrior()
+        self.rest: Any = None  # the current rest body (corrective included), set by forward
         self.faces = self.model.faces.long()
         names = list(self.model.bone_labels)
         self.lm_ids = sorted(LANDMARK_BONES)
@@ -356,16 +383,17 @@ class BodyFitter:
             k: v for k, v in init.get("local_changes", {}).items() if k in FIT_LOCALS
         }
 
-        def logit(p, lo=0.0, hi=1.0):
-            q = np.clip((p - lo) / (hi - lo), 0.02, 0.98)
-            return float(np.log(q / (1 - q)))
-
-        self.ph_raw = torch.tensor(
-            [logit(ph[k], *(AGE_RANGE if k == "age" else (0.0, 1.0))) for k in PHENOTYPES], requires_grad=True
+        # Phenotypes (scaled to [0, 1]) and local controls (in [-LOCAL_LIMIT, LOCAL_LIMIT]) are optimised as
+        # they are and clamped to their box after each step (projected gradient). Why not a sigmoid / tanh of a
+        # raw value: the ANSUR II bodies the avatar fit builds sit on the box (the heaviest woman: weight 1,
+        # muscle 0, six controls at +-1), where a squashing function's gradient vanishes, so the fit could not
+        # reach them (started at her true shape, the squashed start alone was 3.4 cm tall and 2.4 cm small
+        # in the waist).
+        self.ph = torch.tensor(
+            [float(np.clip(_unit_phenotype(k, ph[k]), 0.0, 1.0)) for k in PHENOTYPES], requires_grad=True
         )
-        self.lc_raw = torch.tensor(
-            [float(np.arctanh(np.clip(lc[k] / LOCAL_LIMIT, -0.95, 0.95))) for k in FIT_LOCALS],
-            requires_grad=True,
+        self.lc = torch.tensor(
+            [float(np.clip(lc[k], -LOCAL_LIMIT, LOCAL_LIMIT)) for k in FIT_LOCALS], requires_grad=True
         )
         self.lc_prior = torch.tensor(
             [PRIOR_MEASURE if k.startswith("measure-") else PRIOR_TRUNK for k in FIT_LOCALS]
@@ -375,7 +403,7 @@ class BodyFitter:
         self.amp_raw = torch.zeros(len(CORRECTIVE_GIRTHS), requires_grad=True)
         self.fields: Any = None
         self.gm_sigma = GM_SIGMA_M[1]
-        self.ph_init = self.ph_raw.detach().clone()
+        self.ph_init = self.ph.detach().clone()
         self.pose = torch.zeros(len(POSE_BONES), requires_grad=True)
         self.arm_rot = torch.zeros(len(ARM_BONES), 3, requires_grad=True)
         self.arm_start = torch.zeros(len(ARM_BONES), 3)
@@ -385,20 +413,25 @@ class BodyFitter:
         self.pts = [torch.tensor(v.points, dtype=torch.float32) for v in views]
         self.rays = [p / p.norm(dim=1, keepdim=True) for p in self.pts]
         self.refresh = True
+        self.refresh_sections = True
         self.corr: list[Any] = [None] * len(views)
         self.outline_corr: list[Any] = [None] * len(views)
         self.pts_uv = [v.points[:, :2] / v.points[:, 2:3] for v in views]
 
     # --- parameters -> body ----------------------------------------------------------------------------
     def params(self) -> tuple[dict, dict]:
-        torch = self.torch
-        s = torch.sigmoid(self.ph_raw)
         ph = {
-            k: (AGE_RANGE[0] + (AGE_RANGE[1] - AGE_RANGE[0]) * s[i]) if k == "age" else s[i]
+            k: (AGE_RANGE[0] + (AGE_RANGE[1] - AGE_RANGE[0]) * self.ph[i]) if k == "age" else self.ph[i]
             for i, k in enumerate(PHENOTYPES)
         }
-        lc = {k: LOCAL_LIMIT * torch.tanh(self.lc_raw[i]) for i, k in enumerate(FIT_LOCALS)}
+        lc = {k: self.lc[i] for i, k in enumerate(FIT_LOCALS)}
         return ph, lc
+
+    def clamp_(self) -> None:
+        """Project the shape parameters back into their box (after each optimiser step)."""
+        with self.torch.no_grad():
+            self.ph.clamp_(0.0, 1.0)
+            self.lc.clamp_(-LOCAL_LIMIT, LOCAL_LIMIT)
 
     def corrective(self) -> dict[str, float]:
         """The corrective amplitudes, or {} while the corrective has not joined the fit."""
@@ -426,9 +459,10 @@ class BodyFitter:
         )
 
     def forward(self):
-        """Posed body vertices (V, 3) and landmark joints (J, 3) in anny's frame."""
+        """Posed body vertices (V, 3) and landmark joints (J, 3) in anny's frame (the rest body in self.rest)."""
         out = self._out()
         verts = out["vertices"][0]
+        self.rest = out["rest_vertices"][0]
         if self.fields is not None:  # the rest-pose corrective, turned by each vertex's skinning rotation
             torch = self.torch
             d = torch.einsum("g,gvc->vc", MAX_AMPLITUDE * torch.tanh(self.amp_raw), self.fields)
@@ -436,6 +470,7 @@ class BodyFitter:
             m = self.model
             rot = torch.einsum("vk,vkij->vij", m.vertex_bone_weights, skin[m.vertex_bone_indices.long()])
             verts = verts + torch.einsum("vij,vj->vi", rot, d)
+            self.rest = self.rest + d
         return verts, out["bone_poses"][0][self.lm_bone_idx, :3, 3]
 
     def _out(self) -> dict:
@@ -512,6 +547,9 @@ class BodyFitter:
                     best = min(best, self._try_yaw(v, normals, view, centre, yaw), key=lambda b: b[0])
             self.base_rot[k] = WORLD_FROM_CAMERA_ROT.T @ _rz(best[1])
             self.trans[k].data = torch.tensor(best[2], dtype=torch.float32)
+            # a view turned 60 degrees or more from the camera sees the back's profile: the chest-depth prior
+            # is for fits where none does
+            self.back_seen |= _facing_camera(best[1]) < BACK_SEEN_FACING
 
     @staticmethod
     def _try_yaw(
@@ -632,7 +670,7 @@ class BodyFitter:
             total = total + (_gm(d2, self.gm_sigma) * facing).sum() / facing.sum()
             res2.append(d2.detach())
             if view.outside_px is not None:
-                total = total + self.w_sil * self._silhouette(vc, idx, k)
+                total = total + self.w_sil * self._silhouette(vc, nc, idx, k)
             # 2D landmarks, left/right possibly swapped
             jc = joints @ R.T + t
             intr = view.intrinsics
@@ -647,12 +685,17 @@ class BodyFitter:
             e2 = (_gm((((uv - obs_sw) / scale) ** 2).sum(1), 0.05) * w).mean()
             total = total + w_lm * 0.3 * torch.minimum(e1, e2)
         prior = (
-            (self.lc_prior * torch.tanh(self.lc_raw) ** 2).sum()
+            (self.lc_prior * (self.lc / LOCAL_LIMIT) ** 2).sum()
             + PRIOR_CORRECTIVE * (torch.tanh(self.amp_raw) ** 2).sum()
-            + 0.002 * ((self.ph_raw - self.ph_init) ** 2).sum()
+            + PRIOR_PHENOTYPE * ((self.ph - self.ph_init) ** 2).sum()
             + 0.05 * (self.pose**2).sum()
             + PRIOR_ARM * ((self.arm_rot - self.arm_start) ** 2).sum()
         )
+        if self.w_depth > 0 and not self.back_seen:
+            if self.depth_prior.sections is None or self.refresh_sections:
+                self.depth_prior.refresh(self.rest.detach().numpy())
+            female = float(self.ph[PHENOTYPES.index("gender")].detach())
+            prior = prior + self.w_depth * self.depth_prior.nll(self.rest, female)
         return total / len(self.views) + w_prior * prior, torch.cat(res2)
 
     def _ray_correspondence(
@@ -670,7 +713,7 @@ class BodyFitter:
         behind = rng_v > rng_v.min(axis=1, keepdims=True) + layer_m  # another body part behind the front one
         return j[np.arange(len(j)), np.argmin(np.where(behind, np.inf, d_img), axis=1)]
 
-    def _silhouette(self, vc, idx, k: int):
+    def _silhouette(self, vc, nc, idx, k: int):
         """2D terms: the camera-facing side must not leave the silhouette, and must reach its outline."""
         torch = self.torch
         from scipy.spatial import cKDTree
@@ -689,8 +732,20 @@ class BodyFitter:
         if (
             self.refresh or self.outline_corr[k] is None
         ):  # the vertex (of the subsample) nearest each outline pixel
-            _, j = cKDTree(uv.detach().numpy()).query(view.boundary_px)
-            self.outline_corr[k] = sub[torch.as_tensor(j)]
+            # the rim vertex (camera-facing, its normal within RIM_COS of perpendicular to its ray) nearest each
+            # outline pixel: matched to any camera-facing vertex, an outline pixel pulled out whichever vertex
+            # lay nearest in the image, often one inside the body's projection (the front of a hip beside the
+            # arm's inner edge, the crown of the head below the top of the mask), which inflated the hips and
+            # stretched the body (turn stature +1.2 cm on 6 ANSUR-built bodies, 0.5 with the rim)
+            ia = torch.as_tensor(idx)
+            pv, nv = vc.detach()[ia], nc.detach()[ia]
+            rim = ia[-(nv * pv).sum(1) / pv.norm(dim=1) < RIM_COS]
+            pr = vc.detach()[rim]
+            uvr = torch.stack(
+                [pr[:, 0] / pr[:, 2] * intr.fx + intr.ppx, pr[:, 1] / pr[:, 2] * intr.fy + intr.ppy], 1
+            )
+            _, j = cKDTree(uvr.numpy()).query(view.boundary_px)
+            self.outline_corr[k] = rim[torch.as_tensor(j)]
         q = vc[self.outline_corr[k]]
         uvq = torch.stack([q[:, 0] / q[:, 2] * intr.fx + intr.ppx, q[:, 1] / q[:, 2] * intr.fy + intr.ppy], 1)
         reach = ((uvq - torch.as_tensor(view.boundary_px, dtype=uv.dtype)) / scale).pow(2).sum(1)
@@ -701,7 +756,8 @@ class BodyFitter:
         rigid = [*self.rot, *self.trans]
         opt = torch.optim.Adam(
             [
-                {"params": [self.ph_raw, self.lc_raw, self.amp_raw], "lr": 0.06},
+                {"params": [self.ph], "lr": LR_PHENOTYPE},
+                {"params": [self.lc, self.amp_raw], "lr": 0.06},
                 {"params": [self.pose, self.arm_rot], "lr": 0.02},
                 {"params": rigid, "lr": 0.01},
             ]
@@ -718,9 +774,11 @@ class BodyFitter:
             )
             opt.zero_grad()
             self.refresh = it < 10 or it % REFRESH_EVERY == 0
+            self.refresh_sections = it % CORRECTIVE_REFRESH == 0
             loss, res = self.loss(w_lm=self.w_lm, w_prior=self.w_prior)
             loss.backward()
             opt.step()
+            self.clamp_()
             sched.step()
             if it % 10 == 0:
                 progress(0.1 + 0.85 * it / iterations, f"fitting ({it}/{iterations})")
