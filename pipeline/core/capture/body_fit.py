@@ -11,10 +11,11 @@ ANSUR II people) are reachable.
 Loss: Geman-McClure depth residual of each point along its camera ray against the camera-facing side of the
 body (the vertex on the same ray, as a z-buffer would pick it, and its tangent plane), silhouette terms (the
 body must stay inside the person mask, and its rim must reach the mask's outline), 2D landmark reprojection
-(left/right may swap, as MediaPipe does on back views), a shape prior and, optionally (off: see W_DEPTH_PRIOR), when no view sees the
-back, ANSUR II's chest depth given stature and waist breadth (`depth_prior.py`). The depth residual's Geman-McClure scale is annealed
-from wide to narrow (graduated non-convexity), so the points of a belly or bust that the starting body lacks
-by more than a few centimetres still pull at first instead of counting as outliers. Why the waist of heavy
+(left/right may swap, as MediaPipe does on back views), a shape prior and, optionally (off: see
+W_DEPTH_PRIOR), when no view sees the back, ANSUR II's chest depth given stature and waist breadth
+(`depth_prior.py`). The depth residual's Geman-McClure scale is annealed from wide to narrow (graduated
+non-convexity), so the points of a belly or bust that the starting body lacks by more than a few centimetres
+still pull at first instead of counting as outliers. Why the waist of heavy
 ANSUR II people came out 11-18 cm small before: the initialiser (trained on anny's own range) starts them
 40+ cm small, anny's controls lacked the belly, and the shape prior outweighed the depth term (a mean over
 all points, of which the belly is a small share): started at the true shape, the fit still shrank the waist.
@@ -89,7 +90,7 @@ RIM_COS = 0.7
 # (mean |err| 5.2 -> 4.1 cm) but the heaviest man's chest, 4 conditional std deeper than his waist predicts, went
 # -6 -> -15 cm, and the other girths moved: girths 2.37 -> 2.51 cm. Set BodyFitter.w_depth to use it.
 W_DEPTH_PRIOR = 0.0
-BACK_SEEN_FACING = 0.5  # cos of the body's turn from the camera below which a view sees the back's profile  # the chest-depth prior's weight per unit of its negative log-likelihood (depth_prior.py)
+BACK_SEEN_FACING = 0.5  # cos of the body's turn from the camera below which a view sees the back's profile
 PRIOR_CORRECTIVE = 0.015  # a corrective amplitude: a full 12 % costs like a trunk shape at its limit
 # The depth term's Geman-McClure scale, annealed over the first half of the fit. Ending at 5 cm instead (about
 # twice a D435's per-point noise at 2-3 m, 424 px) was tried: on 12 ANSUR-built bodies girths 2.42 -> 2.28 cm
