@@ -68,7 +68,7 @@ from pipeline.core.fit.landmarks import body_landmarks  # noqa: E402
 from pipeline.core.fit.make import drape_sewn, sewn_garment  # noqa: E402
 from pipeline.core.fit.pattern import pattern_rest_lengths  # noqa: E402
 from pipeline.core.fit.place import detect_type, place_garment  # noqa: E402
-from pipeline.core.fit.sewing import drape_panels, lay_out_panels, weld_points  # noqa: E402
+from pipeline.core.fit.sewing import lay_out_panels, weld_points  # noqa: E402
 from pipeline.core.garment.mesh import GarmentMesh, read_obj  # noqa: E402
 from pipeline.core.topology import unique_edges  # noqa: E402
 
@@ -135,8 +135,8 @@ def blender_cloth(
     mod.settings.use_sewing_springs = len(seams) > 0
     mod.collision_settings.distance_min = 0.0025
     mod.collision_settings.use_self_collision = False
+    opts = _options(ARRANGED if name == "arranged" else CAREFUL, extra)
     if name in ("careful", "arranged") and preset is None:
-        opts = CAREFUL | dict(kv.split("=") for kv in extra.split(",") if kv)
         _careful(mod, opts)
         if opts.get("mass") == "fabric":
             mod.settings.mass = float(MASS_KG_M2 * area / len(start))
@@ -144,8 +144,6 @@ def blender_cloth(
             mod.settings.mass = float(opts["mass"])
     sew_frames = 0
     if name == "arranged" and len(seams):
-        opts = ARRANGED | dict(kv.split("=") for kv in extra.split(",") if kv)
-        _careful(mod, opts)
         sew_frames = int(opts["sew_frames"])
         avatar.collision.cloth_friction = float(opts["body_friction"])
         mod.settings.bending_model = opts["bending_model"].upper()
@@ -210,6 +208,11 @@ CAREFUL = {
 ARRANGED = CAREFUL | {"sew_frames": "30", "gap": "0.02", "body_friction": "5", "bending_model": "angular"}
 
 
+def _options(defaults: dict, extra: str) -> dict:
+    """A reference's settings: `defaults` overridden by the "key=value,..." after its name's colon."""
+    return defaults | dict(kv.split("=") for kv in extra.split(",") if kv)
+
+
 def _careful(mod, opts: dict) -> None:
     """Apply the careful reference's quality, collision and stiffness options to a cloth modifier."""
     s, c = mod.settings, mod.collision_settings
@@ -242,7 +245,7 @@ def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict
 
 
 def _save(save: Path | None, tag: str, vertices: np.ndarray, faces: np.ndarray) -> None:
-    if save is not None and len(vertices):
+    if save is not None:
         from pipeline.core.garment.mesh import write_obj
 
         write_obj(GarmentMesh(vertices=vertices, faces=np.asarray(faces), name=tag), save / f"{tag}.obj")
@@ -261,7 +264,7 @@ def pattern_row(
 ):
     sewn, _ = sewn_garment(kind, body)
     t0 = time.perf_counter()
-    result = _drape_hanging(sewn, body) if hang and sewn.kind == "bottom" else drape_sewn(sewn, body)
+    result = drape_sewn(sewn, body, hang=hang)
     ours_s = time.perf_counter() - t0
     ours = measure(body, field, lm, result.vertices, sewn.faces, sewn.kind, ours_s)
     _save(save, f"{tag}_ours", result.vertices, sewn.faces)
@@ -276,7 +279,7 @@ def pattern_row(
         # arranged: the body panels bent round the body
         name, _, extra = preset.partition(":")
         if name == "arranged":
-            gap = float((ARRANGED | dict(kv.split("=") for kv in extra.split(",") if kv))["gap"])
+            gap = float(_options(ARRANGED, extra)["gap"])
             flat = lay_out_panels(sewn, body, gap_m=gap, arrange="cylinder")
         else:
             flat = lay_out_panels(sewn, body, all_flat=name != "legacy")
@@ -292,16 +295,6 @@ def pattern_row(
         )
         _save(save, f"{tag}_{_ref_tag(preset)}", welded, sewn.faces)
     return len(sewn.vertices2d), ours, bases
-
-
-def _drape_hanging(sewn, body):
-    """`make.drape_sewn` with the panel drape's `hang=True` (the waistband pinned, a dynamic settle)."""
-    x0, info = drape_panels(sewn, body, hang=True)
-    rest_len = pattern_rest_lengths(sewn, unique_edges(sewn.faces))
-    g = GarmentMesh(vertices=x0, faces=sewn.faces, uv=sewn.uv, face_uv=sewn.face_uv)
-    result = fit_garment(g, body, garment_type=sewn.kind, rest_edge_lengths=rest_len, start_vertices=x0)
-    result.stats["panel_drape"] = info
-    return result
 
 
 def _strain(vertices: np.ndarray, edges: np.ndarray, rest: np.ndarray, sewn) -> dict:
@@ -329,25 +322,18 @@ def shared_row(body, field, lm, frames: int, save: Path | None = None, tag: str 
     ours = measure(body, field, lm, result.vertices, g.faces, kind, time.perf_counter() - t0)
     start = field.push_out(place_garment(g.vertices, g.faces, body, kind), 0.0025)
     _save(save, f"{tag}_ours", result.vertices, g.faces)
-    bases = {}
+    bases, runs = {}, {}
     for preset in presets:
         # no pattern, no seams: the arranged reference is the careful one from the same placed start
         same = {"careful": "arranged", "arranged": "careful"}.get(preset)
         if same in bases:
-            bases[preset] = bases[same]
-            _save(save, f"{tag}_{_ref_tag(preset)}", *_load(save, f"{tag}_{_ref_tag(same)}"))
-            continue
-        x, bl_s, n = blender_cloth(body, start, np.asarray(g.faces), frames, profile=preset)
-        bases[preset] = measure(body, field, lm, x, g.faces, kind, bl_s) | {"frames": n}
-        _save(save, f"{tag}_{_ref_tag(preset)}", x, g.faces)
+            bases[preset], runs[preset] = bases[same], runs[same]
+        else:
+            x, bl_s, n = blender_cloth(body, start, np.asarray(g.faces), frames, profile=preset)
+            bases[preset] = measure(body, field, lm, x, g.faces, kind, bl_s) | {"frames": n}
+            runs[preset] = x
+        _save(save, f"{tag}_{_ref_tag(preset)}", runs[preset], g.faces)
     return len(g.vertices), ours, bases
-
-
-def _load(save: Path | None, tag: str) -> tuple[np.ndarray, np.ndarray]:
-    if save is None:
-        return np.zeros((0, 3)), np.zeros((0, 3), np.int64)
-    g = read_obj(save / f"{tag}.obj")
-    return g.vertices, np.asarray(g.faces)
 
 
 # Blender's own cloth presets (scripts/presets/cloth) for the Cusick rows: (preset, areal density of ours)

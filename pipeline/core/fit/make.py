@@ -36,13 +36,16 @@ def sewn_garment(kind: str, body, edge_m: float = 0.015, ease_m: float | None = 
     raise ValueError(kind)
 
 
-def drape_sewn(sewn, body, fabric: str = "cotton-jersey", progress: ProgressCallback = silent):
-    """Drape the sewn garment on `body` from its flat panels (sewing springs, gravity: `sewing.drape_panels`),
-    then run the fit (a short settle with the pattern's rest lengths, skin weights, figures) from there."""
+def drape_sewn(
+    sewn, body, fabric: str = "cotton-jersey", progress: ProgressCallback = silent, hang: bool = False
+):
+    """Drape the sewn garment on `body` from its flat panels (sewing springs, gravity: `sewing.drape_panels`,
+    `hang` passed on: a skirt's waistband pinned), then run the fit (a short settle with the pattern's rest
+    lengths, skin weights, figures) from there."""
     from pipeline.core.fit.api import fit_garment
     from pipeline.core.fit.sewing import drape_panels
 
-    x0, sew_info = drape_panels(sewn, body, fabric, progress=lambda f, m="": progress(0.8 * f, m))
+    x0, sew_info = drape_panels(sewn, body, fabric, progress=lambda f, m="": progress(0.8 * f, m), hang=hang)
     rest_len = pattern_rest_lengths(sewn, unique_edges(sewn.faces))
     g = GarmentMesh(vertices=x0, faces=sewn.faces, uv=sewn.uv, face_uv=sewn.face_uv)
     result = fit_garment(
