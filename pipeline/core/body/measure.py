@@ -368,16 +368,36 @@ _HORIZONTAL = {
 }
 
 
+def _crossing(va, vb, da, db):
+    """The points where edges (va, vb) (..., H, 3) cross a plane, from their ends' signed distances to it (da,
+    db: (..., H)), kept on the edge."""
+    import torch
+
+    denom = da - db
+    denom = torch.where(denom.abs() < 1e-9, torch.full_like(denom, 1e-9), denom)
+    return va + (da / denom).clamp(0.0, 1.0)[..., None] * (vb - va)
+
+
+def horizontal_section_points(v, name: str, section: Section, ids: dict[str, int] | None = None):
+    """The points (H, 3) where a horizontal girth's hull section (`find_section`) crosses its level on torch
+    vertices (V, 3), differentiable: the section's extents along X and Y are its breadth and depth."""
+    import torch
+
+    ids = _template().ids if ids is None else ids
+    e = torch.as_tensor(section.edges)
+    lm, shift = _HORIZONTAL[name]
+    level = v[ids[lm], 2] + shift
+    va, vb = v[e[:, 0]], v[e[:, 1]]
+    return _crossing(va, vb, va[:, 2] - level, vb[:, 2] - level)
+
+
 def _hull_perimeter(va, vb, point, normal):
     """Perimeter of the closed polygon of the points where edges (va, vb) (..., H, 3) cross the plane."""
     import torch
 
     da = ((va - point[..., None, :]) * normal[..., None, :]).sum(-1)
     db = ((vb - point[..., None, :]) * normal[..., None, :]).sum(-1)
-    denom = da - db
-    denom = torch.where(denom.abs() < 1e-9, torch.full_like(denom, 1e-9), denom)
-    t = (da / denom).clamp(0.0, 1.0)
-    pts = va + t[..., None] * (vb - va)
+    pts = _crossing(va, vb, da, db)
     seg = pts - torch.roll(pts, -1, dims=-2)
     return torch.sqrt((seg * seg).sum(-1) + 1e-12).sum(-1)
 
@@ -399,11 +419,7 @@ def _horizontal_girths(v, names, sections, ids) -> dict:
     shift = torch.as_tensor([_HORIZONTAL[n][1] for n in names], dtype=v.dtype)
     level = (v[..., lm, 2] + shift)[..., owner]  # (..., H) plane height per edge
     da, db = v[..., e[:, 0], 2] - level, v[..., e[:, 1], 2] - level
-    denom = da - db
-    denom = torch.where(denom.abs() < 1e-9, torch.full_like(denom, 1e-9), denom)
-    t = (da / denom).clamp(0.0, 1.0)
-    va = v[..., e[:, 0], :]
-    pts = va + t[..., None] * (v[..., e[:, 1], :] - va)
+    pts = _crossing(v[..., e[:, 0], :], v[..., e[:, 1], :], da, db)
     seg = pts - pts[..., nxt, :]
     lengths = torch.sqrt((seg * seg).sum(-1) + 1e-12)
     total = torch.zeros((*lengths.shape[:-1], len(names)), dtype=v.dtype)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.core.body.measure import _HORIZONTAL, _template, find_sections
+from pipeline.core.body.measure import find_sections, horizontal_section_points
 from pipeline.core.body.population import trunk_depth_regression
 from pipeline.core.vocab import SEXES
 
@@ -60,20 +60,11 @@ class DepthPrior:
     def dims_cm(self, v) -> dict:
         """{"stature", "<level>_breadth", "<level>_depth"} in cm of torch rest vertices (V, 3), along the
         sections."""
-        torch = self.torch
-        ids = _template().ids
         out = {"stature": 100 * (v[:, 2].max() - v[:, 2].min())}
         for level, name in _SECTION_OF.items():
             if name not in self.sections:
                 continue
-            e = torch.as_tensor(self.sections[name].edges)
-            lm, shift = _HORIZONTAL[name]
-            height = v[ids[lm], 2] + shift
-            va, vb = v[e[:, 0]], v[e[:, 1]]
-            da, db = va[:, 2] - height, vb[:, 2] - height
-            denom = da - db
-            denom = torch.where(denom.abs() < 1e-9, torch.full_like(denom, 1e-9), denom)
-            pts = va + (da / denom).clamp(0.0, 1.0)[:, None] * (vb - va)
+            pts = horizontal_section_points(v, name, self.sections[name])
             out[f"{level}_breadth"] = 100 * (pts[:, 0].max() - pts[:, 0].min())
             out[f"{level}_depth"] = 100 * (pts[:, 1].max() - pts[:, 1].min())
         return out
@@ -87,7 +78,7 @@ class DepthPrior:
         # to explain a deep chest)
         torch = self.torch
         given = torch.stack([dims[n] for n in self.given]).detach()
-        pred = self.torch.stack([dims[n] for n in self.predicted])
+        pred = torch.stack([dims[n] for n in self.predicted])
         total = 0.0
         for sex, w in (("female", female_weight), ("male", 1.0 - female_weight)):
             gain, offset, inv_chol = self.reg[sex]
