@@ -376,7 +376,8 @@ class BodyFitter:
         self.w_prior = 1.0
         self.w_depth = W_DEPTH_PRIOR
         self.back_seen = False  # set by init_placement: some view shows the body's back (a turn)
-        self.depth_prior = DepthPrior()
+        # the chest-depth prior, built when first used (w_depth > 0 and no view sees the back)
+        self.depth_prior: DepthPrior | None = None
         self.rest: Any = None  # the current rest body (corrective included), set by forward
         self.faces = self.model.faces.long()
         names = list(self.model.bone_labels)
@@ -697,6 +698,7 @@ class BodyFitter:
             + PRIOR_ARM * ((self.arm_rot - self.arm_start) ** 2).sum()
         )
         if self.w_depth > 0 and not self.back_seen:
+            self.depth_prior = self.depth_prior or DepthPrior()
             if self.depth_prior.sections is None or self.refresh_sections:
                 self.depth_prior.refresh(self.rest.detach().numpy())
             female = float(self.ph[PHENOTYPES.index("gender")].detach())
