@@ -22,11 +22,17 @@ ANSUR_NAMES: tuple[str, ...] = tuple(COLUMNS)  # stature, neck, chest, waist, hi
 
 
 @functools.lru_cache(maxsize=2)
-def ansur_table(sex: str, folder: str | None = None) -> dict[str, np.ndarray]:
-    """Every subject of one sex: {"subjectid": (N,) int, "age": (N,) years, ISO name: (N,) cm}."""
+def ansur_rows(sex: str, folder: str | None = None) -> tuple[dict[str, str], ...]:
+    """The survey's rows for one sex as read (ANSUR II column -> text; lengths in mm), read once."""
     path = Path(folder or ANSUR) / f"ansur2_{sex}.csv"
     with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+        return tuple(csv.DictReader(fh))
+
+
+@functools.lru_cache(maxsize=2)
+def ansur_table(sex: str, folder: str | None = None) -> dict[str, np.ndarray]:
+    """Every subject of one sex: {"subjectid": (N,) int, "age": (N,) years, ISO name: (N,) cm}."""
+    rows = ansur_rows(sex, folder)
     out: dict[str, np.ndarray] = {
         "subjectid": np.array([int(r["subjectid"]) for r in rows]),
         "age": np.array([float(r["Age"]) for r in rows]),

@@ -14,13 +14,12 @@ greatest across the hips, buttock depth at the greatest buttock protrusion (all 
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.core.body.data.derive_sizes import ANSUR
+from pipeline.core.body.data.ansur import ansur_rows
 from pipeline.core.vocab import SEXES
 
 OUT = Path(__file__).resolve().parent / "trunk_depths.json"
@@ -40,9 +39,7 @@ PREDICTED = ("chest_depth", "waist_depth", "hip_depth")
 
 def trunk_table(sex: str, folder: str | None = None) -> np.ndarray:
     """(N, 7) cm, columns in COLUMNS order, every subject of one sex."""
-    with open(Path(folder or ANSUR) / f"ansur2_{sex}.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    return np.array([[float(r[c]) for c in COLUMNS.values()] for r in rows]) / 10.0
+    return np.array([[float(r[c]) for c in COLUMNS.values()] for r in ansur_rows(sex, folder)]) / 10.0
 
 
 def main() -> None:
