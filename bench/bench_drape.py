@@ -282,7 +282,7 @@ def pattern_row(
             gap = float(_options(ARRANGED, extra)["gap"])
             flat = lay_out_panels(sewn, body, gap_m=gap, arrange="cylinder")
         else:
-            flat = lay_out_panels(sewn, body, all_flat=name != "legacy")
+            flat = lay_out_panels(sewn, body, arrange="wrap" if name == "legacy" else "flat")
         x, bl_s, n = blender_cloth(
             body, flat.start, flat.faces, frames, rest=flat.pattern, seams=flat.seams, profile=preset
         )

@@ -47,7 +47,7 @@ def test_arranged_panels_start_round_the_body_at_their_pattern_length(default_bo
     panel at its pattern length (edges across keep their length) and the waist-to-hem edges near theirs."""
     field = BodyField(default_body.vertices, default_body.faces)
     sewn, _ = sewn_garment("skirt", default_body, edge_m=0.035)
-    flat = lay_out_panels(sewn, default_body, all_flat=True)
+    flat = lay_out_panels(sewn, default_body, arrange="flat")
     bent = lay_out_panels(sewn, default_body, gap_m=0.02, arrange="cylinder")
     assert field.closest(bent.start).signed_distance.min() > 0.01
     gaps = [np.linalg.norm(f.start[f.seams[:, 0]] - f.start[f.seams[:, 1]], axis=1) for f in (flat, bent)]

@@ -52,31 +52,30 @@ def lay_out_panels(
     body,
     gap_m: float = 0.03,
     blend_m: float = 0.06,
-    all_flat: bool = False,
-    arrange: str | None = None,
+    arrange: str = "wrap",
 ) -> FlatPanels:
-    """Lay the panels out round the body: below the chest (a top) or the hips (a skirt) the body panels hang
-    flat, `gap_m` in front of and behind the torso, their side seams open (front and back edges apart, to be
-    sewn); from the chest up, where the body carries the cloth (shoulders, upper chest and back), they start on
-    the body as `place.wrap_sewn` wraps them, with their seams closed; a `blend_m` band joins the two. Half
-    sleeves start on a half cylinder round the upper arm (`_sleeve_on_cylinder`).
+    """Lay the panels out round the body (`arrange="wrap"`, the default): below the chest (a top) or the hips
+    (a skirt) the body panels hang flat, `gap_m` in front of and behind the torso, their side seams open (front
+    and back edges apart, to be sewn); from the chest up, where the body carries the cloth (shoulders, upper
+    chest and back), they start on the body as `place.wrap_sewn` wraps them, with their seams closed; a
+    `blend_m` band joins the two. Half sleeves start on a half cylinder round the upper arm
+    (`_sleeve_on_cylinder`).
 
-    `all_flat=True`: the body panels start wholly flat (no wrapped part), as a Marvelous Designer arrangement does,
-    the sewing springs closing the shoulder (or waist) seams too; every panel edge starts at its pattern length
-    and none starts through the body (the wrapped start crosses the body where the frontal projection is steep
-    at its sides: edges up to 12x their pattern length, a few points 1-6 cm inside), which an explicit
-    collision solver such as Blender's cannot undo.
+    `arrange="flat"`: the body panels start wholly flat (no wrapped part), as a Marvelous Designer arrangement
+    does, the sewing springs closing the shoulder (or waist) seams too; every panel edge starts at its pattern
+    length and none starts through the body (the wrapped start crosses the body where the frontal projection
+    is steep at its sides: edges up to 12x their pattern length, a few points 1-6 cm inside), which an
+    explicit collision solver such as Blender's cannot undo.
 
-    `arrange`: None or "wrap" as above, "flat" as `all_flat=True`; "cylinder": as Marvelous Designer's
-    arrangement points or a Blender artist's set-up, each body
+    `arrange="cylinder"`: as Marvelous Designer's arrangement points or a Blender artist's set-up, each body
     panel is bent round the body (`_panel_on_ellipses`: row by row on an ellipse `gap_m` outside the torso's
     or legs' cross-section, by arc length from the panel's centre line, the ellipse widened where a row of the
     panel is longer than its half, a flared hem), so the seams start a few cm apart instead of the body's
     depth, every edge at its pattern length across, and none through the body; above the armpits (tops) the
     panel blends into the flat layout over the shoulders. The rest shape is still the flat pattern."""
-    if arrange not in (None, "flat", "wrap", "cylinder"):
+    if arrange not in ("flat", "wrap", "cylinder"):
         raise ValueError(f"arrange must be flat, wrap or cylinder, not {arrange!r}")
-    all_flat = all_flat or arrange in ("flat", "cylinder")
+    all_flat = arrange != "wrap"
     if sewn.uv_panel is None:
         raise ValueError("the sewn garment has no per-panel UV points (made by an older sew())")
     n_uv = len(sewn.uv)
