@@ -33,7 +33,7 @@ share within 25 % of Blender's, whole fit >= 10x faster than Blender.
 
     .venv/bin/python bench/bench_drape.py [--frames 150] [--only tshirt,skirt,diffcloth-skirt] [--bodies default,heavy]
         [--blender-preset arranged[,careful,legacy]] [--save DIR [--stills PNG_DIR | --stills-only --stills PNG_DIR]]
-        [--cusick | --cusick-only] [--hang]
+        [--cusick | --cusick-only] [--no-hang]
 
 `--cusick` adds the Cusick drape test per fabric (a 30 cm disc of cloth on an 18 cm pedestal): ours with the
 panel drape's dihedral settings vs Blender's cloth presets used whole; drape coefficient, nodes, fold share.
@@ -61,8 +61,10 @@ from pipeline.core.fit.drape_metrics import (  # noqa: E402
     fold_share,
     front_barrel,
     gap_percentiles,
+    hem_fall,
     hoop_strain,
     off_arm,
+    smoothed_fold_share,
 )
 from pipeline.core.fit.landmarks import body_landmarks  # noqa: E402
 from pipeline.core.fit.make import drape_sewn, sewn_garment  # noqa: E402
@@ -237,6 +239,8 @@ def measure(body, field, lm, vertices, faces, kind: str, seconds: float) -> dict
         **gap_percentiles(sd),
         "folds": fold_share(vertices, faces),
         "crumple": crumple_share(vertices, faces),
+        "smoothed_folds": smoothed_fold_share(vertices, faces),
+        "hem_fall": hem_fall(vertices, faces),
         "poke_share": poke["poke_share"],
         "poke_max_mm": poke["poke_max_mm"],
         "inside_max_mm": inside["inside_max_mm"],
@@ -260,7 +264,7 @@ def pattern_row(
     save: Path | None = None,
     tag: str = "",
     presets=("arranged",),
-    hang: bool = False,
+    hang: bool = True,
 ):
     sewn, _ = sewn_garment(kind, body)
     t0 = time.perf_counter()
@@ -506,6 +510,7 @@ def print_rows(rows: list[tuple], presets: tuple[str, ...]) -> None:
             gaps = f"{r['gap_p10_mm']:.1f}/{r['gap_p50_mm']:.1f}/{r['gap_p90_mm']:.1f}"
             extra = f" ({r['frames']} frames)" if "frames" in r else ""
             extra += f" non-crumple folds {r['folds'] * (1 - r['crumple']):.3f}"
+            extra += f" [2nd figure: folds after Taubin smoothing {r['smoothed_folds']:.3f}] hem fall {r['hem_fall']:.3f}"
             if "strain_p99" in r:
                 extra += f" strain p50/p99 {r['strain_p50']:.3f}/{r['strain_p99']:.3f} hem hoop {r['hem_hoop']:.3f}"
             if "gap_mm" in r:
@@ -535,9 +540,9 @@ def main() -> int:
     )
     ap.add_argument("--cusick-only", action="store_true", help="only the Cusick drape test")
     ap.add_argument(
-        "--hang",
+        "--no-hang",
         action="store_true",
-        help="ours: skirts with the panel drape's hang=True (waistband pinned, dynamic settle; 3-4x slower)",
+        help="ours: skirts with the panel drape's earlier quasi-static settle (hang=False: no waistband pinned)",
     )
     ap.add_argument(
         "--blender-preset",
@@ -580,7 +585,9 @@ def main() -> int:
                     continue
                 row = shared_row(body, field, lm, args.frames, args.save, tag, presets)
             else:
-                row = pattern_row(name, body, field, lm, args.frames, args.save, tag, presets, args.hang)
+                row = pattern_row(
+                    name, body, field, lm, args.frames, args.save, tag, presets, not args.no_hang
+                )
             rows.append((body_name, name, *row))
             print(f"done {body_name} {name}", file=sys.stderr, flush=True)
     print_rows(rows, presets)

@@ -10,7 +10,14 @@ import pytest
 from pipeline.core.fit.api import fit_garment
 from pipeline.core.fit.bodyfield import BodyField
 from pipeline.core.fit.checks import body_through_garment, garment_inside_body
-from pipeline.core.fit.drape_metrics import fold_share, front_barrel, hoop_strain, off_arm
+from pipeline.core.fit.drape_metrics import (
+    fold_share,
+    front_barrel,
+    hem_fall,
+    hoop_strain,
+    off_arm,
+    smoothed_fold_share,
+)
 from pipeline.core.fit.landmarks import body_landmarks
 from pipeline.core.fit.make import sewn_garment
 from pipeline.core.fit.pattern import pattern_rest_lengths
@@ -97,12 +104,13 @@ def test_coarse_panel_drape_folds_without_crossing(coarse_skirt, default_body):
     assert lm.hip_z < v[:, 2].max() < lm.waist_z + 0.03  # it hangs from the waist, not off the hips
 
 
-def test_pinned_skirt_hangs_from_its_waist_and_draws_its_hem_in(coarse_skirt, default_body):
-    """`drape_panels(hang=True)`: the waistband pinned and a long dynamic settle. Against the default settle the
-    skirt stays at the waist (it does not slide down the hips), its flared hem falls in round the legs
-    (keeping its length: buckled, not shrunk), nothing stretches further and nothing crosses the body."""
-    sewn, v0, _ = coarse_skirt
-    v, info = drape_panels(sewn, default_body, hang=True)
+def test_hung_skirt_stays_at_its_waist_and_draws_its_hem_in(coarse_skirt, default_body):
+    """The default skirt drape (`hang`: the waistband pinned, a lightly damped fall) against the earlier
+    quasi-static settle (`hang=False`): the skirt stays at the waist (it does not slide down the hips), its flared
+    hem falls in round the legs (keeping its length: buckled, not shrunk), nothing stretches far and nothing
+    crosses the body."""
+    sewn, v, info = coarse_skirt
+    v0, _ = drape_panels(sewn, default_body, hang=False)
     edges = np.unique(
         np.sort(np.r_[sewn.faces[:, [0, 1]], sewn.faces[:, [1, 2]], sewn.faces[:, [2, 0]]], 1), axis=0
     )
@@ -117,6 +125,7 @@ def test_pinned_skirt_hangs_from_its_waist_and_draws_its_hem_in(coarse_skirt, de
     assert v[waist, 2].mean() >= v0[waist, 2].mean() - 0.002
     assert hem_radius(v) < hem_radius(v0) - 0.01
     assert hoop_strain(v, sewn.vertices2d, edges, rest) > 0.99
+    assert hem_fall(v, sewn.faces) < hem_fall(v0, sewn.faces) - 0.03  # its length taken up in flutes
     strain = np.linalg.norm(v[edges[:, 1]] - v[edges[:, 0]], axis=1) / rest
     assert np.percentile(strain, 99) < 1.12
     field = BodyField(default_body.vertices, default_body.faces)
@@ -157,6 +166,58 @@ def test_barrel_of_a_bulging_tube_is_over_one():
     )
     b = front_barrel(v, f, top_z=0.5)
     assert b["barrel"] == pytest.approx(0.19 / 0.15, rel=0.03)
+
+
+def _grid(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A 1.5 cm grid (x along its rows, y across) with heights `z` (rows, cols), triangulated."""
+    ny, nx = z.shape
+    yy, xx = np.meshgrid(np.arange(ny) * 0.015, np.arange(nx) * 0.015, indexing="ij")
+    v = np.c_[xx.ravel(), yy.ravel(), z.ravel()]
+    idx = np.arange(ny * nx).reshape(ny, nx)
+    a, b, c, d = idx[:-1, :-1], idx[:-1, 1:], idx[1:, :-1], idx[1:, 1:]
+    f = np.vstack([np.stack([a, b, d], -1).reshape(-1, 3), np.stack([a, d, c], -1).reshape(-1, 3)])
+    return v, f
+
+
+def test_smoothing_keeps_a_fold_and_removes_a_zigzag():
+    """`smoothed_fold_share` (the bench's second figure): a fold bent over several edges survives the Taubin
+    smoothing, a one-edge zigzag of the same depth does not."""
+    x = np.arange(40) * 0.015
+    fold = np.tile(np.where(x < 0.3, 0.0, -0.6 * (x - 0.3)) + 0.02 * np.cos(2 * np.pi * x / 0.12), (20, 1))
+    zigzag = np.tile(np.where(np.arange(40) % 2 == 0, 0.004, -0.004), (20, 1))
+    vf, f = _grid(fold)
+    vz, _ = _grid(zigzag)
+    assert fold_share(vf, f) > 0.1 and fold_share(vz, f) > 0.3
+    assert smoothed_fold_share(vf, f) > 0.5 * fold_share(vf, f)
+    assert smoothed_fold_share(vz, f) == 0.0
+
+
+def test_hem_fall_tells_a_fluted_hem_from_a_round_one():
+    a = np.linspace(0, 2 * np.pi, 96, endpoint=False)
+    z = np.linspace(0.0, 0.3, 11)
+
+    def tube(flute_m: float) -> tuple[np.ndarray, np.ndarray]:
+        r = 0.2 + flute_m * np.sin(8 * a)
+        v = np.stack(
+            [
+                np.outer(np.ones_like(z), r * np.cos(a)),
+                np.outer(np.ones_like(z), r * np.sin(a)),
+                np.outer(z, np.ones_like(a)),
+            ],
+            -1,
+        ).reshape(-1, 3)
+        idx = np.arange(len(v)).reshape(len(z), len(a))
+        nxt = np.roll(idx, -1, axis=1)
+        f = np.vstack(
+            [
+                np.stack([idx[:-1], nxt[:-1], nxt[1:]], -1).reshape(-1, 3),
+                np.stack([idx[:-1], nxt[1:], idx[1:]], -1).reshape(-1, 3),
+            ]
+        )
+        return v, f
+
+    assert hem_fall(*tube(0.0)) == pytest.approx(1.0, abs=0.01)
+    assert hem_fall(*tube(0.03)) < 0.9
 
 
 def test_flat_bend_rest_unfolds_each_pair_of_triangles():

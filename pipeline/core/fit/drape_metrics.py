@@ -185,3 +185,42 @@ def hoop_strain(
     hem = across & (z <= lay[:, 1].min() + band_m)
     length = np.linalg.norm(v[edges[hem, 1]] - v[edges[hem, 0]], axis=1)
     return float((length / np.maximum(rest[hem], 1e-12)).mean()) if hem.any() else float("nan")
+
+
+def taubin_smooth(
+    vertices: np.ndarray, faces: np.ndarray, passes: int = 10, lam: float = 0.5, mu: float = -0.53
+) -> np.ndarray:
+    """Taubin's low-pass smoothing (1995): `passes` pairs of uniform Laplacian steps, shrinking by `lam` then
+    inflating by `mu`, which damp zigzags a few edges long while keeping longer waves and the overall size (a
+    plain Laplacian smooth shrinks the garment). Stands in for the smoothing artists put after a cloth
+    simulation (a Smooth or Corrective Smooth modifier), to be applied to every drape compared alike."""
+    v = np.asarray(vertices, dtype=np.float64).copy()
+    e = unique_edges(np.asarray(faces))
+    deg = np.maximum(np.bincount(e.ravel(), minlength=len(v)), 1).astype(float)[:, None]
+    for _ in range(passes):
+        for w in (lam, mu):
+            acc = np.zeros_like(v)
+            np.add.at(acc, e[:, 0], v[e[:, 1]])
+            np.add.at(acc, e[:, 1], v[e[:, 0]])
+            v += w * (acc / deg - v)
+    return v
+
+
+def smoothed_fold_share(vertices: np.ndarray, faces: np.ndarray, passes: int = 10, angle_deg: float = 15.0):
+    """`fold_share` after `taubin_smooth`: the folds that survive the smoothing a finished render would get
+    (mesh-scale crumples mostly do not; on the sample skirt 78 % of Blender's surviving folds are not crumples,
+    on its tee only 26 %: its crumples are wider than one edge)."""
+    return fold_share(taubin_smooth(vertices, faces, passes), faces, angle_deg)
+
+
+def hem_fall(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """The hem's (lowest opening's) convex perimeter seen from above over its length: 1 when it runs round
+    smoothly (a cone or a tube), under 1 when its length is taken up in flutes (a flare fallen in and buckled;
+    a hem shrunk in-plane also stays near 1, which `hoop_strain` tells apart)."""
+    from scipy.spatial import ConvexHull
+
+    v = np.asarray(vertices, dtype=np.float64)
+    loops = boundary_loops(np.asarray(faces))
+    hem = np.asarray(min(loops, key=lambda lp: v[lp, 2].mean()))
+    length = float(np.linalg.norm(v[hem] - np.roll(v[hem], 1, axis=0), axis=1).sum())
+    return float(ConvexHull(v[hem, :2]).area) / max(length, 1e-12)

@@ -37,13 +37,17 @@ def sewn_garment(kind: str, body, edge_m: float = 0.015, ease_m: float | None = 
 
 
 def drape_sewn(
-    sewn, body, fabric: str = "cotton-jersey", progress: ProgressCallback = silent, hang: bool = False
+    sewn, body, fabric: str = "cotton-jersey", progress: ProgressCallback = silent, hang: bool = True
 ):
     """Drape the sewn garment on `body` from its flat panels (sewing springs, gravity: `sewing.drape_panels`,
-    `hang` passed on: a skirt's waistband pinned), then run the fit (a short settle with the pattern's rest
-    lengths, skin weights, figures) from there."""
+    `hang` passed on: a skirt's waistband pinned, the default), then run the fit (a short settle with the
+    pattern's rest lengths, skin weights, figures) from there. The fit's settle bends with the panel drape's
+    dihedral hinges (resting at the drape's angles, as the distance model's pairs rest at its distances), whose
+    membrane keeps its length: with the distance model's soft compression the hung skirt's fluted hem shrank
+    3.7 % in-plane in those 12 steps (hoop strain 0.990 -> 0.963; hinges: 0.995)."""
     from pipeline.core.fit.api import fit_garment
     from pipeline.core.fit.sewing import drape_panels
+    from pipeline.core.fit.solver import DrapeSettings
 
     x0, sew_info = drape_panels(sewn, body, fabric, progress=lambda f, m="": progress(0.8 * f, m), hang=hang)
     rest_len = pattern_rest_lengths(sewn, unique_edges(sewn.faces))
@@ -56,6 +60,7 @@ def drape_sewn(
         progress=progress,
         rest_edge_lengths=rest_len,
         start_vertices=x0,
+        settings=DrapeSettings(bending="dihedral"),
     )
     result.stats["panel_drape"] = sew_info
     return result

@@ -58,6 +58,9 @@ class DrapeSettings:
     # not pass through each other where no vertex comes near a triangle (crossing edges)
     edge_edge: bool = False
     edge_edge_every: int = 8  # steps between edge-edge passes (each checks the motion since the last one)
+    # velocity kept per step with `inertia` (None: the fabric's `damping`, 0.85-0.93, which stops a fall within
+    # some ten steps; a hanging skirt's flare needs nearer 1 to fall in round the legs and buckle)
+    damping: float | None = None
 
     @property
     def gravity_step_m(self) -> float:
@@ -420,10 +423,11 @@ class ClothSolver:
             # edge-edge contact every few steps: each pass checks the motion since the last one (`snap`)
             snap_wp = wp.array(x.astype(np.float32), dtype=wp.vec3, device="cpu") if s.edge_edge else None
             query_m = s.offset_m + 2.0 * self.mean_edge
+        damping = self.fabric.damping if s.damping is None else s.damping
         for step in range(steps):
             if before_step is not None:
                 before_step(step, x)
-            y = x + v * s.dt * self.fabric.damping + (g if step >= s.gravity_after else 0.0)
+            y = x + v * s.dt * damping + (g if step >= s.gravity_after else 0.0)
             if wc is not None:
                 p_np[:] = y
                 x_np[:] = x
