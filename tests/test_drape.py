@@ -233,3 +233,28 @@ def test_flat_bend_rest_unfolds_each_pair_of_triangles():
     pairs, rest = flat_bend_rest(f, e, np.linalg.norm(v[e[:, 1]] - v[e[:, 0]], axis=1))
     assert np.array_equal(pairs, bend_pairs(f))  # same pairs, same order as the solver's
     assert np.allclose(rest, np.linalg.norm(v[pairs[:, 1]] - v[pairs[:, 0]], axis=1))
+
+
+def test_tethers_keep_a_hanging_strip_from_stretching(default_body):
+    """Long-range attachments (`ClothSolver(tethers=)`, as a hung skirt gets them): a 60 cm strip of jersey
+    pinned along its top and solved with few sweeps a step hangs no longer than its length times the strain
+    limit; untethered it stretches further."""
+    from pipeline.core.fit.fabrics import get_fabric
+    from pipeline.core.fit.solver import ClothSolver, DrapeSettings
+
+    z, f = _grid(np.zeros((41, 21)))  # 30 cm across (x), 60 cm down (y)
+    v = np.c_[z[:, 0] + 2.0, np.zeros(len(z)), 1.6 - z[:, 1]]  # hung in the x-z plane, 2 m beside the body
+    pinned = v[:, 2] > 1.6 - 1e-6
+    fab = get_fabric("cotton-jersey")
+    field = BodyField(default_body.vertices, default_body.faces)
+    s = DrapeSettings(steps=60, min_steps=60, iterations=3, dt=1 / 90, inertia=True, bending="dihedral")
+    free = np.nonzero(~pinned)[0]
+    top = np.nonzero(pinned)[0]
+    anchor = top[np.argmin(np.abs(v[top, 0][None, :] - v[free, 0][:, None]), axis=1)]
+    rest = (1.6 - v[free, 2]) * (1 + fab.max_strain)
+    drops = []
+    for tethers in (None, (free, anchor, rest)):
+        solver = ClothSolver(f, v, fab, field, s, flat_rest=True, pinned=pinned, tethers=tethers)
+        x, _ = solver.settle(v)
+        drops.append(1.6 - x[:, 2].min())
+    assert drops[1] <= 0.6 * (1 + fab.max_strain) + 1e-3 < drops[0]

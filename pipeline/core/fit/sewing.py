@@ -265,6 +265,9 @@ def drape_panels(
     after the 40 sewing steps, so the default stays "wrap"). `hang` (skirts; the default): the waistband (its top
     3 cm) is pinned where the sewing put it, as Blender artists pin a skirt's waistband, and the settle is
     `drape_settings(hang=True)`'s lightly damped fall: the flare falls in round the legs and buckles into flutes
+    Each free point is also tethered to the waistband (`_tethers`: long-range attachments), so the skirt
+    hanging from its pinned band does not stretch under its weight at 10 sweeps a step (heavy body's skirt:
+    strain p99 1.24 -> 1.17 after the fit, non-crumple folds 0.012 -> 0.025).
     (`hang=False`: the earlier quasi-static settle, which stops while the hem is still held out round; run
     longer it lets the skirt slide down the hips, its waistband stretching past its limit)."""
     t0 = time.perf_counter()
@@ -310,6 +313,7 @@ def drape_panels(
         edge_limit=band,
         flat_rest=True,
         pinned=pinned,
+        tethers=None if pinned is None else _tethers(sewn, welded, pinned, fab.max_strain),
     )
     vertices, info = solver.settle(welded, progress=lambda f, m="": progress(0.4 + 0.6 * f, "settling"))
     info = {
@@ -320,6 +324,23 @@ def drape_panels(
         "panel_points": len(flat.start),
     }
     return vertices, info
+
+
+def _tethers(sewn: SewnGarment, start: np.ndarray, pinned: np.ndarray, max_strain: float, k: int = 8):
+    """Long-range attachments of a hung skirt: each free point tied to the pinned point nearest it on the
+    pattern (of its `k` nearest in the frontal layout, within 1 cm of the nearest, the one nearest in 3D at the
+    start: front and back panels share the layout), no further than that pattern distance times 1 + the
+    fabric's strain limit."""
+    from scipy.spatial import cKDTree
+
+    free = np.nonzero(~pinned)[0]
+    anchors = np.nonzero(pinned)[0]
+    d2, j = cKDTree(sewn.vertices2d[anchors]).query(sewn.vertices2d[free], k=min(k, len(anchors)))
+    d3 = np.linalg.norm(start[anchors[j]] - start[free][:, None], axis=2)
+    d3[d2 > d2[:, :1] + 0.01] = np.inf
+    pick = np.argmin(d3, axis=1)
+    rows = np.arange(len(free))
+    return free, anchors[j[rows, pick]], d2[rows, pick] * (1.0 + max_strain)
 
 
 def _waistband(sewn: SewnGarment, edges: np.ndarray, max_strain: float, band_m: float = 0.03):

@@ -155,7 +155,9 @@ class ClothSolver:
     then `settle` runs quasi-static PBD steps from a start shape. `edge_limit`
     (per edge, default 1 + the fabric's max strain) caps stretch, e.g. tighter on a waistband. `pinned` (per
     vertex) holds points where the start puts them (a skirt's waistband): the compiled solve moves only the
-    free end of a constraint, the hinges treat them as infinitely heavy, and each step ends with them reset."""
+    free end of a constraint, the hinges treat them as infinitely heavy, and each step ends with them reset.
+    `tethers` = (points, anchors, rest distances): long-range attachments to pinned anchors (`_tether`), applied
+    after each step's sweeps."""
 
     def __init__(
         self,
@@ -170,6 +172,7 @@ class ClothSolver:
         seam_k: float = 0.5,
         flat_rest: bool = False,
         pinned: np.ndarray | None = None,
+        tethers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ):
         self.faces = np.asarray(faces, dtype=np.int64)
         self.n = len(rest_vertices)
@@ -217,6 +220,7 @@ class ClothSolver:
         self._init_hinges(rest, el, geo, flat_rest if dihedral else None)
         # pinned points (e.g. a skirt's waistband, as Blender artists pin one) stay where the start puts them
         self.pinned = None if pinned is None else np.asarray(pinned, bool)
+        self.tethers = tethers
         free = None
         if self.pinned is not None:
             free = (~self.pinned).astype(float)
@@ -366,11 +370,24 @@ class ClothSolver:
             depth = np.minimum(np.einsum("ij,ij->i", q - cp, cn) - s.offset_m, 0.0)
             p[idx] = q - depth[:, None] * cn
             push[idx] -= depth
+        if self.tethers is not None:
+            self._tether(p)
         self._limit_strain(p)
         if s.self_collision:
             self._repel(p, self._self_pairs(p))
         touching = self._contact(p, x, push)
         return p, touching
+
+    def _tether(self, p: np.ndarray) -> None:
+        """Long-range attachments (Kim, Chentanez and Mueller 2012): each tethered point pulled back onto the
+        sphere round its anchor (a pinned point) when it has strayed further than its rest distance, so a
+        hanging cloth does not stretch under its own weight however few sweeps a step gets."""
+        i, a, r = self.tethers
+        d = p[i] - p[a]
+        length = np.sqrt((d * d).sum(1))
+        over = length > r
+        if over.any():
+            p[i[over]] -= d[over] * (1.0 - r[over] / length[over])[:, None]
 
     def _final_contact(self, x: np.ndarray, passes: int = 3) -> np.ndarray:
         """The last word on contact, after the constraint sweeps can no longer undo it: cloth vertices pushed
@@ -434,6 +451,8 @@ class ClothSolver:
                 if step == 0:
                     wc.query(p_wp, query_m)  # later steps reuse the planes the last contact pass found
                 wc.solve(p_wp, s.offset_m, s.iterations)
+                if self.tethers is not None:
+                    self._tether(p_np)
                 if s.body_through_cloth:
                     wc.push_cloth_off_body(
                         p_wp, self.faces, self.field.vnormals, s.offset_m, 0.02, 0.6 * self.mean_edge
