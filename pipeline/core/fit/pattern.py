@@ -474,11 +474,17 @@ def sew(panels: list, h: float, kind: str) -> SewnGarment:
 
 
 def pattern_rest_lengths(sewn: SewnGarment, edges: np.ndarray) -> np.ndarray:
-    """Rest length of each mesh edge measured on the flat pattern (via the per-corner UVs)."""
-    lookup: dict[tuple[int, int], float] = {}
-    for f, fu in zip(sewn.faces, sewn.face_uv, strict=True):
-        for k in range(3):
-            a, b = f[k], f[(k + 1) % 3]
-            la = float(np.linalg.norm(sewn.uv[fu[k]] - sewn.uv[fu[(k + 1) % 3]]))
-            lookup[(min(a, b), max(a, b))] = la
-    return np.array([lookup[(min(a, b), max(a, b))] for a, b in edges])
+    """Rest length of each mesh edge measured on the flat pattern (via the per-corner UVs); an edge on a seam
+    takes the length in the last face (in face order) that has it, as a loop over the faces writing each would."""
+    f, fu, uv = np.asarray(sewn.faces, np.int64), np.asarray(sewn.face_uv, np.int64), np.asarray(sewn.uv)
+    g, gu = np.roll(f, -1, axis=1), np.roll(fu, -1, axis=1)
+    length = np.sqrt(((uv[fu] - uv[gu]) ** 2).sum(-1)).ravel()  # face by face, corner by corner
+    n = int(f.max()) + 1
+    key = (np.minimum(f, g) * n + np.maximum(f, g)).ravel()
+    keys, last = np.unique(key[::-1], return_index=True)  # the last write of each edge wins
+    e = np.asarray(edges, np.int64)
+    want = np.minimum(e[:, 0], e[:, 1]) * n + np.maximum(e[:, 0], e[:, 1])
+    at = np.searchsorted(keys, want)
+    if (at >= len(keys)).any() or (keys[np.minimum(at, len(keys) - 1)] != want).any():
+        raise KeyError("an edge belongs to no face of the sewn garment")
+    return length[::-1][last][at]
