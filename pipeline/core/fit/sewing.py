@@ -209,7 +209,7 @@ def weld_points(points: np.ndarray, weld: np.ndarray, n_vertices: int) -> np.nda
 # fall within some ten steps (1/90 s each), so the flare stayed out as a smooth cone (hem hull perimeter over
 # its length 0.94 on the sample skirt, non-crumple folds 0.007 after the fit); kept at 0.99 it falls in round
 # the legs and buckles into flutes (0.92, 0.020; Blender's arranged reference: 0.91, 0.023). 0.97: 0.92,
-# 0.016; 0.995: 0.90, 0.022 (drape alone, 10 iterations). Tops keep the fabric's: the sample tee's folds changed
+# 0.016; 0.995: 0.90, 0.022 (drape alone, 10 iterations, before the tethers). Tops keep the fabric's: the sample tee's folds changed
 # by under 0.003 at 0.97 or 0.995 (its hem lies on the hips).
 HANG_DAMPING = 0.99
 # Sewing steps of a skirt (tops: 40). Its side seams close in 25 as in 40 (largest gap 0.4 mm, heavy body 0.0),
