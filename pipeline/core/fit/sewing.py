@@ -209,8 +209,8 @@ def weld_points(points: np.ndarray, weld: np.ndarray, n_vertices: int) -> np.nda
 # fall within some ten steps (1/90 s each), so the flare stayed out as a smooth cone (hem hull perimeter over
 # its length 0.94 on the sample skirt, non-crumple folds 0.007 after the fit); kept at 0.99 it falls in round
 # the legs and buckles into flutes (0.92, 0.020; Blender's arranged reference: 0.91, 0.023). 0.97: 0.92,
-# 0.016; 0.995: 0.90, 0.022 (drape alone, 10 iterations, before the tethers). Tops keep the fabric's: the sample tee's folds changed
-# by under 0.003 at 0.97 or 0.995 (its hem lies on the hips).
+# 0.016; 0.995: 0.90, 0.022 (drape alone, 10 iterations, before the tethers). Tops keep the fabric's: the
+# sample tee's folds changed by under 0.003 at 0.97 or 0.995 (its hem lies on the hips).
 HANG_DAMPING = 0.99
 # Sewing steps of a skirt (tops: 40). Its side seams close in 25 as in 40 (largest gap 0.4 mm, heavy body 0.0),
 # the folds after the hung settle the same (non-crumple 0.024 / 0.025), and the heavy body's drape takes 0.4 s
@@ -263,13 +263,13 @@ def drape_panels(
     softer membrane lets the seams close tighter), then welded into one mesh and settled under gravity with the
     pattern's rest lengths and flat bending rests across the seams too (a loose seam would act as a hinge and
     let the cloth fold through itself there). `sew_steps`: default 40 for tops, `SKIRT_SEW_STEPS` for skirts.
-    `sew_gravity`: gravity during the sewing too (off: on the sample
-    tee and skirt it changed the fold share by under 0.01). `arrange`: the panels' start (`lay_out_panels`;
+    `sew_gravity`: gravity during the sewing too (off: on the sample tee and skirt it changed the fold share by
+    under 0.01). `arrange`: the panels' start (`lay_out_panels`;
     "cylinder", bent round the body 2 cm out, leaves the skirt's hem unstretched after sewing, 1.002 against
     1.047 round, but changed the sample garments' fold shares by under 0.004 and leaves 5-10 mm seam gaps
     after the 40 sewing steps, so the default stays "wrap"). `hang` (skirts; the default): the waistband (its top
     3 cm) is pinned where the sewing put it, as Blender artists pin a skirt's waistband, and the settle is
-    `drape_settings(hang=True)`'s lightly damped fall: the flare falls in round the legs and buckles into flutes
+    `drape_settings(hang=True)`'s lightly damped fall: the flare falls in round the legs and buckles into flutes.
     Each free point is also tethered to the waistband (`_tethers`: long-range attachments), so the skirt
     hanging from its pinned band does not stretch under its weight at 10 sweeps a step (heavy body's skirt:
     strain p99 1.24 -> 1.17 after the fit, non-crumple folds 0.012 -> 0.025).
