@@ -31,11 +31,9 @@ SEED = 2026  # tests draw bodies from other seeds / fixed parameters
 ISO_LIMITS_CM = {"stature": 0.4, "chest_girth": 0.9, "waist_girth": 0.9, "hip_girth": 0.9}  # ISO 20685-1
 
 
-def ansur_bodies(n: int) -> list[dict]:
-    """Anny parameters of `n` ANSUR II people: the heaviest (largest waist) and tallest of each sex, then a
-    seeded random draw; each from the avatar fit of the person's nine measurements."""
+def ansur_extremes() -> list[dict]:
+    """The heaviest (largest waist) and the tallest ANSUR II woman and man."""
     from pipeline.core.body.data.ansur import ansur_subjects
-    from pipeline.core.body.shape_fit import fit_shape
 
     everyone = ansur_subjects()
     chosen: list[dict] = []
@@ -43,6 +41,16 @@ def ansur_bodies(n: int) -> list[dict]:
         group = [p for p in everyone if p["sex"] == sex]
         for key in ("waist_girth", "stature"):
             chosen.append(max(group, key=lambda p: p["measurements"][key]))
+    return chosen
+
+
+def ansur_bodies(n: int) -> list[dict]:
+    """Anny parameters of `n` ANSUR II people: the heaviest (largest waist) and tallest of each sex, then a
+    seeded random draw; each from the avatar fit of the person's nine measurements."""
+    from pipeline.core.body.data.ansur import ansur_subjects
+    from pipeline.core.body.shape_fit import fit_shape
+
+    chosen = ansur_extremes()
     rest = [p for p in ansur_subjects(n + len(chosen), SEED) if p not in chosen]
     chosen = (chosen + rest)[:n]
     bodies = []

@@ -1,12 +1,13 @@
 """Look at a turn capture's fit: the fitted body drawn over each view's measured depth (one PNG).
 
 Builds a body from one ANSUR II person (avatar fit of the nine measurements), renders a synthetic D435 turn
-(5 views, as `synth-capture --view turn`), runs the capture fit as `pipeline measure` does, then for each view
+(5 views, as `synth-capture --view turn`) or, with `--view front`, a still front view (3 frames, as the measure
+bench's front run), runs the capture fit as `pipeline measure` does, then for each view
 z-buffers the fitted body (its per-view placement) into the camera and writes, side by side: the measured
 depth (grey), the fitted body's outline (green) and the signed depth difference fitted-minus-measured where
 both see the body (blue: the fit is in front of the measured surface, red: behind; +-2 cm full scale).
 
-    .venv/bin/python bench/capture_overlay.py --person female-21463 --out overlay.png [--width 424]
+    .venv/bin/python bench/capture_overlay.py --person female-21463 --out overlay.png [--width 424] [--view front]
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--width", type=int, default=424)
     ap.add_argument("--iterations", type=int, default=60)
+    ap.add_argument("--view", choices=("turn", "front"), default="turn")
     args = ap.parse_args()
 
     import bpy  # noqa: F401
@@ -63,10 +65,10 @@ def main() -> int:
     body = body_arrays(**fit.params())
     rng = np.random.default_rng(7)
     st = SynthSettings(
-        view="turn", distance_m=2.4, width=args.width, height=args.width * 3 // 4, turn_frames=5
+        view=args.view, distance_m=2.4, width=args.width, height=args.width * 3 // 4, turn_frames=5
     )
     intr = d435_intrinsics(st.width, st.height)
-    frames = noisy_frames(render_views(body, st, rng), 1, intr, rng)
+    frames = noisy_frames(render_views(body, st, rng), 3 if args.view == "front" else 1, intr, rng)
     person_frames, stats = observe(frames)
     views = group_views(usable_frames(person_frames, stats["frames"], print))
     front = max(range(len(views)), key=lambda k: views[k].landmarks_px[11, 0] - views[k].landmarks_px[12, 0])
@@ -75,6 +77,7 @@ def main() -> int:
     init = model.predict(np.median(feats, axis=0)) if model is not None and feats else None
     fitter = BodyFitter(views, init)
     fitter.init_placement()
+    fitter.init_arm_pose()  # as the fit of `pipeline measure` (body_fit._fit_body) starts the arms
     fitter.run(args.iterations, silent)
     ph, lc = fitter.params()
     got = measurements_of_params(

@@ -11,7 +11,8 @@ ANSUR II people) are reachable.
 Loss: Geman-McClure depth residual of each point along its camera ray against the camera-facing side of the
 body (the vertex on the same ray, as a z-buffer would pick it, and its tangent plane), silhouette terms (the
 body must stay inside the person mask, and its rim must reach the mask's outline), 2D landmark reprojection
-(left/right may swap, as MediaPipe does on back views), a shape prior and, optionally (off: see
+(left/right may swap, as MediaPipe does on back views; each bone head moved by where MediaPipe is measured to put
+that landmark, `LANDMARK_OFFSETS_PATH`), a shape prior and, optionally (off: see
 W_DEPTH_PRIOR), when no view sees the back, ANSUR II's chest depth given stature and waist breadth
 (`depth_prior.py`). The depth residual's Geman-McClure scale is annealed from wide to narrow (graduated
 non-convexity), so the points of a belly or bust that the starting body lacks by more than a few centimetres
@@ -34,6 +35,7 @@ from pipeline.core.capture.depth_prior import DepthPrior
 from pipeline.core.capture.frames import Intrinsics
 from pipeline.core.capture.person import PersonFrame
 from pipeline.core.capture.virtual_camera import WORLD_FROM_CAMERA_ROT
+from pipeline.core.deps import REPO_ROOT
 from pipeline.core.progress import ProgressCallback, silent
 from pipeline.core.vocab import ADULT_AGE_RANGE, PHENOTYPES
 
@@ -92,11 +94,13 @@ RIM_COS = 0.7
 W_DEPTH_PRIOR = 0.0
 BACK_SEEN_FACING = 0.5  # cos of the body's turn from the camera below which a view sees the back's profile
 PRIOR_CORRECTIVE = 0.015  # a corrective amplitude: a full 12 % costs like a trunk shape at its limit
-# The depth term's Geman-McClure scale, annealed over the first half of the fit. Ending at 5 cm instead (about
-# twice a D435's per-point noise at 2-3 m, 424 px) was tried: on 12 ANSUR-built bodies girths 2.42 -> 2.28 cm
-# front, 2.02 -> 1.93 turn, stature 0.74 -> 0.66 / 0.76 -> 0.73, but bench_ar's crossed-arms man in a turn was
-# then graded on the women's chart (IoU 0.913 -> 0.776), so it waits for a surer sex decision (ar.grading_sex).
-GM_SIGMA_M = (0.10, 0.03)
+# The depth term's Geman-McClure scale, annealed over the first half of the fit, ends at 5 cm (about twice a
+# D435's per-point noise at 2-3 m, 424 px; 3 cm before). Alone, on 12 ANSUR-built bench bodies: girths 2.42 ->
+# 2.28 cm front, 2.02 -> 1.93 turn, stature 0.74 -> 0.66 / 0.76 -> 0.73, but bench_ar's crossed-arms man in a
+# turn was then graded on the women's chart (IoU 0.913 -> 0.776); with the landmark offsets below he is a man
+# again (bench_ar --n 4: every recording on its own sex's chart, his IoU 0.926). On 12 held-out bodies (front):
+# girths 2.19 -> 2.19, stature 0.79 -> 0.73.
+GM_SIGMA_M = (0.10, 0.05)
 POSE_BONES = ("upperleg01.L", "upperleg01.R")  # abduction about the forward axis
 # The arms turn freely (a rotation vector each, in the world axes of anny's reference pose, as its "local-ref"
 # pose parameters take them): upper arm at the shoulder, forearm at the elbow. Started from the elbows and
@@ -123,6 +127,19 @@ LANDMARK_BONES = {
     27: "foot.L",
     28: "foot.R",
 }
+# Where MediaPipe puts a landmark relative to the anny bone head that stands for it, in the body's frame: metres
+# outward from the midline and down, per landmark (left and right averaged). Measured on synthetic front views of
+# 24 ANSUR II-built bodies disjoint from the bench's (scripts/calibrate_landmark_offsets.py writes the file):
+# MediaPipe's shoulders lie 1.8 cm inside and 1.4 cm above anny's upper-arm heads, its elbows 2.2 cm inside and
+# 2.3 cm above, its hips 1.0 cm inside and 1.5 cm below. Matched to the heads themselves, they narrowed the fitted
+# shoulders and chest (front, 12 bench bodies: shoulder width bias -2.8 cm, chest girth -4.6). The same offsets
+# serve every view of a turn (measured on front views only). Absent file: no offsets.
+LANDMARK_OFFSETS_PATH = REPO_ROOT / "models" / "landmark_offsets.json"
+USE_LANDMARK_OFFSETS = True
+# The arms' and hips' offsets are applied; the knees' and ankles' (MediaPipe's knee 3 cm below anny's) are not:
+# with them too, on 12 bench bodies (front, GM scale 5 cm) girths 2.24 -> 2.31 cm (waist bias -1.1 -> -1.6) and
+# on 12 held-out bodies 2.21 -> 2.26, though the inside leg improved (2.78 -> 2.19, 2.27 -> 1.46).
+OFFSET_LANDMARKS = (11, 12, 13, 14, 15, 16, 23, 24)
 SWAP = {11: 12, 12: 11, 13: 14, 14: 13, 15: 16, 16: 15, 23: 24, 24: 23, 25: 26, 26: 25, 27: 28, 28: 27}
 MAX_POINTS_PER_VIEW = 1500
 MAX_POINTS_TOTAL = 3000  # over all views: keeps a turn's fit time near a still view's
@@ -341,6 +358,24 @@ def _lift(view: View, landmark: int, joint_depth_m: float, radius_frac: float = 
     return _on_ray(view, landmark, float(np.percentile(p[near, 2], 20)) + joint_depth_m)
 
 
+def landmark_offsets_m(lm_ids: list[int]) -> np.ndarray:
+    """(L, 3) offsets in anny's frame (+X the person's left, Z up) from each landmark's bone head to where
+    MediaPipe puts the landmark (`LANDMARK_OFFSETS_PATH`); zeros when the file is absent or the offsets are off."""
+    import json
+
+    out = np.zeros((len(lm_ids), 3))
+    if not USE_LANDMARK_OFFSETS or not LANDMARK_OFFSETS_PATH.is_file():
+        return out
+    table = json.loads(LANDMARK_OFFSETS_PATH.read_text())["offsets_m"]
+    for row, i in enumerate(lm_ids):
+        if i not in OFFSET_LANDMARKS:
+            continue
+        outward_m, down_m = table.get(str(i), (0.0, 0.0))
+        side = 1.0 if LANDMARK_BONES[i].endswith(".L") else -1.0
+        out[row] = (side * outward_m, 0.0, -down_m)
+    return out
+
+
 def _gm(d2, sigma: float):
     """Geman-McClure of squared residuals: quadratic near 0, flat for outliers."""
     return d2 / (d2 + sigma * sigma)
@@ -383,6 +418,7 @@ class BodyFitter:
         names = list(self.model.bone_labels)
         self.lm_ids = sorted(LANDMARK_BONES)
         self.lm_bone_idx = torch.tensor([names.index(LANDMARK_BONES[i]) for i in self.lm_ids])
+        self.lm_offset = torch.tensor(landmark_offsets_m(self.lm_ids), dtype=torch.float32)
         init = init or {}
         ph = {k: 0.5 for k in PHENOTYPES} | {"age": 0.75} | dict(init.get("phenotypes", {}))
         lc = {k: 0.0 for k in FIT_LOCALS} | {
@@ -678,7 +714,7 @@ class BodyFitter:
             if view.outside_px is not None:
                 total = total + self.w_sil * self._silhouette(vc, nc, idx, k)
             # 2D landmarks, left/right possibly swapped
-            jc = joints @ R.T + t
+            jc = (joints + self.lm_offset) @ R.T + t
             intr = view.intrinsics
             uv = torch.stack(
                 [jc[:, 0] / jc[:, 2] * intr.fx + intr.ppx, jc[:, 1] / jc[:, 2] * intr.fy + intr.ppy], 1
