@@ -23,6 +23,7 @@ from pipeline.core.fit.make import sewn_garment
 from pipeline.core.fit.pattern import pattern_rest_lengths
 from pipeline.core.fit.sewing import drape_panels, lay_out_panels, seam_pairs
 from pipeline.core.garment.mesh import read_obj
+from pipeline.core.topology import unique_edges
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_hoop_strain_reads_a_hem_held_out_or_pulled_in():
     idx = np.arange((nx + 1) * nz).reshape(nx + 1, nz)
     a, b, c, d = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel(), idx[:-1, 1:].ravel()
     faces = np.r_[np.c_[a, b, c], np.c_[a, c, d]]
-    e = np.unique(np.sort(np.r_[faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]], axis=1), axis=0)
+    e = unique_edges(faces)
     rest = np.linalg.norm(layout[e[:, 1]] - layout[e[:, 0]], axis=1)
 
     def tube(hem_scale: float) -> np.ndarray:
@@ -111,9 +112,7 @@ def test_hung_skirt_stays_at_its_waist_and_draws_its_hem_in(coarse_skirt, defaul
     crosses the body."""
     sewn, v, info = coarse_skirt
     v0, _ = drape_panels(sewn, default_body, hang=False)
-    edges = np.unique(
-        np.sort(np.r_[sewn.faces[:, [0, 1]], sewn.faces[:, [1, 2]], sewn.faces[:, [2, 0]]], 1), axis=0
-    )
+    edges = unique_edges(sewn.faces)
     rest = pattern_rest_lengths(sewn, edges)
     z2d = sewn.vertices2d[:, 1]
     waist, hem = z2d >= z2d.max() - 1e-4, z2d <= z2d.min() + 1e-4

@@ -305,10 +305,7 @@ def drape_panels(
     edges = unique_edges(sewn.faces)
     rest = pattern_rest_lengths(sewn, edges)
     band = _waistband(sewn, edges, fab.max_strain)
-    pinned = None
-    if hang and sewn.kind == "bottom":  # the waistband pinned where the sewing put it
-        z = sewn.vertices2d[:, 1]
-        pinned = z >= z.max() - 0.03
+    pinned = _waistband_points(sewn) if hang and sewn.kind == "bottom" else None  # held where sewn
     solver = ClothSolver(
         sewn.faces,
         welded,
@@ -349,11 +346,16 @@ def _tethers(sewn: SewnGarment, start: np.ndarray, pinned: np.ndarray, max_strai
     return free, anchors[j[rows, pick]], d2[rows, pick] * (1.0 + max_strain)
 
 
-def _waistband(sewn: SewnGarment, edges: np.ndarray, max_strain: float, band_m: float = 0.03):
-    """A skirt's waistband (pattern points within `band_m` of the waist line) is interfaced, nearly
-    inextensible, so the skirt hangs from the waist instead of sliding over the hips (as `api.waistband_limits`)."""
+def _waistband_points(sewn: SewnGarment, band_m: float = 0.03) -> np.ndarray:
+    """(V,) bool: a skirt's waistband, the pattern points within `band_m` of its waist line."""
+    z = sewn.vertices2d[:, 1]
+    return z >= z.max() - band_m
+
+
+def _waistband(sewn: SewnGarment, edges: np.ndarray, max_strain: float):
+    """A skirt's waistband (`_waistband_points`) is interfaced, nearly inextensible, so the skirt hangs from the
+    waist instead of sliding over the hips (as `api.waistband_limits`)."""
     if sewn.kind != "bottom":
         return None
-    z = sewn.vertices2d[:, 1]
-    band = z >= z.max() - band_m
+    band = _waistband_points(sewn)
     return np.where(band[edges[:, 0]] & band[edges[:, 1]], 1.01, 1.0 + max_strain)
