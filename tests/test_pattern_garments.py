@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from pipeline.app.cli import main
-from pipeline.core.fit.pattern import sew, skirt_panels, skirt_spec, tshirt_panels, tshirt_spec
+from pipeline.core.fit.landmarks import girth_m
+from pipeline.core.fit.pattern import HIP_EASE_M, sew, skirt_panels, skirt_spec, tshirt_panels, tshirt_spec
 from pipeline.core.fit.place import detect_type
 from pipeline.core.garment.mesh import read_obj
 from pipeline.core.topology import boundary_loops, unique_edges
@@ -43,6 +44,18 @@ def _angle_deficit_deg(sewn) -> np.ndarray:
     for loop in boundary_loops(f):
         deficit[loop] = 0.0
     return deficit
+
+
+def test_tshirt_side_seams_run_straight_to_a_hem_over_the_hip(default_body):
+    """A regular-fit tee: the hem at least as wide as the chest (straight side seams) and its girth over the
+    tape's hip (torso and legs: the buttocks and thigh tops are skinned to the legs) plus the hip ease."""
+    spec = tshirt_spec(default_body)
+    assert spec.hem_half_w >= spec.chest_half_w
+    hip = max(
+        girth_m(default_body, z, part="hips") for z in np.linspace(spec.hem_z - 0.06, spec.hem_z + 0.1, 9)
+    )
+    assert hip > max(girth_m(default_body, z) for z in np.linspace(spec.hem_z, spec.hem_z + 0.1, 5)) + 0.05
+    assert 4 * spec.hem_half_w >= hip + HIP_EASE_M - 1e-9
 
 
 def test_tshirt_seams_meet_without_cone_points(default_body):
