@@ -7,7 +7,8 @@ others, both sexes. `--source anny` keeps the earlier in-distribution bodies (ra
 For each body: render five colour views
 (yaw 0, 45, 90, 135, 180 degrees) with Blender and ray cast their depth with the D435 noise model, then
 measure from (a) a single still front view (3 frames) and (b) the turn (5 frames), and compare with the
-true measurements of the body. Prints mean and p95 absolute error per measurement, the ISO 20685-1 check
+true measurements of the body, with the capture calibration (models/capture_calibration.json) and, from the
+same fits, without it (`*_uncalibrated`). Prints mean and p95 absolute error per measurement, the ISO 20685-1 check
 (the 95 % confidence interval of the mean error within +-4 mm for stature, +-9 mm for chest, waist and hip
 girths: pass/fail), the per-frame stage's frames per second (measured on 640x480 frames) and the fit time. `--calibrate` writes the RMS errors to
 models/measure_uncertainty.json, which the measure command reports as its 1-sigma uncertainty.
@@ -85,6 +86,12 @@ def main() -> int:
         "--no-init-baseline", action="store_true", help="also fit the front views without the initialiser"
     )
     ap.add_argument("--calibrate", action="store_true", help="write models/measure_uncertainty.json")
+    ap.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="measure without models/capture_calibration.json (by default both are printed: the calibrated "
+        "figures and, as *_uncalibrated, the same captures' fit before the calibration and re-fit)",
+    )
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
 
@@ -103,7 +110,13 @@ def main() -> int:
         print(
             "bodies: " + ", ".join(f"{b['id']} (fit worst {b['worst_cm']:.2f} cm)" for b in built), flush=True
         )
-    errors: dict[str, list[dict[str, float]]] = {"front": [], "turn": [], "front_no_init": []}
+    errors: dict[str, list[dict[str, float]]] = {
+        "front": [],
+        "front_uncalibrated": [],
+        "turn": [],
+        "turn_uncalibrated": [],
+        "front_no_init": [],
+    }
     fit_s: dict[str, list[float]] = {k: [] for k in errors}
     failures: list[str] = []
     rows: list[dict] = []
@@ -133,12 +146,23 @@ def main() -> int:
                     continue
                 try:
                     res = measure_frames(
-                        frames, use_initialiser=use_init, iterations=args.iterations, warn=lambda m: None
+                        frames,
+                        use_initialiser=use_init,
+                        iterations=args.iterations,
+                        warn=lambda m: None,
+                        calibrate=not args.no_calibration,
                     )
                 except Exception as exc:  # noqa: BLE001 - a failed body is reported, the bench goes on
                     failures.append(f"body {b} {label}: {type(exc).__name__}: {exc}")
                     continue
                 errors[label].append({k: res.measurements_cm[k] - truth[k] for k in OUTPUT_MEASUREMENTS})
+                cal = res.report.get("calibration", {})
+                if cal.get("applied"):  # the same capture without the calibration, for before -> after
+                    raw = cal["uncalibrated_cm"]
+                    errors.setdefault(f"{label}_uncalibrated", []).append(
+                        {k: raw[k] - truth[k] for k in OUTPUT_MEASUREMENTS}
+                    )
+                    fit_s.setdefault(f"{label}_uncalibrated", []).append(res.report["fit_s"])
                 rows.append(
                     {
                         "body": b,

@@ -34,19 +34,15 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=11)
     args = ap.parse_args()
 
-    from calibrate_landmark_offsets import held_out_people
+    from calibrate_landmark_offsets import held_out_people, person_params
 
-    from pipeline.core.body.shape_fit import fit_shape
     from pipeline.core.capture.body_fit import FIT_LOCALS, SHAPE_PRIOR_PATH
     from pipeline.core.files import write_json
 
     people = held_out_people(args.bodies, args.seed)
     values: dict[str, list[np.ndarray]] = {"female": [], "male": []}
     for n, person in enumerate(people):
-        targets = dict(person["measurements"])
-        if person["sex"] == "female":
-            targets["bust_girth"] = targets.pop("chest_girth")
-        lc = fit_shape(targets, sex=person["sex"]).local_changes
+        lc = person_params(person)["local_changes"]
         values[person["sex"]].append(np.array([float(lc.get(k, 0.0)) for k in FIT_LOCALS]))
         print(f"{n + 1}/{len(people)} {person['id']}", flush=True)
     pooled = np.array(values["female"] + values["male"])

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 BENCH_MAX_BODIES = 40  # the measure bench's draws up to this many bodies are left out
 
 
-def held_out_people(n: int, seed: int) -> list[dict]:
-    """`n` ANSUR II people drawn with `seed`, none of whom the measure bench (bench_measure.SEED) can draw."""
+def bench_people_ids() -> set[str]:
+    """Every ANSUR II person the measure bench (bench_measure.SEED, up to BENCH_MAX_BODIES bodies) can draw."""
     from bench_measure import SEED, ansur_extremes
 
     from pipeline.core.body.data.ansur import ansur_subjects
@@ -37,24 +37,55 @@ def held_out_people(n: int, seed: int) -> list[dict]:
     bench = {p["id"] for p in ansur_extremes()}
     for k in range(1, BENCH_MAX_BODIES + 5):
         bench |= {p["id"] for p in ansur_subjects(k, SEED)}
+    return bench
+
+
+def held_out_people(n: int, seed: int) -> list[dict]:
+    """`n` ANSUR II people drawn with `seed`, none of whom the measure bench (bench_measure.SEED) can draw."""
+    from pipeline.core.body.data.ansur import ansur_subjects
+
+    bench = bench_people_ids()
     pool = [p for p in ansur_subjects(8 * n, seed) if p["id"] not in bench]
     by_sex = [[p for p in pool if p["sex"] == sex] for sex in ("female", "male")]
     return [p for pair in zip(*by_sex, strict=False) for p in pair][:n]  # women and men alternately
+
+
+def person_params(person: dict) -> dict:
+    """anny parameters of a person's body, as bench_measure builds them: the avatar fit of their nine
+    measurements and sex (a woman's chest is given as her bust)."""
+    from pipeline.core.body.shape_fit import fit_shape
+
+    targets = dict(person["measurements"])
+    if person["sex"] == "female":
+        targets["bust_girth"] = targets.pop("chest_girth")
+    return fit_shape(targets, sex=person["sex"]).params()
+
+
+def extreme_people(per_sex: int = 2) -> list[dict]:
+    """Per sex, the `per_sex` heaviest (largest waist) and tallest ANSUR II people after the ones the measure
+    bench can draw, so a calibration set holds bodies near the bench's extremes."""
+    from pipeline.core.body.data.ansur import ansur_subjects
+
+    taken = bench_people_ids()
+    everyone = ansur_subjects()
+    out: list[dict] = []
+    for sex in ("female", "male"):
+        group = [p for p in everyone if p["sex"] == sex and p["id"] not in taken]
+        for key in ("waist_girth", "stature"):
+            ranked = sorted(group, key=lambda p: -p["measurements"][key])
+            out += [p for p in ranked if p["id"] not in {q["id"] for q in out}][:per_sex]
+    return out
 
 
 def offsets_of(person: dict, rng: np.random.Generator, width: int) -> dict[int, tuple[float, float]] | None:
     """Per landmark, (outward, down) metres from the true bone head to MediaPipe's landmark in a front view."""
     from pipeline.app.synth_capture import SynthSettings, noisy_frames, render_views
     from pipeline.core.body.anny_model import body_arrays
-    from pipeline.core.body.shape_fit import fit_shape
     from pipeline.core.capture.body_fit import LANDMARK_BONES, group_views
     from pipeline.core.capture.person import observe
     from pipeline.core.capture.virtual_camera import VirtualCamera, d435_intrinsics
 
-    targets = dict(person["measurements"])
-    if person["sex"] == "female":
-        targets["bust_girth"] = targets.pop("chest_girth")
-    body = body_arrays(**fit_shape(targets, sex=person["sex"]).params())
+    body = body_arrays(**person_params(person))
     distance_m = float(rng.uniform(1.9, 2.8))
     st = SynthSettings(view="front", distance_m=distance_m, width=width, height=width * 3 // 4, samples=4)
     intr = d435_intrinsics(st.width, st.height)

@@ -16,6 +16,7 @@ def measure_capture(
     iterations: int = 60,
     use_initialiser: bool = True,
     keep_frames: str | None = None,
+    calibrate: bool = True,
     progress: ProgressCallback = silent,
 ) -> dict[str, Any]:
     """Measure the person in a recording, frame folder or live camera; returns the measurements file object
@@ -33,6 +34,7 @@ def measure_capture(
         result = measure_frames(
             src,
             use_initialiser=use_initialiser,
+            calibrate=calibrate,
             iterations=iterations,
             progress=progress,
             warn=warnings.append,

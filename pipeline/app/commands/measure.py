@@ -38,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="start the fit from the average adult, not the learned initialiser",
     )
     parser.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="report the capture fit's own body and tape, without the calibration of its systematic errors "
+        "(models/capture_calibration.json) and the re-fit of the body to the corrected measurements",
+    )
+    parser.add_argument(
         "--keep-frames", metavar="DIR", help="also save the raw frames there (off by default: privacy)"
     )
 
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         max_frames=args.max_frames,
         iterations=args.iterations,
         use_initialiser=not args.no_initialiser,
+        calibrate=not args.no_calibration,
         keep_frames=args.keep_frames,
     )
     for warning in result["warnings"]:

@@ -2,6 +2,17 @@
 
 The measurements come from the fitted rest body with the avatar's definitions
 (`pipeline.core.body.shape_fit.measurements_of_params`), so the file feeds `pipeline avatar` directly.
+
+Calibration (on by default, `calibrate=False` / `pipeline measure --no-calibration` turns it off): the capture
+fit's measurements carry systematic errors (on the synthetic bench a still front view's chest about 4 cm short
+on almost every body, a turn's neck long and thigh short), which a survey scanner removes by calibration against
+the tape. `models/capture_calibration.json` (scripts/calibrate_capture_measurements.py, ANSUR II people the bench
+never draws) holds per capture kind and measurement an offset (and a slope only where leave-one-out showed it
+helps); the corrected measurements then go through the avatar fit from measurements (`shape_fit.fit_shape`), and
+that body is the capture's output body (report["anny"], which `pipeline ar` dresses) and its measurements are the
+ones reported, so body and numbers agree. Limits: it removes the average error of the synthetic D435 path and of
+the current capture fit (re-run the script when either changes); a real camera needs its own calibration; the
+scatter around the average is untouched.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import numpy as np
 
 from pipeline.core import vocab
 from pipeline.core.capture.frames import RGBDFrame
+from pipeline.core.errors import UserError
 from pipeline.core.progress import ProgressCallback, silent
 
 # 1-sigma error (cm) per measurement of a fit from one still view and from a turn, calibrated on the synthetic
@@ -78,6 +90,59 @@ def sigma_table() -> dict[str, dict[str, float]]:
     return DEFAULT_SIGMA_CM
 
 
+CALIBRATION_FILE = "capture_calibration.json"
+
+
+def load_calibration() -> dict[str, Any] | None:
+    """The capture calibration (models/capture_calibration.json) or None when absent."""
+    import json
+
+    from pipeline.core.deps import REPO_ROOT
+
+    path = REPO_ROOT / "models" / CALIBRATION_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def calibrated(measurements_cm: dict[str, float], kind: str, table: dict[str, Any]) -> dict[str, float]:
+    """Measurements corrected by the calibration of a capture kind: `offset_cm + slope * raw` per measurement
+    (those the table lacks pass unchanged)."""
+    rows = table.get("kinds", {}).get(kind, {})
+    out = {}
+    for k, v in measurements_cm.items():
+        row = rows.get(k)
+        out[k] = float(v) if row is None else float(row["offset_cm"] + row.get("slope", 1.0) * v)
+    return out
+
+
+def refit_calibrated(
+    raw_cm: dict[str, float], kind: str, sex: str | None, table: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, float], dict[str, Any]]:
+    """Correct a capture's measurements (`calibrated`) and fit the avatar to them (`shape_fit.fit_shape`, the
+    capture's sure sex fixed, else the population's likelier one): (anny shape, that body's measurements
+    (cm, rounded), the calibration record for the report). The measurements reported are the re-fitted body's
+    own, so the body and the numbers agree; `refit_worst_cm` says how far they land from the corrected values
+    (the avatar fit reaches real people within 0.5 cm). Raises UserError outside the avatar's accepted ranges."""
+    from pipeline.core.body.shape_fit import fit_shape
+
+    targets = calibrated(raw_cm, kind, table)
+    refit = fit_shape(targets, sex=sex)
+    measurements = {k: round(float(refit.reached_cm[k]), 1) for k in raw_cm}
+    shape = {
+        "phenotypes": refit.phenotypes,
+        "local_changes": refit.local_changes,
+        "corrective": refit.corrective,
+    }
+    record = {
+        "applied": True,
+        "file": f"models/{CALIBRATION_FILE}",
+        "uncalibrated_cm": dict(raw_cm),
+        "corrected_cm": {k: round(v, 1) for k, v in targets.items()},
+        "refit_worst_cm": round(max(abs(refit.reached_cm[k] - targets[k]) for k in raw_cm), 2),
+        "refit_s": round(refit.seconds, 2),
+    }
+    return shape, measurements, record
+
+
 def _front_view(views) -> int:
     """The view most squarely facing the camera: left shoulder on the image's right, widest shoulders."""
     best, score = 0, -np.inf
@@ -96,8 +161,11 @@ def measure_frames(
     progress: ProgressCallback = silent,
     warn: Callable[[str], None] = print,
     keep: Callable[[RGBDFrame], None] | None = None,
+    calibrate: bool = True,
 ) -> CaptureMeasurement:
-    """Measure the person in a stream of frames (a source); `keep` sees each raw frame (for --keep-frames)."""
+    """Measure the person in a stream of frames (a source); `keep` sees each raw frame (for --keep-frames).
+    `calibrate`: correct the systematic errors and re-fit the body to the corrected measurements (module
+    docstring); off, or without models/capture_calibration.json, the capture fit's body and its tape are reported."""
     from pipeline.core.body.shape_fit import measurements_of_params
     from pipeline.core.capture.body_fit import fit_body, group_views
     from pipeline.core.capture.initialiser import load_initialiser
@@ -129,13 +197,25 @@ def measure_frames(
     fit_s = time.perf_counter() - t0
     progress(0.92, "measuring the fitted body")
     all_cm = measurements_of_params(fit.phenotypes, fit.local_changes, fit.corrective)
-    measurements = {k: round(float(all_cm[k]), 1) for k in OUTPUT_MEASUREMENTS if k in all_cm}
+    raw = {k: round(float(all_cm[k]), 1) for k in OUTPUT_MEASUREMENTS if k in all_cm}
     kind = "turn" if len(views) >= 3 and np.ptp(fit.yaws_deg) > 60 else "front"
-    factor = float(np.clip(fit.residual_m / TYPICAL_RESIDUAL_M, 1.0, 3.0))
-    table = sigma_table()[kind]
-    uncertainty = {k: round(table.get(k, 2.0) * factor, 1) for k in measurements}
     g = fit.phenotypes["gender"]
     sex = "female" if g > 0.8 else "male" if g < 0.2 else None  # anny: gender 1 is female
+    shape = {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes, "corrective": fit.corrective}
+    table = load_calibration() if calibrate else None
+    calibration: dict[str, Any] = {"applied": False}
+    measurements = raw
+    if table is not None:
+        progress(0.95, "calibrating and re-fitting the body")
+        try:
+            refit_shape, measurements, calibration = refit_calibrated(raw, kind, sex, table)
+        except UserError as exc:  # corrected values outside the avatar's accepted ranges: the fit's own
+            warn(f"calibration not applied: {exc}")
+        else:
+            shape = refit_shape
+    factor = float(np.clip(fit.residual_m / TYPICAL_RESIDUAL_M, 1.0, 3.0))
+    sigmas = sigma_table()[kind]
+    uncertainty = {k: round(sigmas.get(k, 2.0) * factor, 1) for k in measurements}
     report = {
         "frames": stats["frames"],
         "frames_with_person": stats["person_frames"],
@@ -150,10 +230,9 @@ def measure_frames(
         "initialisation": init_source,
         "view_yaws_deg": [round(y, 1) for y in fit.yaws_deg],
         "mean_distance_m": round(float(np.mean([p.distance_m for p in good])), 2),
+        "calibration": calibration,
         "anny": {
-            "phenotypes": fit.phenotypes,
-            "local_changes": fit.local_changes,
-            "corrective": fit.corrective,
+            **shape,
             "pose_deg": fit.pose_deg,
             "views": [
                 {"frames": list(v.frames), "rotation": R.tolist(), "translation_m": t.tolist()}

@@ -1,0 +1,221 @@
+"""Calibrate the capture's measurements against the truth, per capture kind (front / turn) and measurement, and
+write models/capture_calibration.json (read by `pipeline.core.capture.measure_capture`).
+
+Why: the capture fit's tape carries systematic errors on the synthetic D435 path (bench/bench_measure.py: a
+still front view's chest about 4 cm short on almost every body, a turn's neck long and thigh short); survey
+scanners remove such instrument errors by calibration against tape measures.
+
+Bodies: ANSUR II people the measure bench never draws (`calibrate_landmark_offsets.held_out_people`, women and
+men alternately, plus per sex the next heaviest and tallest after the bench's, `extreme_people`), built as the
+bench builds them (`person_params`) and captured as the bench captures them (five colour views rendered at 1.9-2.8
+m; front: 3 noisy frames of yaw 0, turn: one of each). The renders are cached under ~/.cache/tryon/capture_calib/
+(about 6 s a body to render, the two fits about 20 s), so a re-run after a change of the fit only re-fits.
+
+Model per kind and measurement, chosen by leave-one-out mean |error| on the calibration set: none, an offset
+(truth - capture), or offset + slope (least squares of the truth on the capture's value); the slope is kept only
+where its leave-one-out error is at least 5 % below both others', the offset only where it beats none. Per-sex
+offsets are reported (leave-one-out, by the fit's own sure sex) but not used unless `--per-sex`.
+
+Run (one command; re-run whenever the capture fit changes):
+    .venv/bin/python scripts/calibrate_capture_measurements.py --bodies 16 --seed 13 --width 424
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+CACHE = Path.home() / ".cache" / "tryon" / "capture_calib"
+SLOPE_GAIN = 0.95  # a slope is kept only where its leave-one-out mean |error| is below 95 % of the offset's
+
+
+def cached_views(person: dict, params: dict, width: int, seed: int) -> tuple[list, float]:
+    """The person's five rendered views (colour, ideal depth) and camera distance, rendered once and cached."""
+    from pipeline.app.synth_capture import SynthSettings, render_views
+    from pipeline.core.body.anny_model import body_arrays
+
+    key = hashlib.sha1(json.dumps([person["id"], width, seed], sort_keys=True).encode()).hexdigest()[:12]
+    path = CACHE / f"{person['id']}-{width}-{key}.npz"
+    if path.is_file():
+        d = np.load(path)
+        return [(d[f"c{i}"], d[f"z{i}"]) for i in range(5)], float(d["distance_m"])
+    rng = np.random.default_rng(seed)
+    distance_m = float(rng.uniform(1.9, 2.8))
+    body = body_arrays(params["phenotypes"], params["local_changes"], corrective=params.get("corrective"))
+    st = SynthSettings(
+        view="turn",
+        distance_m=distance_m,
+        width=width,
+        height=width * 3 // 4,
+        turn_frames=5,
+        samples=4,
+        seed=seed,
+    )
+    views = render_views(body, st, rng)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    arrays = {f"c{i}": c for i, (c, _) in enumerate(views)} | {f"z{i}": z for i, (_, z) in enumerate(views)}
+    np.savez_compressed(path, distance_m=distance_m, **arrays)
+    return views, distance_m
+
+
+def loo(raw: np.ndarray, truth: np.ndarray, model: str) -> np.ndarray:
+    """Leave-one-out errors (corrected - truth) of a model ("none", "offset", "slope") on the calibration set."""
+    out = []
+    for i in range(len(raw)):
+        m = np.arange(len(raw)) != i
+        if model == "none":
+            pred = raw[i]
+        elif model == "offset":
+            pred = raw[i] + np.mean(truth[m] - raw[m])
+        else:
+            b, a = np.polyfit(raw[m], truth[m], 1)
+            pred = a + b * raw[i]
+        out.append(pred - truth[i])
+    return np.array(out)
+
+
+def fit_kind(records: list[dict], kind: str, names: tuple[str, ...]) -> tuple[dict, dict]:
+    """Per measurement the chosen model's row and the leave-one-out figures of every model."""
+    rows, figures = {}, {}
+    recs = [r for r in records if kind in r]
+    for k in names:
+        raw = np.array([r[kind]["raw"][k] for r in recs])
+        truth = np.array([r["truth"][k] for r in recs])
+        errs = {m: loo(raw, truth, m) for m in ("none", "offset", "slope")}
+        mae = {m: float(np.mean(np.abs(e))) for m, e in errs.items()}
+        # per sex offsets, split by the capture fit's own sex where it is sure (else pooled)
+        sex_err = []
+        for i, r in enumerate(recs):
+            group = [j for j, q in enumerate(recs) if j != i and q[kind]["sex"] == r[kind]["sex"]]
+            if r[kind]["sex"] is None or len(group) < 3:
+                group = [j for j in range(len(recs)) if j != i]
+            sex_err.append(raw[i] + np.mean(truth[group] - raw[group]) - truth[i])
+        mae["offset_per_sex"] = float(np.mean(np.abs(sex_err)))
+        choice = "offset" if mae["offset"] < mae["none"] else "none"
+        if mae["slope"] < SLOPE_GAIN * min(mae["none"], mae["offset"]):
+            choice = "slope"
+        if choice == "offset":
+            rows[k] = {"offset_cm": round(float(np.mean(truth - raw)), 2), "slope": 1.0}
+        elif choice == "slope":
+            b, a = np.polyfit(raw, truth, 1)
+            rows[k] = {"offset_cm": round(float(a), 2), "slope": round(float(b), 4)}
+        figures[k] = {
+            "model": choice,
+            "bias_cm": round(float(np.mean(raw - truth)), 2),
+            **{f"loo_mean_abs_{m}_cm": round(v, 2) for m, v in mae.items()},
+        }
+    return rows, figures
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bodies", type=int, default=16, help="random held-out people (plus the extremes)")
+    ap.add_argument("--extremes", type=int, default=1, help="per sex, this many next heaviest and tallest")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--width", type=int, default=424, help="render width (height 3/4), as the bench's runs")
+    ap.add_argument("--iterations", type=int, default=60)
+    ap.add_argument("--records", default=None, help="reuse the capture records of an earlier run (JSON)")
+    ap.add_argument("--out", default=str(ROOT / "models" / "capture_calibration.json"))
+    args = ap.parse_args()
+
+    import bpy  # noqa: F401
+    from calibrate_landmark_offsets import extreme_people, held_out_people, person_params
+
+    from pipeline.app.synth_capture import noisy_frames
+    from pipeline.core.body.shape_fit import measurements_of_params
+    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, measure_frames
+    from pipeline.core.capture.virtual_camera import d435_intrinsics
+    from pipeline.core.files import write_json
+
+    t0 = time.perf_counter()
+    records_path = CACHE / f"records-{args.bodies}-{args.extremes}-{args.seed}-{args.width}.json"
+    if args.records:
+        records = json.loads(Path(args.records).read_text())
+    else:
+        people = held_out_people(args.bodies, args.seed) + extreme_people(args.extremes)
+        records = []
+        for n, person in enumerate(people):
+            params = person_params(person)
+            truth = measurements_of_params(
+                params["phenotypes"], params["local_changes"], params.get("corrective")
+            )
+            views, distance_m = cached_views(person, params, args.width, args.seed + n)
+            intr = d435_intrinsics(args.width, args.width * 3 // 4)
+            rng = np.random.default_rng(args.seed + 1000 + n)
+            rec = {"id": person["id"], "sex": person["sex"], "distance_m": round(distance_m, 2)}
+            rec["truth"] = {k: round(float(truth[k]), 2) for k in OUTPUT_MEASUREMENTS}
+            for kind, frames in (
+                ("front", noisy_frames(views[:1], 3, intr, rng)),
+                ("turn", noisy_frames(views, 1, intr, rng)),
+            ):
+                try:
+                    res = measure_frames(
+                        frames, iterations=args.iterations, warn=lambda m: None, calibrate=False
+                    )
+                except Exception as exc:  # noqa: BLE001 - a failed capture is reported, the others go on
+                    print(f"  {person['id']} {kind}: {type(exc).__name__}: {exc}")
+                    continue
+                if res.report["capture_kind"] != kind:
+                    print(
+                        f"  {person['id']} {kind}: came out a {res.report['capture_kind']} capture, left out"
+                    )
+                    continue
+                rec[kind] = {"raw": res.measurements_cm, "sex": res.sex}
+            records.append(rec)
+            print(f"{n + 1}/{len(people)} {person['id']} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        records_path.write_text(json.dumps(records, indent=1))
+        print(f"records: {records_path}")
+
+    kinds, figures = {}, {}
+    for kind in ("front", "turn"):
+        recs = [r for r in records if kind in r]
+        sure = [r for r in recs if r[kind]["sex"] is not None]
+        right = sum(r[kind]["sex"] == r["sex"] for r in sure)
+        print(f"\n{kind}: {len(recs)} captures; the fit's sex sure in {len(sure)}, right in {right} of those")
+        kinds[kind], figures[kind] = fit_kind(records, kind, OUTPUT_MEASUREMENTS)
+        figures[kind]["_sex"] = {"captures": len(recs), "sure": len(sure), "right": right}
+        print(
+            f"  {'measurement':20s} {'bias':>6s} {'none':>6s} {'offset':>6s} {'slope':>6s} {'per sex':>7s}  model"
+        )
+        for k in OUTPUT_MEASUREMENTS:
+            f = figures[kind][k]
+            print(
+                f"  {k:20s} {f['bias_cm']:+6.2f} {f['loo_mean_abs_none_cm']:6.2f} {f['loo_mean_abs_offset_cm']:6.2f} "
+                f"{f['loo_mean_abs_slope_cm']:6.2f} {f['loo_mean_abs_offset_per_sex_cm']:7.2f}  {f['model']}"
+            )
+        for label, key in (("no correction", "none"), ("chosen", None)):
+            vals = [
+                figures[kind][k][f"loo_mean_abs_{key or figures[kind][k]['model']}_cm"]
+                for k in OUTPUT_MEASUREMENTS
+                if k.endswith("_girth")
+            ]
+            print(f"  girths leave-one-out mean |err| {label}: {np.mean(vals):.2f} cm")
+    write_json(
+        Path(args.out),
+        {
+            "kinds": kinds,
+            "leave_one_out": figures,
+            "bodies": [r["id"] for r in records],
+            "note": "corrected = offset_cm + slope * capture value (cm), per capture kind; "
+            f"scripts/calibrate_capture_measurements.py --bodies {args.bodies} --extremes {args.extremes} "
+            f"--seed {args.seed} --width {args.width}: synthetic D435 captures of ANSUR II people the measure "
+            "bench never draws",
+        },
+    )
+    print(f"wrote {args.out} ({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The capture's calibration (models/capture_calibration.json, scripts/calibrate_capture_measurements.py): it loads,
+corrects each kind's measurements, and the body re-fitted to the corrected measurements measures what is reported.
+Small and fast: no rendering, no capture fit (the bench measures the effect: bench/bench_measure.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("anny")
+
+
+def test_shipped_calibration_loads_and_corrects_each_kind():
+    """Both capture kinds are calibrated; a row's correction is offset + slope * value, other names pass."""
+    from pipeline.core.body.shape_fit import measurements_of_params
+    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, calibrated, load_calibration
+
+    table = load_calibration()
+    assert table is not None and set(table["kinds"]) == {"front", "turn"}
+    average = measurements_of_params({}, {})  # anny's average adult
+    for kind, rows in table["kinds"].items():
+        assert set(rows) <= set(OUTPUT_MEASUREMENTS) and rows, kind
+        for k, row in rows.items():
+            assert abs(row["slope"] - 1.0) < 0.3, (kind, k)  # a correction, not a new scale
+            assert abs(calibrated({k: average[k]}, kind, table)[k] - average[k]) < 5.0, (kind, k)
+            assert table["leave_one_out"][kind][k]["model"] in ("offset", "slope")
+    raw = {k: 90.0 for k in OUTPUT_MEASUREMENTS} | {"other": 1.0}
+    got = calibrated(raw, "front", table)
+    for k, row in table["kinds"]["front"].items():
+        assert got[k] == pytest.approx(row["offset_cm"] + row["slope"] * 90.0)
+    assert got["other"] == 1.0
+    assert calibrated(raw, "no such kind", table) == raw
+
+
+def test_refitted_body_measures_what_is_reported():
+    """A capture's measurements (here those of a real person's body, a woman of ANSUR II the bench does not
+    draw) corrected and re-fitted: the reported figures are the re-fitted body's own tape (within 0.5 cm) and
+    land within 0.5 cm of the corrected values."""
+    from pipeline.core.body.data.ansur import ansur_subjects
+    from pipeline.core.body.shape_fit import fit_shape, measurements_of_params
+    from pipeline.core.capture.measure_capture import (
+        OUTPUT_MEASUREMENTS,
+        calibrated,
+        load_calibration,
+        refit_calibrated,
+    )
+
+    person = next(p for p in ansur_subjects(30, seed=99) if p["sex"] == "female")
+    targets = dict(person["measurements"])
+    targets["bust_girth"] = targets.pop("chest_girth")
+    truth = measurements_of_params(**fit_shape(targets, sex="female").params())
+    raw = {k: round(float(truth[k]), 1) for k in OUTPUT_MEASUREMENTS}
+    table = load_calibration()
+    for kind in ("front", "turn"):
+        shape, reported, record = refit_calibrated(raw, kind, "female", table)
+        body = measurements_of_params(shape["phenotypes"], shape["local_changes"], shape["corrective"])
+        corrected = calibrated(raw, kind, table)
+        assert record["applied"] and record["uncalibrated_cm"] == raw
+        for k in OUTPUT_MEASUREMENTS:
+            assert abs(reported[k] - body[k]) <= 0.5, (kind, k, reported[k], body[k])
+            assert abs(reported[k] - corrected[k]) <= 0.5, (kind, k, reported[k], corrected[k])
