@@ -343,3 +343,21 @@ def test_an_unsure_capture_is_graded_on_the_likelier_sex_chart():
     assert grading_sex(measured(None, 0.376, short)) == "male"
     assert grading_sex(measured(None, 0.6, woman)) == "female"
     assert grading_sex(measured("female", 0.5, tall)) == "female"
+
+
+def test_the_chart_s_sex_reads_the_uncalibrated_measurements():
+    """bench_ar's turned man with crossed arms (gender 0.49): his capture fit's own measurements make him a man
+    (ANSUR II: +1.1 nats), the calibrated ones a woman (-0.4 nats); the pooled calibration carries no evidence of
+    sex, so the chart reads the former."""
+    from types import SimpleNamespace
+
+    from pipeline.app.ar import grading_sex
+
+    raw = {"stature": 174.3, "neck_girth": 35.0, "chest_girth": 91.3, "waist_girth": 79.5, "hip_girth": 95.6}
+    raw |= {"thigh_girth": 58.0, "shoulder_width": 36.4, "arm_length": 57.4, "inside_leg_length": 82.4}
+    cal = raw | {"chest_girth": 93.4, "waist_girth": 78.4, "arm_length": 57.1, "inside_leg_length": 83.5}
+    cal |= {"neck_girth": 34.7, "shoulder_width": 36.3, "stature": 174.6, "thigh_girth": 57.9}
+    anny = {"phenotypes": {"gender": 0.489}}
+    assert grading_sex(SimpleNamespace(sex=None, measurements_cm=cal, report={"anny": anny})) == "female"
+    report = {"anny": anny, "calibration": {"applied": True, "uncalibrated_cm": raw}}
+    assert grading_sex(SimpleNamespace(sex=None, measurements_cm=cal, report=report)) == "male"

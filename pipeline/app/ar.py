@@ -61,15 +61,17 @@ def grading_sex(measured) -> str:
     `population.log_likelihood`). Either alone erred on the AR bench: a tall man fitted at gender 0.51 with
     his arms crossed (ANSUR II: male by 9.8 nats), and a short man fitted at 0.38 (ANSUR II: female by 1.2).
     Defaulting an unsure man to the women's chart dresses him in a tee 7 cm shorter and narrower than his.
-    Limit: the weight of the fit's gender is set so that its own sure bounds mean sure; it is not calibrated."""
+    Limit: the weight of the fit's gender is set so that its own sure bounds mean sure; it is not calibrated.
+    ANSUR II's ratio reads the capture fit's own measurements, before the capture calibration (measure_capture):
+    the calibration's offsets are pooled over both sexes, so they add no evidence of sex, yet with them bench_ar's
+    turned man with crossed arms moved from male by 1.1 nats to female by 0.4 and got the women's tee."""
     from pipeline.core.body.population import log_likelihood
 
     if measured.sex:
         return measured.sex
     gender = float(measured.report["anny"]["phenotypes"].get("gender", 0.5))
-    ansur = log_likelihood(measured.measurements_cm, "male") - log_likelihood(
-        measured.measurements_cm, "female"
-    )
+    fitted = measured.report.get("calibration", {}).get("uncalibrated_cm", measured.measurements_cm)
+    ansur = log_likelihood(fitted, "male") - log_likelihood(fitted, "female")
     return "male" if ansur + FIT_SEX_NATS * (0.5 - gender) > 0 else "female"
 
 

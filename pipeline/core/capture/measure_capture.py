@@ -7,10 +7,13 @@ Calibration (on by default, `calibrate=False` / `pipeline measure --no-calibrati
 fit's measurements carry systematic errors (on the synthetic bench a still front view's chest about 4 cm short
 on almost every body, a turn's neck long and thigh short), which a survey scanner removes by calibration against
 the tape. `models/capture_calibration.json` (scripts/calibrate_capture_measurements.py, ANSUR II people the bench
-never draws) holds per capture kind and measurement an offset (and a slope only where leave-one-out showed it
-helps); the corrected measurements then go through the avatar fit from measurements (`shape_fit.fit_shape`), and
-that body is the capture's output body (report["anny"], which `pipeline ar` dresses) and its measurements are the
-ones reported, so body and numbers agree. Limits: it removes the average error of the synthetic D435 path and of
+never draws) holds per capture kind and measurement an offset or offset + slope, each only where it is at least twice its
+standard error and leave-one-out on the calibration set showed it helps (others pass unchanged); the corrected measurements then go through the avatar fit from measurements (`shape_fit.fit_shape`), and
+that body's own measurements are the ones reported, so the measurements file builds that body in `pipeline avatar`
+(report["calibration"]["anny"] holds it) and body and numbers agree. report["anny"] stays the capture fit's body,
+registered to the frames (pose, view placements): `pipeline ar` composites with it, because the re-fitted body put
+in the fitted pose and placement no longer lines up with the person (bench_ar --n 4: garment IoU 0.921 -> 0.873,
+shoulders poking through the tee). Limits: it removes the average error of the synthetic D435 path and of
 the current capture fit (re-run the script when either changes); a real camera needs its own calibration; the
 scatter around the average is untouched.
 """
@@ -201,7 +204,6 @@ def measure_frames(
     kind = "turn" if len(views) >= 3 and np.ptp(fit.yaws_deg) > 60 else "front"
     g = fit.phenotypes["gender"]
     sex = "female" if g > 0.8 else "male" if g < 0.2 else None  # anny: gender 1 is female
-    shape = {"phenotypes": fit.phenotypes, "local_changes": fit.local_changes, "corrective": fit.corrective}
     table = load_calibration() if calibrate else None
     calibration: dict[str, Any] = {"applied": False}
     measurements = raw
@@ -212,7 +214,7 @@ def measure_frames(
         except UserError as exc:  # corrected values outside the avatar's accepted ranges: the fit's own
             warn(f"calibration not applied: {exc}")
         else:
-            shape = refit_shape
+            calibration["anny"] = refit_shape
     factor = float(np.clip(fit.residual_m / TYPICAL_RESIDUAL_M, 1.0, 3.0))
     sigmas = sigma_table()[kind]
     uncertainty = {k: round(sigmas.get(k, 2.0) * factor, 1) for k in measurements}
@@ -232,7 +234,9 @@ def measure_frames(
         "mean_distance_m": round(float(np.mean([p.distance_m for p in good])), 2),
         "calibration": calibration,
         "anny": {
-            **shape,
+            "phenotypes": fit.phenotypes,
+            "local_changes": fit.local_changes,
+            "corrective": fit.corrective,
             "pose_deg": fit.pose_deg,
             "views": [
                 {"frames": list(v.frames), "rotation": R.tolist(), "translation_m": t.tolist()}
