@@ -157,17 +157,6 @@ MAX_POINTS_PER_VIEW = 1500
 MAX_POINTS_TOTAL = 3000  # over all views: keeps a turn's fit time near a still view's
 YAW_SEARCH_VERTEX_STEP = 3  # the initial placement's yaw search runs on every 3rd vertex ...
 YAW_SEARCH_POINTS = 600  # ... and at most this many points per view
-# The placement's translation per tried yaw: nearest-point ICP steps until one moves less than ICP_TOL_M. Each step
-# closes only part of the gap (nearest points slide along the surface), and 3 steps (before) left a side view's body
-# 2-9 cm off the points at every yaw, so the search chose the yaw that hid the offset best: on noise-free turns of
-# ANSUR-built bodies started at the true shape, the 90-degree view was placed at 75-76 degrees (points 34-45 cm off
-# the body at the 90th percentile), and the shared shape bent to meet it. Started at the truth without priors (6
-# bodies, turn), girths mean |err| 1.08 -> 0.72 cm, waist bias +0.87 -> +0.08, neck +1.80 -> +0.93 (with the priors,
-# which then dominate the drift, 1.00 -> 1.13: neck +2.75 -> +2.87). Bench (12 bodies, 424 px): turn girths 1.94 ->
-# 1.86 cm, front 2.29 -> 2.33. Started at the truth, the far arm of a turn's 45-degree view still starts 15-30 degrees
-# off on 2 of those 6 bodies (its elbow landmark lifted onto the trunk's points), which the fit does not undo.
-ICP_STEPS = 25
-ICP_TOL_M = 0.001
 REFRESH_EVERY = (
     3  # after the first iterations, correspondences are re-found every 3rd iteration (they move slowly)
 )
@@ -643,15 +632,10 @@ class BodyFitter:
         R = WORLD_FROM_CAMERA_ROT.T @ _rz(yaw)
         vc, nc = v @ R.T, normals @ R.T
         t = centre - np.median(vc, axis=0)
-        # the points lie on the body's near side, not around its centre: start with the camera-facing side's depth
-        t[2] = centre[2] - np.median(vc[(nc * (vc + t)).sum(1) < 0, 2])
-        for _ in range(ICP_STEPS):  # ICP on the translation, with the camera-facing side re-chosen each step
+        for _ in range(3):  # ICP on the translation, with the camera-facing side re-chosen each step
             vis = (nc * (vc + t)).sum(1) < 0
             _, j = cKDTree(vc[vis] + t).query(view.points)
-            step = np.median(view.points - (vc[vis][j] + t), axis=0)
-            t = t + step
-            if np.linalg.norm(step) < ICP_TOL_M:
-                break
+            t = t + np.median(view.points - (vc[vis][j] + t), axis=0)
         vis = (nc * (vc + t)).sum(1) < 0
         d, _ = cKDTree(vc[vis] + t).query(view.points)
         cost = float(np.mean(np.minimum(d, 0.1) ** 2))
