@@ -30,16 +30,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pipeline.core.vocab import MEASUREMENTS  # noqa: E402
+
 SETTINGS = ("noisy", "clean", "clean_true", "clean_true_no_prior", "clean_true_frozen")
-GIRTHS = (
-    "neck_girth",
-    "chest_girth",
-    "underbust_girth",
-    "waist_girth",
-    "hip_girth",
-    "thigh_girth",
-    "upper_arm_girth",
-)
+# the girths bench_measure averages (every output measurement named *_girth)
+GIRTHS = tuple(k for k in MEASUREMENTS if k.endswith("_girth"))
 
 
 def frames_of(views, kind: str, noise: bool, intr, seed: int):
