@@ -32,20 +32,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.core.body.anny_model import body_arrays, load_model  # noqa: E402
-from pipeline.core.body.data.ansur import ANSUR_NAMES, ansur_subjects  # noqa: E402
+from pipeline.core.body.data.ansur import ANSUR_NAMES, ansur_subjects, fit_targets  # noqa: E402
 from pipeline.core.body.measure import MEASUREMENTS, measure_body  # noqa: E402
 from pipeline.core.body.population import predict  # noqa: E402
 from pipeline.core.body.shape_fit import CONTROLS, TOLERANCE_CM, fit_shape  # noqa: E402
 
 GIVEN_FEW = ("stature", "chest_girth", "waist_girth", "hip_girth")
-
-
-def as_targets(person: dict, names) -> dict[str, float]:
-    """The person's measurements under the names a measurements file uses (women's chest is bust_girth)."""
-    out = {n: person["measurements"][n] for n in names}
-    if person["sex"] == "female" and "chest_girth" in out:
-        out["bust_girth"] = out.pop("chest_girth")
-    return out
 
 
 def timed_fit(targets: dict, sex: str, **kw):
@@ -80,7 +72,7 @@ def time_line(times: list[float], cpu: list[float]) -> str:
 def reach(people: list[dict]) -> None:
     errors, base_errors, times, cpu, corrected = [], [], [], [], 0
     for i, p in enumerate(people):
-        targets = as_targets(p, ANSUR_NAMES)
+        targets = fit_targets(p, ANSUR_NAMES)
         fit, wall, c = timed_fit(targets, p["sex"])
         times.append(wall)
         cpu.append(c)
@@ -113,7 +105,7 @@ def rest_of_body(people: list[dict]) -> None:
     others = [n for n in ANSUR_NAMES if n not in GIVEN_FEW]
     pop_err, prior_err, cond_err, cond_std, times, cpu = [], [], [], [], [], []
     for i, p in enumerate(people):
-        targets = as_targets(p, GIVEN_FEW)
+        targets = fit_targets(p, GIVEN_FEW)
         fit, wall, c = timed_fit(targets, p["sex"])
         times.append(wall)
         cpu.append(c)

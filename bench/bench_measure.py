@@ -48,7 +48,7 @@ def ansur_extremes() -> list[dict]:
 def ansur_bodies(n: int) -> list[dict]:
     """Anny parameters of `n` ANSUR II people: the heaviest (largest waist) and tallest of each sex, then a
     seeded random draw; each from the avatar fit of the person's nine measurements."""
-    from pipeline.core.body.data.ansur import ansur_subjects
+    from pipeline.core.body.data.ansur import ansur_subjects, fit_targets
     from pipeline.core.body.shape_fit import fit_shape
 
     chosen = ansur_extremes()
@@ -56,10 +56,7 @@ def ansur_bodies(n: int) -> list[dict]:
     chosen = (chosen + rest)[:n]
     bodies = []
     for p in chosen:
-        targets = dict(p["measurements"])
-        if p["sex"] == "female":
-            targets["bust_girth"] = targets.pop("chest_girth")
-        fit = fit_shape(targets, sex=p["sex"])
+        fit = fit_shape(fit_targets(p), sex=p["sex"])
         bodies.append(
             {"id": p["id"], "params": fit.params(), "worst_cm": max(map(abs, fit.errors_cm().values()))}
         )

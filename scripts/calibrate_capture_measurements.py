@@ -118,7 +118,6 @@ def fit_kind(records: list[dict], kind: str, names: tuple[str, ...]) -> tuple[di
         if choice == "offset":
             rows[k] = {"offset_cm": round(float(np.mean(truth - raw)), 2), "slope": 1.0}
         elif choice == "slope":
-            b, a = np.polyfit(raw, truth, 1)
             rows[k] = {"offset_cm": round(float(a), 2), "slope": round(float(b), 4)}
         figures[k] = {
             "model": choice,

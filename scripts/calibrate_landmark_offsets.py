@@ -53,12 +53,10 @@ def held_out_people(n: int, seed: int) -> list[dict]:
 def person_params(person: dict) -> dict:
     """anny parameters of a person's body, as bench_measure builds them: the avatar fit of their nine
     measurements and sex (a woman's chest is given as her bust)."""
+    from pipeline.core.body.data.ansur import fit_targets
     from pipeline.core.body.shape_fit import fit_shape
 
-    targets = dict(person["measurements"])
-    if person["sex"] == "female":
-        targets["bust_girth"] = targets.pop("chest_girth")
-    return fit_shape(targets, sex=person["sex"]).params()
+    return fit_shape(fit_targets(person), sex=person["sex"]).params()
 
 
 def extreme_people(per_sex: int = 2) -> list[dict]:

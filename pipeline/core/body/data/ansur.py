@@ -42,6 +42,15 @@ def ansur_table(sex: str, folder: str | None = None) -> dict[str, np.ndarray]:
     return out
 
 
+def fit_targets(person: dict, names=None) -> dict[str, float]:
+    """A subject's measurements (all, or those in `names`) as the avatar fit's targets: a woman's chest is given
+    as her bust (`bust_girth`), as a measurements file names it."""
+    out = {k: v for k, v in person["measurements"].items() if names is None or k in names}
+    if person["sex"] == "female" and "chest_girth" in out:
+        out["bust_girth"] = out.pop("chest_girth")
+    return out
+
+
 def ansur_subjects(n: int | None = None, seed: int = 0, folder: str | None = None) -> list[dict]:
     """A fixed random draw of `n` subjects over both sexes (all 6,068 when n is None), each as
     {"id": "female-10037", "sex": ..., "age": years, "measurements": {ISO name: cm}}."""
