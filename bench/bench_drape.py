@@ -7,9 +7,11 @@ same flat panels laid out round the body (`pipeline.core.fit.sewing.lay_out_pane
 - ours: the whole fit as `make-garment` runs it (`make.drape_sewn`: panel drape with sewing springs and gravity,
   then the fit's settle, skin weights and figures), timed end to end;
 - Blender: the cloth modifier on the unwelded panels, the seams as loose edges with sewing springs, the flat 2D
-  pattern as the rest shape (a shape key), the body as a collision object (2.5 mm), gravity, run frame by frame
-  until it settles (mean move under 0.3 mm a frame after 40 frames, at most `--frames`, default 150 = 6 s),
-  timed from the first frame to the last; its seam copies are then welded like ours. `--blender-preset`:
+  pattern as the rest shape (`rest_at`: the base mesh with `use_dynamic_mesh`, the start a shape key keyed off
+  after frame 1; Blender 5.0.1's cloth ignores `rest_shape_key`), the body as a collision object (2.5 mm),
+  gravity, run frame by frame until it settles (mean move under 0.3 mm a frame after 40 frames, at most
+  `--frames`, default 150 = 6 s), timed from the first frame to the last; its seam copies are then welded like
+  ours. `--blender-preset`:
   `arranged` (default; see `ARRANGED`: as a careful artist sets up flat panels, each body panel bent round the
   body 2 cm out, `sewing.lay_out_panels(arrange="cylinder")`, sewn for 30 frames without gravity, then gravity
   until settled; `careful`'s settings), `careful` (see `CAREFUL`: the Cotton preset, quality 8, collision
@@ -92,6 +94,28 @@ def _mesh_object(name: str, verts: np.ndarray, faces: np.ndarray, edges=()) -> b
     return obj
 
 
+def rest_at(cloth: bpy.types.Object, mod: bpy.types.Modifier, start: np.ndarray, rest: np.ndarray) -> None:
+    """Make Blender's cloth start at `start` and rest at `rest` (same vertices): rest lengths and bend angles.
+
+    Blender 5.0.1's cloth ignores `rest_shape_key`: a 1 m grid whose rest key is 0.5x stays 1.00 m wide with
+    gravity off, whatever the key order, value, cache reset or depsgraph update (its modifier copies the key into
+    CD_CLOTH_ORCO only when given no mesh, which never happens), so the cloth rested at its start. With
+    `use_dynamic_mesh` each frame's rest lengths and bend angles follow the evaluated input mesh while the
+    positions stay simulated (the grid shrinks to 0.50 m in a frame and does not follow a shifted input). So the
+    base mesh is the rest shape and a key "Start" is keyed 1 on frame 1 (the cloth starts there) and 0 from
+    frame 2 on. Limits: frame 1 rests at `start`; sewing springs keep their own rest length (not updated)."""
+    flat = np.asarray(rest, np.float32).ravel()
+    cloth.data.vertices.foreach_set("co", flat)
+    cloth.shape_key_add(name="Basis").data.foreach_set("co", flat)
+    key = cloth.shape_key_add(name="Start", from_mix=False)
+    key.data.foreach_set("co", np.asarray(start, np.float32).ravel())
+    key.value = 1.0
+    key.keyframe_insert("value", frame=1)
+    key.value = 0.0
+    key.keyframe_insert("value", frame=2)
+    mod.settings.use_dynamic_mesh = True
+
+
 def blender_cloth(
     body,
     start: np.ndarray,
@@ -103,7 +127,7 @@ def blender_cloth(
     profile: str = "careful",
 ) -> tuple[np.ndarray, float, int]:
     """Blender's cloth from `start` until settled: sewing springs on the loose `seams` edges, `rest` (if given)
-    as the rest shape through a shape key, a Blender cloth `preset`'s stiffness (default: the modifier's).
+    as the rest shape (`rest_at`), a Blender cloth `preset`'s stiffness (default: the modifier's).
     Returns (positions, seconds, frames run)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
@@ -115,11 +139,7 @@ def blender_cloth(
     cloth = _mesh_object("Garment", start, faces, seams)
     mod = cloth.modifiers.new("Cloth", "CLOTH")
     if rest is not None:
-        cloth.shape_key_add(name="Basis")
-        key = cloth.shape_key_add(name="Pattern", from_mix=False)
-        key.data.foreach_set("co", np.asarray(rest, np.float32).ravel())
-        key.value = 0.0  # a new key starts at 1 in Blender 5: the cloth would start from the flat pattern
-        mod.settings.rest_shape_key = key
+        rest_at(cloth, mod, start, rest)
     area = (
         0.5
         * np.linalg.norm(
@@ -204,7 +224,7 @@ CAREFUL = {
 
 # The arranged reference (`--blender-preset arranged`): what a careful Blender artist does with flat panels, as
 # Marvelous Designer's arrangement points do: each body panel bent round the body a few cm out
-# (`lay_out_panels(arrange="cylinder")`, the rest shape still the flat pattern through the shape key), the
+# (`lay_out_panels(arrange="cylinder")`, the rest shape still the flat pattern, `rest_at`), the
 # panels sewn without gravity first (the effector weight keyed 0 for `sew_frames`), then gravity on until the
 # motion stops; the careful reference's Cotton preset, quality and collision settings.
 ARRANGED = CAREFUL | {"sew_frames": "30", "gap": "0.02", "body_friction": "5", "bending_model": "angular"}
