@@ -106,7 +106,7 @@ def rest_at(cloth: bpy.types.Object, mod: bpy.types.Modifier, start: np.ndarray,
     frame 2 on. Limits: frame 1 rests at `start`; sewing springs keep their own rest length (not updated)."""
     flat = np.asarray(rest, np.float32).ravel()
     cloth.data.vertices.foreach_set("co", flat)
-    cloth.shape_key_add(name="Basis").data.foreach_set("co", flat)
+    cloth.shape_key_add(name="Basis")  # copies the mesh: the rest shape
     key = cloth.shape_key_add(name="Start", from_mix=False)
     key.data.foreach_set("co", np.asarray(start, np.float32).ravel())
     key.value = 1.0
