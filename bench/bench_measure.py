@@ -167,6 +167,12 @@ def main() -> int:
                         "distance_m": round(distance, 2),
                         "stature_cm": round(truth["stature"], 1),
                         "errors_cm": {k: round(v, 2) for k, v in errors[label][-1].items()},
+                        # the truth and the capture's own tape, so a calibration can be judged on these fits
+                        "truth_cm": {k: round(float(truth[k]), 2) for k in OUTPUT_MEASUREMENTS},
+                        "uncalibrated_cm": {
+                            k: round(float(v), 2)
+                            for k, v in cal.get("uncalibrated_cm", res.measurements_cm).items()
+                        },
                         "fit_s": res.report["fit_s"],
                     }
                 )

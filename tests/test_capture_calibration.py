@@ -10,23 +10,43 @@ pytest.importorskip("anny")
 
 
 def test_shipped_calibration_loads_and_corrects_each_kind():
-    """Both capture kinds are calibrated; a row's correction is offset + slope * value, other names pass."""
-    from pipeline.core.body.shape_fit import measurements_of_params
-    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, calibrated, load_calibration
+    """Both capture kinds are calibrated, at each width; a row corrects by offset + slope * value, plus for a
+    regression row the weighted deviations of its inputs (the capture's stature and girths); other names pass."""
+    from pipeline.core.capture.measure_capture import load_calibration
 
-    table = load_calibration()
+    for table in (load_calibration(424), load_calibration(640)):
+        _check_table(table)
+
+
+def test_calibration_table_follows_the_stream_width():
+    """The table of the nearest calibrated width (by ratio) is used: the D435's 424 and 640 px depth modes get
+    their own, a 1280 px stream and an unspecified one the widest, a 320 px stream the 424 table."""
+    from pipeline.core.capture.measure_capture import load_calibration
+
+    assert [load_calibration(w)["width_px"] for w in (320, 424, 480, 640, 1280)] == [424, 424, 424, 640, 640]
+    assert load_calibration()["width_px"] == 640
+    assert load_calibration(424)["kinds"] != load_calibration(640)["kinds"]
+
+
+def _check_table(table: dict) -> None:
+    from pipeline.core.body.shape_fit import measurements_of_params
+    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, calibrated
+
     assert table is not None and set(table["kinds"]) == {"front", "turn"}
-    average = measurements_of_params({}, {})  # anny's average adult
+    average = {k: float(v) for k, v in measurements_of_params({}, {}).items() if k in OUTPUT_MEASUREMENTS}
     for kind, rows in table["kinds"].items():
         assert set(rows) <= set(OUTPUT_MEASUREMENTS) and rows, kind
         for k, row in rows.items():
             assert abs(row["slope"] - 1.0) < 0.3, (kind, k)  # a correction, not a new scale
-            assert abs(calibrated({k: average[k]}, kind, table)[k] - average[k]) < 5.0, (kind, k)
-            assert table["leave_one_out"][kind][k]["model"] in ("offset", "slope")
-    raw = {k: 90.0 for k in OUTPUT_MEASUREMENTS} | {"other": 1.0}
+            # anny's average adult, all measurements given: each corrected by less than 5 cm
+            assert abs(calibrated(average, kind, table)[k] - average[k]) < 5.0, (kind, k)
+            assert table["leave_one_out"][kind][k]["model"] in ("offset", "slope", "regression")
+            assert set(row.get("inputs", {})) <= set(OUTPUT_MEASUREMENTS), (kind, k)
+    raw = {k: 90.0 + i for i, k in enumerate(OUTPUT_MEASUREMENTS)} | {"other": 1.0}
     got = calibrated(raw, "front", table)
     for k, row in table["kinds"]["front"].items():
-        assert got[k] == pytest.approx(row["offset_cm"] + row["slope"] * 90.0)
+        inputs = sum(w * (raw[name] - mean) for name, (w, mean) in row.get("inputs", {}).items())
+        assert got[k] == pytest.approx(row["offset_cm"] + row["slope"] * raw[k] + inputs)
     assert got["other"] == 1.0
     assert calibrated(raw, "no such kind", table) == raw
 

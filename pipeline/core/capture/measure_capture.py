@@ -7,15 +7,20 @@ Calibration (on by default, `calibrate=False` / `pipeline measure --no-calibrati
 fit's measurements carry systematic errors (on the synthetic bench a still front view's chest about 4 cm short
 on almost every body, a turn's neck long and thigh short), which a survey scanner removes by calibration against
 the tape. `models/capture_calibration.json` (scripts/calibrate_capture_measurements.py, ANSUR II people the bench
-never draws) holds per capture kind and measurement an offset or offset + slope, each only where it is at least twice its
-standard error and leave-one-out on the calibration set showed it helps (others pass unchanged); the corrected measurements then go through the avatar fit from measurements (`shape_fit.fit_shape`), and
+never draws) holds one table per depth-stream width (424 and 640 px: the biases depend on the pixel size) and in
+it, per capture kind and measurement, an offset, an offset + slope, each only where it is at least twice its
+standard error, or a ridge regression of the error on the capture's stature and girths together (a front view
+sees half of each girth; the others carry what it misses), each only where leave-one-out on the calibration set
+showed it helps (others pass unchanged); the corrected measurements then go through the avatar fit from
+measurements (`shape_fit.fit_shape`), and
 that body's own measurements are the ones reported, so the measurements file builds that body in `pipeline avatar`
 (report["calibration"]["anny"] holds it) and body and numbers agree. report["anny"] stays the capture fit's body,
 registered to the frames (pose, view placements): `pipeline ar` composites with it, because the re-fitted body put
 in the fitted pose and placement no longer lines up with the person (bench_ar --n 4: garment IoU 0.921 -> 0.873,
 shoulders poking through the tee). Limits: it removes the average error of the synthetic D435 path and of
 the current capture fit (re-run the script when either changes); a real camera needs its own calibration; the
-scatter around the average is untouched.
+regression rows learn how the synthetic bodies' errors go with their shape (64 ANSUR II people at 640 px, 20 at
+424), so a body shaped unlike any of them is corrected by extrapolation.
 """
 
 from __future__ import annotations
@@ -96,24 +101,42 @@ def sigma_table() -> dict[str, dict[str, float]]:
 CALIBRATION_FILE = "capture_calibration.json"
 
 
-def load_calibration() -> dict[str, Any] | None:
-    """The capture calibration (models/capture_calibration.json) or None when absent."""
+def load_calibration(width_px: int | None = None) -> dict[str, Any] | None:
+    """The capture calibration (models/capture_calibration.json) for a depth stream `width_px` wide, or None when
+    absent. The file holds one table per render width it was derived at (`by_width`): the capture's systematic
+    errors depend on the pixel size (on the calibration sets, a still front view's stature bias -0.66 cm at 424 px
+    and +0.09 cm at 640 px, a turn's chest -2.13 and -0.73 cm), so the table of the nearest width (by ratio) is
+    used; None picks the widest. Limit: only the widths in the file are calibrated (424 and 640, the D435's usual
+    depth modes); a 1280 px stream gets the 640 table."""
     import json
 
     from pipeline.core.deps import REPO_ROOT
 
     path = REPO_ROOT / "models" / CALIBRATION_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    tables = json.loads(path.read_text())["by_width"]
+    widths = [int(w) for w in tables]
+    chosen = max(widths) if width_px is None else min(widths, key=lambda w: abs(np.log(w / width_px)))
+    return tables[str(chosen)] | {"width_px": chosen}
 
 
 def calibrated(measurements_cm: dict[str, float], kind: str, table: dict[str, Any]) -> dict[str, float]:
-    """Measurements corrected by the calibration of a capture kind: `offset_cm + slope * raw` per measurement
-    (those the table lacks pass unchanged)."""
+    """Measurements corrected by the calibration of a capture kind: `offset_cm + slope * raw` per measurement,
+    plus, for a regression row, `sum(weight * (raw_input - input_mean))` over its `inputs` (the capture's stature
+    and girths; one missing from `measurements_cm` counts at its mean). Those the table lacks pass unchanged. All
+    inputs are the capture's own (uncorrected) values, as the calibration was fitted."""
     rows = table.get("kinds", {}).get(kind, {})
     out = {}
     for k, v in measurements_cm.items():
         row = rows.get(k)
-        out[k] = float(v) if row is None else float(row["offset_cm"] + row.get("slope", 1.0) * v)
+        if row is None:
+            out[k] = float(v)
+            continue
+        value = row["offset_cm"] + row.get("slope", 1.0) * v
+        for name, (weight, mean_cm) in row.get("inputs", {}).items():
+            value += weight * (measurements_cm.get(name, mean_cm) - mean_cm)
+        out[k] = float(value)
     return out
 
 
@@ -138,6 +161,7 @@ def refit_calibrated(
     record = {
         "applied": True,
         "file": f"models/{CALIBRATION_FILE}",
+        "width_px": table.get("width_px"),
         "uncalibrated_cm": dict(raw_cm),
         "corrected_cm": {k: round(v, 1) for k, v in targets.items()},
         "refit_worst_cm": round(max(abs(refit.reached_cm[k] - targets[k]) for k in raw_cm), 2),
@@ -204,7 +228,7 @@ def measure_frames(
     kind = "turn" if len(views) >= 3 and np.ptp(fit.yaws_deg) > 60 else "front"
     g = fit.phenotypes["gender"]
     sex = "female" if g > 0.8 else "male" if g < 0.2 else None  # anny: gender 1 is female
-    table = load_calibration() if calibrate else None
+    table = load_calibration(views[0].intrinsics.width) if calibrate else None
     calibration: dict[str, Any] = {"applied": False}
     measurements = raw
     if table is not None:
