@@ -54,6 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from pipeline.core import vocab  # noqa: E402 - after the repository is on the path
+
 CACHE = Path.home() / ".cache" / "tryon" / "capture_calib"
 SLOPE_GAIN = 0.95  # a slope is kept only where its leave-one-out mean |error| is below 95 % of the others'
 MIN_T = 2.0  # and only where it (the slope's difference from 1, or the offset) is twice its standard error
@@ -66,16 +68,7 @@ MAX_SLOPE_CHANGE = 0.3
 # neck and upper arm with a short chest: a deep chest the front view under-reads). Ridge weight on the standardised
 # inputs, fixed rather than chosen per measurement (choosing it by leave-one-out would bias the figures): on the
 # first 32 bodies at 640 px, front girths leave-one-out 1.87 (offsets) -> 1.60 / 1.65 / 1.73 cm at 1 / 3 / 10.
-REGRESSORS = (
-    "stature",
-    "neck_girth",
-    "chest_girth",
-    "underbust_girth",
-    "waist_girth",
-    "hip_girth",
-    "thigh_girth",
-    "upper_arm_girth",
-)
+REGRESSORS = ("stature", *(m for m in vocab.MEASUREMENTS if m.endswith("_girth")))
 RIDGE = 3.0
 
 
@@ -290,10 +283,14 @@ def main() -> int:
         "kinds": kinds,
         "leave_one_out": figures,
         "bodies": [r["id"] for r in records],
-        "note": "corrected = offset_cm + slope * capture value (cm), per capture kind; "
-        f"scripts/calibrate_capture_measurements.py --bodies {args.bodies} --extremes {args.extremes} "
-        f"--seed {args.seed} --width {args.width}: synthetic D435 captures of ANSUR II people the measure "
-        "bench never draws",
+        "note": "corrected = offset_cm + slope * capture value (cm) + sum(weight * (input - mean)) over a "
+        "regression row's inputs, per capture kind; scripts/calibrate_capture_measurements.py "
+        + (
+            f"--width {args.width} --records {' '.join(Path(f).name for f in args.records)}"
+            if args.records
+            else f"--bodies {args.bodies} --extremes {args.extremes} --seed {args.seed} --width {args.width}"
+        )
+        + ": synthetic D435 captures of ANSUR II people the measure bench never draws",
     }
     write_json(out, {"by_width": dict(sorted(tables.items(), key=lambda kv: int(kv[0])))})
     print(f"wrote {args.out} ({time.perf_counter() - t0:.0f} s)")
