@@ -78,7 +78,7 @@ def main() -> int:
     )
     ap.add_argument("--width", type=int, default=640, help="render width for the accuracy runs (height 3/4)")
     ap.add_argument("--samples", type=int, default=4)
-    ap.add_argument("--iterations", type=int, default=60)
+    ap.add_argument("--iterations", type=int, default=None, help="default: the fit's own per capture kind")
     ap.add_argument(
         "--no-init-baseline", action="store_true", help="also fit the front views without the initialiser"
     )

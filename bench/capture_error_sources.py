@@ -98,7 +98,7 @@ def main() -> int:
     ap.add_argument("--bodies", type=int, default=6)
     ap.add_argument("--settings", default=",".join(SETTINGS))
     ap.add_argument("--kinds", default="turn,front")
-    ap.add_argument("--iterations", type=int, default=60)
+    ap.add_argument("--iterations", type=int, default=None, help="default: the fit's own per capture kind")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
@@ -108,7 +108,7 @@ def main() -> int:
     from pipeline.app.synth_capture import SynthSettings, render_views
     from pipeline.core.body.anny_model import body_arrays
     from pipeline.core.body.shape_fit import measurements_of_params
-    from pipeline.core.capture.body_fit import group_views
+    from pipeline.core.capture.body_fit import default_iterations, group_views
     from pipeline.core.capture.initialiser import load_initialiser
     from pipeline.core.capture.measure_capture import _front_view
     from pipeline.core.capture.person import observe, usable_frames
@@ -148,7 +148,8 @@ def main() -> int:
                 true_start = setting.startswith("clean_true")
                 start = {k: p[k] for k in ("phenotypes", "local_changes")} if true_start else init
                 amps = p.get("corrective", {}) if true_start else None
-                m, loss, data = oracle_fit(vs, start, amps, setting, args.iterations)
+                its = args.iterations or default_iterations(len(vs))
+                m, loss, data = oracle_fit(vs, start, amps, setting, its)
                 err = {k: round(m[k] - truth[k], 2) for k in ("stature", *GIRTHS)}
                 rows.append(
                     {

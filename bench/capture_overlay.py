@@ -41,7 +41,7 @@ def main() -> int:
     ap.add_argument("--person", default="female-21463", help="ANSUR II id, e.g. female-21463")
     ap.add_argument("--out", required=True)
     ap.add_argument("--width", type=int, default=424)
-    ap.add_argument("--iterations", type=int, default=60)
+    ap.add_argument("--iterations", type=int, default=None, help="default: the fit's own per capture kind")
     ap.add_argument("--view", choices=("turn", "front"), default="turn")
     args = ap.parse_args()
 
@@ -53,7 +53,7 @@ def main() -> int:
     from pipeline.core.body.data.ansur import ansur_subjects
     from pipeline.core.body.measure import measure_body
     from pipeline.core.body.shape_fit import fit_shape, measurements_of_params
-    from pipeline.core.capture.body_fit import BodyFitter, group_views
+    from pipeline.core.capture.body_fit import BodyFitter, default_iterations, group_views
     from pipeline.core.capture.initialiser import load_initialiser
     from pipeline.core.capture.person import observe, usable_frames
     from pipeline.core.capture.virtual_camera import d435_intrinsics
@@ -78,7 +78,7 @@ def main() -> int:
     fitter = BodyFitter(views, init)
     fitter.init_placement()
     fitter.init_arm_pose()  # as the fit of `pipeline measure` (body_fit._fit_body) starts the arms
-    fitter.run(args.iterations, silent)
+    fitter.run(args.iterations or default_iterations(len(views)), silent)
     ph, lc = fitter.params()
     got = measurements_of_params(
         {k: float(v.detach()) for k, v in ph.items()},

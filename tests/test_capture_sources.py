@@ -114,3 +114,14 @@ def test_real_frame_without_people_says_no_person(tmp_path, shared_data, capsys)
     err = capsys.readouterr().err
     assert code == 2 and "no person found" in err
     assert not out.exists()
+
+
+def test_iterations_default_per_capture_kind_and_a_bad_value(tmp_path, capsys):
+    from pipeline.core.capture.body_fit import ITERATIONS, STILL_VIEW_ITERATIONS, default_iterations
+
+    # a still view (its frames fused into one or two views) fits longer than a turn (three or more)
+    assert default_iterations(1) == default_iterations(2) == STILL_VIEW_ITERATIONS > ITERATIONS
+    assert default_iterations(3) == default_iterations(5) == ITERATIONS
+    code = main(["measure", "--source", "realsense", "--iterations", "0", "--out", str(tmp_path / "m.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("error:") == 1 and "--iterations must be at least 1, got 0" in err

@@ -13,7 +13,7 @@ def measure_capture(
     rgbd: str | None = None,
     source: str | None = None,
     max_frames: int | None = None,
-    iterations: int = 60,
+    iterations: int | None = None,
     use_initialiser: bool = True,
     keep_frames: str | None = None,
     calibrate: bool = True,

@@ -30,7 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-frames", type=int, default=None, metavar="N", help="use at most N frames (live: default 30)"
     )
     parser.add_argument(
-        "--iterations", type=int, default=60, metavar="N", help="body-fit iterations (default 60)"
+        "--iterations",
+        type=int,
+        default=None,
+        metavar="N",
+        help="body-fit iterations (default: 80 for a still view, 60 for a turn)",
     )
     parser.add_argument(
         "--no-initialiser",
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out = check_output_file(args.out, "--out", (".json",))
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be at least 1, got {args.max_frames}")
-    if args.iterations < 1:
+    if args.iterations is not None and args.iterations < 1:
         raise UserError(f"--iterations must be at least 1, got {args.iterations}")
     if args.rgbd:  # intrinsics and frame headers checked here, before any model loads
         from pipeline.core.capture.sources import FolderSource

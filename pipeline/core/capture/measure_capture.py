@@ -184,13 +184,14 @@ def _front_view(views) -> int:
 def measure_frames(
     frames: Iterable[RGBDFrame],
     use_initialiser: bool = True,
-    iterations: int = 60,
+    iterations: int | None = None,
     progress: ProgressCallback = silent,
     warn: Callable[[str], None] = print,
     keep: Callable[[RGBDFrame], None] | None = None,
     calibrate: bool = True,
 ) -> CaptureMeasurement:
     """Measure the person in a stream of frames (a source); `keep` sees each raw frame (for --keep-frames).
+    `iterations`: the body fit's, None for its default per capture kind (`body_fit.default_iterations`).
     `calibrate`: correct the systematic errors and re-fit the body to the corrected measurements (module
     docstring); off, or without models/capture_calibration.json, the capture fit's body and its tape are reported."""
     from pipeline.core.body.shape_fit import measurements_of_params
