@@ -10,7 +10,7 @@ measure from (a) a single still front view (3 frames) and (b) the turn (5 frames
 true measurements of the body, with the capture calibration (models/capture_calibration.json) and, from the
 same fits, without it (`*_uncalibrated`). Prints mean and p95 absolute error per measurement, the ISO 20685-1 check
 (the 95 % confidence interval of the mean error within +-4 mm for stature, +-9 mm for chest, waist and hip
-girths: pass/fail), the per-frame stage's frames per second (measured on 640x480 frames) and the fit time. `--calibrate` writes the RMS errors to
+girths: pass/fail), the girths' mean apart for the survey's four extremes and the others, the per-frame stage's frames per second (measured on 640x480 frames) and the fit time. `--calibrate` writes the RMS errors to
 models/measure_uncertainty.json, which the measure command reports as its 1-sigma uncertainty.
 
 Run: .venv/bin/python bench/bench_measure.py [--bodies 20] [--width 640] [--no-init-baseline] [--calibrate] (~12 min on 2 cores)
@@ -43,6 +43,29 @@ def ansur_extremes() -> list[dict]:
         for key in ("waist_girth", "stature"):
             chosen.append(max(group, key=lambda p: p["measurements"][key]))
     return chosen
+
+
+def extremes_split(errs: list[dict[str, float]], bodies: list[int]) -> dict | None:
+    """Print and return the girths' mean |error| over the survey's extremes (the first bodies `ansur_bodies`
+    builds) and over the others, apart: at 20 bodies the four extremes are a fifth of the bench and can outweigh
+    the rest."""
+    n_extremes = len(ansur_extremes())
+    girths = [k for k in errs[0] if k.endswith("_girth")] if errs else []
+    per_body = np.array([np.mean([abs(e[k]) for k in girths]) for e in errs])
+    extreme = np.array(bodies) < n_extremes
+    if not extreme.any() or extreme.all():
+        return None
+    split = {
+        "extremes": int(extreme.sum()),
+        "extremes_cm": round(float(per_body[extreme].mean()), 2),
+        "others": int((~extreme).sum()),
+        "others_cm": round(float(per_body[~extreme].mean()), 2),
+    }
+    print(
+        f"  girths mean |err|: the survey's {split['extremes']} extremes {split['extremes_cm']:.2f} cm, "
+        f"the other {split['others']} {split['others_cm']:.2f} cm"
+    )
+    return split
 
 
 def ansur_bodies(n: int) -> list[dict]:
@@ -115,6 +138,7 @@ def main() -> int:
         "front_no_init": [],
     }
     fit_s: dict[str, list[float]] = {k: [] for k in errors}
+    body_of: dict[str, list[int]] = {k: [] for k in errors}  # which body each row of `errors` is
     failures: list[str] = []
     rows: list[dict] = []
     t_start = time.perf_counter()
@@ -153,6 +177,7 @@ def main() -> int:
                     failures.append(f"body {b} {label}: {type(exc).__name__}: {exc}")
                     continue
                 errors[label].append({k: res.measurements_cm[k] - truth[k] for k in OUTPUT_MEASUREMENTS})
+                body_of[label].append(b)
                 cal = res.report.get("calibration", {})
                 if cal.get("applied"):  # the same capture without the calibration, for before -> after
                     raw = cal["uncalibrated_cm"]
@@ -160,6 +185,7 @@ def main() -> int:
                         {k: raw[k] - truth[k] for k in OUTPUT_MEASUREMENTS}
                     )
                     fit_s.setdefault(f"{label}_uncalibrated", []).append(res.report["fit_s"])
+                    body_of.setdefault(f"{label}_uncalibrated", []).append(b)
                 rows.append(
                     {
                         "body": b,
@@ -233,8 +259,10 @@ def main() -> int:
         print(
             f"  stature mean |err| {kind['stature']['mean_abs']:.2f} cm (goal 1); girths mean |err| {np.mean(girths):.2f} cm (goal 1.5 front)"
         )
+        split = extremes_split(errs, body_of[label]) if built else None
         report["kinds"][label] = {
             "per_measurement": kind,
+            "girths_by_group": split,
             "fit_s_mean": round(float(np.mean(fit_s[label])), 2),
             "fit_s_p95": round(float(np.percentile(fit_s[label], 95)), 2),
         }
