@@ -50,7 +50,7 @@ def extremes_split(errs: list[dict[str, float]], bodies: list[int]) -> dict | No
     builds) and over the others, apart: at 20 bodies the four extremes are a fifth of the bench and can outweigh
     the rest."""
     n_extremes = len(ansur_extremes())
-    girths = [k for k in errs[0] if k.endswith("_girth")] if errs else []
+    girths = [k for k in errs[0] if k.endswith("_girth")]
     per_body = np.array([np.mean([abs(e[k]) for k in girths]) for e in errs])
     extreme = np.array(bodies) < n_extremes
     if not extreme.any() or extreme.all():

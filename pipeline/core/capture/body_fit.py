@@ -165,11 +165,13 @@ YAW_SEARCH_POINTS = 600  # ... and at most this many points per view
 # a turn keeps 60 (4.4 s).
 ITERATIONS = 60
 STILL_VIEW_ITERATIONS = 80
+# fewer views are a still capture (measure_capture also asks a turn's views to span over 60 degrees)
+TURN_MIN_VIEWS = 3
 
 
 def default_iterations(n_views: int) -> int:
-    """The fit's iterations for a capture of `n_views` views: a turn has 3 or more."""
-    return ITERATIONS if n_views >= 3 else STILL_VIEW_ITERATIONS
+    """The fit's iterations for a capture of `n_views` views."""
+    return ITERATIONS if n_views >= TURN_MIN_VIEWS else STILL_VIEW_ITERATIONS
 
 
 REFRESH_EVERY = (

@@ -19,7 +19,7 @@ registered to the frames (pose, view placements): `pipeline ar` composites with 
 in the fitted pose and placement no longer lines up with the person (bench_ar --n 4: garment IoU 0.921 -> 0.873,
 shoulders poking through the tee). Limits: it removes the average error of the synthetic D435 path and of
 the current capture fit (re-run the script when either changes); a real camera needs its own calibration; the
-regression rows learn how the synthetic bodies' errors go with their shape (64 ANSUR II people at 640 px, 20 at
+regression rows learn how the synthetic bodies' errors go with their shape (102 ANSUR II people at 640 px, 20 at
 424), so a body shaped unlike any of them is corrected by extrapolation.
 """
 
@@ -195,7 +195,7 @@ def measure_frames(
     `calibrate`: correct the systematic errors and re-fit the body to the corrected measurements (module
     docstring); off, or without models/capture_calibration.json, the capture fit's body and its tape are reported."""
     from pipeline.core.body.shape_fit import measurements_of_params
-    from pipeline.core.capture.body_fit import fit_body, group_views
+    from pipeline.core.capture.body_fit import TURN_MIN_VIEWS, fit_body, group_views
     from pipeline.core.capture.initialiser import load_initialiser
     from pipeline.core.capture.person import observe, usable_frames
 
@@ -226,7 +226,7 @@ def measure_frames(
     progress(0.92, "measuring the fitted body")
     all_cm = measurements_of_params(fit.phenotypes, fit.local_changes, fit.corrective)
     raw = {k: round(float(all_cm[k]), 1) for k in OUTPUT_MEASUREMENTS if k in all_cm}
-    kind = "turn" if len(views) >= 3 and np.ptp(fit.yaws_deg) > 60 else "front"
+    kind = "turn" if len(views) >= TURN_MIN_VIEWS and np.ptp(fit.yaws_deg) > 60 else "front"
     g = fit.phenotypes["gender"]
     sex = "female" if g > 0.8 else "male" if g < 0.2 else None  # anny: gender 1 is female
     table = load_calibration(views[0].intrinsics.width) if calibrate else None
