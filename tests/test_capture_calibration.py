@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.core.capture.measure_capture import kernel_correction, load_calibration
+
 pytest.importorskip("anny")
 
 
 def test_shipped_calibration_loads_and_corrects_each_kind():
     """Both capture kinds are calibrated, at each width; a row corrects by offset + slope * value, plus for a
-    regression row the weighted deviations of its inputs (the capture's stature and girths); other names pass."""
+    kernel row its kernel regression on the capture's girth / stature ratios; other names pass."""
     from pipeline.core.capture.measure_capture import load_calibration
 
     for table in (load_calibration(424), load_calibration(640)):
@@ -40,15 +42,50 @@ def _check_table(table: dict) -> None:
             assert abs(row["slope"] - 1.0) < 0.3, (kind, k)  # a correction, not a new scale
             # anny's average adult, all measurements given: each corrected by less than 5 cm
             assert abs(calibrated(average, kind, table)[k] - average[k]) < 5.0, (kind, k)
-            assert table["leave_one_out"][kind][k]["model"] in ("offset", "slope", "regression")
-            assert set(row.get("inputs", {})) <= set(OUTPUT_MEASUREMENTS), (kind, k)
+            assert table["leave_one_out"][kind][k]["model"] in ("offset", "slope", "kernel")
+            if "dual" in row:  # one weight per calibration body, on the kind's basis
+                basis = table["kernels"][kind]
+                assert len(row["dual"]) == len(basis["points"]) == len(table["bodies"]), (kind, k)
     raw = {k: 90.0 + i for i, k in enumerate(OUTPUT_MEASUREMENTS)} | {"other": 1.0}
     got = calibrated(raw, "front", table)
     for k, row in table["kinds"]["front"].items():
-        inputs = sum(w * (raw[name] - mean) for name, (w, mean) in row.get("inputs", {}).items())
-        assert got[k] == pytest.approx(row["offset_cm"] + row["slope"] * raw[k] + inputs)
+        expected = row["offset_cm"] + row["slope"] * raw[k]
+        if "dual" in row:
+            expected += kernel_correction(raw, table["kernels"]["front"], row["dual"])
+        assert got[k] == pytest.approx(expected)
     assert got["other"] == 1.0
     assert calibrated(raw, "no such kind", table) == raw
+
+
+def test_kernel_correction_reproduces_its_calibration_bodies():
+    """The kernel regression learnt on the calibration bodies' girth / stature ratios: at a calibration body's
+    own inputs it gives that body's fitted correction, a missing input counts at the set's mean, and far from
+    every body (a capture twice as deep as anyone) the Gaussian part fades and only the linear trend is left."""
+    import numpy as np
+
+    from pipeline.core.capture.measure_capture import (
+        REGRESSION_GIRTHS,
+        kernel_correction,
+        regression_inputs,
+        regression_kernel,
+    )
+
+    table = load_calibration(640)
+    basis = table["kernels"]["front"]
+    dual = next(row["dual"] for row in table["kinds"]["front"].values() if "dual" in row)
+    mean, scale, points = (np.array(basis[k]) for k in ("mean", "scale", "points"))
+    body = {"stature": 170.0} | {
+        g: float(170.0 * x) for g, x in zip(REGRESSION_GIRTHS, mean + scale * points[0], strict=True)
+    }
+    fitted = regression_kernel(points[:1], points, basis["gamma"], basis["linear"])[0] @ np.array(dual)
+    assert kernel_correction(body, basis, dual) == pytest.approx(float(fitted), abs=1e-3)
+    assert regression_inputs({"stature": 170.0}, fill=mean) == pytest.approx(mean)
+    at_mean = kernel_correction({}, basis, dual)
+    assert np.isfinite(at_mean) and abs(at_mean) < 5.0
+    deep = {"stature": 170.0} | {g: 2.0 * 170.0 * m for g, m in zip(REGRESSION_GIRTHS, mean, strict=True)}
+    z = (regression_inputs(deep) - mean) / scale
+    linear_only = (basis["linear"] * points @ z + 1.0) @ np.array(dual)
+    assert kernel_correction(deep, basis, dual) == pytest.approx(float(linear_only), abs=0.05)
 
 
 def test_refitted_body_measures_what_is_reported():

@@ -9,9 +9,9 @@ on almost every body, a turn's neck long and thigh short), which a survey scanne
 the tape. `models/capture_calibration.json` (scripts/calibrate_capture_measurements.py, ANSUR II people the bench
 never draws) holds one table per depth-stream width (424 and 640 px: the biases depend on the pixel size) and in
 it, per capture kind and measurement, an offset, an offset + slope, each only where it is at least twice its
-standard error, or a ridge regression of the error on the capture's stature and girths together (a front view
-sees half of each girth; the others carry what it misses), each only where leave-one-out on the calibration set
-showed it helps (others pass unchanged); the corrected measurements then go through the avatar fit from
+standard error, or a kernel ridge regression of the error on the capture's girths over its stature together (a
+front view sees half of each girth; the others carry what it misses), each only where leave-one-out on the
+calibration set showed it helps (others pass unchanged); the corrected measurements then go through the avatar fit from
 measurements (`shape_fit.fit_shape`), and
 that body's own measurements are the ones reported, so the measurements file builds that body in `pipeline avatar`
 (report["calibration"]["anny"] holds it) and body and numbers agree. report["anny"] stays the capture fit's body,
@@ -19,8 +19,9 @@ registered to the frames (pose, view placements): `pipeline ar` composites with 
 in the fitted pose and placement no longer lines up with the person (bench_ar --n 4: garment IoU 0.921 -> 0.873,
 shoulders poking through the tee). Limits: it removes the average error of the synthetic D435 path and of
 the current capture fit (re-run the script when either changes); a real camera needs its own calibration; the
-regression rows learn how the synthetic bodies' errors go with their shape (102 ANSUR II people at 640 px, 20 at
-424), so a body shaped unlike any of them is corrected by extrapolation.
+kernel rows learn how the synthetic bodies' errors go with their shape (102 ANSUR II people at 640 px, 20 at
+424): near them the correction follows their neighbours, and a body shaped unlike any of them gets only the
+regression's linear trend, an extrapolation.
 """
 
 from __future__ import annotations
@@ -121,11 +122,46 @@ def load_calibration(width_px: int | None = None) -> dict[str, Any] | None:
     return tables[str(chosen)] | {"width_px": chosen}
 
 
+# The kernel regression's inputs: each girth over the stature (the body's shape, not its size: a single view's
+# error follows how deep a body is for its width, and a tall slim man is no extrapolation of the set's heavy ones).
+REGRESSION_GIRTHS = tuple(m for m in vocab.MEASUREMENTS if m.endswith("_girth"))
+
+
+def regression_inputs(measurements_cm: dict[str, float], fill: np.ndarray | None = None) -> np.ndarray:
+    """The kernel regression's inputs from a capture's measurements: each girth over the stature (dimensionless).
+    A girth or stature missing from `measurements_cm` takes that input's `fill` (the calibration set's mean)."""
+    stature = measurements_cm.get("stature")
+    out = []
+    for j, g in enumerate(REGRESSION_GIRTHS):
+        value = measurements_cm.get(g)
+        if value is None or not stature:
+            out.append(np.nan if fill is None else float(fill[j]))
+        else:
+            out.append(float(value) / float(stature))
+    return np.array(out)
+
+
+def regression_kernel(a: np.ndarray, b: np.ndarray, gamma: float, linear: float) -> np.ndarray:
+    """Kernel between standardised input rows: a Gaussian (width set by `gamma`, per input dimension), a
+    `linear` part and a constant, so the regression is linear far from the calibration bodies and bends near them."""
+    d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1) / a.shape[1]
+    return np.exp(-gamma * d2) + linear * (a @ b.T) + 1.0
+
+
+def kernel_correction(measurements_cm: dict[str, float], basis: dict[str, Any], dual: list[float]) -> float:
+    """A kernel regression row's correction (cm) for a capture: sum over the calibration bodies of
+    `dual * kernel(capture, body)` on the standardised girth / stature inputs (`basis`)."""
+    mean, scale = np.array(basis["mean"]), np.array(basis["scale"])
+    z = (regression_inputs(measurements_cm, fill=mean) - mean) / scale
+    k = regression_kernel(z[None], np.array(basis["points"]), basis["gamma"], basis["linear"])
+    return float(k[0] @ np.array(dual))
+
+
 def calibrated(measurements_cm: dict[str, float], kind: str, table: dict[str, Any]) -> dict[str, float]:
     """Measurements corrected by the calibration of a capture kind: `offset_cm + slope * raw` per measurement,
-    plus, for a regression row, `sum(weight * (raw_input - input_mean))` over its `inputs` (the capture's stature
-    and girths; one missing from `measurements_cm` counts at its mean). Those the table lacks pass unchanged. All
-    inputs are the capture's own (uncorrected) values, as the calibration was fitted."""
+    plus, for a kernel regression row (`dual`), `kernel_correction` on the table's `kernels[kind]` basis. Those
+    the table lacks pass unchanged. The regression's inputs are the capture's own (uncorrected) values, as the
+    calibration was fitted."""
     rows = table.get("kinds", {}).get(kind, {})
     out = {}
     for k, v in measurements_cm.items():
@@ -134,8 +170,8 @@ def calibrated(measurements_cm: dict[str, float], kind: str, table: dict[str, An
             out[k] = float(v)
             continue
         value = row["offset_cm"] + row.get("slope", 1.0) * v
-        for name, (weight, mean_cm) in row.get("inputs", {}).items():
-            value += weight * (measurements_cm.get(name, mean_cm) - mean_cm)
+        if "dual" in row:
+            value += kernel_correction(measurements_cm, table["kernels"][kind], row["dual"])
         out[k] = float(value)
     return out
 
