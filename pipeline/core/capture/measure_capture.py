@@ -19,7 +19,7 @@ registered to the frames (pose, view placements): `pipeline ar` composites with 
 in the fitted pose and placement no longer lines up with the person (bench_ar --n 4: garment IoU 0.921 -> 0.873,
 shoulders poking through the tee). Limits: it removes the average error of the synthetic D435 path and of
 the current capture fit (re-run the script when either changes); a real camera needs its own calibration; the
-kernel rows learn how the synthetic bodies' errors go with their shape (102 ANSUR II people at 640 px, 20 at
+kernel rows learn how the synthetic bodies' errors go with their shape (114 ANSUR II people at 640 px, 20 at
 424): near them the correction follows their neighbours, and a body shaped unlike any of them gets only the
 regression's linear trend, an extrapolation.
 """
