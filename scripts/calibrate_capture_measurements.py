@@ -117,30 +117,34 @@ def cached_views(person: dict, params: dict, width: int, seed: int) -> tuple[lis
     return views, distance_m
 
 
+def kernel_basis(inputs: np.ndarray) -> dict:
+    """The kernel regression's basis on the calibration bodies' inputs (rows: bodies): the inputs' mean and
+    scale, the standardised bodies, gamma and the linear part's weight."""
+    mean, scale = inputs.mean(0), inputs.std(0) + 1e-9
+    return {
+        "mean": mean,
+        "scale": scale,
+        "points": (inputs - mean) / scale,
+        "gamma": KERNEL_GAMMA,
+        "linear": KERNEL_LINEAR,
+    }
+
+
 def kernel_fit(inputs: np.ndarray, error: np.ndarray) -> tuple[dict, np.ndarray]:
     """Kernel ridge of `error` (truth - capture, cm) on the capture's regression inputs (rows: bodies): the basis
-    (inputs' mean and scale, the standardised bodies, gamma, linear) and the dual weights."""
+    (`kernel_basis`) and the dual weights."""
     from pipeline.core.capture.measure_capture import regression_kernel
 
-    mean, scale = inputs.mean(0), inputs.std(0) + 1e-9
-    points = (inputs - mean) / scale
-    k = regression_kernel(points, points, KERNEL_GAMMA, KERNEL_LINEAR)
-    dual = np.linalg.solve(k + RIDGE * np.eye(len(points)), error)
-    basis = {"mean": mean, "scale": scale, "points": points, "gamma": KERNEL_GAMMA, "linear": KERNEL_LINEAR}
-    return basis, dual
-
-
-def kernel_predict(basis: dict, dual: np.ndarray, inputs: np.ndarray) -> np.ndarray:
-    """The fitted correction (cm) at rows of regression inputs."""
-    from pipeline.core.capture.measure_capture import regression_kernel
-
-    z = (inputs - basis["mean"]) / basis["scale"]
-    return regression_kernel(z, basis["points"], basis["gamma"], basis["linear"]) @ dual
+    basis = kernel_basis(inputs)
+    k = regression_kernel(basis["points"], basis["points"], KERNEL_GAMMA, KERNEL_LINEAR)
+    return basis, np.linalg.solve(k + RIDGE * np.eye(len(inputs)), error)
 
 
 def loo(raw: np.ndarray, truth: np.ndarray, model: str, inputs: np.ndarray | None = None) -> np.ndarray:
     """Leave-one-out errors (corrected - truth) of a model ("none", "offset", "slope", "kernel" on `inputs`)
     on the calibration set."""
+    from pipeline.core.capture.measure_capture import kernel_predict
+
     out = []
     for i in range(len(raw)):
         m = np.arange(len(raw)) != i
@@ -153,7 +157,7 @@ def loo(raw: np.ndarray, truth: np.ndarray, model: str, inputs: np.ndarray | Non
             pred = a + b * raw[i]
         else:
             basis, dual = kernel_fit(inputs[m], truth[m] - raw[m])
-            pred = raw[i] + kernel_predict(basis, dual, inputs[i : i + 1])[0]
+            pred = raw[i] + kernel_predict(inputs[i : i + 1], basis, dual)[0]
         out.append(pred - truth[i])
     return np.array(out)
 
@@ -166,7 +170,7 @@ def fit_kind(records: list[dict], kind: str, names: tuple[str, ...]) -> tuple[di
     rows, figures = {}, {}
     recs = [r for r in records if kind in r]
     inputs = np.array([regression_inputs(r[kind]["raw"]) for r in recs])
-    basis, _ = kernel_fit(inputs, np.zeros(len(recs)))
+    basis = kernel_basis(inputs)
     for k in names:
         raw = np.array([r[kind]["raw"][k] for r in recs])
         truth = np.array([r["truth"][k] for r in recs])

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.core.capture.measure_capture import kernel_correction, load_calibration
-
 pytest.importorskip("anny")
 
 
@@ -32,7 +30,7 @@ def test_calibration_table_follows_the_stream_width():
 
 def _check_table(table: dict) -> None:
     from pipeline.core.body.shape_fit import measurements_of_params
-    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, calibrated
+    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, calibrated, kernel_correction
 
     assert table is not None and set(table["kinds"]) == {"front", "turn"}
     average = {k: float(v) for k, v in measurements_of_params({}, {}).items() if k in OUTPUT_MEASUREMENTS}
@@ -66,6 +64,7 @@ def test_kernel_correction_reproduces_its_calibration_bodies():
     from pipeline.core.capture.measure_capture import (
         REGRESSION_GIRTHS,
         kernel_correction,
+        load_calibration,
         regression_inputs,
         regression_kernel,
     )

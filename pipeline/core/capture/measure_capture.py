@@ -148,13 +148,20 @@ def regression_kernel(a: np.ndarray, b: np.ndarray, gamma: float, linear: float)
     return np.exp(-gamma * d2) + linear * (a @ b.T) + 1.0
 
 
+def kernel_predict(inputs: np.ndarray, basis: dict[str, Any], dual) -> np.ndarray:
+    """A kernel regression row's correction (cm) at rows of regression inputs (`regression_inputs`): sum over the
+    calibration bodies of `dual * kernel(input, body)` on the inputs standardised by the `basis`."""
+    mean, scale = np.asarray(basis["mean"]), np.asarray(basis["scale"])
+    k = regression_kernel(
+        (inputs - mean) / scale, np.asarray(basis["points"]), basis["gamma"], basis["linear"]
+    )
+    return k @ np.asarray(dual)
+
+
 def kernel_correction(measurements_cm: dict[str, float], basis: dict[str, Any], dual: list[float]) -> float:
-    """A kernel regression row's correction (cm) for a capture: sum over the calibration bodies of
-    `dual * kernel(capture, body)` on the standardised girth / stature inputs (`basis`)."""
-    mean, scale = np.array(basis["mean"]), np.array(basis["scale"])
-    z = (regression_inputs(measurements_cm, fill=mean) - mean) / scale
-    k = regression_kernel(z[None], np.array(basis["points"]), basis["gamma"], basis["linear"])
-    return float(k[0] @ np.array(dual))
+    """A kernel regression row's correction (cm) for one capture's measurements (`kernel_predict`)."""
+    inputs = regression_inputs(measurements_cm, fill=np.asarray(basis["mean"]))
+    return float(kernel_predict(inputs[None], basis, dual)[0])
 
 
 def calibrated(measurements_cm: dict[str, float], kind: str, table: dict[str, Any]) -> dict[str, float]:
