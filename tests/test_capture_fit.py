@@ -23,6 +23,30 @@ def test_fit_reaches_every_control_the_avatar_fit_uses():
     assert FIT_LOCALS[: len(SHAPE_LOCALS)] == SHAPE_LOCALS  # the initialiser's outputs come first
 
 
+def test_model_with_few_controls_makes_the_full_models_body(anny_model):
+    """The fit's model keeps only its controls' blend shapes; for the same parameters it makes the same
+    body and rig as the full model, which it leaves whole."""
+    import torch
+
+    from pipeline.core.body.anny_model import load_model_with_controls
+    from pipeline.core.capture.body_fit import FIT_LOCALS, PHENOTYPES
+
+    few = load_model_with_controls(tuple(FIT_LOCALS))
+    g = torch.Generator().manual_seed(3)
+    kwargs = {
+        "phenotype_kwargs": {k: torch.rand(1, generator=g) for k in PHENOTYPES},
+        "local_changes_kwargs": {k: 2 * torch.rand(1, generator=g) - 1 for k in FIT_LOCALS},
+    }
+    full_out, few_out = anny_model(**kwargs), few(**kwargs)
+    for key in ("vertices", "rest_vertices", "bone_poses"):
+        assert torch.allclose(full_out[key], few_out[key], atol=1e-5), key
+    assert few.blendshapes.shape[0] == len(few.blendshape_labels) < anny_model.blendshapes.shape[0]
+    assert anny_model.blendshapes.shape[0] == len(anny_model.blendshape_labels)  # the full model left whole
+    assert len(anny_model.local_change_labels) > len(few.local_change_labels) == len(FIT_LOCALS)
+    with pytest.raises(ValueError, match="unknown local controls"):
+        load_model_with_controls(("no-such-control",))
+
+
 def test_initialiser_predicts_its_trained_subset():
     """The committed initialiser was trained on SHAPE_LOCALS; the fit adds the rest after it, from 0."""
     from pipeline.core.capture.body_fit import PHENOTYPES, SHAPE_LOCALS

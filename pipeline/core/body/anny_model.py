@@ -4,6 +4,7 @@ and a numpy snapshot of a body (mesh, UVs, rig, skin weights) in the scene's wor
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import functools
 from typing import Any
@@ -28,6 +29,45 @@ def load_model():
     import torch
 
     return anny.Anny(**MODEL_CONFIG).to(torch.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def load_model_with_controls(labels: tuple[str, ...]):
+    """The model with only the local controls `labels`; every other control is held at 0, as a fit that
+    frees a few of them holds the rest. Its blend-shape tensors keep the phenotype basis and the two
+    columns (increase, decrease) of each kept control, so each forward and backward pass multiplies
+    those alone: the capture fit's 19 controls leave 174 of 644 columns. The body it makes is the full
+    model's for the same parameters (to float rounding); it shares every other tensor with it."""
+    import torch
+
+    full = load_model()
+    unknown = set(labels) - set(full.local_change_labels)
+    if unknown:
+        raise ValueError(f"unknown local controls: {sorted(unknown)}")
+    first_local = len(full.blendshape_labels) - 2 * len(full.local_change_labels)
+    keep = list(range(first_local))
+    for label in labels:
+        i = first_local + 2 * full.local_change_labels.index(label)
+        keep += [i, i + 1]
+    index = torch.tensor(keep)
+    model = copy.copy(full)  # a shallow copy; then its own tables, so the full model is left untouched
+    model._parameters, model._buffers, model._modules = (
+        dict(full._parameters),
+        dict(full._buffers),
+        dict(full._modules),
+    )
+    model.local_change_labels = list(labels)
+    model.blendshape_labels = [full.blendshape_labels[i] for i in keep]
+    for name in (
+        "blendshapes",
+        "bone_heads_blendshapes",
+        "bone_orientation_blendshapes",
+        "bone_tails_blendshapes",
+    ):
+        tensor = getattr(full, name, None)
+        if tensor is not None:
+            setattr(model, name, tensor.index_select(0, index))
+    return model
 
 
 @contextlib.contextmanager

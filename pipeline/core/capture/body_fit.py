@@ -440,9 +440,9 @@ class BodyFitter:
     def __init__(self, views: list[View], init: dict[str, Any] | None = None) -> None:
         import torch
 
-        from pipeline.core.body.anny_model import load_model
+        from pipeline.core.body.anny_model import load_model_with_controls
 
-        self.model = load_model()
+        self.model = load_model_with_controls(tuple(FIT_LOCALS))  # the other controls stay at 0
         self.torch = torch
         self.views = views
         self.w_lm = 1.0
