@@ -262,9 +262,8 @@ def measure_frames(
         init, init_source = model.predict(np.median(feats, axis=0)), "learned initialiser"
     from pipeline.core.body.anny_model import load_model_with_controls
 
-    load_model_with_controls(
-        tuple(FIT_LOCALS)
-    )  # loading the model (once per process) is not part of the fit time
+    # loading the fit's model (once per process) is not part of the fit time
+    load_model_with_controls(tuple(FIT_LOCALS))
     t0 = time.perf_counter()
     fit = fit_body(views, init, iterations=iterations, progress=lambda f, m: progress(0.35 + 0.55 * f, m))
     fit_s = time.perf_counter() - t0
