@@ -31,6 +31,13 @@ def load_model():
     return anny.Anny(**MODEL_CONFIG).to(torch.float32)
 
 
+def control_columns(model, labels) -> list[int]:
+    """The blend-shape column of each local control's increase (its decrease is the next column): anny stacks
+    the phenotype basis, the facial actions, then two columns per local control."""
+    first = len(model.blendshape_labels) - 2 * len(model.local_change_labels)
+    return [first + 2 * model.local_change_labels.index(label) for label in labels]
+
+
 @functools.lru_cache(maxsize=4)
 def load_model_with_controls(labels: tuple[str, ...]):
     """The model with only the local controls `labels`; every other control is held at 0, as a fit that
@@ -45,10 +52,7 @@ def load_model_with_controls(labels: tuple[str, ...]):
     if unknown:
         raise ValueError(f"unknown local controls: {sorted(unknown)}")
     first_local = len(full.blendshape_labels) - 2 * len(full.local_change_labels)
-    keep = list(range(first_local))
-    for label in labels:
-        i = first_local + 2 * full.local_change_labels.index(label)
-        keep += [i, i + 1]
+    keep = list(range(first_local)) + [c + d for c in control_columns(full, labels) for d in (0, 1)]
     index = torch.tensor(keep)
     model = copy.copy(full)  # a shallow copy; then its own tables, so the full model is left untouched
     model._parameters, model._buffers, model._modules = (

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.core.body.anny_model import single_threaded
+from pipeline.core.body.anny_model import control_columns, single_threaded
 from pipeline.core.body.corrective import (
     ALIASES,
     CORRECTED,
@@ -223,14 +223,11 @@ class _Shape:
     def __init__(self, controls: list[str]) -> None:
         import torch
 
-        model, n_pheno, self.template, self.b_pheno, t32, bp32, self.blend = _basis()
+        model, _, self.template, self.b_pheno, t32, bp32, self.blend = _basis()
         self.model = model
         self.torch = torch
         self.controls = controls
-        cols = [
-            n_pheno + len(model.facial_action_labels) + 2 * model.local_change_labels.index(c)
-            for c in controls
-        ]
+        cols = control_columns(model, controls)
         with torch.no_grad():
             n_coords = self.template.numel()
             self.b_pos = model.blendshapes[cols].double().reshape(len(cols), n_coords)

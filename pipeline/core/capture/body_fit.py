@@ -434,15 +434,21 @@ def _vertex_normals(v, faces):
     return n / (n.norm(dim=1, keepdim=True) + 1e-12)
 
 
+def fit_model():
+    """The anny model the fit runs on: only the `FIT_LOCALS` controls, the others held at 0
+    (`anny_model.load_model_with_controls`, built once per process)."""
+    from pipeline.core.body.anny_model import load_model_with_controls
+
+    return load_model_with_controls(tuple(FIT_LOCALS))
+
+
 class BodyFitter:
     """Holds the model, the free parameters and the per-view data for one fit."""
 
     def __init__(self, views: list[View], init: dict[str, Any] | None = None) -> None:
         import torch
 
-        from pipeline.core.body.anny_model import load_model_with_controls
-
-        self.model = load_model_with_controls(tuple(FIT_LOCALS))  # the other controls stay at 0
+        self.model = fit_model()
         self.torch = torch
         self.views = views
         self.w_lm = 1.0

@@ -238,7 +238,7 @@ def measure_frames(
     `calibrate`: correct the systematic errors and re-fit the body to the corrected measurements (module
     docstring); off, or without models/capture_calibration.json, the capture fit's body and its tape are reported."""
     from pipeline.core.body.shape_fit import measurements_of_params
-    from pipeline.core.capture.body_fit import FIT_LOCALS, TURN_MIN_VIEWS, fit_body, group_views
+    from pipeline.core.capture.body_fit import TURN_MIN_VIEWS, fit_body, fit_model, group_views
     from pipeline.core.capture.initialiser import load_initialiser
     from pipeline.core.capture.person import observe, usable_frames
 
@@ -260,10 +260,7 @@ def measure_frames(
     model = load_initialiser() if use_initialiser else None
     if model is not None and feats:
         init, init_source = model.predict(np.median(feats, axis=0)), "learned initialiser"
-    from pipeline.core.body.anny_model import load_model_with_controls
-
-    # loading the fit's model (once per process) is not part of the fit time
-    load_model_with_controls(tuple(FIT_LOCALS))
+    fit_model()  # loading the fit's model (once per process) is not part of the fit time
     t0 = time.perf_counter()
     fit = fit_body(views, init, iterations=iterations, progress=lambda f, m: progress(0.35 + 0.55 * f, m))
     fit_s = time.perf_counter() - t0
