@@ -7,16 +7,20 @@ and the share within 0.5 cm; the share of people with every measurement within 0
 corrective field; time per avatar (fit + body arrays), wall clock and this process's CPU time (the wall time
 depends on what else runs on the machine). Baseline in the same run: the phenotype-only fit.
 
-Table 2 (the rest of the body): for the first `--n-rest` of those people, only stature, chest/bust, waist and
-hip are given (+ sex); the other five ANSUR measurements of the fitted body are compared with the person's real
-ones, (a) with the population prediction (ANSUR II conditional mean, the default) and (b) left to anny's
-prior (`predict_rest=False`), against the conditional standard deviation of the population model. Note the
-population model is derived from the same survey (in-sample: 9 means and 45 covariances from 6,068 people).
+Table 2 (the rest of the body): `--n-rest` ANSUR II subjects drawn as table 1's, with the same seed (the same
+people where `--n` equals it; the first of a longer draw would be its lowest subject ids, all women). Only
+stature, chest/bust, waist and hip are given (+ sex); the other five ANSUR measurements of the fitted body are
+compared with the person's real ones, (a) with the population prediction (ANSUR II conditional mean, the
+default) and (b) left to anny's prior (`predict_rest=False`), against the conditional standard deviation of the
+population model. Note the population model is derived from the same survey (in-sample: 9 means and 45
+covariances from 6,068 people).
 
 Table 3 (second): `--anny` bodies sampled from anny's own shape space (phenotypes + measure-* controls), all
 12 measurements given: the in-distribution case.
 
-    .venv/bin/python bench/bench_avatar.py [--n 500] [--n-rest 100] [--anny 30] [--seed 0]
+    .venv/bin/python bench/bench_avatar.py [--n 500] [--n-rest 100] [--anny 30] [--seed 0] [--workers 1]
+
+(`--n 6068 --workers 2`: everyone in the survey, the reach table on both cores of a 2-core machine.)
 """
 
 from __future__ import annotations
@@ -69,24 +73,51 @@ def time_line(times: list[float], cpu: list[float]) -> str:
     )
 
 
-def reach(people: list[dict]) -> None:
-    errors, base_errors, times, cpu, corrected = [], [], [], [], 0
-    for i, p in enumerate(people):
-        targets = fit_targets(p, ANSUR_NAMES)
-        fit, wall, c = timed_fit(targets, p["sex"])
-        times.append(wall)
-        cpu.append(c)
-        e = fit.errors_cm()
-        errors.append([abs(e[k]) for k in targets])
-        corrected += bool(fit.corrective)
-        base = fit_shape(targets, sex=p["sex"], use_local=False)
-        base_errors.append([abs(v) for v in base.errors_cm().values()])
+def reach_one(p: dict) -> dict:
+    """One person's reach: the fit of their nine measurements and sex (errors, time, corrective) and the
+    phenotype-only baseline's errors."""
+    targets = fit_targets(p, ANSUR_NAMES)
+    fit, wall, cpu = timed_fit(targets, p["sex"])
+    base = fit_shape(targets, sex=p["sex"], use_local=False)
+    # in ANSUR_NAMES' order, the table's columns (a woman's chest is her bust, last among her targets)
+    names = ["bust_girth" if n == "chest_girth" and "bust_girth" in targets else n for n in ANSUR_NAMES]
+    return {
+        "id": p["id"],
+        "errors": [abs(fit.errors_cm()[n]) for n in names],
+        "base": [abs(base.errors_cm()[n]) for n in names],
+        "wall": wall,
+        "cpu": cpu,
+        "corrective": fit.corrective,
+    }
+
+
+def _warm() -> None:
+    """A worker's start: the model and the fit's caches built before the first timed fit."""
+    load_model()
+    fit_shape({"stature": 170.0}, sex="female")
+
+
+def reach(people: list[dict], workers: int = 1) -> None:
+    """Table 1 over `people`, in `workers` processes (each fit runs on one thread, so as many workers as
+    cores use the machine; the wall time per avatar is then each worker's, with the others running beside it)."""
+    if workers > 1:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_warm)
+        results = pool.imap(reach_one, people, chunksize=4)
+    else:
+        pool, results = None, map(reach_one, people)
+    rows = []
+    for i, r in enumerate(results):
+        rows.append(r)
         print(
-            f"  {i + 1:3d}/{len(people)} {p['id']:13s} worst {max(errors[-1]):.2f} cm  {wall:.2f} s "
-            f"(cpu {c:.2f}){'  corrective ' + str(fit.corrective) if fit.corrective else ''}",
+            f"  {i + 1:3d}/{len(people)} {r['id']:13s} worst {max(r['errors']):.2f} cm  {r['wall']:.2f} s "
+            f"(cpu {r['cpu']:.2f}){'  corrective ' + str(r['corrective']) if r['corrective'] else ''}",
             flush=True,
         )
-    err, base = np.array(errors), np.array(base_errors)
+    if pool is not None:
+        pool.close()
+    err, base = np.array([r["errors"] for r in rows]), np.array([r["base"] for r in rows])
     names = [("bust/chest_girth" if n == "chest_girth" else n) for n in ANSUR_NAMES]
     print(f"\n1. reach: {len(people)} ANSUR II subjects, nine measurements given + sex")
     error_table(names, err, base)
@@ -95,10 +126,18 @@ def reach(people: list[dict]) -> None:
         f"all measurements: mean {err.mean():.3f} cm, p95 {np.percentile(err, 95):.3f} cm, max {err.max():.2f} cm;"
         f" {(err <= TOLERANCE_CM).mean() * 100:.2f}% of measurements and {ok.mean() * 100:.1f}% of people "
         f"({ok.sum()}/{len(ok)}) within {TOLERANCE_CM} cm on every measurement; corrective field used on "
-        f"{corrected}/{len(people)}; phenotypes only: mean {base.mean():.2f} cm, "
+        f"{sum(bool(r['corrective']) for r in rows)}/{len(people)}; phenotypes only: mean {base.mean():.2f} cm, "
         f"{(base <= TOLERANCE_CM).all(axis=1).mean() * 100:.1f}% of people within"
     )
-    print(time_line(times, cpu))
+    if not ok.all():
+        print(
+            "outside on some measurement: "
+            + ", ".join(r["id"] for r, good in zip(rows, ok, strict=True) if not good)
+        )
+    print(
+        time_line([r["wall"] for r in rows], [r["cpu"] for r in rows])
+        + (f" ({workers} workers)" if workers > 1 else "")
+    )
 
 
 def rest_of_body(people: list[dict]) -> None:
@@ -198,23 +237,28 @@ def anny_samples(n: int, seed: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=500, help="ANSUR II subjects for the reach table")
     parser.add_argument(
-        "--n-rest", type=int, default=100, help="of those, how many for the rest-of-body table"
+        "--n",
+        type=int,
+        default=500,
+        help="ANSUR II subjects for the reach table (6068: everyone in the survey)",
+    )
+    parser.add_argument(
+        "--n-rest", type=int, default=100, help="ANSUR II subjects for the rest-of-body table"
     )
     parser.add_argument("--anny", type=int, default=30, help="anny shape-space samples (third table)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="processes for the reach table (one per core)")
     args = parser.parse_args()
-    load_model()
-    fit_shape({"stature": 170.0}, sex="female")  # warm-up: caches, lazy imports
+    _warm()  # caches and lazy imports before the first timed fit
     people = ansur_subjects(args.n, args.seed)
     print(
         f"bench_avatar: {args.n} ANSUR II subjects (seed {args.seed}), {sum(p['sex'] == 'female' for p in people)} women"
     )
     if args.n:
-        reach(people)
+        reach(people, args.workers)
     if args.n_rest:
-        rest_of_body(people[: args.n_rest])
+        rest_of_body(ansur_subjects(args.n_rest, args.seed))
     if args.anny:
         anny_samples(args.anny, args.seed)
 

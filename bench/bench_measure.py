@@ -1,27 +1,34 @@
-"""Benchmark of `pipeline measure` on synthetic captures of bodies built from real people (ANSUR II).
+"""Benchmark of `pipeline measure` on synthetic captures of bodies built from real people (ANSUR II), then of
+anny's own bodies as a second table.
 
-By default the bodies are built from ANSUR II subjects (`--source ansur`): the avatar fit of each person's
-nine measurements and sex (corrective field included), so the capture sees real shapes, not anny's own shape
-space: the heaviest and the tallest woman and man of the survey, then a fixed random draw (seed SEED) of
-others, both sexes. `--source anny` keeps the earlier in-distribution bodies (random anny parameters).
+First table (`--bodies`, default 20): bodies built from ANSUR II subjects, the avatar fit of each person's nine
+measurements and sex (corrective field included), so the capture sees real shapes, not anny's own shape space:
+the heaviest and the tallest woman and man of the survey, then a fixed random draw (seed SEED) of others, both
+sexes. Second table (`--anny`, default 8; 0 leaves it out): random anny bodies (`initialiser.random_params`,
+seeded), the in-distribution best case the bench used to report alone (as `--source anny` did).
 For each body: render five colour views
 (yaw 0, 45, 90, 135, 180 degrees) with Blender and ray cast their depth with the D435 noise model, then
 measure from (a) a single still front view (3 frames) and (b) the turn (5 frames), and compare with the
 true measurements of the body, with the capture calibration (models/capture_calibration.json) and, from the
-same fits, without it (`*_uncalibrated`). Prints mean and p95 absolute error per measurement, the ISO 20685-1 check
-(the 95 % confidence interval of the mean error within +-4 mm for stature, +-9 mm for chest, waist and hip
-girths: pass/fail), the girths' mean apart for the survey's four extremes and the others, the per-frame stage's frames per second (measured on 640x480 frames) and the fit time. `--calibrate` writes the RMS errors to
-models/measure_uncertainty.json, which the measure command reports as its 1-sigma uncertainty.
+same fits, without it (`*_uncalibrated`). Prints per table mean, p95 and bias per measurement, the ISO 20685-1
+check (the 95 % confidence interval of the mean error within +-4 mm for stature, +-9 mm for chest, waist and hip
+girths: pass/fail), for ANSUR II the girths' mean apart for the survey's four extremes and the others, the
+fit time, and the per-frame stage's frames per second (measured on 640x480 frames). `--calibrate` writes the
+ANSUR II table's RMS errors to models/measure_uncertainty.json, which the measure command reports as its
+1-sigma uncertainty.
 
-Run: .venv/bin/python bench/bench_measure.py [--bodies 20] [--width 640] [--no-init-baseline] [--calibrate] (~12 min on 2 cores)
+Run: .venv/bin/python bench/bench_measure.py [--bodies 20] [--anny 8] [--width 640] [--no-init-baseline]
+[--calibrate] [--json F] (about 10 min for 20 bodies and 4 for 8 on 2 cores)
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -93,57 +100,43 @@ def iso_check(errors_cm: np.ndarray, limit_cm: float) -> tuple[float, float, boo
     return mean - half, mean + half, bool(-limit_cm <= mean - half and mean + half <= limit_cm)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bodies", type=int, default=20)
-    ap.add_argument(
-        "--source", choices=("ansur", "anny"), default="ansur", help="bodies from ANSUR II people or anny"
-    )
-    ap.add_argument("--width", type=int, default=640, help="render width for the accuracy runs (height 3/4)")
-    ap.add_argument("--samples", type=int, default=4)
-    ap.add_argument("--iterations", type=int, default=None, help="default: the fit's own per capture kind")
-    ap.add_argument(
-        "--no-init-baseline", action="store_true", help="also fit the front views without the initialiser"
-    )
-    ap.add_argument("--calibrate", action="store_true", help="write models/measure_uncertainty.json")
-    ap.add_argument(
-        "--no-calibration",
-        action="store_true",
-        help="measure without models/capture_calibration.json (by default both are printed: the calibrated "
-        "figures and, as *_uncalibrated, the same captures' fit before the calibration and re-fit)",
-    )
-    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
-    args = ap.parse_args()
+LABELS = ("front", "front_uncalibrated", "turn", "turn_uncalibrated", "front_no_init")
 
-    import bpy  # noqa: F401
 
+@dataclasses.dataclass
+class Captures:
+    """One table's captures: per label (capture kind, `_uncalibrated`, `_no_init`) each body's measurement
+    errors, fit times and body numbers, plus a row per capture for the JSON and the failures."""
+
+    errors: dict[str, list[dict[str, float]]] = dataclasses.field(
+        default_factory=lambda: {k: [] for k in LABELS}
+    )
+    fit_s: dict[str, list[float]] = dataclasses.field(default_factory=lambda: {k: [] for k in LABELS})
+    body_of: dict[str, list[int]] = dataclasses.field(default_factory=lambda: {k: [] for k in LABELS})
+    rows: list[dict] = dataclasses.field(default_factory=list)
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+    def add(self, label: str, body: int, errors_cm: dict[str, float], fit_s: float) -> None:
+        self.errors.setdefault(label, []).append(errors_cm)
+        self.fit_s.setdefault(label, []).append(fit_s)
+        self.body_of.setdefault(label, []).append(body)
+
+
+def capture_bodies(
+    n: int, params_of: Callable[[int, np.random.Generator], dict], rng: np.random.Generator, args, name: str
+) -> Captures:
+    """Render each of `n` bodies (`params_of(b, rng)`) as five views, measure a still front view (3 noisy frames)
+    and the turn (one frame a view), and compare with the body's true measurements."""
     from pipeline.app.synth_capture import SynthSettings, noisy_frames, render_views
     from pipeline.core.body.anny_model import body_arrays
     from pipeline.core.body.shape_fit import measurements_of_params
-    from pipeline.core.capture.initialiser import random_params
     from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, measure_frames
     from pipeline.core.capture.virtual_camera import d435_intrinsics
 
-    rng = np.random.default_rng(SEED)
-    built = ansur_bodies(args.bodies) if args.source == "ansur" else None
-    if built:
-        print(
-            "bodies: " + ", ".join(f"{b['id']} (fit worst {b['worst_cm']:.2f} cm)" for b in built), flush=True
-        )
-    errors: dict[str, list[dict[str, float]]] = {
-        "front": [],
-        "front_uncalibrated": [],
-        "turn": [],
-        "turn_uncalibrated": [],
-        "front_no_init": [],
-    }
-    fit_s: dict[str, list[float]] = {k: [] for k in errors}
-    body_of: dict[str, list[int]] = {k: [] for k in errors}  # which body each row of `errors` is
-    failures: list[str] = []
-    rows: list[dict] = []
+    out = Captures()
     t_start = time.perf_counter()
-    for b in range(args.bodies):
-        params = built[b]["params"] if built else random_params(rng)
+    for b in range(n):
+        params = params_of(b, rng)
         distance = float(rng.uniform(1.9, 2.8))  # nearer, a 1 m high D435 cuts off tall people's feet
         truth = measurements_of_params(
             params["phenotypes"], params["local_changes"], params.get("corrective")
@@ -174,68 +167,56 @@ def main() -> int:
                         calibrate=not args.no_calibration,
                     )
                 except Exception as exc:  # noqa: BLE001 - a failed body is reported, the bench goes on
-                    failures.append(f"body {b} {label}: {type(exc).__name__}: {exc}")
+                    out.failures.append(f"{name} body {b} {label}: {type(exc).__name__}: {exc}")
                     continue
-                errors[label].append({k: res.measurements_cm[k] - truth[k] for k in OUTPUT_MEASUREMENTS})
-                body_of[label].append(b)
+                fit_s = res.report["fit_s"]
+                out.add(label, b, {k: res.measurements_cm[k] - truth[k] for k in OUTPUT_MEASUREMENTS}, fit_s)
                 cal = res.report.get("calibration", {})
                 if cal.get("applied"):  # the same capture without the calibration, for before -> after
                     raw = cal["uncalibrated_cm"]
-                    errors.setdefault(f"{label}_uncalibrated", []).append(
-                        {k: raw[k] - truth[k] for k in OUTPUT_MEASUREMENTS}
+                    out.add(
+                        f"{label}_uncalibrated", b, {k: raw[k] - truth[k] for k in OUTPUT_MEASUREMENTS}, fit_s
                     )
-                    fit_s.setdefault(f"{label}_uncalibrated", []).append(res.report["fit_s"])
-                    body_of.setdefault(f"{label}_uncalibrated", []).append(b)
-                rows.append(
+                out.rows.append(
                     {
+                        "source": name,
                         "body": b,
                         "kind": label,
                         "distance_m": round(distance, 2),
                         "stature_cm": round(truth["stature"], 1),
-                        "errors_cm": {k: round(v, 2) for k, v in errors[label][-1].items()},
+                        "errors_cm": {k: round(v, 2) for k, v in out.errors[label][-1].items()},
                         # the truth and the capture's own tape, so a calibration can be judged on these fits
                         "truth_cm": {k: round(float(truth[k]), 2) for k in OUTPUT_MEASUREMENTS},
                         "uncalibrated_cm": {
                             k: round(float(v), 2)
                             for k, v in cal.get("uncalibrated_cm", res.measurements_cm).items()
                         },
-                        "fit_s": res.report["fit_s"],
+                        "fit_s": fit_s,
                     }
                 )
-                fit_s[label].append(res.report["fit_s"])
-        done = errors["front"][-1] if errors["front"] else {}
+        done = out.errors["front"][-1] if out.errors["front"] else {}
         print(
-            f"body {b + 1}/{args.bodies} {built[b]['id'] if built else ''} at {distance:.2f} m: stature {truth['stature']:.1f} cm, "
+            f"{name} body {b + 1}/{n} {params.get('id', '')} at {distance:.2f} m: stature {truth['stature']:.1f} cm, "
             f"front err stature {done.get('stature', float('nan')):+.1f} waist {done.get('waist_girth', float('nan')):+.1f} "
             f"({time.perf_counter() - t_start:.0f} s)",
             flush=True,
         )
+    return out
 
-    # per-frame stage throughput at 640x480 on one more body
-    body = body_arrays(**{k: v for k, v in random_params(rng).items()})
-    st = SynthSettings(view="front", width=640, height=480, samples=args.samples, seed=SEED - 1)
-    frames = noisy_frames(render_views(body, st, rng), 16, d435_intrinsics(640, 480), rng)
-    from pipeline.core.capture.person import observe
 
-    _, stats = observe(frames)
-    fps = 1.0 / stats["per_frame_s"]
+def print_tables(title: str, captures: Captures, split_extremes: bool) -> dict:
+    """Print one table per label (mean, p95 and bias per measurement, the ISO 20685-1 check, the fit time) and
+    return the figures for the JSON."""
+    from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS
 
-    report = {
-        "bodies": args.bodies,
-        "width": args.width,
-        "per_frame_fps_640x480": round(fps, 1),
-        "failures": failures,
-        "kinds": {},
-    }
-    print(
-        f"\nper-frame stage (MediaPipe pose+segmentation, point cloud, features) at 640x480: {fps:.1f} fps "
-        f"({1000 * stats['per_frame_s']:.0f} ms/frame, goal >= 15 fps)"
-    )
-    for label, errs in errors.items():
+    print(f"\n== {title} ==")
+    kinds = {}
+    for label, errs in captures.errors.items():
         if not errs:
             continue
+        fit_s = captures.fit_s[label]
         print(
-            f"\n{label}: {len(errs)} bodies; fit time mean {np.mean(fit_s[label]):.2f} s, p95 {np.percentile(fit_s[label], 95):.2f} s (goal < 5 s)"
+            f"\n{label}: {len(errs)} bodies; fit time mean {np.mean(fit_s):.2f} s, p95 {np.percentile(fit_s, 95):.2f} s (goal < 5 s)"
         )
         print(f"  {'measurement':20s} {'mean|err|':>9s} {'p95|err|':>9s} {'bias':>7s}  cm")
         kind = {}
@@ -259,15 +240,99 @@ def main() -> int:
         print(
             f"  stature mean |err| {kind['stature']['mean_abs']:.2f} cm (goal 1); girths mean |err| {np.mean(girths):.2f} cm (goal 1.5 front)"
         )
-        split = extremes_split(errs, body_of[label]) if built else None
-        report["kinds"][label] = {
+        kinds[label] = {
             "per_measurement": kind,
-            "girths_by_group": split,
-            "fit_s_mean": round(float(np.mean(fit_s[label])), 2),
-            "fit_s_p95": round(float(np.percentile(fit_s[label], 95)), 2),
+            "girths_by_group": extremes_split(errs, captures.body_of[label]) if split_extremes else None,
+            "fit_s_mean": round(float(np.mean(fit_s)), 2),
+            "fit_s_p95": round(float(np.percentile(fit_s, 95)), 2),
         }
-    if failures:
-        print("\nfailures:\n  " + "\n  ".join(failures))
+    return kinds
+
+
+def per_frame_fps(samples: int) -> float:
+    """The per-frame stage's throughput (MediaPipe pose and segmentation, point cloud, features) on 16 noisy
+    640x480 frames of one random anny body."""
+    from pipeline.app.synth_capture import SynthSettings, noisy_frames, render_views
+    from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.capture.initialiser import random_params
+    from pipeline.core.capture.person import observe
+    from pipeline.core.capture.virtual_camera import d435_intrinsics
+
+    rng = np.random.default_rng(SEED - 1)
+    body = body_arrays(**random_params(rng))
+    st = SynthSettings(view="front", width=640, height=480, samples=samples, seed=SEED - 1)
+    frames = noisy_frames(render_views(body, st, rng), 16, d435_intrinsics(640, 480), rng)
+    _, stats = observe(frames)
+    return 1.0 / stats["per_frame_s"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bodies", type=int, default=20, help="ANSUR II people (the first table)")
+    ap.add_argument(
+        "--anny",
+        type=int,
+        default=8,
+        help="random anny bodies (the second table: in-distribution, best case)",
+    )
+    ap.add_argument("--width", type=int, default=640, help="render width for the accuracy runs (height 3/4)")
+    ap.add_argument("--samples", type=int, default=4)
+    ap.add_argument("--iterations", type=int, default=None, help="default: the fit's own per capture kind")
+    ap.add_argument(
+        "--no-init-baseline", action="store_true", help="also fit the front views without the initialiser"
+    )
+    ap.add_argument("--calibrate", action="store_true", help="write models/measure_uncertainty.json")
+    ap.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="measure without models/capture_calibration.json (by default both are printed: the calibrated "
+        "figures and, as *_uncalibrated, the same captures' fit before the calibration and re-fit)",
+    )
+    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    args = ap.parse_args()
+    if args.calibrate and args.bodies < 2:
+        print("error: --calibrate needs at least 2 ANSUR II bodies (--bodies)", file=sys.stderr)
+        return 2
+
+    import bpy  # noqa: F401
+
+    from pipeline.core.capture.initialiser import random_params
+
+    t_start = time.perf_counter()
+    built = ansur_bodies(args.bodies) if args.bodies else []
+    if built:
+        print(
+            "bodies: " + ", ".join(f"{b['id']} (fit worst {b['worst_cm']:.2f} cm)" for b in built), flush=True
+        )
+    ansur = capture_bodies(
+        len(built),
+        lambda b, rng: built[b]["params"] | {"id": built[b]["id"]},
+        np.random.default_rng(SEED),
+        args,
+        "ansur",
+    )
+    anny = capture_bodies(
+        args.anny, lambda b, rng: random_params(rng), np.random.default_rng(SEED), args, "anny"
+    )
+
+    fps = per_frame_fps(args.samples)
+    print(
+        f"\nper-frame stage (MediaPipe pose+segmentation, point cloud, features) at 640x480: {fps:.1f} fps "
+        f"({1000 / fps:.0f} ms/frame, goal >= 15 fps)"
+    )
+    report = {
+        "bodies": args.bodies,
+        "anny_bodies": args.anny,
+        "width": args.width,
+        "per_frame_fps_640x480": round(fps, 1),
+        "failures": ansur.failures + anny.failures,
+        "kinds": print_tables(f"ANSUR II people ({len(built)})", ansur, split_extremes=True) if built else {},
+        "anny_kinds": print_tables(f"anny samples ({args.anny}): in-distribution, best case", anny, False)
+        if args.anny
+        else {},
+    }
+    if report["failures"]:
+        print("\nfailures:\n  " + "\n  ".join(report["failures"]))
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
     if args.calibrate:
         from pipeline.core.deps import REPO_ROOT
@@ -283,7 +348,7 @@ def main() -> int:
         )
         write_json(REPO_ROOT / "models" / "measure_uncertainty.json", cal)
     if args.json:
-        Path(args.json).write_text(json.dumps(report | {"rows": rows}, indent=2))
+        Path(args.json).write_text(json.dumps(report | {"rows": ansur.rows + anny.rows}, indent=2))
     return 0
 
 

@@ -126,10 +126,10 @@ def apply_corrective(fields: dict[str, np.ndarray], amplitudes: dict[str, float]
 def solve_amplitudes(
     rest_vertices: np.ndarray, fields: dict[str, np.ndarray], targets_cm: dict[str, float], rounds: int = 4
 ) -> dict[str, float]:
-    """Amplitudes that bring the given corrected measurements to their targets (those already within
-    THRESHOLD_CM of it are left alone); bounded by MAX_AMPLITUDE. At its own level each field changes its
-    girth by the factor (1 + amplitude); the leg field scales the inside leg so, and the trunk field the
-    stature above the crotch."""
+    """Amplitudes that bring the given corrected measurements to their targets (those within THRESHOLD_CM of
+    it are left alone until another field's band moves them off); bounded by MAX_AMPLITUDE. At its own level
+    each field changes its girth by the factor (1 + amplitude); the leg field scales the inside leg so, and the
+    trunk field the stature above the crotch."""
     from pipeline.core.body.measure import measure_body
 
     wanted = {ALIASES.get(k, k): float(t) for k, t in targets_cm.items() if ALIASES.get(k, k) in CORRECTED}
@@ -137,11 +137,20 @@ def solve_amplitudes(
         return {}
     names = sorted(set(wanted) | {"stature", "inside_leg_length"}, key=CORRECTED.index)
     got = measure_body(rest_vertices, names)
-    active = [k for k in CORRECTED if k in wanted and abs(got[k] - wanted[k]) > THRESHOLD_CM]
-    amps = dict.fromkeys(active, 0.0)
-    for _ in range(rounds if active else 0):
-        got = measure_body(rest_vertices + apply_corrective(fields, amps), names)
-        for k in active:
+    amps: dict[str, float] = {}
+    for _ in range(rounds):
+        if amps:
+            got = measure_body(rest_vertices + apply_corrective(fields, amps), names)
+        # a girth the fit left close joins once a neighbour's band moves it off (a narrowed hip narrows the
+        # thigh below it)
+        amps |= {
+            k: 0.0
+            for k in CORRECTED
+            if k in wanted and k not in amps and abs(got[k] - wanted[k]) > THRESHOLD_CM
+        }
+        if not amps:
+            break
+        for k in amps:
             if k == "stature":  # only the part above the crotch scales
                 ratio = (wanted[k] - got["inside_leg_length"]) / (got[k] - got["inside_leg_length"])
             else:
