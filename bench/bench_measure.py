@@ -18,7 +18,7 @@ ANSUR II table's RMS errors to models/measure_uncertainty.json, which the measur
 1-sigma uncertainty.
 
 Run: .venv/bin/python bench/bench_measure.py [--bodies 20] [--anny 8] [--width 640] [--no-init-baseline]
-[--calibrate] [--json F] (about 10 min for 20 bodies and 4 for 8 on 2 cores)
+[--calibrate] [--json F] (about 11 min for 20 bodies and 5 for 8 on 2 cores)
 """
 
 from __future__ import annotations
