@@ -81,10 +81,11 @@ def reach_one(p: dict) -> dict:
     base = fit_shape(targets, sex=p["sex"], use_local=False)
     # in ANSUR_NAMES' order, the table's columns (a woman's chest is her bust, last among her targets)
     names = ["bust_girth" if n == "chest_girth" and "bust_girth" in targets else n for n in ANSUR_NAMES]
+    errors, base_errors = fit.errors_cm(), base.errors_cm()
     return {
         "id": p["id"],
-        "errors": [abs(fit.errors_cm()[n]) for n in names],
-        "base": [abs(base.errors_cm()[n]) for n in names],
+        "errors": [abs(errors[n]) for n in names],
+        "base": [abs(base_errors[n]) for n in names],
         "wall": wall,
         "cpu": cpu,
         "corrective": fit.corrective,
@@ -97,26 +98,29 @@ def _warm() -> None:
     fit_shape({"stature": 170.0}, sex="female")
 
 
-def reach(people: list[dict], workers: int = 1) -> None:
-    """Table 1 over `people`, in `workers` processes (each fit runs on one thread, so as many workers as
-    cores use the machine; the wall time per avatar is then each worker's, with the others running beside it)."""
-    if workers > 1:
-        import multiprocessing
+def _reached(people: list[dict], workers: int):
+    """`reach_one` of each person, in order: here, or in `workers` processes (each fit runs on one thread, so
+    as many workers as cores use the machine)."""
+    if workers <= 1:
+        yield from map(reach_one, people)
+        return
+    import multiprocessing
 
-        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_warm)
-        results = pool.imap(reach_one, people, chunksize=4)
-    else:
-        pool, results = None, map(reach_one, people)
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_warm) as pool:
+        yield from pool.imap(reach_one, people, chunksize=4)
+
+
+def reach(people: list[dict], workers: int = 1) -> None:
+    """Table 1 over `people` (`_reached`: with several workers, the wall time per avatar is each worker's, with
+    the others running beside it)."""
     rows = []
-    for i, r in enumerate(results):
+    for i, r in enumerate(_reached(people, workers)):
         rows.append(r)
         print(
             f"  {i + 1:3d}/{len(people)} {r['id']:13s} worst {max(r['errors']):.2f} cm  {r['wall']:.2f} s "
             f"(cpu {r['cpu']:.2f}){'  corrective ' + str(r['corrective']) if r['corrective'] else ''}",
             flush=True,
         )
-    if pool is not None:
-        pool.close()
     err, base = np.array([r["errors"] for r in rows]), np.array([r["base"] for r in rows])
     names = [("bust/chest_girth" if n == "chest_girth" else n) for n in ANSUR_NAMES]
     print(f"\n1. reach: {len(people)} ANSUR II subjects, nine measurements given + sex")

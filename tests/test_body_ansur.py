@@ -1,7 +1,6 @@
 """Real people: 20 fixed ANSUR II subjects reach every given measurement, and so does one whose hip correction
-moved her thigh; the population model predicts the
-measurements not given; the corrective field is carried by the skinning; the thigh section keeps the inner
-thigh."""
+moved her thigh; the population model predicts the measurements not given; the corrective field is carried by
+the skinning; the thigh section keeps the inner thigh."""
 
 from __future__ import annotations
 
