@@ -35,21 +35,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SEED = 2026  # tests draw bodies from other seeds / fixed parameters
+# the draw's seed (tests draw bodies with others) and the survey's extremes, which every table starts with
+from pipeline.core.body.data.ansur import MEASURE_BENCH_SEED as SEED  # noqa: E402
+from pipeline.core.body.data.ansur import ansur_extremes  # noqa: E402
+
 ISO_LIMITS_CM = {"stature": 0.4, "chest_girth": 0.9, "waist_girth": 0.9, "hip_girth": 0.9}  # ISO 20685-1
-
-
-def ansur_extremes() -> list[dict]:
-    """The heaviest (largest waist) and the tallest ANSUR II woman and man."""
-    from pipeline.core.body.data.ansur import ansur_subjects
-
-    everyone = ansur_subjects()
-    chosen: list[dict] = []
-    for sex in ("female", "male"):
-        group = [p for p in everyone if p["sex"] == sex]
-        for key in ("waist_girth", "stature"):
-            chosen.append(max(group, key=lambda p: p["measurements"][key]))
-    return chosen
 
 
 def extremes_split(errs: list[dict[str, float]], bodies: list[int]) -> dict | None:

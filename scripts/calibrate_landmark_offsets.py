@@ -25,19 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-BENCH_MAX_BODIES = 40  # the measure bench's draws up to this many bodies are left out
-
 
 def bench_people_ids() -> set[str]:
-    """Every ANSUR II person the measure bench (bench_measure.SEED, up to BENCH_MAX_BODIES bodies) can draw."""
-    from bench_measure import SEED, ansur_extremes
+    """Every ANSUR II person the measure bench can draw (`ansur.measure_bench_ids`)."""
+    from pipeline.core.body.data.ansur import measure_bench_ids
 
-    from pipeline.core.body.data.ansur import ansur_subjects
-
-    bench = {p["id"] for p in ansur_extremes()}
-    for k in range(1, BENCH_MAX_BODIES + 5):
-        bench |= {p["id"] for p in ansur_subjects(k, SEED)}
-    return bench
+    return measure_bench_ids()
 
 
 def held_out_people(n: int, seed: int) -> list[dict]:

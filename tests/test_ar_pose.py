@@ -96,15 +96,17 @@ def test_composite_poses_the_shopper_as_the_fit_did():
     assert np.allclose(got["upperleg01.L"][0, :3, :3].numpy(), about_forward, atol=1e-6)
 
 
-def _fake_view(front: bool):
-    """A view whose MediaPipe landmarks say front (face seen, left shoulder on the image's right) or not."""
+def _fake_view(front: bool, nose_side: float = 0.0):
+    """A view whose MediaPipe landmarks say front (face seen, left shoulder on the image's right) or not, its
+    nose `nose_side` (share of the body's height) right of the shoulders' midpoint."""
     from pipeline.core.capture.body_fit import View
     from pipeline.core.capture.frames import Intrinsics
 
     lm = np.zeros((33, 2))
     lm[:, 1] = np.linspace(50, 250, 33)
     lm[11, 0], lm[12, 0] = (140.0, 100.0) if front else (100.0, 140.0)
-    vis = np.ones(33) * (1.0 if front else 0.3)
+    lm[0, 0] = 120.0 + nose_side * np.ptp(lm[:, 1])
+    vis = np.ones(33) * (1.0 if front or nose_side else 0.3)
     intr = Intrinsics(width=320, height=240, fx=190.0, fy=190.0, ppx=160.0, ppy=120.0, depth_scale=0.001)
     return View(np.zeros((0, 3)), lm, vis, intr, [0])
 
@@ -125,3 +127,23 @@ def test_a_turn_is_not_placed_back_to_front():
     chosen = [grid[j] for j in _choose_yaws(costs, grid, views)]
     assert _facing_camera(chosen[0]) > 0.9
     assert chosen == [(y + (chosen[0] - truth[0])) % 360 for y in truth]
+
+
+def test_a_turn_is_not_placed_turning_the_wrong_way():
+    """A turn and its mirror turn leave nearly the same depth and outline (here the mirror fits a little
+    better). Where the nose is clearly to one side of the shoulders, the person faces that side, and the turn
+    is placed turning that way."""
+    from pipeline.core.capture.body_fit import _choose_yaws, _forward_camera
+
+    grid = np.arange(0.0, 360.0, 30.0)
+    truth = [0.0, 60.0, 120.0, 180.0]
+    costs = np.ones((4, len(grid)))
+    for k, yaw in enumerate(truth):
+        costs[k, int(yaw // 30)] = 0.11
+        costs[k, int((-yaw % 360) // 30)] = 0.10  # the mirrored turn fits a little better
+    side = [float(np.sign(_forward_camera(y)[0])) if abs(_forward_camera(y)[0]) > 0.5 else 0.0 for y in truth]
+    assert side == [0.0, 1.0, 1.0, 0.0]
+    views = [_fake_view(True), _fake_view(False, 0.06), _fake_view(False, 0.05), _fake_view(False)]
+    assert [grid[j] for j in _choose_yaws(costs, grid, views)] == truth
+    mirrored = [_fake_view(True), _fake_view(False, -0.06), _fake_view(False, -0.05), _fake_view(False)]
+    assert [grid[j] for j in _choose_yaws(costs, grid, mirrored)] == [-y % 360 for y in truth]

@@ -47,16 +47,37 @@ def test_model_with_few_controls_makes_the_full_models_body(anny_model):
         load_model_with_controls(("no-such-control",))
 
 
-def test_initialiser_predicts_its_trained_subset():
-    """The committed initialiser was trained on SHAPE_LOCALS; the fit adds the rest after it, from 0."""
-    from pipeline.core.capture.body_fit import PHENOTYPES, SHAPE_LOCALS
+def test_initialiser_predicts_every_fit_control():
+    """The committed initialiser predicts the phenotypes and every local control the fit frees."""
+    from pipeline.core.capture.body_fit import FIT_LOCALS, PHENOTYPES
     from pipeline.core.capture.initialiser import load_initialiser
 
     model = load_initialiser()
     assert model is not None
-    assert model.w[2].shape[1] == len(PHENOTYPES) + len(SHAPE_LOCALS)
+    assert model.w[2].shape[1] == len(PHENOTYPES) + len(FIT_LOCALS)
     params = model.predict(model.mu.copy())
-    assert list(params["local_changes"]) == list(SHAPE_LOCALS)
+    assert list(params["local_changes"]) == list(FIT_LOCALS)
+
+
+def test_initialiser_trains_on_people_the_benches_never_use(tmp_path, shared_data):
+    """`train-initialiser` at a tiny size: its ANSUR II people are none of those the measure bench can draw or the
+    calibrations were made from, and the weights it writes load and predict."""
+    import json
+
+    from conftest import run_pipeline
+
+    from pipeline.core.capture.body_fit import FIT_LOCALS
+    from pipeline.core.capture.initialiser import Initialiser, held_out_ids
+
+    out = tmp_path / "init.npz"
+    args = ("train-initialiser", "--samples", "20", "--people", "3", "--epochs", "5", "--out", str(out))
+    proc = run_pipeline(*args, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert len(record["ansur_people"]) == 3 and record["samples"] == 23
+    assert not set(record["ansur_people"]) & held_out_ids()
+    model = Initialiser(out)
+    assert list(model.predict(model.mu.copy())["local_changes"]) == list(FIT_LOCALS)
 
 
 def test_fitted_body_is_the_measured_body():

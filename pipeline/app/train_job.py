@@ -1,5 +1,5 @@
-"""Training the capture fit's initialiser (`train-initialiser`): ray-cast depth renders of random anny bodies
-(Blender's BVH) feed the core trainer; the weights go to models/."""
+"""Training the capture fit's initialiser (`train-initialiser`): ray-cast depth renders (Blender's BVH) of random
+anny bodies and of ANSUR II people built by the avatar fit feed the core trainer; the weights go to models/."""
 
 from __future__ import annotations
 
@@ -10,10 +10,17 @@ from pipeline.core.progress import ProgressCallback, silent
 
 
 def train_initialiser(
-    samples: int, seed: int, out: str | None = None, epochs: int = 800, progress: ProgressCallback = silent
+    samples: int,
+    seed: int,
+    people: int = 0,
+    out: str | None = None,
+    epochs: int = 800,
+    progress: ProgressCallback = silent,
 ) -> dict[str, Any]:
-    """Train and save the initialiser; returns its training record."""
+    """Train and save the initialiser on `samples` random anny bodies and `people` ANSUR II people (none the
+    measure bench or the calibrations use); returns its training record."""
     from pipeline.blender.raycast import raycast_depth
-    from pipeline.core.capture.initialiser import MODEL_PATH, train
+    from pipeline.core.capture.initialiser import MODEL_PATH, held_out_ids, train, training_people
 
-    return train(samples, seed, raycast_depth, Path(out) if out else MODEL_PATH, epochs, progress)
+    chosen = training_people(people, seed, held_out_ids()) if people else []
+    return train(samples, chosen, seed, raycast_depth, Path(out) if out else MODEL_PATH, epochs, progress)

@@ -12,6 +12,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--samples", type=int, default=600, help="synthetic captures to generate (default 600)"
     )
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=1200,
+        help="ANSUR II people built by the avatar fit to add, none the measure bench or the calibrations use "
+        "(default 1200; 0: random anny bodies only; needs ../shared/data/bodies)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--epochs", type=int, default=800, help="full-batch training steps (default 800)")
     parser.add_argument(
@@ -29,11 +36,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.samples < 20:
         raise UserError(f"--samples must be at least 20, got {args.samples}")
+    if args.people < 0:
+        raise UserError(f"--people must be 0 or more, got {args.people}")
     record = worker.call(
         "train-initialiser",
         TerminalProgress("train-initialiser"),
         samples=args.samples,
         seed=args.seed,
+        people=args.people,
         out=args.out,
         epochs=args.epochs,
     )

@@ -18,7 +18,7 @@ W_DEPTH_PRIOR), when no view sees the back, ANSUR II's chest depth given stature
 (`depth_prior.py`). The depth residual's Geman-McClure scale is annealed from wide to narrow (graduated
 non-convexity), so the points of a belly or bust that the starting body lacks by more than a few centimetres
 still pull at first instead of counting as outliers. Why the waist of heavy
-ANSUR II people came out 11-18 cm small before: the initialiser (trained on anny's own range) starts them
+ANSUR II people came out 11-18 cm small before: the initialiser (then trained on anny's own range only) started them
 40+ cm small, anny's controls lacked the belly, and the shape prior outweighed the depth term (a mean over
 all points, of which the belly is a small share): started at the true shape, the fit still shrank the waist.
 """
@@ -41,8 +41,7 @@ from pipeline.core.progress import ProgressCallback, silent
 from pipeline.core.vocab import ADULT_AGE_RANGE, PHENOTYPES
 
 AGE_RANGE = ADULT_AGE_RANGE
-# The tape-measure controls the learned initialiser predicts (its trained outputs: do not change them without
-# retraining it with `python -m pipeline train-initialiser`).
+# The tape-measure controls (the initialiser's random anny training bodies vary these, `initialiser.random_params`).
 SHAPE_LOCALS = (
     "measure-bust-circ-incr",
     "measure-underbust-circ-incr",
@@ -57,8 +56,9 @@ SHAPE_LOCALS = (
     "measure-napetowaist-dist-incr",
     "measure-upperarm-length-incr",
 )
-# Controls the fit adds to the initialiser's, starting at 0: those the avatar fit uses for real people's
-# trunks and lengths (`shape_fit.CONTROLS`) that the initialiser does not predict.
+# The trunk and length controls the avatar fit uses for real people (`shape_fit.CONTROLS`) beyond those. The
+# learned initialiser predicts all of FIT_LOCALS (its trained outputs: retrain it with `python -m pipeline
+# train-initialiser` when they change).
 TRUNK_LOCALS = (
     "measure-waisttohip-dist-incr",
     "measure-neck-height-incr",
@@ -85,7 +85,7 @@ PRIOR_TRUNK = 0.015  # a trunk shape: larger, as they are not tape-measure contr
 # height -0.26, waist girth +0.40, thigh +0.35, and a prior at 0 pulled every capture towards anny's average trunk.
 # Started at the true shape on noise-free depth (bench/capture_error_sources.py, 6 bench bodies, turn) the fit
 # still drifted (waist-to-hip +0.2 to +0.5 back towards 0); the noisy turns' stature bias was +0.56 cm. The
-# trunk controls the initialiser does not predict start at that mean too. On the 12-body bench (424 px): turn stature bias +0.39 ->
+# controls start at that mean where no initialiser gives them. On the 12-body bench (424 px): turn stature bias +0.39 ->
 # -0.03 cm (ISO 95 % CI [-0.00, +0.78] -> [-0.38, +0.32]: passes), hip 1.43 -> 1.07, inside leg 2.69 -> 1.73,
 # girths 1.94 -> 1.94; front girths 2.24 -> 2.29 (chest bias -3.7 -> -4.4), inside leg 2.78 -> 1.81, all twelve
 # measurements 1.94 -> 1.90 front, 1.67 -> 1.61 turn. Absent file: centred on 0, as before.
@@ -305,10 +305,21 @@ SHOULDERS_APART = (
 )
 
 
+# A view's nose this far (share of the body's height in the image) to one side of its shoulders' midpoint says
+# which way the person faces: on the AR bench's turn, 0.07 and 0.05 in its views turned 60 and 120 degrees, to the
+# side the person faces, and 0.00 in its front view (`nose_side`).
+NOSE_SIDE_MIN = 0.03
+FACES_SIDE = 0.2  # a grid yaw facing this far (camera x of its forward direction) the other way is excluded
+
+
+def _forward_camera(yaw_deg: float) -> np.ndarray:
+    """The forward direction (camera frame: x right, y down, z away) of a body placed at `yaw_deg`."""
+    return (WORLD_FROM_CAMERA_ROT.T @ _rz(yaw_deg)) @ np.array([0.0, -1.0, 0.0])
+
+
 def _facing_camera(yaw_deg: float) -> float:
     """How squarely a body placed at `yaw_deg` (as `_try_yaw` takes it) faces the camera: 1 front, -1 back."""
-    forward = (WORLD_FROM_CAMERA_ROT.T @ _rz(yaw_deg)) @ np.array([0.0, -1.0, 0.0])
-    return float(-forward[2])
+    return float(-_forward_camera(yaw_deg)[2])
 
 
 def shows_front(view: View) -> bool:
@@ -324,17 +335,36 @@ def shows_front(view: View) -> bool:
     )
 
 
+def nose_side(view: View) -> float:
+    """Which side of the image the person faces, from MediaPipe: +1 right, -1 left, 0 when the nose is not
+    clearly to one side of the shoulders' midpoint (a front or back view, or the nose unseen). The nose lies in
+    front of the neck, so it shows the way the head faces even on a view turned past 90 degrees, where
+    MediaPipe still places it on the head's forward side."""
+    lm = view.landmarks_px
+    height = max(float(np.ptp(lm[:, 1])), 1.0)
+    offset = (lm[0, 0] - (lm[11, 0] + lm[12, 0]) / 2) / height
+    if view.visibility[0] < 0.5 or abs(offset) < NOSE_SIDE_MIN:
+        return 0.0
+    return float(np.sign(offset))
+
+
 def _choose_yaws(costs: np.ndarray, grid: np.ndarray, views: list[View]) -> list[int]:
     """Per view, the grid yaw to start from: the least total cost (dynamic programming over the views in
-    order) where a view that `shows_front` must face the camera and consecutive views (a turn) differ by
-    less than 90 degrees. Why: a side or front view of a body and of the same body turned 180 degrees leave
-    nearly the same depth points and outline; on the AR bench's turn recordings the front view was placed
-    facing away, and the garment drawn back to front."""
+    order) where a view that `shows_front` must face the camera, a view whose nose is to one side of its
+    shoulders (`nose_side`) must face that side, and consecutive views (a turn) differ by less than 90 degrees.
+    Why: a side or front view of a body and of the same body turned 180 degrees leave nearly the same depth
+    points and outline (on the AR bench's turn recordings the front view was placed facing away, and the
+    garment drawn back to front), and a turn to the left and its mirror turn to the right nearly so (the AR
+    bench's turn with crossed arms was placed turning the wrong way, 120 degrees off, from a start only a
+    little heavier)."""
     big = 10.0 * (float(np.nanmax(costs)) + 1.0)
     unary = costs.copy()
     for k, view in enumerate(views):
         if shows_front(view):
             unary[k] += np.where([_facing_camera(y) > 0.2 for y in grid], 0.0, big)
+        side = nose_side(view)
+        if side:
+            unary[k] += np.where([side * _forward_camera(y)[0] > -FACES_SIDE for y in grid], 0.0, big)
     gap = np.abs((grid[:, None] - grid[None, :] + 180.0) % 360.0 - 180.0)
     step = np.where(gap < 90.0, 0.0, big)
     total, back = unary[0].copy(), []

@@ -19,6 +19,10 @@ from pipeline.core.body.data.derive_sizes import ANSUR, COLUMNS
 from pipeline.core.vocab import SEXES
 
 ANSUR_NAMES: tuple[str, ...] = tuple(COLUMNS)  # stature, neck, chest, waist, hip, thigh, shoulder, arm, leg
+# bench/bench_measure.py's draw: its seed and the most bodies it is run with. Everyone it can draw is left out of
+# what the capture is trained or calibrated on (`measure_bench_ids`), so the bench stays held out.
+MEASURE_BENCH_SEED = 2026
+MEASURE_BENCH_MAX_BODIES = 40
 
 
 @functools.lru_cache(maxsize=2)
@@ -70,3 +74,23 @@ def ansur_subjects(n: int | None = None, seed: int = 0, folder: str | None = Non
         return people
     pick = np.random.default_rng(seed).choice(len(people), size=n, replace=False)
     return [people[i] for i in sorted(pick)]
+
+
+def ansur_extremes() -> list[dict]:
+    """The heaviest (largest waist) and the tallest ANSUR II woman and man."""
+    everyone = ansur_subjects()
+    chosen: list[dict] = []
+    for sex in SEXES:
+        group = [p for p in everyone if p["sex"] == sex]
+        for key in ("waist_girth", "stature"):
+            chosen.append(max(group, key=lambda p: p["measurements"][key]))
+    return chosen
+
+
+def measure_bench_ids() -> set[str]:
+    """Every ANSUR II person the measure bench can draw (its seed, up to MEASURE_BENCH_MAX_BODIES bodies, and
+    the four extremes)."""
+    bench = {p["id"] for p in ansur_extremes()}
+    for k in range(1, MEASURE_BENCH_MAX_BODIES + 5):
+        bench |= {p["id"] for p in ansur_subjects(k, MEASURE_BENCH_SEED)}
+    return bench
