@@ -5,7 +5,8 @@ First table (`--bodies`, default 20): bodies built from ANSUR II subjects, the a
 measurements and sex (corrective field included), so the capture sees real shapes, not anny's own shape space:
 the heaviest and the tallest woman and man of the survey, then a fixed random draw (seed SEED) of others, both
 sexes. Second table (`--anny`, default 8; 0 leaves it out): random anny bodies (`initialiser.random_params`,
-seeded), the in-distribution best case the bench used to report alone (as `--source anny` did).
+seeded), anny's own shape space, which the bench used to report alone (as `--source anny` did) as its best
+case; since the capture's initialiser and calibration learn from ANSUR II-built bodies, it no longer is.
 For each body: render five colour views
 (yaw 0, 45, 90, 135, 180 degrees) with Blender and ray cast their depth with the D435 noise model, then
 measure from (a) a single still front view (3 frames) and (b) the turn (5 frames), and compare with the
@@ -263,7 +264,7 @@ def main() -> int:
         "--anny",
         type=int,
         default=8,
-        help="random anny bodies (the second table: in-distribution, best case)",
+        help="random anny bodies (the second table: anny's own shape space)",
     )
     ap.add_argument("--width", type=int, default=640, help="render width for the accuracy runs (height 3/4)")
     ap.add_argument("--samples", type=int, default=4)
@@ -317,7 +318,7 @@ def main() -> int:
         "per_frame_fps_640x480": round(fps, 1),
         "failures": ansur.failures + anny.failures,
         "kinds": print_tables(f"ANSUR II people ({len(built)})", ansur, split_extremes=True) if built else {},
-        "anny_kinds": print_tables(f"anny samples ({args.anny}): in-distribution, best case", anny, False)
+        "anny_kinds": print_tables(f"anny samples ({args.anny}): anny's own shape space", anny, False)
         if args.anny
         else {},
     }

@@ -25,7 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.core.capture.body_fit import AGE_RANGE, FIT_LOCALS, LANDMARK_BONES, LOCAL_LIMIT, PHENOTYPES
+from pipeline.core.capture.body_fit import (
+    AGE_RANGE,
+    FIT_LOCALS,
+    LANDMARK_BONES,
+    LOCAL_LIMIT,
+    PHENOTYPES,
+    SHAPE_LOCALS,
+)
 from pipeline.core.capture.silhouette import silhouette_features
 from pipeline.core.deps import REPO_ROOT
 from pipeline.core.progress import ProgressCallback, silent
@@ -65,8 +72,6 @@ def vector_to_params(vec: np.ndarray) -> dict:
 def random_params(rng: np.random.Generator) -> dict:
     """A random adult anny body within the fit's parameter space (the tape-measure controls varied, the trunk
     shapes at anny's 0)."""
-    from pipeline.core.capture.body_fit import SHAPE_LOCALS
-
     ph = {
         "gender": rng.uniform(0.0, 1.0),
         "age": rng.uniform(*AGE_RANGE),
