@@ -269,3 +269,18 @@ def test_tethers_keep_a_hanging_strip_from_stretching(default_body):
         x, _ = solver.settle(v)
         drops.append(1.6 - x[:, 2].min())
     assert drops[1] <= 0.6 * (1 + fab.max_strain) + 1e-3 < drops[0]
+
+
+def test_drape_is_the_same_on_one_thread_as_on_two(default_body, monkeypatch):
+    """The solver splits its work in a fixed number of parts (`warp_kernels.PARTS`) and runs them at once where
+    there are the cores: the same garment comes out the same on a one-core machine, only slower."""
+    from pipeline.core.fit import warp_kernels
+
+    if warp_kernels.warp() is None:
+        pytest.skip("Warp unavailable")
+    sewn, _ = sewn_garment("skirt", default_body, edge_m=0.035)
+    runs = []
+    for threads in (1, 2):
+        monkeypatch.setattr(warp_kernels, "THREADS", threads)
+        runs.append(drape_panels(sewn, default_body)[0])
+    assert np.array_equal(runs[0], runs[1])

@@ -4,6 +4,7 @@ UVs = pattern coordinates in metres, sewn at their seams into one welded mesh wi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -172,8 +173,10 @@ class SleevePanel:
     under_len: float
     cuff_label: str
 
+    @functools.cached_property
     def cap_height(self) -> float:
-        """Cap height that makes the cap curve as long as the armhole it is sewn to."""
+        """Cap height that makes the cap curve as long as the armhole it is sewn to (found once: the pattern
+        asks for it at every point it places)."""
         target = float(np.linalg.norm(np.diff(self.armhole, axis=0), axis=1).sum())
         lo, hi = 0.0, target
         for _ in range(40):
@@ -187,7 +190,7 @@ class SleevePanel:
 
     def pattern(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Flat pattern position of grid parameters s (0 underarm .. 1 overarm) and t (0 cap .. 1 cuff)."""
-        cap_h = self.cap_height()
+        cap_h = self.cap_height
         cap = np.stack([self.bicep_half_w * s, cap_h * (3 * s**2 - 2 * s**3)], -1)
         x0 = self.bicep_half_w - self.cuff_half_w
         cuff = np.stack([x0 + self.cuff_half_w * s, np.full_like(s, -self.under_len)], -1)
