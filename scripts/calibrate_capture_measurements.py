@@ -9,7 +9,11 @@ Bodies: ANSUR II people the measure bench never draws (`calibrate_landmark_offse
 men alternately, plus per sex the next heaviest and tallest after the bench's, `extreme_people`), built as the
 bench builds them (`person_params`) and captured as the bench captures them (five colour views rendered at 1.9-2.8
 m; front: 3 noisy frames of yaw 0, turn: one of each). The renders are cached under ~/.cache/tryon/capture_calib/
-(a body takes 25-30 s on 2 shared cores, a third of it rendering), so a re-run after a change of the fit only re-fits.
+(a body takes 25-60 s on 2 cores, as fast as the machine runs that day, a third to a half of it rendering), so a
+re-run after a change of the fit only re-fits. `--draw random` (`calibrate_landmark_offsets.random_people`) draws
+at random over the survey instead, leaving out the initialiser's training people too: `held_out_people`, which the
+tables in models/ were drawn with, keeps the first of its pool in the survey's order, so its people are the
+survey's lowest subject ids (bench/RESULTS.md, `iso20`).
 
 Model per kind and measurement, chosen by leave-one-out mean |error| on the calibration set: none, an offset
 (truth - capture), or offset + slope (least squares of the truth on the capture's value); the slope is kept only
@@ -113,7 +117,12 @@ def cached_views(person: dict, params: dict, width: int, seed: int) -> tuple[lis
     views = render_views(body, st, rng)
     CACHE.mkdir(parents=True, exist_ok=True)
     arrays = {f"c{i}": c for i, (c, _) in enumerate(views)} | {f"z{i}": z for i, (_, z) in enumerate(views)}
-    np.savez_compressed(path, distance_m=distance_m, **arrays)
+    partial = path.with_suffix(
+        ".partial"
+    )  # written whole, then renamed: a run stopped mid-write leaves no cache
+    with open(partial, "wb") as f:
+        np.savez_compressed(f, distance_m=distance_m, **arrays)
+    partial.replace(path)
     return views, distance_m
 
 
@@ -223,6 +232,13 @@ def main() -> int:
     ap.add_argument("--bodies", type=int, default=16, help="random held-out people (plus the extremes)")
     ap.add_argument("--extremes", type=int, default=1, help="per sex, this many next heaviest and tallest")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument(
+        "--draw",
+        choices=("pool", "random"),
+        default="pool",
+        help="pool: `held_out_people` (the first of a seeded pool in the survey's order, as the tables in models/ "
+        "were drawn); random: `random_people` (at random over the survey, none the initialiser trained on)",
+    )
     ap.add_argument("--width", type=int, default=424, help="render width (height 3/4), as the bench's runs")
     ap.add_argument("--iterations", type=int, default=None, help="default: the fit's own per capture kind")
     ap.add_argument(
@@ -232,7 +248,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import bpy  # noqa: F401
-    from calibrate_landmark_offsets import extreme_people, held_out_people, person_params
+    from calibrate_landmark_offsets import extreme_people, held_out_people, person_params, random_people
 
     from pipeline.app.synth_capture import noisy_frames
     from pipeline.core.body.shape_fit import measurements_of_params
@@ -241,12 +257,14 @@ def main() -> int:
     from pipeline.core.files import write_json
 
     t0 = time.perf_counter()
-    records_path = CACHE / f"records-{args.bodies}-{args.extremes}-{args.seed}-{args.width}.json"
+    draw = "" if args.draw == "pool" else f"-{args.draw}"
+    records_path = CACHE / f"records-{args.bodies}-{args.extremes}-{args.seed}-{args.width}{draw}.json"
     if args.records:  # several runs' records pooled (a person in two is kept once)
         pooled = {r["id"]: r for f in args.records for r in json.loads(Path(f).read_text())}
         records = list(pooled.values())
     else:
-        people = held_out_people(args.bodies, args.seed) + extreme_people(args.extremes)
+        drawn = random_people if args.draw == "random" else held_out_people
+        people = drawn(args.bodies, args.seed) + extreme_people(args.extremes)
         records = []
         for n, person in enumerate(people):
             params = person_params(person)
@@ -323,6 +341,7 @@ def main() -> int:
             f"--width {args.width} --records {' '.join(Path(f).name for f in args.records)}"
             if args.records
             else f"--bodies {args.bodies} --extremes {args.extremes} --seed {args.seed} --width {args.width}"
+            + (f" --draw {args.draw}" if args.draw != "pool" else "")
         )
         + ": synthetic D435 captures of ANSUR II people the measure bench never draws",
     }

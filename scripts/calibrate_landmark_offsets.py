@@ -43,6 +43,28 @@ def held_out_people(n: int, seed: int) -> list[dict]:
     return [p for pair in zip(*by_sex, strict=False) for p in pair][:n]  # women and men alternately
 
 
+def random_people(n: int, seed: int) -> list[dict]:
+    """`n` ANSUR II people drawn at random over the whole survey with `seed`, women and men alternately, none of
+    whom the measure bench can draw or the capture initialiser was trained on (models/capture_initialiser.json's
+    `ansur_people`). Why: `held_out_people` keeps, per sex, the first of its pool in the survey's order, so its
+    people are the survey's lowest subject ids (the capture calibration's 90 lie at the 4th-10th id percentile),
+    not a random sample of it."""
+    import json
+
+    from pipeline.core.body.data.ansur import ansur_subjects
+
+    exclude = bench_people_ids()
+    record = ROOT / "models" / "capture_initialiser.json"
+    if record.is_file():
+        exclude |= set(json.loads(record.read_text()).get("ansur_people", []))
+    everyone = ansur_subjects()
+    by_sex: dict[str, list[dict]] = {"female": [], "male": []}
+    for i in np.random.default_rng(seed).permutation(len(everyone)):
+        if everyone[i]["id"] not in exclude:
+            by_sex[everyone[i]["sex"]].append(everyone[i])
+    return [p for pair in zip(by_sex["female"], by_sex["male"], strict=False) for p in pair][:n]
+
+
 def person_params(person: dict) -> dict:
     """anny parameters of a person's body, as bench_measure builds them: the avatar fit of their nine
     measurements and sex (a woman's chest is given as her bust)."""

@@ -56,3 +56,32 @@ def test_calibration_bodies_are_not_the_measure_bench_s(shared_data):
     bench = {p["id"] for p in ansur_extremes()} | {p["id"] for p in ansur_subjects(44, SEED)}
     assert len(people) == 8 and not bench & {p["id"] for p in people}
     assert [p["sex"] for p in people[:2]] == ["female", "male"]
+
+
+def test_a_random_calibration_draw_spans_the_survey(shared_data):
+    """`--draw random` people come from the whole survey, not its lowest subject ids as `held_out_people`'s do,
+    and hold none the measure bench can draw or the capture initialiser trained on."""
+    import json
+    import sys
+
+    import numpy as np
+
+    from pipeline.core.body.data.ansur import ansur_subjects, measure_bench_ids
+    from pipeline.core.deps import REPO_ROOT
+
+    sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    from calibrate_landmark_offsets import held_out_people, random_people
+
+    people = random_people(40, 21)
+    ids = {p["id"] for p in people}
+    trained = set(json.loads((REPO_ROOT / "models" / "capture_initialiser.json").read_text())["ansur_people"])
+    assert len(ids) == 40 and not ids & (measure_bench_ids() | trained)
+    assert [p["sex"] for p in people[:4]] == ["female", "male", "female", "male"]
+
+    everyone = ansur_subjects()
+    rank = {}  # each person's place in the survey's order within their sex, 0-1
+    for sex in ("female", "male"):
+        group = [p["id"] for p in everyone if p["sex"] == sex]
+        rank |= {pid: i / len(group) for i, pid in enumerate(group)}
+    assert 0.3 < np.median([rank[p["id"]] for p in people]) < 0.7
+    assert np.median([rank[p["id"]] for p in held_out_people(40, 21)]) < 0.2  # why the random draw exists
