@@ -96,6 +96,7 @@ def cached_views(person: dict, params: dict, width: int, seed: int) -> tuple[lis
     """The person's five rendered views (colour, ideal depth) and camera distance, rendered once and cached."""
     from pipeline.app.synth_capture import SynthSettings, render_views
     from pipeline.core.body.anny_model import body_arrays
+    from pipeline.core.files import atomic_path
 
     key = hashlib.sha1(json.dumps([person["id"], width, seed], sort_keys=True).encode()).hexdigest()[:12]
     path = CACHE / f"{person['id']}-{width}-{key}.npz"
@@ -115,14 +116,9 @@ def cached_views(person: dict, params: dict, width: int, seed: int) -> tuple[lis
         seed=seed,
     )
     views = render_views(body, st, rng)
-    CACHE.mkdir(parents=True, exist_ok=True)
     arrays = {f"c{i}": c for i, (c, _) in enumerate(views)} | {f"z{i}": z for i, (_, z) in enumerate(views)}
-    partial = path.with_suffix(
-        ".partial"
-    )  # written whole, then renamed: a run stopped mid-write leaves no cache
-    with open(partial, "wb") as f:
-        np.savez_compressed(f, distance_m=distance_m, **arrays)
-    partial.replace(path)
+    with atomic_path(path) as tmp:  # a run stopped mid-write leaves no broken cache file
+        np.savez_compressed(tmp, distance_m=distance_m, **arrays)
     return views, distance_m
 
 
@@ -254,7 +250,7 @@ def main() -> int:
     from pipeline.core.body.shape_fit import measurements_of_params
     from pipeline.core.capture.measure_capture import OUTPUT_MEASUREMENTS, measure_frames
     from pipeline.core.capture.virtual_camera import d435_intrinsics
-    from pipeline.core.files import write_json
+    from pipeline.core.files import write_json, write_text
 
     t0 = time.perf_counter()
     draw = "" if args.draw == "pool" else f"-{args.draw}"
@@ -295,8 +291,7 @@ def main() -> int:
                 rec[kind] = {"raw": res.measurements_cm, "sex": res.sex}
             records.append(rec)
             print(f"{n + 1}/{len(people)} {person['id']} ({time.perf_counter() - t0:.0f} s)", flush=True)
-        CACHE.mkdir(parents=True, exist_ok=True)
-        records_path.write_text(json.dumps(records, indent=1))
+        write_text(records_path, json.dumps(records, indent=1))
         print(f"records: {records_path}")
 
     kinds, figures, kernels = {}, {}, {}
